@@ -1,0 +1,171 @@
+"""`conflictmap` command line: ingest, extract, evaluate, prepare, serve, zones, synth.
+
+Reports go to stdout (rich tables), progress bars to stderr, logs through logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import Settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator:
+    """A rich progress bar; yields a callback(done, total, what) for the pipeline."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[what]}"),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None, what="")
+
+        def update(done: int, total: int | None, what: str) -> None:
+            bar.update(task, completed=done, total=total, what=Path(what).name[:40])
+
+        yield update
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import ingest_paths
+    from .store import EventStore
+
+    store = EventStore(settings.db_url)
+    with progress_bar("ingest") as update:
+        report = ingest_paths(store, args.paths, progress=update)
+    table = Table(title=f"Ingest report ({settings.db_url})")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("articles read", str(report.articles_read))
+    table.add_row("articles added", str(report.articles_added))
+    table.add_row("articles skipped (seen before)", str(len(report.articles_skipped)))
+    table.add_row("events added", str(report.events_added))
+    table.add_row("incidents in store (after grouping reports)", str(store.counts()["incidents"]))
+    table.add_row("places not resolved to a town", str(len(report.unresolved)))
+    table.add_row("items refused", str(len(report.errors)))
+    console.print(table)
+    for u in report.unresolved[:50]:
+        console.print(f"  unresolved: [bold]{u.location}[/] in {u.article_id}: {u.why}", markup=True, highlight=False)
+    for origin, why in report.articles_skipped[:20]:
+        console.print(f"  skipped: {origin}: {why}", markup=False)
+    for e in report.errors:
+        console.print(f"  refused: {e}", markup=False, style="red")
+    return 0 if report.articles_read or not report.errors else 1
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from .extract import extract_jsonl
+
+    with progress_bar("extract") as update:
+        result = extract_jsonl(Path(args.input), Path(args.output), progress=lambda d, t: update(d, t, args.input))
+    console.print(result, markup=False)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import evaluate, format_report
+
+    result = evaluate(Path(args.gold), Path(args.scorer) if args.scorer else None)
+    console.print(format_report(result), markup=False, highlight=False)
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import prepare
+    from .store import EventStore
+
+    with progress_bar("prepare") as update:
+        problems = prepare(settings, progress=update)
+    for p in problems:
+        console.print(f"problem: {p}", markup=False, style="yellow")
+    console.print(f"store ready: {settings.db_url} {EventStore(settings.db_url).counts()}", markup=False)
+    return 0
+
+
+def cmd_zones(args: argparse.Namespace, settings: Settings) -> int:
+    from .zones import ZonesError, load_zones
+
+    try:
+        loaded = load_zones(Path(args.path))
+    except (ZonesError, OSError) as exc:
+        console.print(f"refused: {exc}", markup=False, style="red")
+        return 1
+    for w in loaded.warnings:
+        console.print(f"warning: {w}", markup=False, style="yellow")
+    for z in loaded.zones:
+        console.print(f"{z.zone_id}: {z.controller} {z.valid_from} -> {z.valid_to or 'open'}", markup=False)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import app as dash_app  # the top-level app module; the CLI is the only place that reaches up
+
+    return dash_app.main(["--host", args.host, "--port", str(args.port)])
+
+
+def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
+    from .synthetic import write_synthetic_store
+
+    path = write_synthetic_store(Path(args.output), args.count, seed=args.seed, settings=settings)
+    console.print(f"wrote {args.count} SYNTHETIC events to {path} (never mix it with real data)", markup=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="conflictmap", description=__doc__.split("\n")[0])
+    ap.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("ingest", help="read articles (files, folders, JSON Lines, RSS/Atom, URLs) into the store")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("extract", help="articles JSONL -> events JSONL (offline, no database)")
+    p.add_argument("input")
+    p.add_argument("--output", "-o", required=True)
+    p.set_defaults(func=cmd_extract)
+    p = sub.add_parser("evaluate", help="score the extractor against gold events")
+    p.add_argument("gold")
+    p.add_argument("--scorer", help="path to score_events.py (default: ../shared/tools/score_events.py)")
+    p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("prepare", help="create the store and load the bundled data (idempotent)")
+    p.set_defaults(func=cmd_prepare)
+    p = sub.add_parser("zones", help="validate a control-zones GeoJSON file")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_zones)
+    p = sub.add_parser("serve", help="serve the dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("synth", help="write a store of SYNTHETIC events for benchmarks")
+    p.add_argument("--count", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--output", default="var/synthetic.sqlite")
+    p.set_defaults(func=cmd_synth)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    return int(args.func(args, Settings.from_env()) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""EventStore: articles, events (one row per report of an incident), incidents and zones in one database.
+
+SQLAlchemy Core keeps one code path for the default SQLite file (WAL) and a shared PostgreSQL.
+Geometry is kept as GeoJSON text so the schema needs no spatial extension; PostGIS can index
+it later without changing callers.
+
+Why events are stored per report and grouped by ``incident_id``: de-duplication across outlets
+must be explainable and reversible. The rows each outlet gave stay as they were; a merge is
+only a shared ``incident_id`` plus the reason, so undoing it is rewriting two columns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from shapely.geometry import mapping, shape
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from .models import Article, Event, ZoneVersion
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("url", Text, index=True),
+    Column("source", String(200)),
+    Column("title", Text),
+    Column("published", Date),
+    Column("text", Text, nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("ingested_at", String(32), nullable=False),
+    Column("origin", Text),  # where it was read from: file:line or feed address
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String(80), primary_key=True),
+    Column("article_id", String(200), index=True),
+    Column("incident_id", String(80), index=True),
+    Column("merge_reason", Text),
+    Column("event_date", Date, nullable=False, index=True),
+    Column("date_precision", String(8), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("sub_event_type", String(60), nullable=False),
+    Column("actor1", String(120)),
+    Column("actor2", String(120)),
+    Column("location", Text),
+    Column("place_id", String(80)),
+    Column("admin1", String(80)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("geo_precision", Integer, nullable=False),
+    Column("geo_method", Text),
+    Column("fatalities", Integer),
+    Column("civilian_targeting", Boolean, nullable=False),
+    Column("evidence", Text),
+    Column("evidence_start", Integer),
+    Column("evidence_end", Integer),
+    Column("confidence", Float, nullable=False),
+    Column("source", String(200)),
+    Column("url", Text),
+    Column("origin", String(20), nullable=False, index=True),
+    Column("extractor_version", String(40)),
+    Column("notes", Text),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    Column("zone_id", String(120), primary_key=True),
+    Column("controller", String(120), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("label", Text),
+    Column("source", Text),
+    Column("confidence", String(40)),
+    Column("notes", Text),
+    Column("geometry", Text, nullable=False),  # GeoJSON geometry, WGS84
+    Column("loaded_from", Text),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", Text),
+)
+
+EVENT_COLUMNS = [c.name for c in events.columns]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+@dataclass
+class AddResult:
+    added: bool
+    reason: str  # "new", "same address seen", "same text seen"
+    events: int = 0
+
+
+class EventStore:
+    """All reads and writes of the database go through here; every write is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    # ---- articles -------------------------------------------------------------------------
+    def seen(self, article: Article) -> str | None:
+        """Why this article is already stored (same id, address or text), or None if it is new."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(articles.c.id).where(articles.c.id == article.id)).first():
+                return "same id seen"
+            if article.url and conn.execute(select(articles.c.id).where(articles.c.url == article.url)).first():
+                return "same address seen"
+            if conn.execute(select(articles.c.id).where(articles.c.hash == article.hash)).first():
+                return "same text seen"
+        return None
+
+    def add_article(self, article: Article, found: Iterable[Event], origin: str = "") -> AddResult:
+        """Store an article and its events atomically; an article seen before adds nothing."""
+        why = self.seen(article)
+        if why:
+            return AddResult(False, why)
+        rows = [_event_row(e) for e in found]
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(articles).values(
+                    id=article.id,
+                    url=article.url,
+                    source=article.source,
+                    title=article.title,
+                    published=article.published,
+                    text=article.text,
+                    hash=article.hash,
+                    ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    origin=origin,
+                )
+            )
+            if rows:
+                # The same event id from two articles cannot happen (ids hash the article id); a
+                # re-extraction of the same article is excluded above.
+                conn.execute(insert(events), rows)
+            self._bump(conn)
+        return AddResult(True, "new", len(rows))
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).mappings().first()
+        return dict(row) if row else None
+
+    # ---- events ---------------------------------------------------------------------------
+    def upsert_events(self, found: Iterable[Event]) -> int:
+        """Insert or replace events by id (used for curated reference facts); idempotent."""
+        rows = [_event_row(e) for e in found]
+        if not rows:
+            return 0
+        with self.engine.begin() as conn:
+            ids = [r["event_id"] for r in rows]
+            for chunk in range(0, len(ids), 500):
+                conn.execute(delete(events).where(events.c.event_id.in_(ids[chunk : chunk + 500])))
+            for chunk in range(0, len(rows), 2000):
+                conn.execute(insert(events), rows[chunk : chunk + 2000])
+            self._bump(conn)
+        return len(rows)
+
+    def delete_origin(self, origin: str) -> int:
+        with self.engine.begin() as conn:
+            n = conn.execute(delete(events).where(events.c.origin == origin)).rowcount
+            self._bump(conn)
+        return int(n or 0)
+
+    def all_events(self, origin: str | None = None) -> list[Event]:
+        q = select(events)
+        if origin:
+            q = q.where(events.c.origin == origin)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [Event.from_dict(dict(r)) for r in rows]
+
+    def set_incidents(self, assignment: dict[str, tuple[str, str]]) -> None:
+        """Write the de-duplication result: event_id -> (incident_id, reason), in one transaction."""
+        with self.engine.begin() as conn:
+            for event_id, (incident_id, reason) in assignment.items():
+                conn.execute(
+                    update(events)
+                    .where(events.c.event_id == event_id)
+                    .values(incident_id=incident_id, merge_reason=reason)
+                )
+            self._bump(conn)
+
+    def split_incident(self, incident_id: str) -> int:
+        """Undo a merge: every report of the incident becomes its own incident again."""
+        with self.engine.begin() as conn:
+            ids = conn.execute(select(events.c.event_id).where(events.c.incident_id == incident_id)).scalars()
+            n = 0
+            for event_id in list(ids):
+                conn.execute(
+                    update(events)
+                    .where(events.c.event_id == event_id)
+                    .values(incident_id=f"inc:{event_id}", merge_reason="split by hand")
+                )
+                n += 1
+            self._bump(conn)
+        return n
+
+    def event(self, event_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(events).where(events.c.event_id == event_id)).mappings().first()
+        return dict(row) if row else None
+
+    def incident_reports(self, incident_id: str) -> list[dict[str, Any]]:
+        """Every report of one incident, with its article's title, for the detail panel."""
+        q = (
+            select(events, articles.c.title, articles.c.text, articles.c.published)
+            .select_from(events.outerjoin(articles, events.c.article_id == articles.c.id))
+            .where(events.c.incident_id == incident_id)
+            .order_by(events.c.confidence.desc(), events.c.event_id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings().all()]
+
+    def events_frame(self) -> pd.DataFrame:
+        """Every event row as a DataFrame (the query layer filters and groups it in memory)."""
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(select(events), conn)
+        frame["event_date"] = pd.to_datetime(frame["event_date"])
+        return frame
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            n_articles = conn.execute(select(func.count()).select_from(articles)).scalar_one()
+            n_events = conn.execute(select(func.count()).select_from(events)).scalar_one()
+            n_incidents = conn.execute(select(func.count(func.distinct(events.c.incident_id)))).scalar_one()
+            n_zones = conn.execute(select(func.count()).select_from(zones)).scalar_one()
+        return {"articles": n_articles, "events": n_events, "incidents": n_incidents, "zones": n_zones}
+
+    # ---- zones ----------------------------------------------------------------------------
+    def replace_zones(self, versions: list[ZoneVersion], loaded_from: str) -> None:
+        """Swap the whole zone set in one transaction: a half-loaded set is never visible."""
+        rows = [
+            {
+                "zone_id": z.zone_id,
+                "controller": z.controller,
+                "valid_from": z.valid_from,
+                "valid_to": z.valid_to,
+                "label": z.label,
+                "source": z.source,
+                "confidence": z.confidence,
+                "notes": z.notes,
+                "geometry": json.dumps(mapping(z.geometry)),
+                "loaded_from": loaded_from,
+            }
+            for z in versions
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(delete(zones))
+            if rows:
+                conn.execute(insert(zones), rows)
+            self._set_meta(conn, "zones_loaded_from", loaded_from)
+            self._bump(conn)
+
+    def zone_versions(self) -> list[ZoneVersion]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(zones).order_by(zones.c.zone_id)).mappings().all()
+        return [
+            ZoneVersion(
+                zone_id=r["zone_id"],
+                controller=r["controller"],
+                valid_from=r["valid_from"],
+                valid_to=r["valid_to"],
+                label=r["label"] or "",
+                geometry=shape(json.loads(r["geometry"])),
+                source=r["source"] or "",
+                confidence=r["confidence"] or "",
+                notes=r["notes"] or "",
+            )
+            for r in rows
+        ]
+
+    # ---- bookkeeping ----------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            self._set_meta(conn, key, value)
+
+    def version(self) -> int:
+        """A counter bumped by every write, so readers can cache derived frames until it moves."""
+        return int(self.get_meta("version") or 0)
+
+    def _set_meta(self, conn: Any, key: str, value: str) -> None:
+        if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
+            conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+        else:
+            conn.execute(insert(meta).values(key=key, value=value))
+
+    def _bump(self, conn: Any) -> None:
+        current = conn.execute(select(meta.c.value).where(meta.c.key == "version")).scalar_one_or_none()
+        self._set_meta(conn, "version", str(int(current or 0) + 1))
+
+
+def _event_row(e: Event) -> dict[str, Any]:
+    d = e.to_dict()
+    d["event_date"] = e.event_date if isinstance(e.event_date, date) else date.fromisoformat(str(e.event_date))
+    d["incident_id"] = e.incident_id or f"inc:{e.event_id}"
+    d["merge_reason"] = "single report"
+    d["civilian_targeting"] = bool(e.civilian_targeting)
+    return {k: d.get(k) for k in EVENT_COLUMNS}
