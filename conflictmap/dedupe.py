@@ -1,0 +1,276 @@
+"""Group reports of one real-world incident across articles, without rewriting the reports.
+
+Four outlets describing one arrest give four ``Event`` rows; the map should show one incident with
+four sources. ``cluster_incidents`` returns ``event_id -> (incident_id, reason)`` and the store
+records it beside the rows, so a wrong merge can be undone and the reason shown to an analyst.
+
+Two reports are linked when all of these hold (the same tolerances the scorer uses for dates):
+
+* different articles (two events of one article are, by construction, two events);
+* dates within the looser precision of the two (day: 1 day, week: 7, month: 31);
+* places within ``max_km`` (default 10 km); a governorate-level report (geo_precision 3) is coded
+  to the capital, so it only links to a report at that same place (same place_id or < 1 km);
+  without coordinates, the normalised location names must be equal;
+* compatible types: the same event_type and a compatible sub-type (any battle sub-types; air
+  strike vs shelling, which outlets confuse; otherwise the same sub-type);
+* compatible actors: normalised to classes as the scorer does; an unknown or missing actor is a
+  wildcard, and the known actors of one report must each agree with one of the other's.
+
+Links are accepted single-link, best pair first (closest in days, then km, then ids), and never
+when they would put two events of one article into one incident. Sorting the candidate pairs
+makes the result independent of input order. Candidates come from a grid keyed by (day, cell),
+so each event is compared only with events a few days and one cell away: 100k events take
+seconds, not the hours an all-pairs pass would.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from conflictmap.models import Event
+
+DAYS = {"day": 1, "week": 7, "month": 31}
+DEFAULT_MAX_KM = 10.0
+SAME_PLACE_KM = 1.0
+
+# Labels outlets use for the same side (mirrors ACTOR_CLASSES of shared/tools/score_events.py);
+# a report naming any member agrees with another naming any member of that class.
+ACTOR_CLASSES: dict[str, frozenset[str]] = {
+    "sdf": frozenset({"sdf", "asayish"}),
+    "tribal": frozenset(
+        {"arab tribal fighters", "pro-regime tribal fighters", "deir ez-zor military council"}
+    ),
+    "regime": frozenset(
+        {
+            "syrian regime forces",
+            "ndf (pro-regime militia)",
+            "pro-regime tribal fighters",
+            "iran-backed militias",
+        }
+    ),
+    "us": frozenset({"us forces", "us-led coalition"}),
+}
+# Actors that say nothing about who it was: treated like a missing actor.
+WILDCARD_ACTORS = frozenset(
+    {"unidentified armed group", "unidentified drone", "unidentified aircraft", "unknown"}
+)
+
+# Sub-types that different outlets use for one incident; any other pair must be equal.
+COMPATIBLE_SUBTYPES: tuple[frozenset[str], ...] = (
+    frozenset({"armed clash", "government regains territory", "non-state actor overtakes territory"}),
+    frozenset({"air/drone strike", "shelling/artillery/missile attack"}),
+    frozenset({"peaceful protest", "protest with intervention", "excessive force against protesters"}),
+    frozenset({"violent demonstration", "mob violence"}),
+)
+
+
+@dataclass(frozen=True)
+class _Link:
+    days: int
+    km: float | None
+    a: int
+    b: int
+    why: str
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine), as the scorer computes it."""
+    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def norm_name(name: str | None) -> str:
+    """Place name -> comparable key: ASCII, lower case, no al-/el- article, letters only."""
+    text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"\b(al|el|ad|ar|as|ash|az)[- ]", "", text)
+    return re.sub(r"[^a-z]", "", text)
+
+
+def actor_keys(label: str | None) -> frozenset[str]:
+    """Classes an actor label belongs to; empty for a missing or unidentified actor."""
+    if not label:
+        return frozenset()
+    text = str(label).strip().lower()
+    if text.startswith("other:"):
+        text = text[6:].strip()
+    if not text or text in WILDCARD_ACTORS:
+        return frozenset()
+    keys = frozenset(cls for cls, members in ACTOR_CLASSES.items() if text in members)
+    return keys or frozenset({text})
+
+
+def _known_actors(e: Event) -> list[tuple[str, frozenset[str]]]:
+    return [(str(a), k) for a in (e.actor1, e.actor2) if (k := actor_keys(a))]
+
+
+def actors_agree(a: Event, b: Event) -> tuple[bool, str]:
+    """Known actors of the report naming fewer must each match a distinct one of the other's."""
+    ka, kb = _known_actors(a), _known_actors(b)
+    if not ka or not kb:
+        return True, "actors unknown on one side"
+    small, large = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
+    if len(small) == 1:
+        ok = any(small[0][1] & k for _, k in large)
+    else:  # two against two: either pairing
+        ok = bool(small[0][1] & large[0][1] and small[1][1] & large[1][1]) or bool(
+            small[0][1] & large[1][1] and small[1][1] & large[0][1]
+        )
+    if not ok:
+        return False, "actors differ"
+    return True, f"actors agree ({', '.join(sorted({name for name, _ in small}))})"
+
+
+def types_agree(a: Event, b: Event) -> bool:
+    if a.event_type != b.event_type:
+        return False
+    sa, sb = (a.sub_event_type or "").lower(), (b.sub_event_type or "").lower()
+    if not sa or not sb or sa == sb:
+        return True
+    return any(sa in group and sb in group for group in COMPATIBLE_SUBTYPES)
+
+
+def _has_point(e: Event) -> bool:
+    return (
+        e.latitude is not None
+        and e.longitude is not None
+        and math.isfinite(e.latitude)
+        and math.isfinite(e.longitude)
+    )
+
+
+def _place_link(a: Event, b: Event, max_km: float) -> tuple[bool, float | None, str]:
+    if not (_has_point(a) and _has_point(b)):
+        na, nb = norm_name(a.location), norm_name(b.location)
+        ok = bool(na) and na == nb
+        return ok, None, f"same place name ({a.location})" if ok else "no comparable place"
+    dist = km_between(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
+    if a.geo_precision >= 3 or b.geo_precision >= 3:
+        same = (a.place_id is not None and a.place_id == b.place_id) or dist <= SAME_PLACE_KM
+        return same, dist, f"same place ({a.location or a.place_id}, governorate level)"
+    return dist <= max_km, dist, f"{dist:.1f} km apart"
+
+
+def link(a: Event, b: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[bool, int, float | None, str]:
+    """Whether two reports may describe one incident: (ok, days apart, km apart, reason)."""
+    if a.article_id == b.article_id:
+        return False, 0, None, "same article"
+    days = abs((a.event_date - b.event_date).days)
+    precision = max(a.date_precision, b.date_precision, key=lambda p: DAYS.get(p, 1))
+    tol = DAYS.get(precision, 1)
+    if days > tol or not types_agree(a, b):
+        return False, days, None, "date or type differ"
+    place_ok, dist, place_why = _place_link(a, b, max_km)
+    if not place_ok:
+        return False, days, dist, place_why
+    act_ok, act_why = actors_agree(a, b)
+    if not act_ok:
+        return False, days, dist, act_why
+    when = "same day" if days == 0 else f"{days} day{'s' if days > 1 else ''} apart"
+    return True, days, dist, f"{when} (±{tol}, {precision}), {place_why}, same type {a.event_type}, {act_why}"
+
+
+def _candidate_pairs(events: list[Event], max_km: float) -> Iterable[tuple[int, int]]:
+    """Index pairs (i < j) close enough in date and space to be worth comparing."""
+    lats = [abs(e.latitude) for e in events if _has_point(e)]  # type: ignore[arg-type]
+    cell_lat = max(max_km, SAME_PLACE_KM) / 111.0
+    cos = math.cos(math.radians(min(max(lats, default=0.0), 85.0)))
+    cell_lon = cell_lat / cos
+
+    def key(e: Event) -> tuple:
+        if _has_point(e):
+            return ("p", math.floor(e.latitude / cell_lat), math.floor(e.longitude / cell_lon))  # type: ignore[operator]
+        return ("n", norm_name(e.location))
+
+    grid: dict[tuple, list[int]] = defaultdict(list)
+    keys = [key(e) for e in events]
+    for i, e in enumerate(events):
+        grid[(e.event_date.toordinal(), *keys[i])].append(i)
+    tols = [DAYS.get(e.date_precision, 1) for e in events]
+    for i, e in enumerate(events):
+        tol = tols[i]
+        k = keys[i]
+        cells = (
+            [("p", k[1] + dy, k[2] + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)] if k[0] == "p" else [k]
+        )
+        day0 = e.event_date.toordinal()
+        for d in range(day0 - tol, day0 + tol + 1):
+            for cell in cells:
+                for j in grid.get((d, *cell), ()):
+                    # each pair once: from the lower index, unless only the other one's window reaches
+                    if j > i or (j < i and abs(d - day0) > tols[j]):
+                        yield (i, j) if i < j else (j, i)
+
+
+def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) -> dict[str, tuple[str, str]]:
+    """event_id -> (incident_id, reason); see the module docstring for the rules."""
+    evs = sorted(events, key=lambda e: (e.event_date, e.event_id))
+    links: list[_Link] = []
+    for i, j in _candidate_pairs(evs, max_km):
+        ok, days, dist, why = link(evs[i], evs[j], max_km)
+        if ok:
+            links.append(_Link(days, dist, i, j, why))
+    links.sort(
+        key=lambda lk: (lk.days, lk.km if lk.km is not None else 0.0, evs[lk.a].event_id, evs[lk.b].event_id)
+    )
+
+    parent = list(range(len(evs)))
+    articles: dict[int, set[str]] = {i: {e.article_id} for i, e in enumerate(evs)}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    joined: dict[int, list[str]] = defaultdict(list)
+    for lk in links:
+        ra, rb = find(lk.a), find(lk.b)
+        if ra == rb or articles[ra] & articles[rb]:
+            continue  # already together, or would join two events of one article
+        root, other = (ra, rb) if ra < rb else (rb, ra)  # lower index = earlier (date, id)
+        parent[other] = root
+        articles[root] |= articles.pop(other)
+        ea, eb = evs[lk.a], evs[lk.b]
+        joined[lk.a].append(f"{eb.event_id} [{eb.source or eb.article_id}]: {lk.why}")
+        joined[lk.b].append(f"{ea.event_id} [{ea.source or ea.article_id}]: {lk.why}")
+
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(evs)):
+        members[find(i)].append(i)
+    out: dict[str, tuple[str, str]] = {}
+    for idx in members.values():
+        incident = "inc:" + evs[min(idx)].event_id
+        if len(idx) == 1:
+            out[evs[idx[0]].event_id] = (incident, "single report")
+            continue
+        n_art = len({evs[i].article_id for i in idx})
+        for i in idx:
+            out[evs[i].event_id] = (
+                incident,
+                f"{len(idx)} reports from {n_art} articles; linked to " + "; ".join(joined[i]),
+            )
+    return out
+
+
+def explain(events: list[Event], incident_id: str, assignment: dict[str, tuple[str, str]]) -> str:
+    """A few lines for the UI: which reports make up an incident and why they were grouped."""
+    rows = sorted(
+        (e for e in events if assignment.get(e.event_id, ("",))[0] == incident_id),
+        key=lambda e: (e.event_date, e.event_id),
+    )
+    if not rows:
+        return f"{incident_id}: no reports"
+    lines = [f"{incident_id}: {len(rows)} report{'s' if len(rows) > 1 else ''}"]
+    for e in rows:
+        where = e.location or e.place_id or "unknown place"
+        lines.append(
+            f"- {e.event_date.isoformat()} ({e.date_precision}) {e.event_type}/{e.sub_event_type} "
+            f"at {where}, {e.source or 'unknown source'} [{e.article_id}]: {assignment[e.event_id][1]}"
+        )
+    return "\n".join(lines)
