@@ -1,1 +1,92 @@
+"""conflictmap dashboard: ``create_app(settings)`` wires panels to data; ``python app.py`` serves it."""
 
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import dash
+from dash import dcc, html
+
+from conflictmap.config import Settings
+
+log = logging.getLogger("conflictmap.app")
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the Dash app for ``settings``; prepares the store (idempotent) before serving."""
+    from components import detail_panel, filters, map_panel, status_panel, timeline_panel
+    from components.service_access import service, use_settings
+    from conflictmap.pipeline import prepare
+
+    settings = settings or Settings.from_env()
+    use_settings(settings)
+    try:
+        problems = prepare(settings)
+    except Exception as exc:  # noqa: BLE001 - serve what we can and say what broke
+        log.exception("preparing the data failed")
+        problems = [f"Preparing the data failed: {exc}"]
+    for p in problems:
+        log.warning("%s", p)
+    service().problems.extend(problems)
+
+    app = dash.Dash(
+        __name__,
+        title="conflictmap: Deir ez-Zor",
+        url_base_pathname=settings.url_prefix,
+        serve_locally=True,
+        update_title=None,
+        suppress_callback_exceptions=False,
+    )
+
+    def serve_layout() -> html.Div:
+        return html.Div(
+            [
+                dcc.Location(id="url", refresh="callback-nav"),
+                html.Header(
+                    [
+                        html.H1("conflictmap · Deir ez-Zor"),
+                        html.Span(
+                            "Events read from news reports, control zones by date. Offline.", className="tagline"
+                        ),
+                    ],
+                    className="page-header",
+                ),
+                filters.layout(),
+                status_panel.layout(),
+                html.Main(
+                    [
+                        html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),
+                        html.Aside(detail_panel.layout(), className="side-column"),
+                    ],
+                    className="main",
+                ),
+                html.Footer(
+                    "Data: Natural Earth (public domain), GeoNames (CC BY 4.0), GSHHG rivers (LGPL-3.0), "
+                    "curated gazetteer (see data/README.md). Geometry is for briefing, not surveying.",
+                    className="page-footer",
+                ),
+            ],
+            className="page",
+        )
+
+    app.layout = serve_layout
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Serve the conflictmap dashboard")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8050)
+    ap.add_argument("--debug", action="store_true", help="Dash dev tools and reloader (development only)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    log.info("serving on http://%s:%d%s", args.host, args.port, app.config.url_base_pathname)
+    app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_hot_reload=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

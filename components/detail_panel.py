@@ -1,0 +1,137 @@
+"""Detail panel: what the reports actually said about the selected incident.
+
+Everything shown here came from a feed, so it is rendered as plain Dash children (text), never
+as HTML; links are shown only for http(s) addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from components import ids
+from components.service_access import service
+from components.theme import EVENT_COLOURS, EVENT_LABELS, PRECISION_LABELS
+from conflictmap.query import EventFilter
+from conflictmap.textsafe import safe_url
+
+HELP = "Click an event on the map to read the reports behind it."
+
+
+def layout() -> html.Div:
+    return html.Div(html.P(HELP, className="hint"), id=ids.DETAIL, className="detail-panel")
+
+
+def paragraph_around(text: str, start: int | None, end: int | None) -> tuple[str, str, str] | None:
+    """The paragraph holding [start, end), split into before / sentence / after."""
+    if not text or start is None or end is None or not 0 <= start < end <= len(text):
+        return None
+    p_start = text.rfind("\n", 0, start) + 1
+    p_end = text.find("\n", end)
+    p_end = len(text) if p_end == -1 else p_end
+    return text[p_start:start], text[start:end], text[end:p_end]
+
+
+def _row(label: str, value) -> html.Div:
+    return html.Div([html.Span(label, className="detail-key"), html.Span(value, className="detail-value")], className="detail-row")
+
+
+def _report(rep: dict, first: bool) -> html.Div:
+    parts: list = []
+    if rep.get("origin") == "reference":
+        parts.append(html.P(rep.get("notes") or "", className="reference-summary"))
+        parts.append(html.P("Reference fact, coded by hand; no sentence of the report is stored.", className="hint"))
+    else:
+        split = paragraph_around(rep.get("text") or "", rep.get("evidence_start"), rep.get("evidence_end"))
+        if split:
+            before, sentence, after = split
+            parts.append(html.Blockquote([before, html.Mark(sentence, className="evidence"), after], className="evidence-paragraph"))
+        elif rep.get("evidence"):
+            parts.append(html.Blockquote(html.Mark(rep["evidence"], className="evidence"), className="evidence-paragraph"))
+        rest = (rep.get("evidence") or "")[len(split[1]) if split else 0 :].strip()
+        if split and rest:
+            parts.append(html.Blockquote(html.Mark(rest, className="evidence"), className="evidence-paragraph"))
+    outlet = rep.get("source") or "unknown outlet"
+    url = safe_url(rep.get("url"))
+    title = rep.get("title") or url or outlet
+    link = html.A(title, href=url, target="_blank", rel="noopener noreferrer") if url else html.Span(title)
+    parts.append(html.Div([html.Span(f"{outlet}: ", className="detail-key"), link], className="detail-source"))
+    conf = rep.get("confidence")
+    if conf is not None and rep.get("origin") != "reference":
+        parts.append(html.Div(f"extractor confidence {float(conf):.2f} · {rep.get('extractor_version') or ''}", className="hint"))
+    return html.Div(parts, className="report first" if first else "report")
+
+
+def render_incident(incident_id: str, search: str | None) -> list:
+    svc = service()
+    reports = svc.incident(incident_id)
+    if not reports:
+        return [html.P("This event is not in the store any more (the data may have been reloaded).", className="hint")]
+    head = reports[0]
+    frame = svc.index().frame
+    row = frame[frame["incident_id"] == incident_id]
+    zone = str(row["zone"].iloc[0]) if not row.empty else "unknown"
+    fat = row["fatalities"].iloc[0] if not row.empty else head.get("fatalities")
+    etype = head["event_type"]
+    actors = " vs ".join(a for a in (head.get("actor1"), head.get("actor2")) if a) or "not named"
+    prec = int(head.get("geo_precision") or 3)
+    place = head.get("location") or "not named"
+    method = head.get("geo_method") or ""
+    body = [
+        html.H3(
+            [html.Span(className="swatch", style={"background": EVENT_COLOURS.get(etype, "#777")}), EVENT_LABELS.get(etype, etype)],
+            className="detail-title",
+        ),
+        _row("Date", f"{head['event_date']} (precision: {head.get('date_precision')})"),
+        _row("Type", f"{EVENT_LABELS.get(etype, etype)}: {head.get('sub_event_type')}"),
+        _row("Actors", actors),
+        _row("Place", f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); resolved by {method}"),
+        _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
+        _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),
+        _row("Zone on that date", "outside all zones" if zone == "none" else zone),
+        _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
+    ]
+    if len(reports) > 1:
+        body.append(html.P(f"Merged because: {head.get('merge_reason') or ''}", className="hint merge-reason"))
+    body += [_report(r, i == 0) for i, r in enumerate(reports)]
+    body.append(_others_here(incident_id, row, search))
+    return body
+
+
+def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> html.Div:
+    """Other incidents drawn under the same marker (same point and type), as links."""
+    if row.empty:
+        return html.Div()
+    flt = EventFilter.from_query(search)
+    selected = service().view(flt).selected
+    r = row.iloc[0]
+    same = selected[
+        (selected["latitude"] == r["latitude"])
+        & (selected["longitude"] == r["longitude"])
+        & (selected["event_type"] == r["event_type"])
+        & (selected["geo_precision"] == r["geo_precision"])
+        & (selected["incident_id"] != incident_id)
+    ].sort_values("event_date", ascending=False)
+    if same.empty:
+        return html.Div()
+    items = [
+        html.Li(
+            dcc.Link(
+                f"{d.event_date.date().isoformat()} · {d.sub_event_type} · {d.location or ''}",
+                href="?" + replace(flt, event=d.incident_id).to_query(),
+            )
+        )
+        for d in same.head(25).itertuples()
+    ]
+    more = f" (showing 25 of {len(same)})" if len(same) > 25 else ""
+    return html.Div([html.H4(f"Also under this marker{more}"), html.Ul(items)], className="others")
+
+
+@callback(Output(ids.DETAIL, "children"), Input(ids.URL, "search"))
+def update_detail(search):
+    flt = EventFilter.from_query(search)
+    if not flt.event:
+        return html.P(HELP, className="hint")
+    return render_incident(flt.event, search)

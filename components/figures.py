@@ -1,0 +1,348 @@
+"""Pure figure functions: data in, ``go.Figure`` out. Plotly only, never Dash.
+
+Same inputs, same figure: no clock, no I/O, no randomness, so the dashboard and the server-side
+exports draw exactly the same thing, and tests can assert on traces without a browser.
+Every string that came from outside goes through ``plain`` first (Plotly renders HTML in hover
+text). Incident ids ride in ``customdata`` so a click can be traced back to the store.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.theme import (
+    BASEMAP_COLOURS,
+    EVENT_COLOURS,
+    EVENT_LABELS,
+    PRECISION_LABELS,
+    zone_colour,
+)
+from conflictmap.models import EVENT_TYPES
+from conflictmap.textsafe import plain
+
+DEFAULT_CENTER = {"lat": 35.15, "lon": 40.35}
+DEFAULT_ZOOM = 6.6
+EMPTY_MESSAGE = "No events match these filters"
+
+# MapLibre style with no remote sources and no "glyphs" key: nothing is fetched from outside.
+OFFLINE_STYLE: dict[str, Any] = {
+    "version": 8,
+    "sources": {},
+    "layers": [{"id": "bg", "type": "background", "paint": {"background-color": BASEMAP_COLOURS["background"]}}],
+}
+
+
+def map_style(tile_url: str | None = None) -> dict[str, Any]:
+    """The offline style, or raster tiles from an intranet tile server when one is configured."""
+    if not tile_url:
+        return OFFLINE_STYLE
+    return {
+        "version": 8,
+        "sources": {"tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
+        "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
+    }
+
+
+def marker_size(fatalities: float, count: int) -> float:
+    """Area grows with fatalities (sqrt), a little with the number of incidents; capped."""
+    fat = 0.0 if fatalities is None or (isinstance(fatalities, float) and math.isnan(fatalities)) else fatalities
+    return min(42.0, 9.0 + 3.2 * math.sqrt(max(fat, 0.0)) + 1.5 * math.log2(max(count, 1)))
+
+
+def _basemap_layers(basemap: dict[str, dict | None], layers: Sequence[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def line(name: str, width: float, below: str = "traces") -> None:
+        src = basemap.get(name)
+        if src:
+            out.append(
+                {
+                    "sourcetype": "geojson",
+                    "source": src,
+                    "type": "line",
+                    "color": BASEMAP_COLOURS[name],
+                    "line": {"width": width},
+                    "below": below,
+                }
+            )
+
+    if "borders" in layers:
+        if basemap.get("lakes"):
+            out.append(
+                {
+                    "sourcetype": "geojson",
+                    "source": basemap["lakes"],
+                    "type": "fill",
+                    "color": BASEMAP_COLOURS["lakes"],
+                    "below": "traces",
+                }
+            )
+        line("governorates", 0.8)
+        line("countries", 1.6)
+        line("deir_ez_zor", 2.6)
+    elif basemap.get("lakes") and "rivers" in layers:
+        out.append(
+            {
+                "sourcetype": "geojson",
+                "source": basemap["lakes"],
+                "type": "fill",
+                "color": BASEMAP_COLOURS["lakes"],
+                "below": "traces",
+            }
+        )
+    if "rivers" in layers:
+        line("rivers", 2.0)
+    return out
+
+
+def _zone_traces(zones_fc: dict | None) -> list[go.Choroplethmap]:
+    if not zones_fc or not zones_fc.get("features"):
+        return []
+    by_controller: dict[str, list[dict]] = {}
+    for feat in zones_fc["features"]:
+        by_controller.setdefault(str(feat["properties"].get("controller")), []).append(feat)
+    traces = []
+    for i, (controller, feats) in enumerate(sorted(by_controller.items())):
+        colour = zone_colour(controller, i)
+        ids = [str(f["properties"]["zone_id"]) for f in feats]
+        hover = [
+            "<br>".join(
+                [
+                    f"<b>{plain(controller)}</b>",
+                    plain(f["properties"].get("label"), 120),
+                    f"valid {plain(f['properties'].get('valid_from'))} → {plain(f['properties'].get('valid_to') or 'open')}",
+                    f"confidence: {plain(f['properties'].get('confidence'))}",
+                ]
+            )
+            for f in feats
+        ]
+        traces.append(
+            go.Choroplethmap(
+                geojson={"type": "FeatureCollection", "features": feats},
+                featureidkey="properties.zone_id",
+                locations=ids,
+                z=[1] * len(ids),
+                colorscale=[[0, colour], [1, colour]],
+                showscale=False,
+                marker={"opacity": 0.38, "line": {"width": 1.2, "color": "#6b6b6b"}},
+                name=f"Zone: {plain(controller)}",
+                legendgroup="zones",
+                legendgrouptitle={"text": "Control (as of date)"} if i == 0 else None,
+                showlegend=True,
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+                customdata=[[zid, "zone"] for zid in ids],
+            )
+        )
+    return traces
+
+
+def _event_hover(row: Any) -> str:
+    when = row.first.date().isoformat()
+    if row.last != row.first:
+        when = f"{row.first.date().isoformat()} … {row.last.date().isoformat()}"
+    lines = [
+        f"<b>{EVENT_LABELS.get(row.event_type, plain(row.event_type))}</b>",
+        f"{int(row.count)} incident{'s' if row.count != 1 else ''}, {when}",
+        f"place: {plain(row.location, 60)} ({PRECISION_LABELS.get(int(row.geo_precision), '')})",
+    ]
+    if row.actors:
+        lines.append(f"actors: {plain(row.actors, 90)}")
+    fat = 0 if pd.isna(row.fatalities) else int(row.fatalities)
+    lines.append(f"fatalities: {fat}")
+    lines.append("click for the report")
+    return "<br>".join(lines)
+
+
+def _event_traces(groups: pd.DataFrame) -> list[go.Scattermap]:
+    traces: list[go.Scattermap] = []
+    if groups.empty:
+        return traces
+    for etype in EVENT_TYPES:
+        sub = groups[groups["event_type"] == etype]
+        if sub.empty:
+            continue
+        for approx in (False, True):
+            part = sub[(sub["geo_precision"] >= 3) == approx]
+            if part.empty:
+                continue
+            sizes = [marker_size(f, c) for f, c in zip(part["fatalities"], part["count"], strict=True)]
+            if approx:
+                # Governorate-level reports: a large pale disc, so nobody reads it as a village.
+                sizes = [max(30.0, s * 1.6) for s in sizes]
+                opacity: float | list[float] = 0.28
+            else:
+                opacity = [0.92 if p == 1 else 0.62 for p in part["geo_precision"]]
+            traces.append(
+                go.Scattermap(
+                    lat=part["latitude"].to_numpy(),
+                    lon=part["longitude"].to_numpy(),
+                    mode="markers",
+                    marker={"size": sizes, "color": EVENT_COLOURS[etype], "opacity": opacity},
+                    name=EVENT_LABELS[etype] + (" (area only)" if approx else ""),
+                    legendgroup=f"events-{etype}",
+                    legendgrouptitle={"text": "Events"} if etype == groups["event_type"].iloc[0] else None,
+                    showlegend=not approx,
+                    text=[_event_hover(r) for r in part.itertuples()],
+                    hovertemplate="%{text}<extra></extra>",
+                    customdata=[[iid, int(c)] for iid, c in zip(part["incident_id"], part["count"], strict=True)],
+                    meta={"kind": "events", "approximate": approx},
+                )
+            )
+    return traces
+
+
+def _site_trace(sites: pd.DataFrame | None) -> list[go.Scattermap]:
+    if sites is None or sites.empty:
+        return []
+    return [
+        go.Scattermap(
+            lat=sites["latitude"].to_numpy(),
+            lon=sites["longitude"].to_numpy(),
+            mode="markers",
+            marker={"size": 7, "color": BASEMAP_COLOURS["sites"], "opacity": 0.85},
+            name="Key sites (oil/gas, bases, crossings)",
+            legendgroup="sites",
+            text=[f"<b>{plain(n, 60)}</b><br>{plain(k, 40)}" for n, k in zip(sites["name"], sites["kind"], strict=True)],
+            hovertemplate="%{text}<extra></extra>",
+            customdata=[[pid, "site"] for pid in sites["place_id"]],
+            meta={"kind": "sites"},
+        )
+    ]
+
+
+def map_figure(
+    groups: pd.DataFrame,
+    zones_fc: dict | None,
+    basemap: dict[str, dict | None],
+    sites: pd.DataFrame | None,
+    layers: Sequence[str],
+    view: tuple[float, float, float] | None = None,
+    tile_url: str | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """The map: basemap lines, zones of the as-of date, key sites, and event markers.
+
+    ``groups`` is ``conflictmap.index.map_groups`` output (one row per marker).
+    """
+    traces: list[Any] = []
+    if "zones" in layers:
+        traces += _zone_traces(zones_fc)
+    if "sites" in layers:
+        traces += _site_trace(sites)
+    if "events" in layers:
+        traces += _event_traces(groups)
+    fig = go.Figure(data=traces)
+    lat, lon, zoom = view if view else (DEFAULT_CENTER["lat"], DEFAULT_CENTER["lon"], DEFAULT_ZOOM)
+    fig.update_layout(
+        map={
+            "style": map_style(tile_url),
+            "center": {"lat": lat, "lon": lon},
+            "zoom": zoom,
+            "layers": _basemap_layers(basemap, layers),
+        },
+        margin={"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
+        legend={
+            "x": 0.005,
+            "y": 0.995,
+            "xanchor": "left",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": 11},
+            "groupclick": "toggleitem",
+        },
+        uirevision="map",
+        clickmode="event",
+        hoverlabel={"align": "left"},
+        paper_bgcolor="white",
+        title={"text": plain(title), "x": 0.01, "font": {"size": 15}} if title else None,
+    )
+    if "events" in layers and groups.empty:
+        fig.add_annotation(
+            text=EMPTY_MESSAGE,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font={"size": 16, "color": "#333"},
+            bgcolor="rgba(255,255,255,0.85)",
+        )
+    return fig
+
+
+def timeline_figure(
+    bins: pd.DataFrame,
+    unit: str,
+    zone_changes: Sequence[date],
+    start: date | None,
+    end: date | None,
+) -> go.Figure:
+    """Incidents per day/week stacked by type, fatalities as a line; control changes marked.
+
+    ``bins`` is ``conflictmap.index.timeline_bins`` output. Dragging a range on the x axis
+    (zoom) is how the dashboard sets its date filter.
+    """
+    width_ms = {"day": 86_400_000 * 0.85, "week": 7 * 86_400_000 * 0.85, "month": 28 * 86_400_000}[unit]
+    fig = go.Figure()
+    for etype in EVENT_TYPES:
+        sub = bins[bins["event_type"] == etype] if not bins.empty else bins
+        if sub.empty:
+            continue
+        fig.add_bar(
+            x=sub["bin"],
+            y=sub["count"],
+            name=EVENT_LABELS[etype],
+            marker_color=EVENT_COLOURS[etype],
+            width=width_ms,
+            hovertemplate=f"{EVENT_LABELS[etype]}: %{{y}}<br>{unit} of %{{x|%Y-%m-%d}}<extra></extra>",
+        )
+    if not bins.empty:
+        fat = bins.groupby("bin", sort=True)["fatalities"].sum()
+        fig.add_scatter(
+            x=fat.index,
+            y=fat.to_numpy(),
+            name="Fatalities",
+            yaxis="y2",
+            mode="lines+markers",
+            line={"color": "#222", "width": 1.5},
+            marker={"size": 4},
+            hovertemplate="fatalities: %{y}<br>%{x|%Y-%m-%d}<extra></extra>",
+        )
+    for day in zone_changes:
+        if (start is None or day >= start) and (end is None or day <= end):
+            fig.add_vline(x=pd.Timestamp(day).timestamp() * 1000, line={"color": "#444", "dash": "dot", "width": 1.5})
+            fig.add_annotation(
+                x=pd.Timestamp(day),
+                y=1.0,
+                yref="paper",
+                text=f"control changes {day.isoformat()}",
+                showarrow=False,
+                xanchor="left",
+                yanchor="top",
+                font={"size": 10, "color": "#444"},
+            )
+    xrange = [pd.Timestamp(start) - pd.Timedelta(days=1), pd.Timestamp(end) + pd.Timedelta(days=1)] if start and end else None
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.05,
+        margin={"l": 40, "r": 50, "t": 10, "b": 30},
+        height=210,
+        xaxis={"type": "date", "range": xrange, "title": None},
+        yaxis={"title": {"text": f"incidents / {unit}"}, "fixedrange": True, "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "fixedrange": True, "showgrid": False, "rangemode": "tozero", "title": {"text": "fatalities"}},
+        legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
+        dragmode="zoom",
+        uirevision="timeline",
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+    )
+    if bins.empty:
+        fig.add_annotation(text=EMPTY_MESSAGE, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    return fig

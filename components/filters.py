@@ -1,0 +1,270 @@
+"""Filter bar, and the one callback that keeps the controls and the URL in step.
+
+The URL is the state: controls write into it, and a URL opened from a link writes back into the
+controls. Data callbacks read only the URL. A click on the map or a range dragged on the
+timeline is turned into URL parameters here too, so every view is a link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from components import ids
+from components.service_access import service
+from components.theme import EVENT_LABELS, PRECISION_LABELS
+from conflictmap.models import EVENT_TYPES
+from conflictmap.query import LAYERS, EventFilter
+
+LAYER_LABELS = {
+    "zones": "Control zones",
+    "events": "Events",
+    "sites": "Key sites",
+    "rivers": "Rivers",
+    "borders": "Borders",
+}
+
+
+def _field(label: str, control, width: str = "auto") -> html.Div:
+    return html.Div([html.Label(label, className="filter-label"), control], className="filter-field", style={"flex": width})
+
+
+def layout(compact: bool = False) -> html.Div:
+    """The filter bar; option lists come from the data at page load."""
+    svc = service()
+    index = svc.index()
+    lo, hi = svc.default_range()
+    controllers = sorted({z.controller for z in svc.zones()}) + ["none"]
+    date_picker = dcc.DatePickerRange(
+        id=ids.DATES,
+        min_date_allowed=lo.isoformat(),
+        max_date_allowed=hi.isoformat(),
+        display_format="YYYY-MM-DD",
+        clearable=True,
+        start_date_placeholder_text="from",
+        end_date_placeholder_text="to",
+        number_of_months_shown=1,
+    )
+    as_of = dcc.DatePickerSingle(
+        id=ids.AS_OF, display_format="YYYY-MM-DD", clearable=True, placeholder="end of range"
+    )
+    types = dcc.Checklist(
+        id=ids.TYPES,
+        options=[{"label": EVENT_LABELS[t], "value": t} for t in EVENT_TYPES],
+        value=[],
+        inline=True,
+        className="checklist",
+    )
+    text = dcc.Input(id=ids.TEXT, type="search", placeholder="words in the reports", debounce=True, maxLength=200)
+    row1 = [
+        _field("Date range", date_picker),
+        _field("Zones as of", as_of),
+        _field("Event types (none ticked = all)", types, "3"),
+        _field("Search evidence", text),
+    ]
+    row2 = [
+        _field(
+            "Actors",
+            dcc.Dropdown(id=ids.ACTORS, options=index.choices("actors"), multi=True, placeholder="any actor"),
+            "2",
+        ),
+        _field("Min. fatalities", dcc.Input(id=ids.MIN_FAT, type="number", min=0, step=1, value=0, debounce=True)),
+        _field(
+            "Location precision",
+            dcc.Checklist(
+                id=ids.PRECISION,
+                options=[{"label": f"{k}: {v}", "value": k} for k, v in PRECISION_LABELS.items()],
+                value=[],
+                className="checklist",
+            ),
+            "2",
+        ),
+        _field(
+            "Zone held by (on the event's date)",
+            dcc.Dropdown(
+                id=ids.ZONES,
+                options=[{"label": "outside all zones" if c == "none" else c, "value": c} for c in controllers],
+                multi=True,
+                placeholder="any zone",
+            ),
+            "2",
+        ),
+        _field(
+            "Source",
+            dcc.Checklist(
+                id=ids.ORIGINS,
+                options=[
+                    {"label": "read from articles", "value": "extracted"},
+                    {"label": "reference (hand-coded)", "value": "reference"},
+                ],
+                value=[],
+                className="checklist",
+            ),
+        ),
+        _field(
+            "Outlet",
+            dcc.Dropdown(id=ids.OUTLETS, options=index.choices("outlets"), multi=True, placeholder="any outlet"),
+            "2",
+        ),
+        _field(
+            "Layers",
+            dcc.Checklist(
+                id=ids.LAYERS,
+                options=[{"label": LAYER_LABELS[k], "value": k} for k in LAYERS],
+                value=list(LAYERS),
+                className="checklist",
+            ),
+            "2",
+        ),
+    ]
+    buttons = html.Div(
+        [
+            html.Button("Reset filters", id=ids.RESET, n_clicks=0, className="button"),
+            dcc.Clipboard(id=ids.COPY_LINK, title="Copy a link to this view", className="copy-link"),
+            html.Span("copy link", className="copy-label"),
+        ],
+        className="filter-buttons",
+    )
+    # In embed mode the second row is hidden, not removed: the sync callback needs every control.
+    rows = [
+        html.Div(row1, className="filter-row"),
+        html.Div(row2, className="filter-row", style={"display": "none"} if compact else None),
+    ]
+    return html.Div([*rows, buttons], className="filter-bar compact" if compact else "filter-bar")
+
+
+CONTROL_OUTPUTS = [
+    Output(ids.DATES, "start_date"),
+    Output(ids.DATES, "end_date"),
+    Output(ids.AS_OF, "date"),
+    Output(ids.TYPES, "value"),
+    Output(ids.ACTORS, "value"),
+    Output(ids.MIN_FAT, "value"),
+    Output(ids.PRECISION, "value"),
+    Output(ids.ZONES, "value"),
+    Output(ids.ORIGINS, "value"),
+    Output(ids.OUTLETS, "value"),
+    Output(ids.TEXT, "value"),
+    Output(ids.LAYERS, "value"),
+]
+CONTROL_INPUTS = [Input(o.component_id, o.component_property) for o in CONTROL_OUTPUTS]
+
+
+def controls_from_filter(flt: EventFilter) -> list:
+    return [
+        flt.start.isoformat() if flt.start else None,
+        flt.end.isoformat() if flt.end else None,
+        flt.as_of.isoformat() if flt.as_of else None,
+        list(flt.types),
+        list(flt.actors),
+        flt.min_fatalities,
+        list(flt.precisions),
+        list(flt.zones),
+        list(flt.origins),
+        list(flt.outlets),
+        flt.text,
+        list(flt.layers),
+    ]
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def filter_from_controls(values: list, current: EventFilter) -> EventFilter:
+    """The filter the controls show, keeping the URL's selection and map view."""
+    start, end, as_of, types, actors, minfat, precs, zones, origins, outlets, text, layers = values
+    try:
+        minfat_i = max(0, int(minfat or 0))
+    except (TypeError, ValueError):
+        minfat_i = 0
+    query = EventFilter(
+        start=_day(start),
+        end=_day(end),
+        as_of=_day(as_of),
+        types=tuple(t for t in EVENT_TYPES if t in (types or [])),
+        actors=tuple(actors or ()),
+        min_fatalities=minfat_i,
+        precisions=tuple(sorted(int(p) for p in precs or ())),
+        zones=tuple(zones or ()),
+        origins=tuple(o for o in ("extracted", "reference") if o in (origins or [])),
+        outlets=tuple(outlets or ()),
+        text=(text or "").strip()[:200],
+        layers=tuple(k for k in LAYERS if k in (layers or [])),
+    ).to_query()
+    # Round-trip through the query string so the controls and a pasted link agree exactly.
+    flt = EventFilter.from_query(query)
+    return replace(flt, event=current.event, lat=current.lat, lon=current.lon, zoom=current.zoom)
+
+
+def _range_from_relayout(relayout: dict | None) -> tuple[date | None, date | None] | None:
+    """Dates of a range dragged on the timeline; (None, None) when the user reset the zoom."""
+    if not relayout:
+        return None
+    if relayout.get("xaxis.autorange"):
+        return (None, None)
+    lo = relayout.get("xaxis.range[0]")
+    hi = relayout.get("xaxis.range[1]")
+    if lo is None and isinstance(relayout.get("xaxis.range"), list):
+        lo, hi = relayout["xaxis.range"]
+    if lo is None or hi is None:
+        return None
+    return _day(str(lo)), _day(str(hi))
+
+
+def _clicked_incident(click: dict | None) -> str | None:
+    try:
+        point = click["points"][0]  # type: ignore[index]
+        data = point.get("customdata")
+    except (TypeError, KeyError, IndexError):
+        return None
+    # Event markers carry [incident_id, count]; zones and sites carry [id, "zone"/"site"].
+    if isinstance(data, list) and len(data) == 2 and not isinstance(data[1], str):
+        return str(data[0])
+    return None
+
+
+@callback(
+    Output(ids.URL, "search"),
+    *CONTROL_OUTPUTS,
+    Input(ids.URL, "search"),
+    *CONTROL_INPUTS,
+    Input(ids.MAP, "clickData"),
+    Input(ids.TIMELINE, "relayoutData"),
+    Input(ids.RESET, "n_clicks"),
+)
+def sync_filters(search, *rest):
+    """Controls -> URL when a control moved; URL -> controls when the page opened on a link."""
+    values, click, relayout, _reset = list(rest[:12]), rest[12], rest[13], rest[14]
+    current = EventFilter.from_query(search)
+    trigger = ctx.triggered_id
+    keep = [no_update] * len(CONTROL_OUTPUTS)
+    if trigger is None or trigger == ids.URL:
+        return [no_update, *controls_from_filter(current)]
+    if trigger == ids.RESET:
+        fresh = EventFilter()
+        return ["", *controls_from_filter(fresh)]
+    if trigger == ids.MAP:
+        incident = _clicked_incident(click)
+        if not incident:
+            return [no_update, *keep]
+        return ["?" + replace(current, event=incident).to_query(), *keep]
+    if trigger == ids.TIMELINE:
+        rng = _range_from_relayout(relayout)
+        if rng is None:
+            return [no_update, *keep]
+        flt = replace(current, start=rng[0], end=rng[1])
+        return ["?" + flt.to_query(), *controls_from_filter(flt)]
+    flt = filter_from_controls(values, current)
+    query = flt.to_query()
+    if query == (search or "").lstrip("?"):
+        return [no_update, *keep]
+    return ["?" + query if query else "", *keep]
+
+
+@callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))
+def copy_link(_n, href):
+    """The Clipboard copies the page's address, which carries the whole view."""
+    return href or ""

@@ -1,0 +1,51 @@
+"""The map panel: zones of the as-of date, basemap, key sites and event markers."""
+
+from __future__ import annotations
+
+from dash import Input, Output, callback, dcc, html
+
+from components import ids
+from components.figures import map_figure
+from components.service_access import service, settings
+from conflictmap.query import EventFilter
+
+GRAPH_CONFIG = {
+    "showSendToCloud": False,  # plotly.js 4's "Share chart" uploads to the cloud: never offline-safe
+    "displaylogo": False,
+    "scrollZoom": True,
+    "toImageButtonOptions": {"format": "png", "filename": "conflictmap-view", "scale": 2},
+}
+
+
+def layout() -> html.Div:
+    return html.Div(
+        dcc.Loading(
+            dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, style={"height": "100%"}, className="map-graph"),
+            type="circle",
+            delay_show=400,
+            parent_style={"height": "100%"},
+        ),
+        className="map-panel",
+    )
+
+
+def build_map(search: str | None):
+    """Map figure for a URL query string (also used by exports, so both draw the same)."""
+    svc = service()
+    flt = EventFilter.from_query(search)
+    view = svc.view(flt)
+    centre = (flt.lat, flt.lon, flt.zoom or 6.6) if flt.lat is not None and flt.lon is not None else None
+    return map_figure(
+        view.groups,
+        view.zones_fc,
+        svc.basemap(),
+        svc.sites(),
+        flt.layers,
+        view=centre,
+        tile_url=settings().tile_url,
+    )
+
+
+@callback(Output(ids.MAP, "figure"), Input(ids.URL, "search"))
+def update_map(search):
+    return build_map(search)

@@ -1,0 +1,41 @@
+"""The timeline under the map: incidents per day/week by type, fatalities, control changes.
+
+Dragging a range on it sets the date filter (handled in ``filters.sync_filters``).
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output, callback, dcc, html
+
+from components import ids
+from components.figures import timeline_figure
+from components.service_access import service
+from conflictmap.query import EventFilter
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            dcc.Graph(
+                id=ids.TIMELINE,
+                config={"showSendToCloud": False, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+                style={"height": "210px"},
+            ),
+            html.Div("Drag across the timeline to set the date range; double-click to reset.", className="hint"),
+        ],
+        className="timeline-panel",
+    )
+
+
+def build_timeline(search: str | None):
+    svc = service()
+    view = svc.view(EventFilter.from_query(search))
+    fig = timeline_figure(view.bins, view.unit, svc.zone_changes(), view.start, view.end)
+    # A new date range from a control must replace a range the user dragged earlier.
+    fig.update_layout(uirevision=f"{view.start}:{view.end}")
+    return fig
+
+
+@callback(Output(ids.TIMELINE, "figure"), Input(ids.URL, "search"))
+def update_timeline(search):
+    return build_timeline(search)

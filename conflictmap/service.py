@@ -1,0 +1,170 @@
+"""Read-side facade for the dashboard and exports: one object, read-only, cached by store version.
+
+Callbacks and export routes ask this for frames and GeoJSON; they never open the store or read
+files themselves. Everything here is derived from the store and the bundled files, rebuilt only
+when the store's version counter moves, so a filter change costs a mask and a group-by.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import pandas as pd
+
+from .config import Settings
+from .index import EventIndex, build_incidents, map_groups, summary, timeline_bins
+from .models import ZoneVersion
+from .query import EventFilter
+from .store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ViewData:
+    """Everything the screen needs for one filter."""
+
+    flt: EventFilter
+    selected: pd.DataFrame
+    groups: pd.DataFrame
+    bins: pd.DataFrame
+    unit: str
+    counts: dict[str, int]
+    as_of: date
+    zones_fc: dict | None
+    start: date | None
+    end: date | None
+
+
+@dataclass
+class DataService:
+    settings: Settings
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.store = EventStore(self.settings.db_url)
+        self._lock = threading.Lock()
+        self._version = -1
+        self._index: EventIndex | None = None
+        self._zones: list[ZoneVersion] = []
+        self._zones_fc: dict[str, dict] = {}
+        self._basemap: dict[str, dict | None] | None = None
+        self._sites: pd.DataFrame | None = None
+
+    # ---- cached, rebuilt when the store changes ---------------------------------------------
+    def _refresh(self) -> None:
+        version = self.store.version()
+        if version == self._version and self._index is not None:
+            return
+        with self._lock:
+            if version == self._version and self._index is not None:
+                return
+            zones = self.store.zone_versions()
+            reports = self.store.events_frame()
+            if not self.settings.show_reference:
+                reports = reports[reports["origin"] != "reference"]
+            self._index = EventIndex(build_incidents(reports, zones))
+            self._zones = zones
+            self._zones_fc = {}
+            self._version = version
+            log.info("index rebuilt: %d incidents, %d zone versions", len(self._index), len(zones))
+
+    def index(self) -> EventIndex:
+        self._refresh()
+        assert self._index is not None
+        return self._index
+
+    def zones(self) -> list[ZoneVersion]:
+        self._refresh()
+        return self._zones
+
+    def zones_geojson(self, as_of: date) -> dict | None:
+        from .zones import zones_as_of, zones_geojson
+
+        self._refresh()
+        key = as_of.isoformat()
+        if key not in self._zones_fc:
+            active = zones_as_of(self._zones, as_of)
+            self._zones_fc[key] = zones_geojson(active) if active else {"type": "FeatureCollection", "features": []}
+        return self._zones_fc[key]
+
+    def zone_changes(self) -> list[date]:
+        from .zones import zone_changes
+
+        return zone_changes(self.zones())
+
+    def basemap(self) -> dict[str, dict | None]:
+        if self._basemap is None:
+            from .basemap import load_basemap
+
+            bm = load_basemap(self.settings.bundled_dir)
+            self.problems += bm.errors
+            self._basemap = {
+                "countries": bm.countries,
+                "governorates": bm.governorates,
+                "deir_ez_zor": bm.deir_ez_zor,
+                "rivers": bm.rivers,
+                "lakes": bm.lakes,
+            }
+        return self._basemap
+
+    def sites(self) -> pd.DataFrame:
+        if self._sites is None:
+            from .gazetteer import GazetteerError, load_gazetteer
+
+            try:
+                places = load_gazetteer(self.settings.bundled_dir).key_sites()
+            except (GazetteerError, OSError) as exc:
+                self.problems.append(f"Key sites unavailable: {exc}")
+                places = []
+            self._sites = pd.DataFrame(
+                {
+                    "place_id": [p.place_id for p in places],
+                    "name": [p.name for p in places],
+                    "kind": [p.kind for p in places],
+                    "latitude": [p.latitude for p in places],
+                    "longitude": [p.longitude for p in places],
+                }
+            )
+        return self._sites
+
+    # ---- per filter ---------------------------------------------------------------------------
+    def default_range(self) -> tuple[date, date]:
+        span = self.index().span()
+        if span is None:
+            today = date(2024, 12, 31)
+            return today, today
+        return span
+
+    def view(self, flt: EventFilter) -> ViewData:
+        index = self.index()
+        lo, hi = self.default_range()
+        start, end = flt.start or lo, flt.end or hi
+        as_of = flt.as_of or end
+        selected = index.select(flt)
+        bins, unit = timeline_bins(selected, start, end)
+        return ViewData(
+            flt=flt,
+            selected=selected,
+            groups=map_groups(selected),
+            bins=bins,
+            unit=unit,
+            counts=summary(selected),
+            as_of=as_of,
+            zones_fc=self.zones_geojson(as_of),
+            start=start,
+            end=end,
+        )
+
+    def incident(self, incident_id: str) -> list[dict]:
+        return self.store.incident_reports(incident_id)
+
+
+@lru_cache(maxsize=4)
+def get_service(settings: Settings) -> DataService:
+    """One service per settings object (the app has one; tests may make more)."""
+    return DataService(settings)

@@ -1,0 +1,45 @@
+"""Untrusted text (anything that came from a feed) made safe for the places that render markup.
+
+Dash children render strings as text already; the danger is Plotly, whose hover and annotation
+text accept a subset of HTML (links included). Everything from outside passes through
+``plain`` before it is put in a figure, and links through ``safe_url`` before they are rendered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+import nh3
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain(value: object, limit: int | None = None) -> str:
+    """Text with every tag removed and no character Plotly could read as markup."""
+    if value is None:
+        return ""
+    text = nh3.clean(str(value), tags=set(), strip_comments=True)
+    text = html.unescape(text)
+    # After unescaping, "&lt;script&gt;" is "<script>" again: neutralise the brackets themselves.
+    text = text.replace("<", "‹").replace(">", "›")
+    text = _CONTROL.sub("", text)
+    text = " ".join(text.split())
+    if limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def safe_url(value: object) -> str | None:
+    """An http(s) address, or None: javascript:, data: and other schemes are never linked."""
+    if not value:
+        return None
+    url = str(value).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url
+    return None
