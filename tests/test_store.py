@@ -1,0 +1,88 @@
+"""EventStore on a real SQLite file: idempotent ingest, transactional writes, zones, incidents."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from conflictmap.models import Article
+from conflictmap.store import EventStore
+from tests.helpers import make_event, split_zones
+
+
+@pytest.fixture
+def store(tmp_path):
+    return EventStore(f"sqlite:///{tmp_path / 'db' / 'events.sqlite'}")
+
+
+def article(i: str, text: str = "Clashes broke out in Dhiban on Monday.", url: str | None = None) -> Article:
+    return Article(i, url or f"https://example.org/{i}", "Test Outlet", "A title", date(2024, 8, 13), text)
+
+
+def test_file_is_created_in_wal_mode(store, tmp_path):
+    assert (tmp_path / "db" / "events.sqlite").exists()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_same_article_twice_adds_nothing(store):
+    first = store.add_article(article("a1"), [make_event("e1", article_id="a1")])
+    again = store.add_article(article("a1"), [make_event("e1", article_id="a1")])
+    assert first.added and first.events == 1
+    assert not again.added and again.reason == "same id seen"
+    assert store.counts()["articles"] == 1 and store.counts()["events"] == 1
+
+
+def test_same_text_at_another_address_is_skipped(store):
+    store.add_article(article("a1"), [])
+    res = store.add_article(article("a2", url="https://mirror.example.org/x"), [])
+    assert not res.added and res.reason == "same text seen"
+    res = store.add_article(article("a3", text="Another report entirely.", url="https://example.org/a1"), [])
+    assert not res.added and res.reason == "same address seen"
+
+
+def test_failed_write_leaves_nothing_half_written(store):
+    store.add_article(article("a1"), [make_event("dup", article_id="a1")])
+    before = store.counts()
+    with pytest.raises(IntegrityError):
+        # the second article carries an event id that already exists: the whole article is refused
+        store.add_article(article("a2", text="A different report."), [make_event("dup", article_id="a2")])
+    assert store.counts() == before
+    assert store.article("a2") is None
+
+
+def test_incident_grouping_is_reversible(store):
+    store.add_article(article("a1"), [make_event("e1", article_id="a1")])
+    store.add_article(article("a2", text="Second outlet's report."), [make_event("e2", article_id="a2")])
+    store.set_incidents({"e1": ("inc:e1", "same day, 0 km"), "e2": ("inc:e1", "same day, 0 km")})
+    assert store.counts()["incidents"] == 1
+    reports = store.incident_reports("inc:e1")
+    assert {r["event_id"] for r in reports} == {"e1", "e2"}
+    assert reports[0]["title"] == "A title"
+    assert store.split_incident("inc:e1") == 2
+    assert store.counts()["incidents"] == 2
+
+
+def test_zones_round_trip_and_replace(store):
+    store.replace_zones(split_zones(), "test")
+    back = store.zone_versions()
+    assert [z.zone_id for z in back] == ["east-2019", "west-2019", "west-2024"]
+    assert back[1].valid_to == date(2024, 12, 5) and back[0].valid_to is None
+    assert back[0].geometry.equals(split_zones()[0].geometry)
+    store.replace_zones(split_zones()[:1], "test2")
+    assert len(store.zone_versions()) == 1
+
+
+def test_version_moves_on_every_write(store):
+    v0 = store.version()
+    store.add_article(article("a1"), [])
+    v1 = store.version()
+    store.upsert_events([make_event("r1", origin="reference")])
+    assert v0 < v1 < store.version()
+
+
+def test_upsert_is_idempotent(store):
+    store.upsert_events([make_event("r1", origin="reference")])
+    store.upsert_events([make_event("r1", origin="reference", fatalities=4)])
+    assert store.counts()["events"] == 1
+    assert store.event("r1")["fatalities"] == 4
