@@ -1,0 +1,363 @@
+"""Control zones: load and validate a versioned GeoJSON layer, slice it by date, place points in it.
+
+Zones are an authoritative layer: every event on the map is coloured and counted by the zone it
+falls in. So ``load_zones`` refuses the whole file when any feature is wrong (missing property,
+empty or non-polygonal geometry, foreign CRS, lat/lon swapped, bad dates, duplicate ids), and the
+message lists every problem at once with the feature's index and zone_id. Dropping one bad
+feature and carrying on, as the pipeline does for articles, would silently move events into
+"no zone" or into a neighbour's control: a wrong answer that looks right. Problems that can be
+repaired without guessing (a self-intersecting ring fixed by ``shapely.make_valid``, overlapping
+zones on the same day) load with a warning naming the feature.
+
+Border tie-break: a point on a shared border (or in an overlap) belongs to the zone with the
+lowest ``zone_id`` in plain string order among those that cover it. Arbitrary but deterministic:
+the same point always gets the same zone, in ``assign_zone`` and ``assign_zones`` alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from conflictmap.models import ZoneVersion
+
+log = logging.getLogger(__name__)
+
+REQUIRED = ("zone_id", "controller", "valid_from", "valid_to", "label")
+OPTIONAL = ("source", "confidence", "notes")
+WGS84_NAMES = {
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "crs84",
+    "ogc:crs84",
+    "epsg:4326",
+    "urn:ogc:def:crs:epsg::4326",
+    "urn:ogc:def:crs:epsg:4326",
+    "http://www.opengis.net/def/crs/ogc/1.3/crs84",
+    "http://www.opengis.net/def/crs/epsg/0/4326",
+}
+# The region the project maps (east Syria and around): used only to spot swapped axes.
+REGION_LON = (35.0, 43.0)
+REGION_LAT = (32.0, 38.0)
+OVERLAP_TOLERANCE_DEG2 = 1e-6  # ~0.01 km2: less than this is rounding at a shared border
+DEFAULT_MAX_VERTICES = 4000
+
+
+class ZonesError(Exception):
+    """The zones file cannot be used; the message names the file, each bad feature and why."""
+
+
+@dataclass
+class ZoneLoad:
+    zones: list[ZoneVersion]
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_zones(path: Path) -> ZoneLoad:
+    """Read and validate a zones GeoJSON file (see the module docstring for the policy)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ZonesError(f"{path}: cannot read zones file: {exc}") from exc
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ZonesError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ZonesError(f"{path}: expected a GeoJSON FeatureCollection")
+    crs_problem = _crs_problem(doc.get("crs"))
+    if crs_problem:
+        raise ZonesError(f"{path}: {crs_problem}")
+    feats = doc.get("features")
+    if not isinstance(feats, list) or not feats:
+        raise ZonesError(f"{path}: no features")
+
+    zones: list[ZoneVersion] = []
+    problems: list[str] = []
+    warnings: list[str] = []
+    seen: dict[str, int] = {}
+    for i, feat in enumerate(feats):
+        zid = feat.get("properties", {}).get("zone_id") if isinstance(feat, dict) else None
+        where = f"feature {i} (zone_id={zid!r})"
+        try:
+            zone, warns = _parse_feature(feat)
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if zone.zone_id in seen:
+            problems.append(f"{where}: duplicate zone_id, also feature {seen[zone.zone_id]}")
+            continue
+        seen[zone.zone_id] = i
+        warnings.extend(f"{path}: {where}: {w}" for w in warns)
+        zones.append(zone)
+    if problems:
+        raise ZonesError(f"{path}: refused ({len(problems)} bad feature(s)): " + "; ".join(problems))
+    warnings.extend(f"{path}: {w}" for w in _overlaps(zones))
+    for w in warnings:
+        log.warning("%s", w)
+    return ZoneLoad(zones=zones, warnings=warnings)
+
+
+def _crs_problem(crs: Any) -> str | None:
+    """RFC 7946 GeoJSON has no ``crs`` member; an old-style one must name WGS84 lon/lat."""
+    if crs is None:
+        return None
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if isinstance(name, str) and name.strip().lower() in WGS84_NAMES:
+        return None
+    return f"crs {name or crs!r} is not WGS84 lon/lat (CRS84/EPSG:4326); reproject to WGS84 first"
+
+
+def _parse_feature(feat: Any) -> tuple[ZoneVersion, list[str]]:
+    if not isinstance(feat, dict) or feat.get("type") != "Feature":
+        raise ValueError("not a GeoJSON Feature")
+    props = feat.get("properties")
+    if not isinstance(props, dict):
+        raise ValueError("no properties")
+    missing = [k for k in REQUIRED if k not in props]
+    if missing:
+        raise ValueError(f"missing properties: {', '.join(missing)}")
+    for k in ("zone_id", "controller", "label"):
+        if not isinstance(props[k], str) or not props[k].strip():
+            raise ValueError(f"property {k} must be a non-empty string")
+    valid_from = _date(props, "valid_from")
+    valid_to = None if props["valid_to"] is None else _date(props, "valid_to")
+    if valid_to is not None and valid_from > valid_to:
+        raise ValueError(f"valid_from {valid_from} is after valid_to {valid_to}")
+    geom, warns = _geometry(feat.get("geometry"))
+    extra = {k: v for k, v in props.items() if k not in REQUIRED + OPTIONAL}
+    zone = ZoneVersion(
+        zone_id=props["zone_id"],
+        controller=props["controller"],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        label=props["label"],
+        geometry=geom,
+        source=str(props.get("source") or ""),
+        confidence=str(props.get("confidence") or "unstated"),
+        notes=str(props.get("notes") or ""),
+        extra=extra,
+    )
+    return zone, warns
+
+
+def _date(props: dict[str, Any], key: str) -> date:
+    value = props[key]
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"{key} {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _geometry(gj: Any) -> tuple[BaseGeometry, list[str]]:
+    """Parse, range-check, axis-check and (if needed) repair one feature geometry."""
+    if not isinstance(gj, dict):
+        raise ValueError("no geometry")
+    if gj.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ValueError(f"geometry type {gj.get('type')!r} is not Polygon/MultiPolygon")
+    try:
+        geom = shape(gj)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        raise ValueError(f"unreadable geometry: {exc}") from None
+    coords = shapely.get_coordinates(geom)
+    if len(coords) == 0 or geom.is_empty:
+        raise ValueError("empty geometry")
+    if not np.isfinite(coords).all():
+        raise ValueError("geometry has non-finite coordinates")
+    x, y = coords[:, 0], coords[:, 1]
+    if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
+        bad = coords[(np.abs(x) > 180) | (np.abs(y) > 90)][0]
+        raise ValueError(
+            f"coordinates out of lon/lat range, e.g. ({bad[0]:g}, {bad[1]:g}): projected, not WGS84?"
+        )
+    in_region = _in_box(x, y)
+    swapped = ~in_region & _in_box(y, x)
+    if swapped.mean() > 0.5:
+        raise ValueError(
+            f"looks like lat/lon swapped: {swapped.mean():.0%} of points read as (lat, lon) for this "
+            f"region (lon {REGION_LON[0]:g}-{REGION_LON[1]:g}, lat {REGION_LAT[0]:g}-{REGION_LAT[1]:g});"
+            " GeoJSON order is [lon, lat]"
+        )
+    warns: list[str] = []
+    if not in_region.any():
+        warns.append("lies wholly outside the mapped region; check it is meant for this map")
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        fixed = _polygonal(shapely.make_valid(geom))
+        if fixed.is_empty:
+            raise ValueError(f"invalid geometry ({reason}) with no polygonal area after repair")
+        warns.append(f"invalid geometry ({reason}) repaired with make_valid")
+        geom = fixed
+    return geom, warns
+
+
+def _in_box(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (x >= REGION_LON[0]) & (x <= REGION_LON[1]) & (y >= REGION_LAT[0]) & (y <= REGION_LAT[1])
+
+
+def _polygonal(g: BaseGeometry) -> BaseGeometry:
+    """The polygon parts of a geometry (make_valid may return lines and points alongside)."""
+    parts = shapely.get_parts(g)
+    polys = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+def _overlaps(zones: list[ZoneVersion]) -> list[str]:
+    """Zones valid on a common day should not overlap; the tie-break hides it, so say so."""
+    out = []
+    for a, b in combinations(zones, 2):
+        if a.valid_from > (b.valid_to or date.max) or b.valid_from > (a.valid_to or date.max):
+            continue
+        if a.geometry.intersection(b.geometry).area > OVERLAP_TOLERANCE_DEG2:
+            out.append(f"zones {a.zone_id!r} and {b.zone_id!r} overlap on shared days; lowest zone_id wins")
+    return out
+
+
+def zones_as_of(zones: list[ZoneVersion], day: date) -> list[ZoneVersion]:
+    """The zone versions valid on ``day`` (both ends inclusive)."""
+    return [z for z in zones if z.valid_on(day)]
+
+
+class _Index:
+    """Zones in tie-break order (lowest zone_id first), geometries prepared, bounding boxes at hand.
+
+    Why not an STRtree: a map slice holds a handful of large polygons, and a prepared
+    ``intersects_xy`` per zone over the points inside its box measured ~40x faster than a tree
+    query with a predicate (100k points: ~0.04 s against ~1.4 s).
+    """
+
+    def __init__(self, zones: Sequence[ZoneVersion]) -> None:
+        self.zones = sorted(zones, key=lambda z: z.zone_id)  # holding them keeps the key's ids alive
+        self.geoms = [z.geometry for z in self.zones]
+        for g in self.geoms:
+            shapely.prepare(g)
+        self.boxes = [tuple(float(v) for v in g.bounds) for g in self.geoms]
+
+
+_INDEX_CACHE: dict[tuple[tuple[str, int], ...], _Index] = {}
+_INDEX_CACHE_SIZE = 8
+
+
+def _index(zones: Sequence[ZoneVersion]) -> _Index:
+    """Build (or reuse) the index for this exact list of zones.
+
+    Why a cache: ``assign_zone`` is called once per event, often 100k times with the same
+    as-of slice; preparing geometries on each call would dominate. The key holds the geometry
+    objects' ids and the cached index holds the objects, so an id cannot be reused while cached.
+    """
+    key = tuple((z.zone_id, id(z.geometry)) for z in zones)
+    idx = _INDEX_CACHE.get(key)
+    if idx is None:
+        if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
+            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+        idx = _INDEX_CACHE[key] = _Index(zones)
+    return idx
+
+
+def assign_zone(zones: list[ZoneVersion], lon: float, lat: float) -> ZoneVersion | None:
+    """The zone (among ``zones``, usually an as-of slice) covering the point, or None.
+
+    Points on a border go to the lowest zone_id (module docstring).
+    """
+    if not zones or lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    idx = _index(zones)
+    for zone, geom, (x0, y0, x1, y1) in zip(idx.zones, idx.geoms, idx.boxes, strict=True):
+        if x0 <= lon <= x1 and y0 <= lat <= y1 and shapely.intersects_xy(geom, lon, lat):
+            return zone
+    return None
+
+
+def assign_zones(zones: list[ZoneVersion], lons: Sequence[float], lats: Sequence[float]) -> list[str | None]:
+    """Vectorised ``assign_zone``: the zone_id per point (None outside all zones or for NaN)."""
+    lon = np.asarray(lons, dtype=float)
+    lat = np.asarray(lats, dtype=float)
+    if lon.shape != lat.shape or lon.ndim != 1:
+        raise ValueError(f"lons and lats must be 1-D and of one length ({lon.shape} vs {lat.shape})")
+    out: list[str | None] = [None] * len(lon)
+    if not zones or len(lon) == 0:
+        return out
+    idx = _index(zones)
+    todo = np.isfinite(lon) & np.isfinite(lat)
+    for zone, geom, (x0, y0, x1, y1) in zip(idx.zones, idx.geoms, idx.boxes, strict=True):
+        cand = np.flatnonzero(todo & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        if len(cand) == 0:
+            continue
+        hit = cand[shapely.intersects_xy(geom, lon[cand], lat[cand])]
+        todo[hit] = False  # lowest zone_id first, so the first hit is the tie-break winner
+        for i in hit.tolist():
+            out[i] = zone.zone_id
+    return out
+
+
+def zones_geojson(
+    zones: list[ZoneVersion], max_vertices: int = DEFAULT_MAX_VERTICES, decimals: int = 5
+) -> dict[str, Any]:
+    """A FeatureCollection for the browser: ``id`` = zone_id on each feature (Choroplethmap's
+    ``featureidkey="id"``), dates as ISO strings.
+
+    Simplified only when the total vertex count passes ``max_vertices``: zones sharing a validity
+    span are simplified together as a coverage, so neighbours keep one common border.
+    """
+    geoms = [z.geometry for z in zones]
+    total = int(sum(shapely.get_num_coordinates(g) for g in geoms))
+    if total > max_vertices:
+        geoms = _simplify(zones, max_vertices)
+    feats = []
+    for z, g in zip(zones, geoms, strict=True):
+        g = shapely.set_precision(g, 10.0**-decimals)
+        props = {
+            "id": z.zone_id,
+            "zone_id": z.zone_id,
+            "controller": z.controller,
+            "valid_from": z.valid_from.isoformat(),
+            "valid_to": z.valid_to.isoformat() if z.valid_to else None,
+            "label": z.label,
+            "source": z.source,
+            "confidence": z.confidence,
+            "notes": z.notes,
+        }
+        feats.append({"type": "Feature", "id": z.zone_id, "properties": props, "geometry": mapping(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _simplify(zones: list[ZoneVersion], max_vertices: int) -> list[BaseGeometry]:
+    """Double the tolerance until the whole collection fits the budget."""
+    groups: dict[tuple[date, date | None], list[int]] = {}
+    for i, z in enumerate(zones):
+        groups.setdefault((z.valid_from, z.valid_to), []).append(i)
+    tol = 0.0005
+    geoms = [z.geometry for z in zones]
+    while tol < 1.0:
+        out: list[BaseGeometry] = list(geoms)
+        for members in groups.values():
+            src = np.array([geoms[i] for i in members], dtype=object)
+            try:
+                simple = shapely.coverage_simplify(src, tol)
+            except Exception:  # not a valid coverage (overlaps): fall back to one by one
+                simple = shapely.simplify(src, tol, preserve_topology=True)
+            for i, g in zip(members, simple, strict=True):
+                out[i] = g
+        if sum(shapely.get_num_coordinates(g) for g in out) <= max_vertices:
+            return out
+        tol *= 2
+    return out
+
+
+def zone_changes(zones: list[ZoneVersion]) -> list[date]:
+    """Days when control changes: each distinct valid_from after the earliest, in order."""
+    starts = sorted({z.valid_from for z in zones})
+    return starts[1:]
