@@ -28,9 +28,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from conflictmap.models import Event
 
@@ -85,6 +87,7 @@ def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
 
 
+@lru_cache(maxsize=65536)
 def norm_name(name: str | None) -> str:
     """Place name -> comparable key: ASCII, lower case, no al-/el- article, letters only."""
     text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode().lower()
@@ -92,6 +95,7 @@ def norm_name(name: str | None) -> str:
     return re.sub(r"[^a-z]", "", text)
 
 
+@lru_cache(maxsize=65536)
 def actor_keys(label: str | None) -> frozenset[str]:
     """Classes an actor label belongs to; empty for a missing or unidentified actor."""
     if not label:
@@ -182,29 +186,38 @@ def _candidate_pairs(events: list[Event], max_km: float) -> Iterable[tuple[int, 
     cos = math.cos(math.radians(min(max(lats, default=0.0), 85.0)))
     cell_lon = cell_lat / cos
 
-    def key(e: Event) -> tuple:
+    def key(e: Event) -> tuple:  # reports of different types never link: keep them in separate cells
         if _has_point(e):
-            return ("p", math.floor(e.latitude / cell_lat), math.floor(e.longitude / cell_lon))  # type: ignore[operator]
-        return ("n", norm_name(e.location))
+            return (e.event_type, "p", math.floor(e.latitude / cell_lat), math.floor(e.longitude / cell_lon))  # type: ignore[operator]
+        return (e.event_type, "n", norm_name(e.location))
 
-    grid: dict[tuple, list[int]] = defaultdict(list)
+    # one list per cell, in index order = date order (events arrive sorted), so a date window
+    # is one bisect away
+    cell_idx: dict[tuple, list[int]] = defaultdict(list)
+    cell_day: dict[tuple, list[int]] = defaultdict(list)
     keys = [key(e) for e in events]
-    for i, e in enumerate(events):
-        grid[(e.event_date.toordinal(), *keys[i])].append(i)
+    days = [e.event_date.toordinal() for e in events]
+    for i, k in enumerate(keys):
+        cell_idx[k].append(i)
+        cell_day[k].append(days[i])
     tols = [DAYS.get(e.date_precision, 1) for e in events]
-    for i, e in enumerate(events):
-        tol = tols[i]
-        k = keys[i]
+    for i, k in enumerate(keys):
+        tol, day0 = tols[i], days[i]
         cells = (
-            [("p", k[1] + dy, k[2] + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)] if k[0] == "p" else [k]
+            [(k[0], "p", k[2] + dy, k[3] + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+            if k[1] == "p"
+            else [k]
         )
-        day0 = e.event_date.toordinal()
-        for d in range(day0 - tol, day0 + tol + 1):
-            for cell in cells:
-                for j in grid.get((d, *cell), ()):
-                    # each pair once: from the lower index, unless only the other one's window reaches
-                    if j > i or (j < i and abs(d - day0) > tols[j]):
-                        yield (i, j) if i < j else (j, i)
+        for cell in cells:
+            idx = cell_idx.get(cell)
+            if not idx:
+                continue
+            cd = cell_day[cell]
+            for pos in range(bisect_left(cd, day0 - tol), bisect_right(cd, day0 + tol)):
+                j = idx[pos]
+                # each pair once: from the lower index, unless only the other one's window reaches
+                if j > i or (j < i and day0 - cd[pos] > tols[j]):
+                    yield (i, j) if i < j else (j, i)
 
 
 def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) -> dict[str, tuple[str, str]]:

@@ -1,0 +1,258 @@
+"""Grouping reports of one incident across articles: the rules, determinism and speed."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import date, timedelta
+
+from conflictmap.dedupe import cluster_incidents, explain
+from conflictmap.models import Event
+
+# Two points about 40 km apart on the Euphrates, and one 3 km from the first.
+HAJIN = (34.695, 40.835)
+NEAR_HAJIN = (34.715, 40.860)
+MAYADIN = (35.020, 40.450)
+
+
+def ev(
+    event_id: str,
+    article: str,
+    day: date,
+    etype: str = "battle",
+    sub: str = "armed clash",
+    where: tuple[float, float] = HAJIN,
+    precision: str = "day",
+    actor1: str | None = "SDF",
+    actor2: str | None = None,
+    geo: int = 1,
+    place_id: str | None = None,
+    source: str | None = None,
+) -> Event:
+    return Event(
+        event_id=event_id,
+        article_id=article,
+        event_date=day,
+        event_type=etype,
+        sub_event_type=sub,
+        date_precision=precision,
+        actor1=actor1,
+        actor2=actor2,
+        latitude=where[0],
+        longitude=where[1],
+        geo_precision=geo,
+        place_id=place_id,
+        location="Hajin",
+        source=source or article,
+    )
+
+
+def incidents(assignment: dict[str, tuple[str, str]]) -> list[set[str]]:
+    groups: dict[str, set[str]] = {}
+    for eid, (inc, _why) in assignment.items():
+        groups.setdefault(inc, set()).add(eid)
+    return sorted(groups.values(), key=lambda g: sorted(g))
+
+
+def test_one_arrest_reported_by_four_outlets_is_one_incident() -> None:
+    d = date(2024, 3, 5)
+    events = [
+        ev("e-a", "art-a", d, "strategic_development", "arrests", actor1="SDF", source="Outlet A"),
+        ev(
+            "e-b",
+            "art-b",
+            d + timedelta(days=1),
+            "strategic_development",
+            "arrests",
+            NEAR_HAJIN,
+            actor1="Asayish",
+        ),
+        ev(
+            "e-c",
+            "art-c",
+            d - timedelta(days=3),
+            "strategic_development",
+            "arrests",
+            precision="week",
+            actor1=None,
+        ),
+        ev("e-d", "art-d", d + timedelta(days=10), "strategic_development", "arrests", precision="month"),
+    ]
+    out = cluster_incidents(events)
+    assert incidents(out) == [{"e-a", "e-b", "e-c", "e-d"}]
+    inc, why = out["e-b"]
+    assert inc == "inc:e-c"  # the earliest report names the incident
+    assert "4 reports from 4 articles" in why
+    assert "km apart" in why and "same type strategic_development" in why
+
+
+def test_reason_names_the_linked_report_and_why() -> None:
+    d = date(2024, 3, 5)
+    out = cluster_incidents(
+        [
+            ev("e-1", "art-1", d, source="Outlet One"),
+            ev("e-2", "art-2", d, where=NEAR_HAJIN, source="Outlet Two"),
+        ]
+    )
+    why = out["e-1"][1]
+    assert "e-2 [Outlet Two]" in why
+    assert "same day" in why and "km apart" in why and "actors agree (SDF)" in why
+
+
+def test_two_clashes_forty_km_apart_same_day_stay_apart() -> None:
+    d = date(2024, 8, 7)
+    out = cluster_incidents([ev("e-1", "art-1", d, where=HAJIN), ev("e-2", "art-2", d, where=MAYADIN)])
+    assert incidents(out) == [{"e-1"}, {"e-2"}]
+    assert out["e-1"] == ("inc:e-1", "single report")
+
+
+def test_same_place_different_types_stay_apart() -> None:
+    d = date(2024, 8, 7)
+    protest = ev("e-p", "art-1", d, "protest", "peaceful protest", actor1="Civilians")
+    strike = ev("e-s", "art-2", d, "explosion_remote_violence", "air/drone strike", actor1=None)
+    assert incidents(cluster_incidents([protest, strike])) == [{"e-p"}, {"e-s"}]
+
+
+def test_incompatible_subtypes_and_actors_stay_apart() -> None:
+    d = date(2024, 8, 7)
+    arrest = ev("e-1", "art-1", d, "strategic_development", "arrests")
+    deal = ev("e-2", "art-2", d, "strategic_development", "agreement")
+    sdf_vs_isis = ev("e-3", "art-3", d, actor1="SDF", actor2="ISIS")
+    sdf_vs_ndf = ev("e-4", "art-4", d, actor1="SDF", actor2="NDF (pro-regime militia)")
+    out = cluster_incidents([arrest, deal, sdf_vs_isis, sdf_vs_ndf])
+    assert incidents(out) == [{"e-1"}, {"e-2"}, {"e-3"}, {"e-4"}]
+
+
+def test_actor_classes_and_unknown_actors_are_compatible() -> None:
+    d = date(2024, 8, 7)
+    a = ev("e-1", "art-1", d, actor1="Syrian regime forces", actor2="SDF")
+    b = ev("e-2", "art-2", d, actor1="Asayish", actor2="NDF (pro-regime militia)")
+    c = ev("e-3", "art-3", d, actor1="Unidentified armed group", actor2=None)
+    assert incidents(cluster_incidents([a, b, c])) == [{"e-1", "e-2", "e-3"}]
+
+
+def test_clash_and_territory_change_are_one_battle() -> None:
+    d = date(2024, 8, 7)
+    a = ev("e-1", "art-1", d, sub="armed clash")
+    b = ev("e-2", "art-2", d, sub="non-state actor overtakes territory")
+    assert incidents(cluster_incidents([a, b])) == [{"e-1", "e-2"}]
+
+
+def test_dates_use_the_looser_precision() -> None:
+    d = date(2024, 8, 7)
+    day_a = ev("e-1", "art-1", d)
+    day_b = ev("e-2", "art-2", d + timedelta(days=2))
+    assert incidents(cluster_incidents([day_a, day_b])) == [{"e-1"}, {"e-2"}]
+    week_b = ev("e-2", "art-2", d + timedelta(days=5), precision="week")
+    assert incidents(cluster_incidents([day_a, week_b])) == [{"e-1", "e-2"}]
+    late_week = ev("e-2", "art-2", d + timedelta(days=9), precision="week")
+    assert incidents(cluster_incidents([day_a, late_week])) == [{"e-1"}, {"e-2"}]
+
+
+def test_same_article_never_merges_even_through_a_chain() -> None:
+    d = date(2024, 8, 7)
+    x1 = ev("e-x1", "art-x", d)
+    x2 = ev("e-x2", "art-x", d, where=NEAR_HAJIN)
+    assert incidents(cluster_incidents([x1, x2])) == [{"e-x1"}, {"e-x2"}]
+    y = ev("e-y", "art-y", d)  # would link both x1 and x2 if chaining were unchecked
+    out = cluster_incidents([x1, x2, y])
+    groups = incidents(out)
+    assert len(groups) == 2
+    for g in groups:
+        assert not {"e-x1", "e-x2"} <= g
+
+
+def test_governorate_level_reports_only_match_the_same_place() -> None:
+    d = date(2024, 8, 7)
+    capital = (35.336, 40.140)
+    gov_a = ev("e-1", "art-1", d, where=capital, geo=3, place_id="deir-ez-zor")
+    gov_b = ev("e-2", "art-2", d, where=capital, geo=3, place_id="deir-ez-zor")
+    town_5km = ev("e-3", "art-3", d, where=(capital[0] + 0.045, capital[1]), geo=1, place_id="some-town")
+    out = cluster_incidents([gov_a, gov_b, town_5km])
+    assert incidents(out) == [{"e-1", "e-2"}, {"e-3"}]
+    assert "governorate level" in out["e-1"][1]
+
+
+def test_events_without_points_match_on_place_name() -> None:
+    d = date(2024, 8, 7)
+    a = Event("e-1", "art-1", d, "riot", "mob violence", location="al-Busayrah")
+    b = Event("e-2", "art-2", d, "riot", "violent demonstration", location="Busayrah")
+    c = Event("e-3", "art-3", d, "riot", "mob violence", location=None)
+    assert incidents(cluster_incidents([a, b, c])) == [{"e-1", "e-2"}, {"e-3"}]
+
+
+def test_max_km_is_configurable() -> None:
+    d = date(2024, 8, 7)
+    a, b = ev("e-1", "art-1", d, where=HAJIN), ev("e-2", "art-2", d, where=MAYADIN)
+    assert incidents(cluster_incidents([a, b], max_km=60.0)) == [{"e-1", "e-2"}]
+
+
+def _random_events(n: int, seed: int) -> list[Event]:
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    types = [
+        ("battle", "armed clash"),
+        ("explosion_remote_violence", "air/drone strike"),
+        ("protest", "peaceful protest"),
+    ]
+    actors = ["SDF", "ISIS", "Syrian regime forces", None, "Arab tribal fighters"]
+    out = []
+    for i in range(n):
+        t, s = rng.choice(types)
+        out.append(
+            Event(
+                event_id=f"ev-{i:06d}",
+                article_id=f"art-{rng.randrange(n // 3 + 1)}",
+                event_date=date(2021, 1, 1) + timedelta(days=rng.randrange(1200)),
+                event_type=t,
+                sub_event_type=s,
+                date_precision=rng.choices(["day", "week", "month"], [90, 8, 2])[0],
+                actor1=rng.choice(actors),
+                latitude=34.4 + rng.random() * 1.4,
+                longitude=39.8 + rng.random() * 1.6,
+                geo_precision=rng.choice([1, 1, 1, 2, 3]),
+                location="x",
+            )
+        )
+    return out
+
+
+def test_result_does_not_depend_on_input_order() -> None:
+    events = _random_events(3000, seed=7)
+    first = cluster_incidents(events)
+    assert any(why != "single report" for _inc, why in first.values())  # the sample does merge
+    for seed in (1, 2):
+        shuffled = events[:]
+        random.Random(seed).shuffle(shuffled)  # noqa: S311 - reproducible shuffle
+        assert cluster_incidents(shuffled) == first
+
+
+def test_no_incident_holds_two_events_of_one_article() -> None:
+    events = _random_events(3000, seed=11)
+    out = cluster_incidents(events)
+    by_inc: dict[str, list[str]] = {}
+    article = {e.event_id: e.article_id for e in events}
+    for eid, (inc, _why) in out.items():
+        by_inc.setdefault(inc, []).append(article[eid])
+    assert all(len(arts) == len(set(arts)) for arts in by_inc.values())
+
+
+def test_hundred_thousand_events_cluster_in_seconds() -> None:
+    events = _random_events(100_000, seed=3)
+    t0 = time.perf_counter()
+    out = cluster_incidents(events)
+    elapsed = time.perf_counter() - t0
+    assert len(out) == 100_000
+    assert elapsed < 30, f"took {elapsed:.1f} s"
+
+
+def test_explain_lists_the_reports_of_an_incident() -> None:
+    d = date(2024, 3, 5)
+    events = [
+        ev("e-1", "art-1", d, source="Outlet One"),
+        ev("e-2", "art-2", d, where=NEAR_HAJIN, source="Outlet Two"),
+    ]
+    out = cluster_incidents(events)
+    text = explain(events, "inc:e-1", out)
+    assert text.startswith("inc:e-1: 2 reports")
+    assert "Outlet One" in text and "Outlet Two" in text
+    assert explain(events, "inc:none", out) == "inc:none: no reports"
