@@ -26,8 +26,8 @@ from components.theme import (
 from conflictmap.models import EVENT_TYPES
 from conflictmap.textsafe import plain
 
-DEFAULT_CENTER = {"lat": 35.15, "lon": 40.35}
-DEFAULT_ZOOM = 6.6
+DEFAULT_CENTER = {"lat": 35.05, "lon": 40.25}
+DEFAULT_ZOOM = 6.9
 EMPTY_MESSAGE = "No events match these filters"
 
 # MapLibre style with no remote sources and no "glyphs" key: nothing is fetched from outside.
@@ -187,7 +187,6 @@ def _event_traces(groups: pd.DataFrame) -> list[go.Scattermap]:
                     marker={"size": sizes, "color": EVENT_COLOURS[etype], "opacity": opacity},
                     name=EVENT_LABELS[etype] + (" (area only)" if approx else ""),
                     legendgroup=f"events-{etype}",
-                    legendgrouptitle={"text": "Events"} if etype == groups["event_type"].iloc[0] else None,
                     showlegend=not approx,
                     text=[_event_hover(r) for r in part.itertuples()],
                     hovertemplate="%{text}<extra></extra>",
@@ -206,7 +205,7 @@ def _site_trace(sites: pd.DataFrame | None) -> list[go.Scattermap]:
             lat=sites["latitude"].to_numpy(),
             lon=sites["longitude"].to_numpy(),
             mode="markers",
-            marker={"size": 7, "color": BASEMAP_COLOURS["sites"], "opacity": 0.85},
+            marker={"size": 6, "color": BASEMAP_COLOURS["sites"], "opacity": 0.55},
             name="Key sites (oil/gas, bases, crossings)",
             legendgroup="sites",
             text=[f"<b>{plain(n, 60)}</b><br>{plain(k, 40)}" for n, k in zip(sites["name"], sites["kind"], strict=True)],
@@ -305,6 +304,11 @@ def timeline_figure(
         )
     if not bins.empty:
         fat = bins.groupby("bin", sort=True)["fatalities"].sum()
+        # Empty bins are zero, not missing: a line drawn across a gap would invent a trend.
+        freq = {"day": "D", "week": "W-MON", "month": "MS"}[unit]
+        full = pd.date_range(fat.index.min(), fat.index.max(), freq=freq)
+        if len(full) <= 2000:
+            fat = fat.reindex(full.union(fat.index), fill_value=0)
         fig.add_scatter(
             x=fat.index,
             y=fat.to_numpy(),

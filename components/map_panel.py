@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Input, Output, callback, dcc, html
 
 from components import ids
-from components.figures import map_figure
+from components.figures import DEFAULT_ZOOM, map_figure
 from components.service_access import service, settings
 from conflictmap.query import EventFilter
 
@@ -34,7 +34,7 @@ def build_map(search: str | None):
     svc = service()
     flt = EventFilter.from_query(search)
     view = svc.view(flt)
-    centre = (flt.lat, flt.lon, flt.zoom or 6.6) if flt.lat is not None and flt.lon is not None else None
+    centre = (flt.lat, flt.lon, flt.zoom or DEFAULT_ZOOM) if flt.lat is not None and flt.lon is not None else None
     return map_figure(
         view.groups,
         view.zones_fc,

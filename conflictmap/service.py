@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
@@ -54,6 +54,7 @@ class DataService:
         self._zones_fc: dict[str, dict] = {}
         self._basemap: dict[str, dict | None] | None = None
         self._sites: pd.DataFrame | None = None
+        self._views: dict[tuple[int, str], ViewData] = {}
 
     # ---- cached, rebuilt when the store changes ---------------------------------------------
     def _refresh(self) -> None:
@@ -141,7 +142,21 @@ class DataService:
         return span
 
     def view(self, flt: EventFilter) -> ViewData:
+        """The data of one view; the last few are memoised, as four panels ask for the same one."""
         index = self.index()
+        key = (self._version, flt.without_view().to_query())
+        with self._lock:
+            hit = self._views.get(key)
+        if hit is not None:
+            return replace(hit, flt=flt)
+        data = self._compute_view(index, flt)
+        with self._lock:
+            self._views[key] = data
+            while len(self._views) > 32:
+                self._views.pop(next(iter(self._views)))
+        return data
+
+    def _compute_view(self, index: EventIndex, flt: EventFilter) -> ViewData:
         lo, hi = self.default_range()
         start, end = flt.start or lo, flt.end or hi
         as_of = flt.as_of or end

@@ -1,0 +1,185 @@
+"""Dashboard budgets, measured: filter-change cost and payload with 100,000 SYNTHETIC events,
+against a naive baseline (plotly express over the whole frame on every callback); first-page
+draw time with the bundled data in Debian's Chromium; server memory.
+
+usage: python benchmarks/bench_dashboard.py [--count 100000] [--repeat 5] [--no-browser]
+
+Budgets (issue 2): < 300 ms server-side per filter change, < 3 MB sent, first page < 3 s,
+server < 1 GB. Prints figures; asserts nothing (timings on a shared machine are not tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUERIES = {
+    "no filter": "",
+    "battles only": "type=battle",
+    "one year": "start=2023-01-01&end=2023-12-31",
+    "actor SDF, >=3 killed": "actor=SDF&minfat=3",
+    "text search": "q=benchmarking&prec=1",
+    "zone SDF as of 2020": "zone=SDF&asof=2020-06-01",
+}
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory now (MB), from /proc."""
+    path = f"/proc/{pid or os.getpid()}/status"
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def payload_bytes(*figs) -> int:
+    from plotly.io.json import to_json_plotly
+
+    return sum(len(to_json_plotly(f.to_plotly_json()).encode()) for f in figs)
+
+
+def bench_ours(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    from components.map_panel import build_map
+    from components.service_access import service, use_settings
+    from components.timeline_panel import build_timeline
+    from conflictmap.config import Settings
+
+    settings = Settings(data_dir=db.parent, database_url=f"sqlite:///{db}")
+    use_settings(settings)
+    t0 = time.perf_counter()
+    n = len(service().index())
+    print(f"  index build (once per store change): {1000 * (time.perf_counter() - t0):.0f} ms for {n:,} incidents")
+    out = {}
+    for name, q in QUERIES.items():
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            m, tl = build_map(q), build_timeline(q)
+            times.append(time.perf_counter() - t)
+        out[name] = (1000 * statistics.median(times), payload_bytes(m, tl) / 1e6)
+    return out
+
+
+def bench_naive(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """What a first Dash prototype does: read everything, filter, px over the whole frame."""
+    import pandas as pd
+    import plotly.express as px
+
+    from conflictmap.query import EventFilter
+    from conflictmap.store import EventStore
+
+    store = EventStore(f"sqlite:///{db}")
+    out = {}
+    for name, q in QUERIES.items():
+        times = []
+        for _ in range(min(repeat, 2)):
+            t = time.perf_counter()
+            df = store.events_frame()
+            flt = EventFilter.from_query(q)
+            if flt.start:
+                df = df[df["event_date"] >= pd.Timestamp(flt.start)]
+            if flt.end:
+                df = df[df["event_date"] <= pd.Timestamp(flt.end)]
+            if flt.types:
+                df = df[df["event_type"].isin(flt.types)]
+            if flt.actors:
+                df = df[df["actor1"].isin(flt.actors) | df["actor2"].isin(flt.actors)]
+            if flt.min_fatalities:
+                df = df[df["fatalities"].fillna(0) >= flt.min_fatalities]
+            if flt.text:
+                df = df[df["evidence"].str.lower().str.contains(flt.text.lower(), regex=False)]
+            df = df.assign(size=df["fatalities"].fillna(0) + 1)
+            m = px.scatter_map(
+                df, lat="latitude", lon="longitude", color="event_type", size="size",
+                hover_data=["event_date", "actor1", "actor2", "location"], custom_data=["event_id"],
+            )
+            tl = px.histogram(df, x="event_date", color="event_type")
+            times.append(time.perf_counter() - t)
+        out[name] = (1000 * statistics.median(times), payload_bytes(m, tl) / 1e6)
+    return out
+
+
+def first_page(count_markers: bool = True) -> tuple[float, float] | None:
+    """Seconds from navigation to a drawn map with markers, and server RSS, bundled data."""
+    sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("  playwright not installed: skipped (pip install -e '.[test]')")
+        return None
+    from conftest import CHROMIUM_ARGS, AppServer  # the test fixtures' own launcher
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        print("  chromium not installed: skipped (apt-get install chromium)")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        server = AppServer(Path(tmp))
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                results = []
+                for _ in range(3):
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    t = time.perf_counter()
+                    page.goto(server.base, wait_until="load")
+                    page.wait_for_function(
+                        """() => { const gd = document.querySelector('#map .js-plotly-plot');
+                          return gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map.loaded()
+                            && gd.data.some(t => t.meta && t.meta.kind === 'events'); }""",
+                        timeout=60_000,
+                    )
+                    results.append(time.perf_counter() - t)
+                    page.close()
+                browser.close()
+            return statistics.median(results), rss_mb(server.proc.pid)
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-browser", action="store_true")
+    args = ap.parse_args()
+
+    from conflictmap.synthetic import write_synthetic_store
+
+    db = ROOT / "var" / "bench" / f"synthetic-{args.count}.sqlite"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if not db.exists():
+        t = time.perf_counter()
+        write_synthetic_store(db, args.count)
+        print(f"wrote {args.count:,} SYNTHETIC events to {db} in {time.perf_counter() - t:.1f} s")
+    print(f"\nfilter change -> map + timeline figures, {args.count:,} synthetic events (median of {args.repeat})")
+    ours = bench_ours(db, args.repeat)
+    rss_ours = rss_mb()
+    naive = bench_naive(db, args.repeat)
+    print(f"  {'query':<26}{'ours ms':>9}{'ours MB':>9}{'naive ms':>10}{'naive MB':>10}{'x faster':>10}{'x smaller':>10}")
+    for name in QUERIES:
+        (ms, mb), (nms, nmb) = ours[name], naive[name]
+        print(f"  {name:<26}{ms:>9.0f}{mb:>9.2f}{nms:>10.0f}{nmb:>10.2f}{nms / ms:>10.1f}{nmb / max(mb, 1e-6):>10.1f}")
+    worst = max(v[0] for v in ours.values()), max(v[1] for v in ours.values())
+    print(f"  worst case ours: {worst[0]:.0f} ms (budget 300), {worst[1]:.2f} MB (budget 3)")
+    print(f"  process RSS after our callbacks: {rss_ours:.0f} MB; peak incl. baseline: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (budget 1024)")
+    if not args.no_browser:
+        print("\nfirst page with the bundled data, Debian Chromium headless (median of 3)")
+        res = first_page()
+        if res:
+            print(f"  drawn in {res[0]:.2f} s (budget 3 s); server RSS {res[1]:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Journeys through the real dashboard in Debian's Chromium: draw, filter, click, share, stay safe."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.browser.hostile import HOSTILE_SENTENCE
+
+pytestmark = pytest.mark.browser
+
+MAP_READY = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullLayout.map) return false;
+  const m = gd._fullLayout.map._subplot && gd._fullLayout.map._subplot.map;
+  return !!(m && m.loaded() && gd.data && gd.data.length > 0);
+}"""
+
+MARKERS = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  let n = 0;
+  for (const t of gd.data) { if (t.meta && t.meta.kind === 'events') n += (t.lat || []).length; }
+  return n;
+}"""
+
+ZONE_TRACES = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  return gd.data.filter(t => t.type === 'choroplethmap').map(t => t.name);
+}"""
+
+# Screen position of the marker carrying an incident id, from MapLibre's own projection.
+MARKER_XY = """(incident) => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd._fullLayout.map._subplot.map;
+  for (const t of gd.data) {
+    if (!(t.meta && t.meta.kind === 'events')) continue;
+    const lat = Array.from(t.lat), lon = Array.from(t.lon);
+    for (let i = 0; i < lat.length; i++) {
+      if (t.customdata[i][0] === incident) {
+        const p = map.project([lon[i], lat[i]]);
+        const box = map.getCanvas().getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y};
+      }
+    }
+  }
+  return null;
+}"""
+
+
+def wait_map(page) -> None:
+    page.wait_for_function(MAP_READY, timeout=60_000)
+
+
+def open_dashboard(page, base: str, query: str = "") -> None:
+    page.goto(base + query, wait_until="load")
+    wait_map(page)
+
+
+def query_of(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_map_draws_zones_and_markers(page, app_server):
+    open_dashboard(page, app_server.base)
+    zones = page.evaluate(ZONE_TRACES)
+    assert any("SDF" in z for z in zones), zones
+    assert page.evaluate(MARKERS) > 5
+    assert "incidents" in page.inner_text(".status-panel")
+    assert page.js_errors == []
+
+
+def test_filter_changes_url_and_markers(page, app_server):
+    open_dashboard(page, app_server.base)
+    before = page.evaluate(MARKERS)
+    page.get_by_label("Protest").check()
+    page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
+    page.wait_for_function(f"() => ({MARKERS})() !== {before}", timeout=20_000)
+    after = page.evaluate(MARKERS)
+    assert 0 < after < before
+    assert query_of(page)["type"] == ["protest"]
+
+
+def test_as_of_date_changes_zone_controllers(page, app_server):
+    open_dashboard(page, app_server.base, "?asof=2023-06-01")
+    assert any("regime" in z for z in page.evaluate(ZONE_TRACES))
+    open_dashboard(page, app_server.base, "?asof=2025-01-15")
+    zones = page.evaluate(ZONE_TRACES)
+    assert any("transitional" in z for z in zones) and not any("regime" in z for z in zones)
+
+
+def test_click_marker_shows_evidence_as_text_and_runs_nothing(page, app_server):
+    open_dashboard(page, app_server.base, "?start=2023-06-01&end=2023-06-30&lat=34.69&lon=40.83&zoom=9")
+    page.wait_for_timeout(500)
+    xy = page.evaluate(MARKER_XY, "inc:hostile-event")
+    assert xy, "the hostile article's marker is not on the map"
+    page.mouse.move(xy["x"], xy["y"])
+    page.wait_for_timeout(300)
+    page.mouse.click(xy["x"], xy["y"])
+    page.wait_for_function("() => location.search.includes('event=')", timeout=20_000)
+    panel = page.locator("#detail")
+    panel.locator("mark.evidence").wait_for(timeout=20_000)
+    # The evidence sentence is highlighted, markup and all, as plain text.
+    assert panel.locator("mark.evidence").first.inner_text() == HOSTILE_SENTENCE
+    assert "<script>" in panel.inner_text()
+    assert panel.locator("script").count() == 0 and panel.locator("img").count() == 0
+    assert page.locator("a[href^='javascript:']").count() == 0
+    flags = page.evaluate("() => Object.keys(window).filter(k => k.startsWith('__xss'))")
+    assert flags == []
+    # The hover text of the marker holds no markup from the article.
+    hover = page.evaluate(
+        """() => document.querySelector('#map .js-plotly-plot').data
+             .filter(t => t.meta && t.meta.kind === 'events').flatMap(t => Array.from(t.text)).join(' ')"""
+    )
+    assert "<img" not in hover and "onerror" not in hover
+
+
+def test_copied_url_restores_the_view(page, browser, app_server):
+    query = "?start=2023-08-01&end=2023-10-31&type=battle&asof=2023-09-15"
+    open_dashboard(page, app_server.base, query)
+    counts = page.inner_text("#count-incidents")
+    markers = page.evaluate(MARKERS)
+    assert page.is_checked("#filter-types input[value='battle']")
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        p2 = other.new_page()
+        p2.goto(page.url, wait_until="load")
+        wait_map(p2)
+        assert p2.inner_text("#count-incidents") == counts
+        assert p2.evaluate(MARKERS) == markers
+        assert p2.is_checked("#filter-types input[value='battle']")
+        assert query_of(p2)["type"] == ["battle"]
+    finally:
+        other.close()
