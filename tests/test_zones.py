@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -93,6 +94,36 @@ def test_pocket_is_on_the_east_bank_opposite_the_city(bundled):
     assert pocket.geometry.intersection(east.geometry).area < 1e-9
     assert pocket.geometry.distance(shapely.Point(CITY)) < 0.03  # within ~3 km, across the water
     assert not pocket.geometry.contains(shapely.Point(CITY))
+
+
+def gazetteer():
+    with (ROOT / "data" / "deirezzor_places.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+SEVEN = {
+    "Al-Husayniyah",
+    "Al-Salihiyah (Deir ez-Zor)",
+    "Hatla",
+    "Marrat",
+    "Mazlum",
+    "Khasham",
+    "Tabiyah Jazira",
+}
+
+
+def test_gazetteer_places_fall_on_their_tagged_bank(bundled):
+    now = zones_as_of(bundled.zones, date(2020, 6, 1))
+    checked = 0
+    for row in gazetteer():
+        zone = assign_zone(now, float(row["longitude"]), float(row["latitude"]))
+        if zone is None or not row["bank"]:
+            continue
+        checked += 1
+        expected = "west" if zone.zone_id == "dy-west-2019" else "east"  # the pocket lies on the east bank
+        assert row["bank"] == expected, row["name"]
+        assert (zone.zone_id == "dy-pocket-2019") == (row["name"] in SEVEN), row["name"]
+    assert checked > 100
 
 
 def test_as_of_boundary_days(bundled):
