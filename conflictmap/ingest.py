@@ -63,10 +63,11 @@ def to_plain(value: Any, *, one_line: bool = False) -> str:
     """Untrusted markup or text -> plain text: tags and script/style content removed, entities decoded.
 
     Block tags become line breaks first so paragraphs do not run together (the extractor splits
-    sentences on them). Text without anything tag- or entity-like is returned as is (only
-    whitespace tidied), so offsets into plain-text articles are not disturbed needlessly.
+    sentences on them). Text without anything tag- or entity-like is returned exactly as it came
+    (unless ``one_line``), so a plain-text article keeps its characters and evidence offsets.
     """
     text = "" if value is None else str(value)
+    original = text
     for _ in range(5):  # unescaping can reveal new markup (&lt;script&gt;): clean until stable
         if not _TAGLIKE.search(text):
             break
@@ -80,6 +81,8 @@ def to_plain(value: Any, *, one_line: bool = False) -> str:
             text = text.replace("<", "\u2039").replace(">", "\u203a")
     if one_line:
         return " ".join(text.split())
+    if text == original:
+        return text
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -185,7 +188,7 @@ def _feed_entry(entry: Any, feed_title: Any, where: str) -> IngestItem:
     bodies = [c.get("value", "") for c in entry.get("content") or []]
     raw = max(bodies, key=len) if bodies and max(bodies, key=len).strip() else entry.get("summary", "")
     text = to_plain(raw)
-    if not text:
+    if not text.strip():
         return IngestItem(None, where, f"{where}: no text (neither content nor summary)")
     links = [entry.get("link")] + [lk.get("href") for lk in entry.get("links") or []]
     url = next((u for u in (safe_url(x) for x in links) if u), None)
@@ -266,7 +269,7 @@ def parse_html(data: bytes | str, origin: str, url: str | None = None) -> Ingest
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     text = to_plain(getattr(doc, "text", None)) if doc is not None else ""
-    if not text:
+    if not text.strip():
         return IngestItem(None, origin, f"{origin}: no article text found in the HTML")
     page_url = safe_url(url) or safe_url(getattr(doc, "url", None))
     source = getattr(doc, "sitename", None) or (urlsplit(page_url).hostname if page_url else None)

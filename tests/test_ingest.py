@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -202,3 +203,11 @@ def test_to_plain_and_safe_url() -> None:
     assert safe_url("data:text/html,hi") is None
     assert safe_url("//evil.example/x") is None
     assert safe_url(" https://ok.example/a ") == "https://ok.example/a"
+
+
+def test_plain_text_is_kept_exactly_so_offsets_hold(tmp_path: Path) -> None:
+    body = " date 2024-01-02 HAJIN - Two men were detained on Monday. \n\n\nA second raid followed.  "
+    p = tmp_path / "plain.jsonl"
+    p.write_text(json.dumps({"id": "p1", "text": body}) + "\n", encoding="utf-8")
+    (item,) = items(p)
+    assert item.article.text == body
