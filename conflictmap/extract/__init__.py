@@ -1,0 +1,149 @@
+"""Rule-based event extraction from English news reports (ACLED-compatible events).
+
+Pipeline per article (each step its own small module): ``sentences`` (spaCy blank English +
+sentencizer), ``triggers`` (what happened, with negation/modal/statement filters), ``dates``
+(phrases resolved against the publication date), ``actors`` (surface forms -> EVENTS.md names),
+``numbers`` (ACLED fatality rules), ``places`` (gazetteer resolution with roles and precision),
+``assemble`` (one event per incident and place; follow-ups and lead summaries merged).
+All rule tables live in ``rules/`` as CSV/JSON. Deterministic and offline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from conflictmap.extract.assemble import confidence, event_id, extract_drafts
+from conflictmap.extract.dates import infer_publication_date
+from conflictmap.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.models import Article, Event
+
+log = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "rules-0.1"
+
+
+def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
+    """Events read from one article, in text order. Never raises on odd text."""
+    published = article.published
+    basis = "publication date"
+    if published is None:
+        published, basis = infer_publication_date(article.url, article.text)
+    drafts, ctx = extract_drafts(article.text, article.title, published, gazetteer)
+    events = []
+    for d in drafts:
+        spans = sorted(d.spans)
+        evidence = " ".join(article.text[s:e] for s, e in spans)
+        notes = list(d.notes)
+        if article.published is None:
+            notes.append(f"no publication date given; dates resolved against {published} ({basis})")
+        actors = d.actors + [None, None]
+        events.append(
+            Event(
+                event_id=event_id(article.id, spans, d.event_type, d.place.place_id),
+                article_id=article.id,
+                event_date=d.day,
+                event_type=d.event_type,
+                sub_event_type=d.sub_event_type,
+                date_precision=d.date_precision,
+                actor1=actors[0],
+                actor2=actors[1],
+                location=d.location,
+                place_id=d.place.place_id,
+                admin1=d.place.admin1,
+                latitude=d.place.latitude,
+                longitude=d.place.longitude,
+                geo_precision=d.geo_precision,
+                geo_method=d.geo_method,
+                fatalities=d.fatalities,
+                civilian_targeting=d.event_type == "violence_against_civilians",
+                evidence=evidence,
+                evidence_start=spans[0][0],
+                evidence_end=spans[0][1],
+                confidence=confidence(d),
+                source=article.source,
+                url=article.url,
+                extractor_version=EXTRACTOR_VERSION,
+                notes="; ".join(notes),
+            )
+        )
+    if ctx.unresolved:
+        log.info("%s: unresolved place names: %s", article.id, ", ".join(sorted(set(ctx.unresolved))))
+    return events
+
+
+def _article_from(row: dict[str, Any]) -> Article:
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    for key in ("id", "text"):
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            raise ValueError(f"field {key!r} missing or empty")
+    pub = row.get("publication_date")
+    published = None
+    if pub:
+        try:
+            published = date.fromisoformat(str(pub)[:10])
+        except ValueError:
+            raise ValueError(f"publication_date {pub!r} is not an ISO date") from None
+    return Article(
+        id=row["id"],
+        url=row.get("url"),
+        source=row.get("source"),
+        title=row.get("title"),
+        published=published,
+        text=row["text"],
+    )
+
+
+def extract_jsonl(
+    input_path: Path,
+    output_path: Path,
+    gazetteer: Gazetteer | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """The ``conflictmap extract`` contract (EVENTS.md): articles JSONL in, events JSONL out.
+
+    A malformed line is reported as ``file:line: reason`` in ``errors`` and skipped.
+    Returns counts: articles, events, skipped, errors, unresolved place names.
+    """
+    gaz = gazetteer or load_gazetteer()
+    input_path, output_path = Path(input_path), Path(output_path)
+    lines = input_path.read_text(encoding="utf-8").splitlines()
+    total = len(lines)
+    counts: dict[str, Any] = {"articles": 0, "events": 0, "skipped": 0, "errors": [], "by_type": {}}
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with output_path.open("w", encoding="utf-8") as out:
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    article = _article_from(json.loads(line))
+                except (json.JSONDecodeError, ValueError) as exc:
+                    msg = f"{input_path}:{n}: {exc}"
+                    log.warning("skipped %s", msg)
+                    counts["errors"].append(msg)
+                    counts["skipped"] += 1
+                else:
+                    try:
+                        events = extract_article(article, gaz)
+                    except Exception as exc:  # one bad article never stops the rest
+                        msg = f"{input_path}:{n}: extraction failed ({type(exc).__name__}: {exc})"
+                        log.exception("skipped %s", msg)
+                        counts["errors"].append(msg)
+                        counts["skipped"] += 1
+                        events = []
+                    else:
+                        counts["articles"] += 1
+                    for ev in events:
+                        out.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
+                        counts["events"] += 1
+                        counts["by_type"][ev.event_type] = counts["by_type"].get(ev.event_type, 0) + 1
+            if progress:
+                progress(n, total)
+    return counts
+
+
+__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_jsonl"]

@@ -1,0 +1,422 @@
+"""Sentences -> events: one event per incident and place, follow-up sentences merged in.
+
+Per sentence: triggers (what happened), places (where), date phrases (when), actors (who),
+casualty numbers. Then, per article: a sentence that only adds a toll or detail about "the
+attack" merges into the event before it; events of the same type, day and place merge; a lead
+sentence that names no place and no date (a summary of what the article details later) merges
+into the detailed event of the same type instead of standing alone at the governorate capital.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from conflictmap.extract.actors import distinct, find_actors
+from conflictmap.extract.dates import DatePhrase, find_dates
+from conflictmap.extract.numbers import count_before, fatalities
+from conflictmap.extract.places import PlaceMention, article_area, find_places
+from conflictmap.extract.rules import load_lexicon
+from conflictmap.extract.sentences import Sentence, split_sentences
+from conflictmap.extract.triggers import Trigger, find_triggers
+from conflictmap.gazetteer import Gazetteer
+from conflictmap.models import Place
+
+MAX_SPLIT = 3  # a list of more towns than this is a summary of an area: one event at the first town
+_ARMED_NONE = {"Civilians"}
+
+
+@dataclass
+class Draft:
+    sentence: Sentence
+    event_type: str
+    sub_event_type: str
+    day: date
+    date_precision: str
+    date_explicit: bool
+    actors: list[str]
+    place: Place
+    location: str
+    geo_precision: int
+    geo_method: str
+    place_explicit: bool
+    fallback: bool
+    fatalities: int | None
+    hedged: bool
+    secondary: bool = False
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    gaz: Gazetteer
+    published: date | None
+    area: Place | None
+    area_method: str
+    unresolved: list[str] = field(default_factory=list)
+    undated: int = 0
+
+
+def extract_drafts(
+    text: str, title: str | None, published: date | None, gaz: Gazetteer
+) -> tuple[list[Draft], Context]:
+    area, area_method = article_area(title, text, gaz)
+    ctx = Context(gaz, published, area, area_method)
+    drafts: list[Draft] = []
+    for sent in split_sentences(text, title):
+        _sentence(sent, ctx, drafts)
+    return _merge(drafts), ctx
+
+
+def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
+    lex = load_lexicon()
+    text = sent.text
+    triggers = find_triggers(text)
+    if not triggers and not lex.anaphor.search(text):
+        return
+    dates = find_dates(text, ctx.published)
+    if any(d.kind == "range" for d in dates):
+        return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
+    actors_m = find_actors(text, ctx.published)
+    masked = [(a.start, a.end) for a in actors_m]
+    places, unresolved = find_places(text, ctx.gaz, masked, ctx.area)
+    fat, toll = fatalities(text)
+    prev = _previous(drafts, sent)
+    main = [t for t in triggers if t.kind != "kill"]
+    anaphor = lex.anaphor.search(text)
+    own_places = [p for p in places if p.role == "event"]
+    explicit_dates = [d for d in dates if d.day is not None]
+    if prev and anaphor and not explicit_dates and _same_place(own_places, prev):
+        _merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
+        return
+    if not main:
+        if not triggers or toll:
+            return
+        victims = bool(lex.civilian_victims.search(text))
+        perpetrators = [a for a in distinct(actors_m) if a not in _ARMED_NONE]
+        if fat is None and not perpetrators:
+            return
+        if victims and not re.search(r"\b(?:clash|fight|battle)", text, re.I):
+            main = [
+                Trigger(
+                    triggers[0].start,
+                    triggers[0].end,
+                    triggers[0].text,
+                    "violence_against_civilians",
+                    "attack",
+                    30,
+                    "kill",
+                )
+            ]
+        elif "Unidentified armed group" in perpetrators and len(perpetrators) == 1:
+            main = [
+                Trigger(
+                    triggers[0].start,
+                    triggers[0].end,
+                    triggers[0].text,
+                    "violence_against_civilians",
+                    "attack",
+                    30,
+                    "kill",
+                )
+            ]
+        else:
+            main = triggers[:1]
+    groups: dict[str, list[Trigger]] = {}
+    for t in main:
+        groups.setdefault(t.event_type, []).append(t)
+    primary = max(groups, key=lambda k: max(t.priority for t in groups[k]))
+    assigned: dict[str, list[PlaceMention]] = {k: [] for k in groups}
+    for p in own_places + [p for p in places if p.role == "relative"]:
+        best = min(groups, key=lambda k: min(_distance(p, t) for t in groups[k]))
+        assigned[best].append(p)
+    for etype, trigs in groups.items():
+        is_primary = etype == primary
+        if not is_primary and not any(p.role == "event" for p in assigned[etype]):
+            continue
+        trig = max(trigs, key=lambda t: t.priority)
+        sub = trig.sub_event_type
+        _build(
+            sent,
+            ctx,
+            drafts,
+            etype,
+            sub,
+            trig,
+            assigned[etype],
+            dates,
+            actors_m,
+            fat if is_primary else None,
+            unresolved,
+            not is_primary,
+        )
+
+
+def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, unresolved, secondary) -> None:
+    lex = load_lexicon()
+    text = sent.text
+    day, precision, explicit, note = _pick_date(text, trig, dates, ctx.published)
+    if day is None:
+        ctx.undated += 1
+        return
+    actors = distinct(find_actors(text, day)) if actors_m else []
+    chosen = _choose_places(places)
+    if not chosen and unresolved:
+        ctx.unresolved.extend(unresolved)
+        return
+    listed = len({p.place.place_id for p in chosen if not p.area}) + len(unresolved)
+    notes = [note] if note else []
+    if unresolved:
+        notes.append("unresolved place name(s): " + ", ".join(unresolved))
+        ctx.unresolved.extend(unresolved)
+    if listed > MAX_SPLIT and chosen:
+        notes.append(f"list of {listed} places; coded to the first: " + ", ".join(p.text for p in chosen))
+        first = chosen[0]
+        chosen = [
+            PlaceMention(
+                first.start,
+                first.end,
+                first.text,
+                first.place,
+                first.method + "; first of a list",
+                2,
+                "event",
+                False,
+            )
+        ]
+    hedged = bool(lex.hedge.search(text))
+    if etype == "violence_against_civilians" or (lex.civilian_victims.search(text) and etype != "battle"):
+        if "Civilians" not in actors and lex.civilian_victims.search(text):
+            actors.append("Civilians")
+    if (
+        etype == "battle"
+        and sub == "non-state actor overtakes territory"
+        and actors[:1] == ["Syrian regime forces"]
+    ):
+        sub = "government regains territory"
+    targets: list[tuple[Place, str, int, str, bool, bool, int | None]] = []
+    if chosen:
+        for p in chosen:
+            n = count_before(text, p.start)
+            targets.append((p.place, p.text, p.precision, p.method, True, False, n))
+    else:
+        ctx_place = _paragraph_place(drafts, sent)
+        if ctx_place is not None:
+            targets.append(
+                (
+                    ctx_place.place,
+                    ctx_place.location,
+                    2,
+                    "context: place of the previous sentence",
+                    False,
+                    False,
+                    None,
+                )
+            )
+        elif ctx.area is not None:
+            prec = 3 if ctx.area.kind == "city" else 2
+            targets.append((ctx.area, ctx.area.name, prec, ctx.area_method, False, True, None))
+        else:
+            ctx.unresolved.append("(no place)")
+            return
+    for place, loc, prec, method, explicit_place, fallback, n in targets:
+        count = n if n is not None else (fat if len(targets) == 1 or place is targets[0][0] else None)
+        drafts.append(
+            Draft(
+                sentence=sent,
+                event_type=etype,
+                sub_event_type=sub,
+                day=day,
+                date_precision=precision,
+                date_explicit=explicit,
+                actors=_order_actors(actors, etype),
+                place=place,
+                location=loc,
+                geo_precision=prec,
+                geo_method=method,
+                place_explicit=explicit_place,
+                fallback=fallback,
+                fatalities=count,
+                hedged=hedged,
+                secondary=secondary,
+                spans=[(sent.start, sent.end)],
+                notes=list(notes),
+            )
+        )
+
+
+def _order_actors(actors: list[str], etype: str) -> list[str]:
+    armed = [a for a in actors if a != "Civilians"]
+    if etype == "violence_against_civilians" or (etype == "explosion_remote_violence" and len(armed) < 2):
+        return armed[:1] + (["Civilians"] if "Civilians" in actors else armed[1:2])
+    return armed[:2] if etype != "protest" else actors[:2]
+
+
+def _distance(p: PlaceMention, t: Trigger) -> int:
+    if p.start >= t.end:
+        return p.start - t.end
+    return (t.start - p.end) * 2 + 5  # places after the trigger are its objects more often
+
+
+def _choose_places(places: list[PlaceMention]) -> list[PlaceMention]:
+    event = [p for p in places if p.role == "event"]
+    towns = [p for p in event if not p.area]
+    pool = towns or event or [p for p in places if p.role == "relative"]
+    seen: set[str] = set()
+    out = []
+    for p in pool:
+        if p.place.place_id not in seen:
+            seen.add(p.place.place_id)
+            out.append(p)
+    return out
+
+
+def _pick_date(
+    text: str, trig: Trigger, dates: list[DatePhrase], pub: date | None
+) -> tuple[date | None, str, bool, str]:
+    lex = load_lexicon()
+    usable = [d for d in dates if d.day is not None]
+    if not usable:
+        if any(d.day is None for d in dates) or pub is None:
+            return None, "day", False, ""
+        return pub, "week", False, "date not stated; publication date used"
+    if len(usable) > 1:
+        weekday_or_cal = [d for d in usable if d.kind != "yesterday"]
+        usable = weekday_or_cal or usable
+    best = min(usable, key=lambda d: abs(d.start - trig.start))
+    precision = best.precision
+    around = text[max(0, best.start - 25) : best.end + 25]
+    if precision == "day" and lex.speech.search(around) and len(usable) == 1:
+        # "The SDF said on Monday it carried out an attack": on or before Monday
+        if not re.search(r"\b(?:on|by)\s+\w+\s*$", text[: trig.start]) or trig.start < best.start:
+            precision = "week"
+    return best.day, precision, True, ""
+
+
+def _previous(drafts: list[Draft], sent: Sentence) -> Draft | None:
+    if not drafts:
+        return None
+    last = drafts[-1]
+    if sent.index - last.sentence.index <= 2 and sent.paragraph - last.sentence.paragraph <= 1:
+        return last
+    return None
+
+
+def _paragraph_place(drafts: list[Draft], sent: Sentence) -> Draft | None:
+    for d in reversed(drafts):
+        if d.sentence.paragraph != sent.paragraph:
+            return None
+        if d.place_explicit and d.geo_precision <= 2:
+            return d
+    return None
+
+
+def _same_place(places: list[PlaceMention], prev: Draft) -> bool:
+    towns = [p for p in places if not p.area]
+    if not towns:
+        return True
+    return any(p.place.place_id == prev.place.place_id for p in towns) or not prev.place_explicit
+
+
+def _merge_follow_up(
+    prev: Draft, sent: Sentence, text: str, fat: int | None, places: list[PlaceMention], actors: list[str]
+) -> None:
+    if fat is not None and prev.fatalities is None:
+        prev.fatalities = fat
+    towns = [p for p in places if not p.area]
+    if towns and not prev.place_explicit:
+        p = towns[0]
+        prev.place, prev.location, prev.geo_precision, prev.geo_method = (
+            p.place,
+            p.text,
+            p.precision,
+            p.method,
+        )
+        prev.place_explicit, prev.fallback = True, False
+    for a in actors:
+        if a not in prev.actors and len(prev.actors) < 2 and a != "Civilians":
+            prev.actors.append(a)
+    if (sent.start, sent.end) not in prev.spans:
+        prev.spans.append((sent.start, sent.end))
+
+
+def _compatible(a: Draft, b: Draft) -> bool:
+    sa, sb = set(a.actors), set(b.actors)
+    return not sa or not sb or sa <= sb or sb <= sa
+
+
+def _absorb(keep: Draft, d: Draft) -> None:
+    for span in d.spans:
+        if span not in keep.spans:
+            keep.spans.append(span)
+    if keep.fatalities is None:
+        keep.fatalities = d.fatalities
+    for a in d.actors:
+        if a not in keep.actors and len(keep.actors) < 2:
+            keep.actors.append(a)
+
+
+def _merge(drafts: list[Draft]) -> list[Draft]:
+    out: list[Draft] = []
+    for d in drafts:
+        twin = next(
+            (
+                k
+                for k in out
+                if k.event_type == d.event_type
+                and k.place.place_id == d.place.place_id
+                and k.day == d.day
+                and _compatible(k, d)
+            ),
+            None,
+        )
+        if twin:
+            _absorb(twin, d)
+        else:
+            out.append(d)
+    final: list[Draft] = []
+    for d in out:
+        vague = d.fallback and not d.date_explicit
+        coarse = d.geo_precision == 3 or d.fallback
+        detail = next(
+            (
+                k
+                for k in out
+                if k is not d
+                and k.event_type == d.event_type
+                and k.place_explicit
+                and k.geo_precision < 3
+                and (vague or (coarse and k.day == d.day))
+            ),
+            None,
+        )
+        if detail is not None:
+            _absorb(detail, d)
+        else:
+            final.append(d)
+    return final
+
+
+def event_id(article_id: str, spans: list[tuple[int, int]], event_type: str, place_id: str | None) -> str:
+    key = f"{article_id}|{spans[0][0]}:{spans[0][1]}|{event_type}|{place_id or ''}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]  # noqa: S324 - an id, not security
+
+
+def confidence(d: Draft) -> float:
+    """The extractor's own estimate of how likely the row is right, from what the text gave it:
+    0.45 base; +0.15 the sentence dates the event; +0.15 it names a town (+0.05 an area);
+    +0.1 both sides named; +0.05 a number of deaths stated; -0.15 hedged wording ("reportedly",
+    "claimed", "unconfirmed"); -0.1 a secondary clause of a longer sentence; -0.1 place taken
+    from the article rather than the sentence. Clipped to [0.05, 0.95]."""
+    c = 0.45
+    c += 0.15 if d.date_explicit else 0.0
+    c += 0.15 if d.place_explicit and d.geo_precision == 1 else 0.05 if d.place_explicit else 0.0
+    c += 0.1 if len(d.actors) >= 2 else 0.0
+    c += 0.05 if d.fatalities is not None else 0.0
+    c -= 0.15 if d.hedged else 0.0
+    c -= 0.1 if d.secondary else 0.0
+    c -= 0.1 if d.fallback else 0.0
+    return round(min(0.95, max(0.05, c)), 2)

@@ -1,0 +1,124 @@
+"""Fatality counts under ACLED's rules: the most conservative stated number, number words read,
+casualties (wounded) never counted as deaths, vague amounts and running tolls left null."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from conflictmap.extract.rules import load_lexicon
+
+_DEATH = r"(?:killed|dead|died|slain|lost (?:their|his|her) lives|perished|executed|assassinated|shot dead|eliminated)"  # noqa: E501
+_LOWER = r"(?:at least|more than|over|no fewer than|nearly|almost|about|around|some|up to|as many as|approximately)"  # noqa: E501
+
+
+@lru_cache(maxsize=1)
+def _num_rx() -> str:
+    words = sorted(load_lexicon().number_words, key=len, reverse=True)
+    word = "|".join(re.escape(w) for w in words)
+    return r"(?:\d[\d,]*|(?:" + word + r")(?:[- ](?:" + word + r"))?)"
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    n = _num_rx()
+    noun = r"(?:[\w’'-]+\s+){0,7}?"
+    return (
+        # "twenty regime fighters were killed", "five members of X lost their lives"
+        re.compile(
+            r"\b("
+            + _LOWER
+            + r"\s+)?("
+            + n
+            + r")\s+"
+            + noun
+            + r"(?:were|was|have been|had been|are|been|reportedly)?\s*(?:\w+ly\s+)?"
+            + _DEATH
+            + r"\b",
+            re.I,
+        ),
+        # "killed 15 militants", "the elimination of 19 mercenaries", "killing at least 3"
+        re.compile(
+            r"\b(?:killed|killing|kills|eliminated|elimination of|claimed the lives of|death of|deaths of)\s+("  # noqa: E501
+            + _LOWER
+            + r"\s+)?("
+            + n
+            + r")\b",
+            re.I,
+        ),
+        # "left one American contractor dead"
+        re.compile(
+            r"\b(?:left|leaving)\s+(" + _LOWER + r"\s+)?(" + n + r")\s+(?:[\w’'-]+\s+){0,4}?dead\b", re.I
+        ),
+        # "3 deaths", "two fatalities"
+        re.compile(r"\b(" + _LOWER + r"\s+)?(" + n + r")\s+(?:deaths|fatalities|bodies)\b", re.I),
+    )
+
+
+_ZERO = re.compile(
+    r"\b(?:no (?:casualties|deaths|fatalities|injuries|one was (?:killed|hurt|injured))|nobody was (?:killed|hurt)|"  # noqa: E501
+    r"without (?:any )?casualties|no (?:\w+ )?(?:casualties|deaths) (?:or|and) (?:damage|injuries)|"
+    r"caused no (?:casualties|deaths)|no reports? of (?:casualties|deaths))\b",
+    re.I,
+)
+_SINGLE = re.compile(r"\bwas (?:\w+ly )?(?:killed|assassinated|executed|shot dead|slain)\b", re.I)
+_PAIR = re.compile(
+    r"^\W*(?:an?|the)\s+[\w\s-]{2,40}?\s+and\s+(?:an?|the)\s+[\w\s-]{2,40}?\s+were\s+(?:\w+ly\s+)?(?:killed|assassinated|executed)",
+    re.I,
+)
+
+
+def parse_number(token: str) -> int | None:
+    """'20', '1,000', 'twenty', 'twenty-one' -> int; vague words -> None."""
+    t = token.lower().strip()
+    if re.fullmatch(r"\d[\d,]*", t):
+        return int(t.replace(",", ""))
+    words = load_lexicon().number_words
+    if t in words:
+        return words[t]
+    parts = re.split(r"[- ]", t)
+    if all(p in words for p in parts):
+        if len(parts) == 2 and words[parts[1]] == 100:
+            return words[parts[0]] * 100
+        return sum(words[p] for p in parts)
+    return None
+
+
+def fatalities(sentence: str) -> tuple[int | None, bool]:
+    """(count, is_running_toll). A running toll or a vague amount gives None."""
+    lex = load_lexicon()
+    toll = bool(lex.toll.search(sentence))
+    for rx in _patterns():
+        m = rx.search(sentence)
+        if m:
+            value = parse_number(m.group(2))
+            if value is not None and not _is_not_death_count(sentence, m):
+                return (None, True) if toll else (value, False)
+    if _ZERO.search(sentence):
+        return 0, False
+    if toll:
+        return None, True
+    if _PAIR.search(sentence):
+        return 2, False
+    if _SINGLE.search(sentence) and not re.search(r"\b(?:were|have been)\b", sentence):
+        return 1, False
+    return None, False
+
+
+def _is_not_death_count(sentence: str, m: re.Match[str]) -> bool:
+    """'48-hour', '5 a.m.', years and ages are numbers that are not deaths."""
+    after = sentence[m.end(2) : m.end(2) + 6].lower()
+    return after.startswith(("-hour", " hour", "-day", " a.m", " p.m", " years", "-year", " km", "%"))
+
+
+def count_before(text: str, end: int) -> int | None:
+    """A number written just before a place ('6 in the town of Dhiban', '13 others in ...')."""
+    window = text[max(0, end - 60) : end]
+    m = re.search(
+        r"("
+        + _num_rx()
+        + r")\s+(?:others?\s+|more\s+|of them\s+|[\w-]+\s+)?(?:were\s+killed\s+)?in\s+(?:the\s+)?(?:(?:town|village|city|area|district|countryside)\s+of\s+)?$",  # noqa: E501
+        window,
+        re.I,
+    )
+    return parse_number(m.group(1)) if m else None

@@ -1,0 +1,193 @@
+"""Place mentions in a sentence, resolved through the gazetteer, with their role and precision.
+
+A sentence's own towns win over the article's area; a town named as an origin ("gunmen from X")
+or as a reference point ("Dhiban, east of Deir ez-Zor") is not where the event happened.
+Governorate-level wording ("the province", "Deir ez-Zor countryside") is coded to the
+governorate capital at precision 3, or 2 when a direction or bank narrows it (EVENTS.md).
+Capitalised names after "in"/"near" that the gazetteer does not know are reported, not guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from conflictmap.extract.rules import load_lexicon
+from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
+from conflictmap.models import Place
+
+_TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff][\w’'‘`\u0600-\u06ff]*(?:-[\w’'‘`\u0600-\u06ff]+)*")
+_ARTICLE_PREFIX = re.compile(r"^(?:al|el|as|ash|ad|ar|at|az|an|ath)-[A-Z\u0600-\u06ff]")
+_GOV_AFTER = re.compile(r"^\W{0,2}\s*(?:province|governorate|countryside|region)\b", re.I)
+_GOV_BEFORE = re.compile(
+    r"\b(?:countryside|province|governorate|outskirts|suburbs)\s+of\s+(?:the\s+)?$", re.I
+)
+_DIRECTION = re.compile(
+    r"\b((?:north|south)?(?:east|west)ern|northern|southern|central)\s+(?:(?:countryside|province|governorate|parts?)\s+of\s+(?:the\s+)?)?$",
+    re.I,
+)
+_ORIGIN = re.compile(r"\bfrom\s+(?:the\s+)?(?:(?:town|village|city|area|direction)\s+of\s+)?$", re.I)
+_RELATIVE = re.compile(r"\b(?:(?:north|south)?(?:east|west)|north|south)\s+of\s+(?:the\s+)?$", re.I)
+_NEAR = re.compile(
+    r"\b(?:near|outside|around|close to|vicinity of|outskirts of|edge of)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",  # noqa: E501
+    re.I,
+)
+_AREA_AFTER = re.compile(r"^\s+(?:area|areas|region|district|countryside)\b", re.I)
+_CITY_AFTER = re.compile(r"^\s+(?:city|town)\b", re.I)
+_UNRESOLVED_CUE = re.compile(r"\b(?:in|near|at|outside|(?:town|village|city|area) of)\s+(?:the\s+)?$", re.I)
+_AREA_PHRASE = re.compile(
+    r"\b(?:the|this|that|entire|whole)\s+(?:entire\s+)?(?:((?:north|south)?(?:east|west)ern|northern|southern)\s+)?"
+    r"(province|governorate|countryside)\b(?!\s+of\b)",
+    re.I,
+)
+_BANK = re.compile(r"\b(eastern|western|left|right)\s+bank\b", re.I)
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    start: int
+    end: int
+    text: str
+    place: Place
+    method: str
+    precision: int
+    role: str  # "event", "origin", "relative"
+    area: bool  # governorate / countryside level, not a named town
+
+
+def _governorate_named(place: Place) -> bool:
+    for _gov, (_admin1, names) in GOVERNORATES.items():
+        if place.kind == "city" and any(norm_exact(n) == norm_exact(place.name) for n in names[:1]):
+            return True
+    return False
+
+
+def _capital(gaz: Gazetteer, place: Place) -> Place:
+    return gaz.governorate_capital(place.admin1 or "Deir ez-Zor") or place
+
+
+def find_places(
+    text: str, gaz: Gazetteer, masked: list[tuple[int, int]] | None = None, area_place: Place | None = None
+) -> tuple[list[PlaceMention], list[str]]:
+    """Resolved mentions in text order, and names that looked like places but did not resolve."""
+    lex = load_lexicon()
+    masked = masked or []
+    toks = [m for m in _TOKEN.finditer(text) if not any(s <= m.start() < e for s, e in masked)]
+    out: list[PlaceMention] = []
+    unresolved: list[str] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i].group(0)
+        if not (tok[0].isupper() or _ARTICLE_PREFIX.match(tok) or "\u0600" <= tok[0] <= "\u06ff"):
+            i += 1
+            continue
+        hit = None
+        for n in range(min(4, len(toks) - i), 0, -1):
+            span_start, span_end = toks[i].start(), toks[i + n - 1].end()
+            if re.search(r"[,.;:()]", text[span_start:span_end]):
+                continue
+            span = re.sub(r"[’']s$", "", text[span_start:span_end])
+            if span in lex.not_places or (n == 1 and len(span) < 3):
+                continue
+            if n > 1 and toks[i + n - 1].group(0).islower():
+                continue  # "Deir az-Zour as well": a trailing lowercase word is not part of a name
+            res = gaz.lookup(span, allow_skeleton=(n == 1 and len(span) >= 5))
+            if res:
+                hit = (n, span_start, span_start + len(span), res)
+                break
+        if hit is None:
+            if _UNRESOLVED_CUE.search(text[: toks[i].start()][-30:]) and tok not in lex.not_places:
+                j = i
+                while (
+                    j + 1 < len(toks)
+                    and toks[j + 1].group(0)[0].isupper()
+                    and toks[j + 1].start() - toks[j].end() <= 1
+                ):
+                    j += 1
+                name = text[toks[i].start() : toks[j].end()]
+                if (
+                    not lex.country_words.fullmatch(name)
+                    and name.split()[0] not in lex.not_places
+                    and not re.search(r"-(?:occupied|held|controlled|backed|led|linked|based)\b", name)
+                ):
+                    unresolved.append(name)
+            i += 1
+            continue
+        n, s, e, res = hit
+        out.append(_classify(text, s, e, res, gaz))
+        i += n
+    for m in _AREA_PHRASE.finditer(text):
+        if area_place is None or any(s <= m.start() < e for s, e in masked):
+            continue
+        direction = m.group(1)
+        cap = _capital(gaz, area_place)
+        prec = 2 if direction or m.group(2).lower() == "countryside" and direction else 3
+        method = (
+            f"area: {direction.lower()} {m.group(2).lower()}, coded to {cap.name}"
+            if direction
+            else f"fallback: governorate capital ('{m.group(0)}')"
+        )
+        out.append(PlaceMention(m.start(), m.end(), m.group(0), cap, method, prec, "event", True))
+    out.sort(key=lambda p: p.start)
+    return out, unresolved
+
+
+def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> PlaceMention:
+    before = text[max(0, s - 45) : s]
+    after = text[e : e + 30]
+    place, method, prec, area = res.place, res.method, res.precision, False
+    role = "event"
+    if _ORIGIN.search(before):
+        role = "origin"
+    elif _RELATIVE.search(before):
+        role = "relative"
+    direction = _DIRECTION.search(before)
+    if _GOV_AFTER.match(after) or _GOV_BEFORE.search(before):
+        area = True
+        if place.kind == "city":
+            cap = _capital(gaz, place)
+            if direction:
+                place, method, prec = cap, f"area: {direction.group(1).lower()} part, coded to {cap.name}", 2
+            else:
+                place, method, prec = cap, "fallback: governorate capital", 3
+        else:
+            method, prec = f"area: countryside of {place.name}", 2
+    elif direction and place.kind == "city":
+        area, method, prec = (
+            True,
+            f"area: {direction.group(1).lower()} {place.name}, coded to {place.name}",
+            2,
+        )
+    elif _NEAR.search(before) or _AREA_AFTER.match(after):
+        method, prec = f"near/area of {place.name} ({res.method})", 2
+    elif _governorate_named(place) and not _CITY_AFTER.match(after):
+        area, method, prec = True, f"governorate or city name, coded to the city ({res.method})", 3
+    return PlaceMention(s, e, text[s:e], place, method, prec, role, area)
+
+
+def article_area(title: str | None, text: str, gaz: Gazetteer) -> tuple[Place | None, str]:
+    """The place an article is about, for sentences that name none: the title's place, else the
+    most-named place of the study area (Deir ez-Zor governorate), else the most-named place."""
+    if title:
+        mentions, _ = find_places(title, gaz)
+        towns = [m for m in mentions if m.role == "event"]
+        if towns:
+            return towns[0].place, "article context: place in the title"
+    mentions, _ = find_places(text, gaz)
+    if not mentions:
+        return None, ""
+    counts = Counter(m.place.place_id for m in mentions)
+    order = {m.place.place_id: i for i, m in reversed(list(enumerate(mentions)))}
+    by_id = {m.place.place_id: m.place for m in mentions}
+    study = [pid for pid in counts if by_id[pid].admin1 == "Deir ez-Zor"]
+    pool = study or list(counts)
+    best = max(pool, key=lambda pid: (counts[pid], -order[pid]))
+    return by_id[best], "article context: most-named place"
+
+
+def bank_of(text: str) -> str | None:
+    m = _BANK.search(text)
+    if not m:
+        return None
+    return "east" if m.group(1).lower() in ("eastern", "left") else "west"

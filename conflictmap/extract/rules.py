@@ -1,0 +1,116 @@
+"""Rule tables (actors, triggers, word lists) read once from ``rules/`` next to this module.
+
+The tables are data so an analyst can add an outlet's wording without touching code; a row that
+does not compile is reported with its file and line and skipped, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+
+@dataclass(frozen=True)
+class ActorRule:
+    pattern: re.Pattern[str]
+    actor: str
+    valid_until: date | None  # the label applies to events before this day
+    valid_from: date | None
+
+
+@dataclass(frozen=True)
+class TriggerRule:
+    pattern: re.Pattern[str]
+    event_type: str
+    sub_event_type: str
+    priority: int
+    kind: str  # "verb", "noun" or "kill" (a casualty word alone)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    number_words: dict[str, int]
+    vague_numbers: tuple[str, ...]
+    negation: re.Pattern[str]
+    modal: re.Pattern[str]
+    call_verbs: re.Pattern[str]
+    infinitive_ok: re.Pattern[str]
+    habitual: re.Pattern[str]
+    background: re.Pattern[str]
+    continuing: re.Pattern[str]
+    toll: re.Pattern[str]
+    anaphor: re.Pattern[str]
+    speech: re.Pattern[str]
+    hedge: re.Pattern[str]
+    civilian_victims: re.Pattern[str]
+    boilerplate: re.Pattern[str]
+    not_places: frozenset[str]
+    country_words: re.Pattern[str]
+
+
+def _day(value: str) -> date | None:
+    return date.fromisoformat(value) if value.strip() else None
+
+
+def _compile(pattern: str, where: str, flags: int = re.I) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        log.error("%s: bad pattern %r (%s); row skipped", where, pattern, exc)
+        return None
+
+
+@lru_cache(maxsize=4)
+def load_actor_rules(rules_dir: Path = RULES_DIR) -> tuple[ActorRule, ...]:
+    path = rules_dir / "actors.csv"
+    out = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            rx = _compile(row["pattern"], where)
+            if rx is None:
+                continue
+            out.append(ActorRule(rx, row["actor"].strip(), _day(row["valid_until"]), _day(row["valid_from"])))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def load_trigger_rules(rules_dir: Path = RULES_DIR) -> tuple[TriggerRule, ...]:
+    path = rules_dir / "triggers.csv"
+    out = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for row in reader:
+            rx = _compile(r"\b(?:" + row["pattern"] + r")", f"{path}:{reader.line_num}")
+            if rx is None:
+                continue
+            out.append(
+                TriggerRule(
+                    rx, row["event_type"], row["sub_event_type"], int(row["priority"]), row["kind"].strip()
+                )
+            )
+    return tuple(sorted(out, key=lambda r: -r.priority))
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(rules_dir: Path = RULES_DIR) -> Lexicon:
+    path = rules_dir / "lexicon.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rx = {k: re.compile(v, re.I) for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
+    return Lexicon(
+        number_words=dict(data["number_words"]),
+        vague_numbers=tuple(data["vague_numbers"]),
+        not_places=frozenset(data["not_places"]),
+        **rx,
+    )

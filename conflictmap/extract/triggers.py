@@ -1,0 +1,89 @@
+"""Event triggers: which kind of event a sentence reports, and which words say it.
+
+Each trigger match is checked against its left context so that what did not happen is not
+coded: negated ("no clashes"), modal or future ("would target", "could lead to"), called for
+("urged his followers to attack"), habitual ("frequently clash"), background ("amid clashes"),
+or continuing summaries ("has continued since then").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from conflictmap.extract.rules import load_lexicon, load_trigger_rules
+
+
+@dataclass(frozen=True)
+class Trigger:
+    start: int
+    end: int
+    text: str
+    event_type: str
+    sub_event_type: str
+    priority: int
+    kind: str
+
+
+def _left(text: str, start: int, words: int) -> str:
+    head = text[:start]
+    parts = re.split(r"[,;:()“”\"]", head)
+    clause = parts[-1] if parts else head
+    return " ".join(clause.split()[-words:])
+
+
+def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
+    """Why this trigger does not report an event that happened (None: it does)."""
+    lex = load_lexicon()
+    left4 = _left(text, m.start(), 4)
+    left8 = _left(text, m.start(), 8)
+    right = text[m.end() : m.end() + 25]
+    if lex.negation.search(left4):
+        return "negated"
+    if lex.modal.search(left8) or re.match(r"^\s+(?:could|would|may|might|will)\b", right):
+        return "modal"
+    word = m.group(0).lower()
+    if (
+        kind == "verb"
+        and not word.endswith(("ing", "ed"))
+        and re.search(r"\bto\s+$", text[: m.start()])
+        and not lex.infinitive_ok.search(text[: m.start()][-40:])
+    ):
+        return "infinitive"
+    if lex.call_verbs.search(left8):
+        return "called for"
+    if lex.habitual.search(left8) or lex.habitual.search(right):
+        return "habitual"
+    if lex.background.search(left4) or re.search(r"\b(?:amid|amidst)\b", left8):
+        return "background"
+    around = text[max(0, m.start() - 30) : m.end() + 30]
+    if re.search(r"\b(?:ha(?:s|ve|d) been \w+ing|(?:is|are) (?:still )?\w+ing)\b", around) and m.group(
+        0
+    ).lower() not in ("killed",):
+        return "continuing"
+    if re.search(r"\b(?:ha(?:s|ve) continued|continues? to|since then|for (?:days|weeks|months))\b", around):
+        return "continuing"
+    return None
+
+
+def find_triggers(text: str) -> list[Trigger]:
+    """Accepted triggers, non-overlapping (higher priority first), in text order."""
+    out: list[Trigger] = []
+    for rule in load_trigger_rules():
+        for m in rule.pattern.finditer(text):
+            if any(m.start() < t.end and t.start < m.end() for t in out):
+                continue
+            if _blocked(text, m, rule.kind):
+                continue
+            out.append(
+                Trigger(
+                    m.start(),
+                    m.end(),
+                    m.group(0),
+                    rule.event_type,
+                    rule.sub_event_type,
+                    rule.priority,
+                    rule.kind,
+                )
+            )
+    return sorted(out, key=lambda t: t.start)
