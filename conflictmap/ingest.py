@@ -258,7 +258,11 @@ def parse_text_file(raw: str, origin: str, name: str) -> IngestItem:
 
 
 def parse_html(data: bytes | str, origin: str, url: str | None = None) -> IngestItem:
-    """An HTML page -> main text via trafilatura (no network; its fetching is never used)."""
+    """An HTML page -> main text via trafilatura.
+
+    Only its extractor runs, on bytes already in hand: trafilatura's own downloader (which can fall
+    back to unverified TLS) is never called, and extraction makes no request.
+    """
     doc = trafilatura.bare_extraction(
         data if isinstance(data, str) else _decode(data),
         url=url,
