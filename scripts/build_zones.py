@@ -51,6 +51,7 @@ POCKET_BUFFER_DEG = 0.015
 RECONCILE_MAX_DEG = 0.03  # ~3 km: farther than this, a bank disagreement is a data error to fix by hand
 RECONCILE_MARGIN_DEG = 0.003  # ~300 m past the river line
 COORD_DECIMALS = 5
+GRID = 10.0**-COORD_DECIMALS
 
 # Gazetteer names of the seven east-bank villages the regime held opposite Deir ez-Zor city.
 POCKET_VILLAGES: tuple[str, ...] = (
@@ -190,7 +191,7 @@ def pocket(east: BaseGeometry, line: LineString, rows: list[dict[str, str]]) -> 
     along = sorted(line.project(p) for p in pts)
     stretch = ops.substring(line, along[0], along[-1])
     hull = MultiPoint([*pts, *(Point(c) for c in stretch.coords)]).convex_hull
-    return _polygonal(hull.buffer(POCKET_BUFFER_DEG).intersection(east))
+    return _polygonal(shapely.intersection(hull.buffer(POCKET_BUFFER_DEG), east, grid_size=GRID))
 
 
 def _polygonal(g: BaseGeometry) -> BaseGeometry:
@@ -202,7 +203,7 @@ def _polygonal(g: BaseGeometry) -> BaseGeometry:
 
 
 def _feature(geom: BaseGeometry, **props: Any) -> dict[str, Any]:
-    geom = shapely.set_precision(geom, 10**-COORD_DECIMALS)
+    geom = shapely.set_precision(geom, GRID)
     geom = shapely.normalize(geom)
     return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
 
@@ -211,9 +212,15 @@ def build() -> dict[str, Any]:
     gov = governorate()
     line = cut_line(gov, euphrates())
     rows = places()
-    east, west = reconcile_banks(*split_banks(gov, line, rows), line, rows)
+    east, _ = reconcile_banks(*split_banks(gov, line, rows), line, rows)
+    # Snap once, then overlay on the same grid; west is the governorate less everything east
+    # of the river, taken last so it carries every vertex its neighbours put on the shared
+    # border. The three zones then tile the governorate with no slivers or pinholes.
+    east = shapely.set_precision(east, GRID)
     pk = pocket(east, line, rows)
-    east_minus = _polygonal(east.difference(pk))
+    east_minus = _polygonal(shapely.difference(east, pk, grid_size=GRID))
+    east_all = shapely.union(east_minus, pk, grid_size=GRID)
+    west = _polygonal(shapely.difference(shapely.set_precision(gov, GRID), east_all, grid_size=GRID))
 
     era1 = {"valid_from": "2019-03-23", "valid_to": "2024-12-05"}
     era2 = {"valid_from": "2024-12-06", "valid_to": None}

@@ -96,6 +96,22 @@ def test_pocket_is_on_the_east_bank_opposite_the_city(bundled):
     assert not pocket.geometry.contains(shapely.Point(CITY))
 
 
+@pytest.mark.parametrize("day", [date(2020, 1, 1), date(2025, 1, 1)])
+def test_zones_of_a_day_tile_the_governorate(bundled, day):
+    geoms = [z.geometry for z in zones_as_of(bundled.zones, day)]
+    assert bool(shapely.coverage_is_valid(np.array(geoms, dtype=object)))  # no overlaps, shared edges match
+    union = shapely.union_all(geoms)
+    assert union.geom_type == "Polygon" and len(union.interiors) == 0  # no pinholes
+    gov = shape(
+        next(
+            f["geometry"]
+            for f in json.loads((ROOT / "data" / "ne10m_admin1_syria.geojson").read_text())["features"]
+            if f["properties"]["iso_3166_2"] == "SY-DY"
+        )
+    )
+    assert union.symmetric_difference(gov).area < 1e-4  # snapping to a 1e-5 deg grid moves the edge a little
+
+
 def gazetteer():
     with (ROOT / "data" / "deirezzor_places.csv").open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
