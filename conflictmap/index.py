@@ -240,7 +240,7 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
     if unit == "day":
         bins = dates.dt.normalize()
     elif unit == "week":
-        bins = (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.normalize()
+        bins = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
     else:
         bins = dates.dt.to_period("M").dt.start_time
     frame = pd.DataFrame({"bin": bins, "event_type": selected["event_type"], "fat": selected["fatalities"].fillna(0)})

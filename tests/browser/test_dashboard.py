@@ -20,20 +20,20 @@ MAP_READY = """() => {
 MARKERS = """() => {
   const gd = document.querySelector('#map .js-plotly-plot');
   let n = 0;
-  for (const t of gd.data) { if (t.meta && t.meta.kind === 'events') n += (t.lat || []).length; }
+  for (const t of gd._fullData) { if (t.meta && t.meta.kind === 'events') n += (t.lat || []).length; }
   return n;
 }"""
 
 ZONE_TRACES = """() => {
   const gd = document.querySelector('#map .js-plotly-plot');
-  return gd.data.filter(t => t.type === 'choroplethmap').map(t => t.name);
+  return gd._fullData.filter(t => t.type === 'choroplethmap').map(t => t.name);
 }"""
 
 # Screen position of the marker carrying an incident id, from MapLibre's own projection.
 MARKER_XY = """(incident) => {
   const gd = document.querySelector('#map .js-plotly-plot');
   const map = gd._fullLayout.map._subplot.map;
-  for (const t of gd.data) {
+  for (const t of gd._fullData) {
     if (!(t.meta && t.meta.kind === 'events')) continue;
     const lat = Array.from(t.lat), lon = Array.from(t.lon);
     for (let i = 0; i < lat.length; i++) {
@@ -109,7 +109,7 @@ def test_click_marker_shows_evidence_as_text_and_runs_nothing(page, app_server):
     assert flags == []
     # The hover text of the marker holds no markup from the article.
     hover = page.evaluate(
-        """() => document.querySelector('#map .js-plotly-plot').data
+        """() => document.querySelector("#map .js-plotly-plot")._fullData
              .filter(t => t.meta && t.meta.kind === 'events').flatMap(t => Array.from(t.text)).join(' ')"""
     )
     assert "<img" not in hover and "onerror" not in hover

@@ -1,0 +1,138 @@
+"""Incident index (filters, zones on the event's date, grouping) and the pure figure functions."""
+
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from components.figures import EMPTY_MESSAGE, map_figure, timeline_figure
+from components.theme import EVENT_COLOURS
+from conflictmap.index import EventIndex, build_incidents, map_groups, timeline_bins
+from conflictmap.query import EventFilter
+from conflictmap.store import EventStore
+from tests.helpers import make_event, split_zones
+
+
+@pytest.fixture
+def index(tmp_path):
+    store = EventStore(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    store.upsert_events(
+        [
+            make_event("e1", event_date=date(2024, 8, 7), fatalities=4),
+            make_event("e2", article_id="other", event_date=date(2024, 8, 8), fatalities=6, source="Second Outlet"),
+            make_event(
+                "e3",
+                event_type="protest",
+                sub_event_type="peaceful protest",
+                latitude=35.33,
+                longitude=40.14,
+                location="Deir ez-Zor",
+                geo_precision=3,
+                actor1="Civilians",
+                actor2=None,
+                evidence="Crowds gathered in the square.",
+            ),
+            make_event("e4", event_date=date(2024, 12, 20), latitude=35.3, longitude=40.1, location="Muhassan"),
+            make_event("r1", origin="reference", event_date=date(2019, 5, 1), source="Archive"),
+        ]
+    )
+    store.set_incidents({"e1": ("inc:e1", "same place, 1 day"), "e2": ("inc:e1", "same place, 1 day")})
+    return EventIndex(build_incidents(store.events_frame(), split_zones()))
+
+
+def test_reports_of_one_incident_count_once(index):
+    row = index.frame.set_index("incident_id").loc["inc:e1"]
+    assert row["n_reports"] == 2
+    assert row["fatalities"] == 4  # the most conservative report wins
+    assert row["outlets"] == "Second Outlet|Test Outlet"
+    assert len(index) == 4
+
+
+def test_zone_is_the_one_held_on_the_event_date(index):
+    zone = dict(zip(index.frame["incident_id"], index.frame["zone"], strict=True))
+    assert zone["inc:e1"] == "SDF"
+    assert zone["inc:e3"] == "Syrian regime and Iran-backed militias"
+    assert zone["inc:e4"] == "Syrian transitional government"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"inc:e1", "inc:e3", "inc:e4", "inc:r1"}),
+        ("type=protest", {"inc:e3"}),
+        ("actor=Civilians", {"inc:e3"}),
+        ("minfat=4", {"inc:e1"}),
+        ("prec=3", {"inc:e3"}),
+        ("zone=Syrian+transitional+government", {"inc:e4"}),
+        ("origin=reference", {"inc:r1"}),
+        ("outlet=Second+Outlet", {"inc:e1"}),
+        ("q=CROWDS", {"inc:e3"}),
+        ("start=2024-08-07&end=2024-12-31", {"inc:e1", "inc:e3", "inc:e4"}),
+        ("start=2024-08-08", {"inc:e4"}),
+    ],
+)
+def test_each_filter_kind(index, query, expected):
+    assert set(index.select(EventFilter.from_query(query))["incident_id"]) == expected
+
+
+def test_map_groups_stack_same_place_and_type(index):
+    groups = map_groups(index.frame)
+    at_dhiban = groups[(groups["latitude"] == 35.01) & (groups["event_type"] == "battle")]
+    assert int(at_dhiban["count"].iloc[0]) == 2  # the merged incident plus the reference one
+
+
+def test_map_figure_traces_ids_and_colours(index):
+    groups = map_groups(index.frame)
+    zones_fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"zone_id": "z1", "controller": "SDF"}, "geometry": {"type": "Polygon", "coordinates": [[[40, 35], [41, 35], [41, 36], [40, 35]]]}}
+        ],
+    }
+    fig = map_figure(groups, zones_fc, {}, None, ("zones", "events"))
+    assert isinstance(fig, go.Figure)
+    kinds = [t.type for t in fig.data]
+    assert kinds[0] == "choroplethmap" and set(kinds[1:]) == {"scattermap"}
+    ids = {cd[0] for t in fig.data[1:] for cd in t.customdata}
+    assert ids == set(groups["incident_id"])
+    battle = next(t for t in fig.data if t.name == "Battle")
+    assert battle.marker.color == EVENT_COLOURS["battle"]
+    approx = next(t for t in fig.data if t.meta and t.meta.get("approximate"))
+    assert min(approx.marker.size) >= 30  # governorate-level: visibly not a village
+    assert "glyphs" not in fig.layout.map.style  # no remote font fetch
+    assert map_figure(groups, zones_fc, {}, None, ("zones", "events")).to_json() == fig.to_json()  # pure
+
+
+def test_map_figure_empty_case_keeps_zones():
+    fig = map_figure(map_groups(pd.DataFrame(columns=["latitude", "longitude"])), None, {}, None, ("events",))
+    assert fig.layout.annotations[0].text == EMPTY_MESSAGE
+
+
+def test_hover_text_carries_no_markup(index):
+    frame = index.frame.copy()
+    frame.loc[0, "location"] = '<img src=x onerror="alert(1)">Dhiban'
+    fig = map_figure(map_groups(frame), None, {}, None, ("events",))
+    text = " ".join(t for tr in fig.data for t in tr.text)
+    assert "<img" not in text and "onerror" not in text.replace("onerror=", "") or "‹img" in text
+
+
+def test_layers_switch_off(index):
+    fig = map_figure(map_groups(index.frame), None, {"rivers": {"type": "FeatureCollection", "features": []}}, None, ())
+    assert len(fig.data) == 0 and not fig.layout.map.layers
+
+
+def test_timeline_stacks_by_type_and_marks_zone_changes(index):
+    bins, unit = timeline_bins(index.frame, date(2024, 8, 1), date(2024, 12, 31))
+    assert unit == "week"
+    fig = timeline_figure(bins, unit, [date(2024, 12, 6)], date(2024, 8, 1), date(2024, 12, 31))
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert {t.name for t in bars} == {"Battle", "Protest"}
+    assert fig.layout.barmode == "stack"
+    assert any(t.name == "Fatalities" and t.yaxis == "y2" for t in fig.data)
+    assert any("2024-12-06" in a.text for a in fig.layout.annotations)
+
+
+def test_timeline_bins_pick_unit_by_range(index):
+    assert timeline_bins(index.frame, date(2024, 8, 1), date(2024, 9, 1))[1] == "day"
+    assert timeline_bins(index.frame, date(2017, 1, 1), date(2024, 12, 31))[1] == "month"
