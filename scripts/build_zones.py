@@ -22,7 +22,10 @@ Method (all in WGS84 lon/lat degrees; this is a briefing map, not surveying):
    villages' nearest river points, buffered by POCKET_BUFFER_DEG (~1.5 km), clipped to the east
    bank. Taking the river stretch into the hull makes the pocket run flush to the river, with no
    sliver of SDF zone between the pocket and the water.
-5. Versions: 2019-03-23 (fall of Baghuz) -> 2024-12-05, and 2024-12-06 -> open.
+5. Snapping: everything is snapped to a 1e-5 deg grid (~1 m) and overlaid on that grid, west
+   last (governorate less east and pocket), so each day's zones tile the governorate exactly.
+6. Versions: 2019-03-23 (fall of Baghuz) -> 2024-12-05, and 2024-12-06 -> open. The pocket is
+   a feature of its own in both, so its lower confidence can be stated apart from the banks.
 
 Run: ``python scripts/build_zones.py`` (writes) or ``python scripts/build_zones.py --check``.
 """
