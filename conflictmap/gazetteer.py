@@ -197,7 +197,7 @@ class Gazetteer:
 
         return self._by_id[min(ids, key=rank)]
 
-    def lookup(self, name: str, allow_skeleton: bool = True) -> Resolution | None:
+    def lookup(self, name: str, allow_skeleton: bool = True, allow_fold: bool = True) -> Resolution | None:
         """Match one name as written (no governorate fallback); precision 1."""
         name = name.strip()
         if not name:
@@ -212,6 +212,8 @@ class Gazetteer:
             method = "exact name" if norm_exact(place.name) == norm_exact(name) else "alternate spelling"
             return Resolution(place, method, 1)
         fold = norm_fold(name)
+        if not allow_fold:
+            return None
         if len(fold) >= 3 and fold in self._fold:
             return Resolution(self._pick(self._fold[fold]), "alternate spelling (transliteration folded)", 1)
         if allow_skeleton:

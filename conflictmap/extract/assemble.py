@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from conflictmap.extract.actors import distinct, find_actors
+from conflictmap.extract.actors import ActorMention, distinct, find_actors
 from conflictmap.extract.dates import DatePhrase, find_dates
 from conflictmap.extract.numbers import count_before, fatalities
 from conflictmap.extract.places import PlaceMention, article_area, find_places
@@ -46,6 +47,7 @@ class Draft:
     fatalities: int | None
     hedged: bool
     secondary: bool = False
+    area: bool = False
     spans: list[tuple[int, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -58,6 +60,7 @@ class Context:
     area_method: str
     unresolved: list[str] = field(default_factory=list)
     undated: int = 0
+    main_actors: list[str] = field(default_factory=list)
 
 
 def extract_drafts(
@@ -65,6 +68,8 @@ def extract_drafts(
 ) -> tuple[list[Draft], Context]:
     area, area_method = article_area(title, text, gaz)
     ctx = Context(gaz, published, area, area_method)
+    counts = Counter(m.actor for m in find_actors(text, published) if m.actor != "Civilians")
+    ctx.main_actors = [a for a, _ in counts.most_common(2)]
     drafts: list[Draft] = []
     for sent in split_sentences(text, title):
         _sentence(sent, ctx, drafts)
@@ -84,17 +89,17 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     masked = [(a.start, a.end) for a in actors_m]
     places, unresolved = find_places(text, ctx.gaz, masked, ctx.area)
     fat, toll = fatalities(text)
-    prev = _previous(drafts, sent)
     main = [t for t in triggers if t.kind != "kill"]
     anaphor = lex.anaphor.search(text)
     own_places = [p for p in places if p.role == "event"]
     explicit_dates = [d for d in dates if d.day is not None]
+    prev = _previous(drafts, sent, own_places)
     if prev and anaphor and not explicit_dates and _same_place(own_places, prev):
         _merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
         return
     if not main:
-        if not triggers or toll:
-            return
+        if not triggers or toll or anaphor:
+            return  # a toll, or a follow-up to an event not coded here
         victims = bool(lex.civilian_victims.search(text))
         perpetrators = [a for a in distinct(actors_m) if a not in _ARMED_NONE]
         if fat is None and not perpetrators:
@@ -162,7 +167,13 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     if day is None:
         ctx.undated += 1
         return
-    actors = distinct(find_actors(text, day)) if actors_m else []
+    actors = _pick_actors(text, trig, find_actors(text, day) if actors_m else [], etype)
+    if etype in ("battle", "explosion_remote_violence") and len([a for a in actors if a != "Civilians"]) < 2:
+        for a in _context_actors(drafts, etype, ctx):
+            if a not in actors and len([x for x in actors if x != "Civilians"]) < 2:
+                actors.append(a)
+    if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
+        actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
     chosen = _choose_places(places)
     if not chosen and unresolved:
         ctx.unresolved.extend(unresolved)
@@ -188,41 +199,33 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
             )
         ]
     hedged = bool(lex.hedge.search(text))
-    if etype == "violence_against_civilians" or (lex.civilian_victims.search(text) and etype != "battle"):
-        if "Civilians" not in actors and lex.civilian_victims.search(text):
-            actors.append("Civilians")
+    if etype != "battle" and "Civilians" not in actors and lex.civilian_victims.search(text):
+        actors.append("Civilians")
     if (
         etype == "battle"
         and sub == "non-state actor overtakes territory"
         and actors[:1] == ["Syrian regime forces"]
     ):
         sub = "government regains territory"
-    targets: list[tuple[Place, str, int, str, bool, bool, int | None]] = []
+    targets: list[tuple[Place, str, int, str, bool, bool, int | None, bool]] = []
     if chosen:
         for p in chosen:
             n = count_before(text, p.start)
-            targets.append((p.place, p.text, p.precision, p.method, True, False, n))
+            targets.append((p.place, p.text, p.precision, p.method, True, False, n, p.area))
     else:
         ctx_place = _paragraph_place(drafts, sent)
+        background = ctx.published is not None and (ctx.published - day).days > 14
         if ctx_place is not None:
-            targets.append(
-                (
-                    ctx_place.place,
-                    ctx_place.location,
-                    2,
-                    "context: place of the previous sentence",
-                    False,
-                    False,
-                    None,
-                )
-            )
-        elif ctx.area is not None:
+            method = "context: place of the previous sentence"
+            targets.append((ctx_place.place, ctx_place.location, 2, method, False, False, None, False))
+        elif ctx.area is not None and not background:
             prec = 3 if ctx.area.kind == "city" else 2
-            targets.append((ctx.area, ctx.area.name, prec, ctx.area_method, False, True, None))
+            targets.append((ctx.area, ctx.area.name, prec, ctx.area_method, False, True, None, True))
         else:
+            # an older event the sentence does not place: the article's area would be a guess
             ctx.unresolved.append("(no place)")
             return
-    for place, loc, prec, method, explicit_place, fallback, n in targets:
+    for place, loc, prec, method, explicit_place, fallback, n, is_area in targets:
         count = n if n is not None else (fat if len(targets) == 1 or place is targets[0][0] else None)
         drafts.append(
             Draft(
@@ -242,15 +245,50 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 fatalities=count,
                 hedged=hedged,
                 secondary=secondary,
+                area=is_area,
                 spans=[(sent.start, sent.end)],
                 notes=list(notes),
             )
         )
 
 
+def _pick_actors(text: str, trig: Trigger, mentions: list[ActorMention], etype: str) -> list[str]:
+    """Up to two armed actors nearest the trigger (in text order), plus civilians as victims.
+
+    In "X was killed by Y" the agent after "by" is the perpetrator; for violence against
+    civilians the victims' own affiliation is not a side.
+    """
+    agents = [
+        m
+        for m in mentions
+        if re.search(r"\bby\s+(?:the\s+)?(?:\S+\s+){0,2}$", text[max(0, m.start - 25) : m.start])
+    ]
+    armed = [m for m in mentions if m.actor != "Civilians"]
+    if etype == "violence_against_civilians" and agents:
+        armed = [a for a in agents if a.actor != "Civilians"][:1]
+    by_actor: dict[str, ActorMention] = {}
+    for m in sorted(armed, key=lambda m: abs(m.start - trig.start)):
+        by_actor.setdefault(m.actor, m)
+    nearest = sorted(list(by_actor.values())[:2], key=lambda m: m.start)
+    out = [m.actor for m in nearest]
+    if any(m.actor == "Civilians" for m in mentions):
+        out.append("Civilians")
+    return out
+
+
+def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:
+    """Sides of the last event of the same type in this article, else the article's main actors."""
+    for d in reversed(drafts):
+        if d.event_type == etype and len(d.actors) >= 2:
+            return d.actors
+    return ctx.main_actors
+
+
 def _order_actors(actors: list[str], etype: str) -> list[str]:
     armed = [a for a in actors if a != "Civilians"]
-    if etype == "violence_against_civilians" or (etype == "explosion_remote_violence" and len(armed) < 2):
+    if etype in ("violence_against_civilians", "strategic_development") or (
+        etype == "explosion_remote_violence" and len(armed) < 2
+    ):
         return armed[:1] + (["Civilians"] if "Civilians" in actors else armed[1:2])
     return armed[:2] if etype != "protest" else actors[:2]
 
@@ -296,13 +334,17 @@ def _pick_date(
     return best.day, precision, True, ""
 
 
-def _previous(drafts: list[Draft], sent: Sentence) -> Draft | None:
+def _previous(drafts: list[Draft], sent: Sentence, places: list[PlaceMention]) -> Draft | None:
+    """The event a follow-up sentence is about: from the last sentence that gave one, the
+    event at the place this sentence names (if any), else the last."""
     if not drafts:
         return None
     last = drafts[-1]
-    if sent.index - last.sentence.index <= 2 and sent.paragraph - last.sentence.paragraph <= 1:
-        return last
-    return None
+    if sent.index - last.sentence.index > 2 or sent.paragraph - last.sentence.paragraph > 1:
+        return None
+    recent = [d for d in drafts if d.sentence.index == last.sentence.index]
+    ids = {p.place.place_id for p in places if not p.area}
+    return next((d for d in recent if d.place.place_id in ids), last)
 
 
 def _paragraph_place(drafts: list[Draft], sent: Sentence) -> Draft | None:
@@ -380,15 +422,16 @@ def _merge(drafts: list[Draft]) -> list[Draft]:
     final: list[Draft] = []
     for d in out:
         vague = d.fallback and not d.date_explicit
-        coarse = d.geo_precision == 3 or d.fallback
+        coarse = d.geo_precision == 3 or d.fallback or d.area
         detail = next(
             (
                 k
                 for k in out
                 if k is not d
                 and k.event_type == d.event_type
+                and k.sub_event_type == d.sub_event_type
                 and k.place_explicit
-                and k.geo_precision < 3
+                and not k.area
                 and (vague or (coarse and k.day == d.day))
             ),
             None,

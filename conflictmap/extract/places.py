@@ -92,12 +92,21 @@ def find_places(
                 continue
             if n > 1 and toks[i + n - 1].group(0).islower():
                 continue  # "Deir az-Zour as well": a trailing lowercase word is not part of a name
-            res = gaz.lookup(span, allow_skeleton=(n == 1 and len(span) >= 5))
+            res = gaz.lookup(
+                span, allow_skeleton=(n == 1 and len(span) >= 5), allow_fold=(n > 1 or len(span) >= 5)
+            )
             if res:
                 hit = (n, span_start, span_start + len(span), res)
                 break
         if hit is None:
-            if _UNRESOLVED_CUE.search(text[: toks[i].start()][-30:]) and tok not in lex.not_places:
+            in_list = (
+                bool(out)
+                and toks[i].start() - out[-1].end <= 8
+                and bool(re.search(r"(?:,\s*(?:and\s+)?|\band\s+)$", text[: toks[i].start()]))
+            )
+            if (
+                in_list or _UNRESOLVED_CUE.search(text[: toks[i].start()][-30:])
+            ) and tok not in lex.not_places:
                 j = i
                 while (
                     j + 1 < len(toks)

@@ -54,9 +54,9 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         return "called for"
     if lex.habitual.search(left8) or lex.habitual.search(right):
         return "habitual"
-    if lex.background.search(left4) or re.search(r"\b(?:amid|amidst)\b", left8):
+    if lex.background.search(left8):
         return "background"
-    around = text[max(0, m.start() - 30) : m.end() + 30]
+    around = text[max(0, m.start() - 30) : m.end() + 50]
     if re.search(r"\b(?:ha(?:s|ve|d) been \w+ing|(?:is|are) (?:still )?\w+ing)\b", around) and m.group(
         0
     ).lower() not in ("killed",):
