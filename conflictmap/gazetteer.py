@@ -145,6 +145,7 @@ class Gazetteer:
     _fold: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _skel: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _arabic: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[str, bool, bool], Resolution | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for place in self.places:
@@ -199,6 +200,14 @@ class Gazetteer:
 
     def lookup(self, name: str, allow_skeleton: bool = True, allow_fold: bool = True) -> Resolution | None:
         """Match one name as written (no governorate fallback); precision 1."""
+        key = (name, allow_skeleton, allow_fold)
+        if key not in self._memo:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            self._memo[key] = self._lookup(name, allow_skeleton, allow_fold)
+        return self._memo[key]
+
+    def _lookup(self, name: str, allow_skeleton: bool, allow_fold: bool) -> Resolution | None:
         name = name.strip()
         if not name:
             return None

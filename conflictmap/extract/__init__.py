@@ -19,12 +19,24 @@ from typing import Any
 
 from conflictmap.extract.assemble import confidence, event_id, extract_drafts
 from conflictmap.extract.dates import infer_publication_date
+from conflictmap.extract.dates import warm_up as _warm_dates
+from conflictmap.extract.rules import load_actor_rules, load_lexicon, load_trigger_rules
+from conflictmap.extract.sentences import split_sentences
 from conflictmap.gazetteer import Gazetteer, load_gazetteer
 from conflictmap.models import Article, Event
 
 log = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION = "rules-0.1"
+
+
+def warm_up() -> None:
+    """Load rule tables, the spaCy pipeline and dateparser's data before timing or serving."""
+    load_actor_rules()
+    load_trigger_rules()
+    load_lexicon()
+    split_sentences("Warm up. Two sentences.")
+    _warm_dates()
 
 
 def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
@@ -146,4 +158,4 @@ def extract_jsonl(
     return counts
 
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_jsonl"]
+__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_jsonl", "warm_up"]

@@ -12,19 +12,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from conflictmap.extract.actors import ActorMention, distinct, find_actors
 from conflictmap.extract.dates import DatePhrase, find_dates
 from conflictmap.extract.numbers import count_before, fatalities
-from conflictmap.extract.places import PlaceMention, article_area, find_places
+from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
 from conflictmap.extract.triggers import Trigger, find_triggers
 from conflictmap.gazetteer import Gazetteer
 from conflictmap.models import Place
 
+REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
 MAX_SPLIT = 3  # a list of more towns than this is a summary of an area: one event at the first town
 _ARMED_NONE = {"Civilians"}
 
@@ -61,14 +62,19 @@ class Context:
     unresolved: list[str] = field(default_factory=list)
     undated: int = 0
     main_actors: list[str] = field(default_factory=list)
+    actor_mentions: list[ActorMention] = field(default_factory=list)
+    all_places: list[PlaceMention] = field(default_factory=list)
+    all_unresolved: list[tuple[int, str]] = field(default_factory=list)
 
 
 def extract_drafts(
     text: str, title: str | None, published: date | None, gaz: Gazetteer
 ) -> tuple[list[Draft], Context]:
-    area, area_method = article_area(title, text, gaz)
-    ctx = Context(gaz, published, area, area_method)
-    counts = Counter(m.actor for m in find_actors(text, published) if m.actor != "Civilians")
+    all_places, all_unresolved = find_places(text, gaz)  # once per article; sliced per sentence
+    area, area_method = article_area(title, text, gaz, all_places)
+    ctx = Context(gaz, published, area, area_method, all_places=all_places, all_unresolved=all_unresolved)
+    ctx.actor_mentions = find_actors(text, published)  # once per article; sliced per sentence
+    counts = Counter(m.actor for m in ctx.actor_mentions if m.actor != "Civilians")
     ctx.main_actors = [a for a, _ in counts.most_common(2)]
     drafts: list[Draft] = []
     for sent in split_sentences(text, title):
@@ -85,9 +91,25 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     dates = find_dates(text, ctx.published)
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
-    actors_m = find_actors(text, ctx.published)
+    actors_m = [
+        ActorMention(m.start - sent.start, m.end - sent.start, m.text, m.actor)
+        for m in ctx.actor_mentions
+        if sent.start <= m.start and m.end <= sent.end
+    ]
     masked = [(a.start, a.end) for a in actors_m]
-    places, unresolved = find_places(text, ctx.gaz, masked, ctx.area)
+    places = [
+        replace(p, start=p.start - sent.start, end=p.end - sent.start)
+        for p in ctx.all_places
+        if sent.start <= p.start
+        and p.end <= sent.end
+        and not any(s < p.end - sent.start and p.start - sent.start < e for s, e in masked)
+    ]
+    places = sorted(places + area_phrases(text, ctx.gaz, masked, ctx.area), key=lambda p: p.start)
+    unresolved = [
+        name
+        for off, name in ctx.all_unresolved
+        if sent.start <= off < sent.end and not any(s <= off - sent.start < e for s, e in masked)
+    ]
     fat, toll = fatalities(text)
     main = [t for t in triggers if t.kind != "kill"]
     anaphor = lex.anaphor.search(text)
@@ -167,7 +189,13 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     if day is None:
         ctx.undated += 1
         return
-    actors = _pick_actors(text, trig, find_actors(text, day) if actors_m else [], etype)
+    if (
+        actors_m
+        and ctx.published
+        and (day < REGIME_CHANGE <= ctx.published or ctx.published < REGIME_CHANGE <= day)
+    ):
+        actors_m = find_actors(text, day)  # the event falls on the other side of a label's validity date
+    actors = _pick_actors(text, trig, actors_m, etype)
     if etype in ("battle", "explosion_remote_violence") and len([a for a in actors if a != "Civilians"]) < 2:
         for a in _context_actors(drafts, etype, ctx):
             if a not in actors and len([x for x in actors if x != "Civilians"]) < 2:

@@ -227,3 +227,10 @@ def infer_publication_date(url: str | None, text: str) -> tuple[date | None, str
     if m:
         return date(int(m.group(3)), _month_no(m.group(2)), int(m.group(1))), "in text"
     return None, "unknown"
+
+
+def warm_up() -> None:
+    """Load dateparser's language data and compile its patterns now (it does so lazily on the
+    first parse, ~1 s), so that timing and the first real article do not pay for it."""
+    _dateparser("September 6", date(2020, 1, 1))
+    _dateparser("6 Sep 2019", date(2020, 1, 1))

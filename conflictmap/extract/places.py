@@ -69,13 +69,14 @@ def _capital(gaz: Gazetteer, place: Place) -> Place:
 
 def find_places(
     text: str, gaz: Gazetteer, masked: list[tuple[int, int]] | None = None, area_place: Place | None = None
-) -> tuple[list[PlaceMention], list[str]]:
-    """Resolved mentions in text order, and names that looked like places but did not resolve."""
+) -> tuple[list[PlaceMention], list[tuple[int, str]]]:
+    """Resolved mentions in text order, and (offset, name) of names that looked like places
+    but did not resolve."""
     lex = load_lexicon()
     masked = masked or []
     toks = [m for m in _TOKEN.finditer(text) if not any(s <= m.start() < e for s, e in masked)]
     out: list[PlaceMention] = []
-    unresolved: list[str] = []
+    unresolved: list[tuple[int, str]] = []
     i = 0
     while i < len(toks):
         tok = toks[i].group(0)
@@ -120,14 +121,26 @@ def find_places(
                     and name.split()[0] not in lex.not_places
                     and not re.search(r"-(?:occupied|held|controlled|backed|led|linked|based)\b", name)
                 ):
-                    unresolved.append(name)
+                    unresolved.append((toks[i].start(), name))
             i += 1
             continue
         n, s, e, res = hit
         out.append(_classify(text, s, e, res, gaz))
         i += n
+    out.extend(area_phrases(text, gaz, masked, area_place))
+    out.sort(key=lambda p: p.start)
+    return out, unresolved
+
+
+def area_phrases(
+    text: str, gaz: Gazetteer, masked: list[tuple[int, int]], area_place: Place | None
+) -> list[PlaceMention]:
+    """'the province', 'the eastern countryside': the article's governorate, coded to its capital."""
+    out: list[PlaceMention] = []
+    if area_place is None:
+        return out
     for m in _AREA_PHRASE.finditer(text):
-        if area_place is None or any(s <= m.start() < e for s, e in masked):
+        if any(s <= m.start() < e for s, e in masked):
             continue
         direction = m.group(1)
         cap = _capital(gaz, area_place)
@@ -138,8 +151,7 @@ def find_places(
             else f"fallback: governorate capital ('{m.group(0)}')"
         )
         out.append(PlaceMention(m.start(), m.end(), m.group(0), cap, method, prec, "event", True))
-    out.sort(key=lambda p: p.start)
-    return out, unresolved
+    return out
 
 
 def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> PlaceMention:
@@ -175,15 +187,18 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
     return PlaceMention(s, e, text[s:e], place, method, prec, role, area)
 
 
-def article_area(title: str | None, text: str, gaz: Gazetteer) -> tuple[Place | None, str]:
+def article_area(
+    title: str | None, text: str, gaz: Gazetteer, mentions: list[PlaceMention] | None = None
+) -> tuple[Place | None, str]:
     """The place an article is about, for sentences that name none: the title's place, else the
     most-named place of the study area (Deir ez-Zor governorate), else the most-named place."""
     if title:
-        mentions, _ = find_places(title, gaz)
-        towns = [m for m in mentions if m.role == "event"]
+        in_title, _ = find_places(title, gaz)
+        towns = [m for m in in_title if m.role == "event"]
         if towns:
             return towns[0].place, "article context: place in the title"
-    mentions, _ = find_places(text, gaz)
+    if mentions is None:
+        mentions, _ = find_places(text, gaz)
     if not mentions:
         return None, ""
     counts = Counter(m.place.place_id for m in mentions)

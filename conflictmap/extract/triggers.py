@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from conflictmap.extract.rules import load_lexicon, load_trigger_rules
 
@@ -66,9 +67,17 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _any_trigger() -> re.Pattern[str]:
+    """One alternation of every trigger: most sentences have none and are dismissed in one pass."""
+    return re.compile("|".join(f"(?:{r.pattern.pattern})" for r in load_trigger_rules()), re.I)
+
+
 def find_triggers(text: str) -> list[Trigger]:
     """Accepted triggers, non-overlapping (higher priority first), in text order."""
     out: list[Trigger] = []
+    if not _any_trigger().search(text):
+        return out
     for rule in load_trigger_rules():
         for m in rule.pattern.finditer(text):
             if any(m.start() < t.end and t.start < m.end() for t in out):
