@@ -180,7 +180,8 @@ def format_report(result: dict) -> str:
     lines.append(f"loose:  P {lo['precision']:.3f}  R {lo['recall']:.3f}  F1 {lo['f1']:.3f}")
     lines.append(
         f"on strict matches: date exact {m['date_exact']}  median km {m['median_km']}  "
-        f"actors {m['actors_agree']}  fatalities {m['fatalities_exact']}  sub-type {m['sub_event_type_exact']}"
+        f"actors {m['actors_agree']}  fatalities {m['fatalities_exact']}  "
+        f"sub-type {m['sub_event_type_exact']}"
     )
     sp = result.get("speed") or {}
     if sp:

@@ -23,6 +23,8 @@ def find_actors(text: str, on: date | None = None) -> list[ActorMention]:
     only to events dated inside it; with no date known the pre-2024-12-08 label is used.
     """
     cands: list[ActorMention] = []
+    low = text.lower()
+    same_length = len(low) == len(text)  # offsets stay valid only if lower() kept the length
     for rule in load_actor_rules():
         if on is not None:
             if rule.valid_until and on >= rule.valid_until:
@@ -31,9 +33,13 @@ def find_actors(text: str, on: date | None = None) -> list[ActorMention]:
                 continue
         elif rule.valid_from:
             continue
-        for m in rule.pattern.finditer(text):
+        if rule.lower is not None and same_length:
+            matches = rule.lower.finditer(low)
+        else:
+            matches = rule.pattern.finditer(text)
+        for m in matches:
             if m.end() > m.start():
-                cands.append(ActorMention(m.start(), m.end(), m.group(0), rule.actor))
+                cands.append(ActorMention(m.start(), m.end(), text[m.start() : m.end()], rule.actor))
     cands.sort(key=lambda a: (a.start, -(a.end - a.start)))
     out: list[ActorMention] = []
     for c in cands:

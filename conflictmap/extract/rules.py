@@ -26,6 +26,21 @@ class ActorRule:
     actor: str
     valid_until: date | None  # the label applies to events before this day
     valid_from: date | None
+    lower: re.Pattern[str] | None = None  # same pattern for lower-cased text (about 2x faster)
+
+
+_UPPER_ESCAPE = re.compile(r"\\[SWDBAZ]")
+
+
+def lowered(pattern: str) -> re.Pattern[str] | None:
+    """A case-sensitive copy of ``pattern`` for text already lower-cased, when lower-casing the
+    pattern cannot change its meaning (no \\S, \\W, \\D, \\B, \\A, \\Z escapes)."""
+    if _UPPER_ESCAPE.search(pattern):
+        return None
+    try:
+        return re.compile(pattern.lower())
+    except re.error:
+        return None
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,15 @@ def load_actor_rules(rules_dir: Path = RULES_DIR) -> tuple[ActorRule, ...]:
             rx = _compile(row["pattern"], where)
             if rx is None:
                 continue
-            out.append(ActorRule(rx, row["actor"].strip(), _day(row["valid_until"]), _day(row["valid_from"])))
+            out.append(
+                ActorRule(
+                    rx,
+                    row["actor"].strip(),
+                    _day(row["valid_until"]),
+                    _day(row["valid_from"]),
+                    lowered(row["pattern"]),
+                )
+            )
     return tuple(out)
 
 
