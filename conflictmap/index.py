@@ -89,18 +89,22 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
     df = reports.copy()
     df["incident_id"] = df["incident_id"].fillna("inc:" + df["event_id"])
     df = df.sort_values(["incident_id", "confidence", "event_id"], ascending=[True, False, True])
-    grouped = df.groupby("incident_id", sort=False)
-    rep = grouped.head(1).set_index("incident_id")
-    agg = grouped.agg(
-        n_reports=("event_id", "size"),
+    out = df.drop_duplicates("incident_id", keep="first").set_index("incident_id")
+    sizes = df["incident_id"].value_counts()
+    out["n_reports"] = sizes.reindex(out.index).to_numpy()
+    out["outlets"] = out["source"].fillna("")
+    out["search"] = (out["evidence"].fillna("") + " " + out["notes"].fillna("")).str.lower()
+    # Only incidents told by several reports need aggregating; most have one report.
+    multi = df[df["incident_id"].isin(sizes.index[sizes > 1])]
+    if not multi.empty:
+        g = multi.groupby("incident_id", sort=False)
         # ACLED: code the most conservative number stated across reports.
-        fatalities_min=("fatalities", "min"),
-        outlets=("source", lambda s: "|".join(sorted({str(x) for x in s if x}))),
-        search=("evidence", lambda s: " ".join(str(x) for x in s if x).lower()),
-    )
-    out = rep.join(agg)
-    out["fatalities"] = out["fatalities_min"]
-    out = out.drop(columns=["fatalities_min"]).reset_index()
+        out.loc[g.groups.keys(), "fatalities"] = g["fatalities"].min()
+        out.loc[g.groups.keys(), "outlets"] = g["source"].agg(lambda s: "|".join(sorted({str(x) for x in s if x})))
+        out.loc[g.groups.keys(), "search"] = g.apply(
+            lambda r: " ".join(str(x) for x in list(r["evidence"]) + list(r["notes"]) if x), include_groups=False
+        ).str.lower()
+    out = out.reset_index()
     out["search"] = (
         out["search"]
         + " "
@@ -112,6 +116,7 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
     )
     out["zone"] = _zone_controllers(out, versions)
     out = out.sort_values(["event_date", "incident_id"]).reset_index(drop=True)
+    out["marker_key"] = marker_keys(out)
     return out
 
 
@@ -189,40 +194,54 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
     """Incidents at the same point, of the same type and precision, drawn as one marker.
 
     Points come from a gazetteer and are never jittered, so incidents at one village would
-    otherwise stack invisibly; one marker with a count says what is there.
+    otherwise stack invisibly; one marker with a count says what is there. Groups use the
+    integer ``marker_key`` computed once per index build, so a filter change costs no string
+    factorising over the whole selection.
     """
+    cols = ["latitude", "longitude", "event_type", "geo_precision", "count", "fatalities", "incident_id",
+            "location", "first", "last", "actors"]
     located = selected[selected["latitude"].notna() & selected["longitude"].notna()]
     if located.empty:
-        return pd.DataFrame(
-            columns=[
-                "latitude",
-                "longitude",
-                "event_type",
-                "geo_precision",
-                "count",
-                "fatalities",
-                "incident_id",
-                "location",
-                "first",
-                "last",
-                "actors",
-            ]
-        )
-    ordered = located.sort_values(["event_date", "incident_id"], ascending=[False, True])
-    keys = ["latitude", "longitude", "event_type", "geo_precision"]
-    g = ordered.groupby(keys, sort=True)
-    out = g.agg(
-        count=("incident_id", "size"),
-        fatalities=("fatalities", "sum"),
-        incident_id=("incident_id", "first"),
-        location=("location", "first"),
-        first=("event_date", "min"),
-        last=("event_date", "max"),
-        actor1=("actor1", "first"),
-        actor2=("actor2", "first"),
-    ).reset_index()
-    out["actors"] = [" / ".join(x for x in (a, b) if isinstance(x, str) and x) for a, b in zip(out["actor1"], out["actor2"], strict=True)]
-    return out.drop(columns=["actor1", "actor2"])
+        return pd.DataFrame(columns=cols)
+    if "marker_key" not in located.columns:
+        located = located.assign(marker_key=marker_keys(located))
+    # Newest first, so the first row of each group is the most recent incident (the one a click opens).
+    dates = located["event_date"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    order = np.argsort(-dates, kind="stable")
+    keys = located["marker_key"].to_numpy()[order]
+    uniq, first_pos, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    fat = np.nan_to_num(located["fatalities"].to_numpy(dtype=float)[order])
+    d = dates[order]
+    first_date = np.full(len(uniq), np.iinfo(np.int64).max)
+    last_date = np.full(len(uniq), np.iinfo(np.int64).min)
+    np.minimum.at(first_date, inverse, d)
+    np.maximum.at(last_date, inverse, d)
+    # Strings are taken by position once, never grouped: pandas string group-bys dominate otherwise.
+    head = located.iloc[order[first_pos]]
+    out = pd.DataFrame(
+        {
+            "latitude": head["latitude"].to_numpy(),
+            "longitude": head["longitude"].to_numpy(),
+            "event_type": head["event_type"].to_numpy(dtype=object),
+            "geo_precision": head["geo_precision"].to_numpy(),
+            "count": counts,
+            "fatalities": np.bincount(inverse, weights=fat, minlength=len(uniq)),
+            "incident_id": head["incident_id"].to_numpy(dtype=object),
+            "location": head["location"].to_numpy(dtype=object),
+            "first": pd.to_datetime(first_date),
+            "last": pd.to_datetime(last_date),
+        }
+    )
+    out["actors"] = [
+        " / ".join(x for x in (a, b) if isinstance(x, str) and x)
+        for a, b in zip(head["actor1"], head["actor2"], strict=True)
+    ]
+    return out
+
+
+def marker_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per (point, type, precision): the identity of a map marker."""
+    return frame.groupby(["latitude", "longitude", "event_type", "geo_precision"], sort=True, dropna=False).ngroup().to_numpy()
 
 
 def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) -> tuple[pd.DataFrame, str]:

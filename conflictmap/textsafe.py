@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import nh3
@@ -20,7 +21,13 @@ def plain(value: object, limit: int | None = None) -> str:
     """Text with every tag removed and no character Plotly could read as markup."""
     if value is None:
         return ""
-    text = nh3.clean(str(value), tags=set(), strip_comments=True)
+    return _plain(str(value), limit)
+
+
+@lru_cache(maxsize=65536)
+def _plain(value: str, limit: int | None) -> str:
+    # Cached: hover texts repeat the same place and actor names thousands of times.
+    text = nh3.clean(value, tags=set(), strip_comments=True)
     text = html.unescape(text)
     # After unescaping, "&lt;script&gt;" is "<script>" again: neutralise the brackets themselves.
     text = text.replace("<", "‹").replace(">", "›")
