@@ -84,7 +84,7 @@ def ingest_paths(
                 if progress:
                     progress(done, total, str(path))
                 if item.article is None:
-                    report.errors.append(f"{item.origin}: {item.error}")
+                    report.errors.append(item.error or f"{item.origin}: unreadable item")
                     continue
                 report.articles_read += 1
                 article = item.article

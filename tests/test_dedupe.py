@@ -256,3 +256,13 @@ def test_explain_lists_the_reports_of_an_incident() -> None:
     assert text.startswith("inc:e-1: 2 reports")
     assert "Outlet One" in text and "Outlet Two" in text
     assert explain(events, "inc:none", out) == "inc:none: no reports"
+
+
+def test_two_named_villages_close_together_stay_two_incidents():
+    day = date(2023, 9, 6)
+    a = ev("a", "art-1", day, where=HAJIN, place_id="dz:hajin")
+    b = ev("b", "art-2", day, where=NEAR_HAJIN, place_id="dz:bahra")
+    c = ev("c", "art-3", day, where=NEAR_HAJIN, place_id="dz:hajin")
+    out = cluster_incidents([a, b, c])
+    assert out["a"][0] != out["b"][0]
+    assert out["a"][0] == out["c"][0]  # same named village, other outlet: one incident
