@@ -1,0 +1,62 @@
+"""The `conflictmap extract` contract: JSONL in, JSONL out, bad lines reported and skipped."""
+
+from __future__ import annotations
+
+import json
+
+from conflictmap.extract import extract_jsonl
+
+REQUIRED = {
+    "article_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
+    "location", "admin1", "latitude", "longitude", "geo_precision", "fatalities", "civilian_targeting",
+    "evidence", "confidence",
+}  # fmt: skip
+
+
+def test_extract_jsonl_contract(tmp_path):
+    src = tmp_path / "articles.jsonl"
+    rows = [
+        {
+            "id": "x1",
+            "url": "https://example.org/a",
+            "source": "Example",
+            "title": None,
+            "publication_date": "2023-05-02",
+            "text": "ISIS gunmen attacked an SDF post in Al-Susah on Monday, killing four fighters.",
+            "extra": "ignored",
+        },
+        {"id": "x2", "text": "Nothing happened today.", "publication_date": None},
+    ]
+    lines = [json.dumps(rows[0]), "{not json", json.dumps({"id": "x3"}), json.dumps(rows[1])]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out" / "events.jsonl"
+    seen = []
+    counts = extract_jsonl(src, out, progress=lambda n, total: seen.append((n, total)))
+    assert counts["articles"] == 2 and counts["skipped"] == 2
+    assert any(f"{src}:2:" in e for e in counts["errors"])
+    assert any(f"{src}:3:" in e and "text" in e for e in counts["errors"])
+    assert seen[-1] == (4, 4)
+    events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(events) == counts["events"] == 1
+    ev = events[0]
+    assert REQUIRED <= set(ev)
+    assert ev["article_id"] == "x1" and ev["event_date"] == "2023-05-01" and ev["fatalities"] == 4
+    assert ev["evidence"] in rows[0]["text"]
+
+
+def test_extract_is_deterministic(tmp_path):
+    src = tmp_path / "a.jsonl"
+    src.write_text(
+        json.dumps(
+            {
+                "id": "d1",
+                "publication_date": "2021-01-10",
+                "text": "Regime shelling hit Al-Mayadin on Saturday. The SDF arrested two men in Hajin.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    extract_jsonl(src, tmp_path / "1.jsonl")
+    extract_jsonl(src, tmp_path / "2.jsonl")
+    assert (tmp_path / "1.jsonl").read_bytes() == (tmp_path / "2.jsonl").read_bytes()

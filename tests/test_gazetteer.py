@@ -1,0 +1,121 @@
+"""Gazetteer: transliteration variants, Arabic names, governorate fallback, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conflictmap.gazetteer import GazetteerError, load_gazetteer
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Deir ez-Zor", "Deir Ezzor", "Deir el-Zour", "Dayr az-Zawr", "Deir Ez-Zur", "Dier Ezzor", "دير الزور"],
+)
+def test_deir_ez_zor_spellings(gaz, name):
+    res = gaz.resolve(name)
+    assert res is not None and res.place.place_id == "dz:deir-ez-zor"
+    assert res.precision == 1
+
+
+@pytest.mark.parametrize(
+    "name,pid",
+    [
+        ("Bukamal", "dz:abu-kamal"),
+        ("Albukamal", "dz:abu-kamal"),
+        ("Abu Kamal", "dz:abu-kamal"),
+        ("البو كمال", "dz:abu-kamal"),
+        ("Mayadeen", "dz:al-mayadin"),
+        ("al-Mayadin", "dz:al-mayadin"),
+        ("Thiban", "dz:diban"),
+        ("Dhiban", "dz:diban"),
+        ("Al-Thiban", "dz:diban"),
+        ("al-Hawayej", "dz:al-hawayij"),
+        ("Tayyaneh", "dz:al-tayanah"),
+        ("Hasakeh", "dz:al-hasakah"),
+    ],
+)
+def test_variants_resolve(gaz, name, pid):
+    res = gaz.resolve(name)
+    assert res is not None, name
+    assert res.place.place_id == pid
+    assert res.method  # says how it was matched
+
+
+def test_unknown_and_common_words_do_not_resolve(gaz):
+    for name in ("Manbij", "Tehran", "Syria", "Euphrates", ""):
+        assert gaz.resolve(name) is None
+
+
+def test_governorate_and_area_wording(gaz):
+    prov = gaz.resolve("Deir ez-Zor province")
+    assert prov.place.place_id == "dz:deir-ez-zor" and prov.precision == 3
+    assert "governorate" in prov.method
+    east = gaz.resolve("eastern countryside of Deir Ezzor")
+    assert east.precision == 2
+    near = gaz.resolve("near Hajin")
+    assert near.place.place_id == "dz:hajin" and near.precision == 2
+
+
+def test_get_and_key_sites(gaz):
+    assert gaz.get("dz:hajin").name == "Hajin"
+    assert gaz.get("nope") is None
+    kinds = {p.kind for p in gaz.key_sites()}
+    assert {"oil_field", "bridge", "camp", "crossing"} <= kinds
+    assert "town" not in kinds
+
+
+def test_geonames_merged_without_duplicates(gaz):
+    ids = [p.place_id for p in gaz.places]
+    assert len(ids) == len(set(ids))
+    assert any(i.startswith("gn:") for i in ids)  # e.g. Tall Tamr is only in GeoNames
+    # Deir ez-Zor city is in both files; only the curated row stays
+    assert not any(p.place_id.startswith("gn:") and p.name == "Deir ez-Zor" for p in gaz.places)
+
+
+def _copy_data(tmp_path: Path) -> Path:
+    from conflictmap.config import BUNDLED_DATA
+
+    for name in ("deirezzor_places.csv", "geonames_cities500_east_syria.csv"):
+        (tmp_path / name).write_bytes((BUNDLED_DATA / name).read_bytes())
+    return tmp_path
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(GazetteerError, match="deirezzor_places.csv"):
+        load_gazetteer(tmp_path)
+
+
+def test_corrupt_row_names_file_and_line(tmp_path):
+    d = _copy_data(tmp_path)
+    path = d / "deirezzor_places.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cols = lines[3].split(",")
+    cols[4] = "north"  # latitude
+    lines[3] = ",".join(cols)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match=r"deirezzor_places\.csv:4: column 'latitude'"):
+        load_gazetteer(d)
+
+
+def test_small_custom_gazetteer(tmp_path):
+    (tmp_path / "deirezzor_places.csv").write_text(
+        "name,alt_names,name_ar,kind,latitude,longitude,bank,admin1,admin2,confidence,source_url\n"
+        "Testville,Tesstville|Al-Testa,,village,35.0,40.0,east,Deir ez-Zor,,sourced,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "geonames_cities500_east_syria.csv").write_text(
+        "geonameid,name,lat,lon,admin1,population,in_ne_dy_polygon,names_ar,alt_latin\n"
+        "1,Otherton,36.0,41.0,01,600,False,,Otherton\n",
+        encoding="utf-8",
+    )
+    gaz = load_gazetteer(tmp_path)
+    assert gaz.resolve("el-Testa").place.place_id == "dz:testville"
+    assert gaz.resolve("Otherton").place.place_id == "gn:1"
+    assert gaz.get("gn:1").admin1 == "Al-Hasakah"
