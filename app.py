@@ -7,16 +7,26 @@ import logging
 import sys
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
 from conflictmap.config import Settings
 
 log = logging.getLogger("conflictmap.app")
+PAGE_ROOT = "page-root"
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app for ``settings``; prepares the store (idempotent) before serving."""
-    from components import detail_panel, filters, map_panel, status_panel, timeline_panel
+    from components import (
+        detail_panel,
+        export_panel,
+        filters,
+        map_panel,
+        routes,
+        security,
+        status_panel,
+        timeline_panel,
+    )
     from components.service_access import service, use_settings
     from conflictmap.pipeline import prepare
 
@@ -40,38 +50,67 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=False,
     )
 
-    def serve_layout() -> html.Div:
-        return html.Div(
+    def page(embed: bool) -> list:
+        """The screen; in embed mode (``?embed=1``) only map, timeline and a compact filter bar."""
+        main = html.Main(
             [
-                dcc.Location(id="url", refresh="callback-nav"),
-                html.Header(
-                    [
-                        html.H1("conflictmap · Deir ez-Zor"),
-                        html.Span(
-                            "Events read from news reports, control zones by date. Offline.", className="tagline"
-                        ),
-                    ],
-                    className="page-header",
-                ),
-                filters.layout(),
-                status_panel.layout(),
-                html.Main(
-                    [
-                        html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),
-                        html.Aside(detail_panel.layout(), className="side-column"),
-                    ],
-                    className="main",
-                ),
-                html.Footer(
-                    "Data: Natural Earth (public domain), GeoNames (CC BY 4.0), GSHHG rivers (LGPL-3.0), "
-                    "curated gazetteer (see data/README.md). Geometry is for briefing, not surveying.",
-                    className="page-footer",
-                ),
+                html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),
+                # Hidden, not removed, in embed mode: its callbacks still need their outputs.
+                html.Aside(detail_panel.layout(), className="side-column"),
             ],
-            className="page",
+            className="main",
+        )
+        if embed:
+            hidden = {"display": "none"}
+            return [
+                filters.layout(compact=True),
+                status_panel.layout(),
+                html.Div(export_panel.layout(), style=hidden),
+                main,
+            ]
+        return [
+            html.Header(
+                [
+                    html.H1("conflictmap · Deir ez-Zor"),
+                    html.Span(
+                        "Events read from news reports, control zones by date. Offline.", className="tagline"
+                    ),
+                ],
+                className="page-header",
+            ),
+            filters.layout(),
+            status_panel.layout(),
+            export_panel.layout(),
+            main,
+            html.Footer(
+                "Data: Natural Earth (public domain), GeoNames (CC BY 4.0), GSHHG rivers (LGPL-3.0), "
+                "curated gazetteer (see data/README.md). Geometry is for briefing, not surveying.",
+                className="page-footer",
+            ),
+        ]
+
+    def serve_layout() -> html.Div:
+        # The page body is drawn once the browser's URL is known (a layout function cannot see
+        # the query string), so ``?embed=1`` can choose the compact page.
+        return html.Div(
+            [dcc.Location(id="url", refresh="callback-nav"), html.Div(id=PAGE_ROOT, className="page")],
         )
 
     app.layout = serve_layout
+    app.validation_layout = html.Div([dcc.Location(id="url"), html.Div(page(False), id=PAGE_ROOT)])
+
+    @dash.callback(
+        Output(PAGE_ROOT, "children"),
+        Output(PAGE_ROOT, "className"),
+        Input("url", "pathname"),
+        State("url", "search"),
+    )
+    def draw_page(_pathname, search):
+        embed = "embed=1" in (search or "")
+        return page(embed), "page embed" if embed else "page"
+
+    routes.register(app)
+    security.install(app, settings)
     return app
 
 

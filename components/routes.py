@@ -1,0 +1,258 @@
+"""Read-only HTTP endpoints under the app's prefix: briefing images, data export, a small API.
+
+Every endpoint takes the dashboard's own query string, so ``…/export/map.png?<query>`` draws
+what ``…/?<query>`` shows and ``…/api/events.csv?<query>`` lists the incidents it counts. The
+figures come from ``build_map``/``build_timeline``, the very functions the dashboard's callbacks
+call, so an export can never drift from the screen. The dashboard's export buttons call the
+same ``image_export``/``data_export`` functions.
+
+    GET <prefix>export/map.png|svg|pdf       the map as a finished briefing graphic
+    GET <prefix>export/timeline.png|svg|pdf  the timeline, same dressing
+    GET <prefix>export/briefing.pdf          one page: map, timeline, the period's main events
+    GET <prefix>api/events.csv|geojson       incidents, ACLED columns + provenance; limit/offset
+    GET <prefix>api/zones.geojson?as_of=     control zones on a date
+    GET <prefix>api/meta                     dataset version, counts, date span, extractor version
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlencode
+
+import dash
+import flask
+
+from components.map_panel import build_map
+from components.service_access import service
+from components.theme import EVENT_LABELS
+from components.timeline_panel import build_timeline
+from conflictmap import export, snapshot
+from conflictmap.query import EventFilter
+
+log = logging.getLogger(__name__)
+
+# width, height default, min, max (pixels) and the scale bounds: big enough for a slide, small
+# enough that one request cannot ask Chromium for a gigapixel image.
+SIZES = {"map": (1400, 1000), "timeline": (1400, 460), "briefing": (1100, 1550)}
+MIN_PX, MAX_PX = 300, 4000
+MIN_SCALE, MAX_SCALE = 0.5, 4.0
+MAX_PIXELS = 4000 * 4000
+TABLE_ROWS = 12
+EXPORT_PARAMS = ("width", "height", "scale", "title", "limit", "offset", "as_of")
+
+
+class BadRequest(ValueError):
+    """A parameter out of bounds; the message names it."""
+
+
+@dataclass
+class Artifact:
+    body: bytes
+    mimetype: str
+    filename: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _one(qs: dict[str, list[str]], name: str) -> str | None:
+    vals = qs.get(name)
+    return vals[-1] if vals else None
+
+
+def _number(qs: dict[str, list[str]], name: str, default: float, lo: float, hi: float) -> float:
+    raw = _one(qs, name)
+    if raw in (None, ""):
+        return default
+    try:
+        x = float(raw)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise BadRequest(f"{name}={raw!r} is not a number") from exc
+    if not lo <= x <= hi:
+        raise BadRequest(f"{name}={raw!r} is outside {lo:g}..{hi:g}")
+    return x
+
+
+def view_query(query: str) -> str:
+    """The dashboard part of a query string (export-only parameters removed)."""
+    qs = parse_qs(query.lstrip("?"), keep_blank_values=False)
+    return urlencode([(k, v) for k, vals in qs.items() if k not in EXPORT_PARAMS for v in vals])
+
+
+def view_url(query: str, base_url: str) -> str:
+    flt = EventFilter.from_query(query)
+    q = flt.to_query()
+    return base_url + ("?" + q if q else "")
+
+
+def stamp_for(query: str, base_url: str) -> snapshot.Stamp:
+    qs = parse_qs(query.lstrip("?"))
+    flt = EventFilter.from_query(query)
+    view = service().view(flt)
+    title = (_one(qs, "title") or "").strip()[:160] or flt.describe()
+    outlets = sorted({o for s in view.selected["outlets"].fillna("") for o in str(s).split("|") if o})
+    return snapshot.Stamp(
+        title=title,
+        start=view.start,
+        end=view.end,
+        as_of=view.as_of,
+        incidents=view.counts["incidents"],
+        reports=view.counts["reports"],
+        fatalities=view.counts["fatalities"],
+        outlets=tuple(outlets),
+        url=view_url(query, base_url),
+        exported_at=datetime.now(UTC),
+    )
+
+
+def main_events(query: str, n: int = TABLE_ROWS) -> list[dict[str, str]]:
+    """The period's main events: most fatalities, then most reports, then latest."""
+    sel = service().view(EventFilter.from_query(query)).selected
+    if sel.empty:
+        return []
+    top = sel.assign(_fat=sel["fatalities"].fillna(0)).sort_values(
+        ["_fat", "n_reports", "event_date"], ascending=[False, False, False]
+    )
+    rows = []
+    for r in top.head(n).itertuples():
+        actors = " / ".join(a for a in (r.actor1, r.actor2) if isinstance(a, str) and a)
+        rows.append(
+            {
+                "date": r.event_date.date().isoformat(),
+                "type": EVENT_LABELS.get(r.event_type, str(r.event_type)),
+                "place": str(r.location or ""),
+                "actors": actors,
+                "fatalities": str(int(r._fat)),
+                "sources": ", ".join(o for o in str(r.outlets or "").split("|") if o),
+            }
+        )
+    return rows
+
+
+def image_export(what: str, fmt: str, query: str, base_url: str) -> Artifact:
+    """A dressed map/timeline image or the one-page briefing PDF for a dashboard query string."""
+    if what not in SIZES or fmt not in snapshot.FORMATS or (what == "briefing" and fmt != "pdf"):
+        raise BadRequest(f"no export {what}.{fmt}")
+    qs = parse_qs(query.lstrip("?"))
+    dw, dh = SIZES[what]
+    width = int(_number(qs, "width", dw, MIN_PX, MAX_PX))
+    height = int(_number(qs, "height", dh, MIN_PX, MAX_PX))
+    scale = _number(qs, "scale", 1.0, MIN_SCALE, MAX_SCALE)
+    if width * height * scale * scale > MAX_PIXELS:
+        raise BadRequest(f"width x height x scale² is over {MAX_PIXELS:,} pixels")
+    search = view_query(query)
+    stamp = stamp_for(query, base_url)
+    if what == "map":
+        fig = snapshot.dress(build_map(search).to_dict(), stamp, width, height)
+    elif what == "timeline":
+        tl = build_timeline(search).to_dict()
+        tl["layout"].pop("height", None)
+        fig = snapshot.dress(tl, stamp, width, height, legend_bottom=40)
+    else:
+        fig = snapshot.briefing_figure(
+            build_map(search).to_dict(),
+            build_timeline(search).to_dict(),
+            main_events(search),
+            stamp,
+            width,
+            height,
+        )
+    body = snapshot.render(fig, fmt, width, height, scale)
+    slug = re.sub(r"[^a-z0-9]+", "-", stamp.title.lower()).strip("-")[:60] or "view"
+    return Artifact(body, snapshot.FORMATS[fmt], f"conflictmap-{what}-{slug}.{fmt}")
+
+
+def data_export(kind: str, query: str) -> Artifact:
+    """Incidents of a query string as CSV or GeoJSON (one bounded page), or zones / meta as JSON."""
+    qs = parse_qs(query.lstrip("?"))
+    svc = service()
+    if kind == "meta":
+        return Artifact(export.dumps(export.dataset_meta(svc)).encode(), "application/json", "meta.json")
+    if kind == "zones":
+        as_of = export.parse_as_of(_one(qs, "as_of") or _one(qs, "asof"), svc.default_range()[1])
+        fc = dict(svc.zones_geojson(as_of) or {"type": "FeatureCollection", "features": []})
+        fc["as_of"] = as_of.isoformat()
+        return Artifact(export.dumps(fc).encode(), "application/geo+json", f"zones-{as_of}.geojson")
+    if kind not in ("csv", "geojson"):
+        raise BadRequest(f"no data export {kind}")
+    page = export.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
+    flt = EventFilter.from_query(view_query(query))
+    selected = svc.view(flt).selected
+    rows = export.export_rows(export.page_of(selected, page))
+    total = len(selected)
+    headers = {"X-Total-Count": str(total), "X-Offset": str(page.offset), "X-Limit": str(page.limit)}
+    if page.offset + len(rows) < total:
+        nxt = urlencode([*parse_qs(view_query(query)).items()], doseq=True)
+        headers["Link"] = f'<?{nxt}&limit={page.limit}&offset={page.offset + len(rows)}>; rel="next"'
+    if kind == "csv":
+        return Artifact(export.to_csv(rows).encode("utf-8"), "text/csv; charset=utf-8", "events.csv", headers)
+    meta = export.paging_meta(total, page, len(rows), flt.to_query())
+    body = export.dumps(export.to_geojson(rows, meta)).encode()
+    return Artifact(body, "application/geo+json", "events.geojson", headers)
+
+
+def _respond(artifact: Artifact, download: bool) -> flask.Response:
+    resp = flask.Response(artifact.body, mimetype=artifact.mimetype)
+    disposition = "attachment" if download else "inline"
+    resp.headers["Content-Disposition"] = f'{disposition}; filename="{artifact.filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers.update(artifact.headers)
+    return resp
+
+
+def _error(status: int, message: str) -> flask.Response:
+    return flask.Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def base_url(app: dash.Dash) -> str:
+    """The dashboard's own address as the browser sees it (host from the request, our prefix)."""
+    return flask.request.host_url.rstrip("/") + app.config.requests_pathname_prefix
+
+
+def register(app: dash.Dash) -> None:
+    """Add the export and API routes under the app's routes prefix (GET/HEAD only)."""
+    prefix = app.config.routes_pathname_prefix
+
+    def image(what: str, fmt: str) -> flask.Response:
+        try:
+            art = image_export(what, fmt, flask.request.query_string.decode(), base_url(app))
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        except snapshot.ChromiumMissing as exc:
+            return _error(503, str(exc))
+        except snapshot.SnapshotTimeout as exc:
+            return _error(504, f"{exc}. Try a smaller image or a narrower filter.")
+        except snapshot.SnapshotError as exc:
+            return _error(503, str(exc))
+        return _respond(art, download=flask.request.args.get("download") == "1")
+
+    def data(kind: str) -> flask.Response:
+        try:
+            art = data_export(kind, flask.request.query_string.decode())
+        except (BadRequest, export.ExportError) as exc:
+            return _error(400, str(exc))
+        return _respond(art, download=flask.request.args.get("download") == "1")
+
+    server = app.server
+    for what in ("map", "timeline"):
+        for fmt in snapshot.FORMATS:
+            server.add_url_rule(
+                f"{prefix}export/{what}.{fmt}",
+                endpoint=f"export_{what}_{fmt}",
+                view_func=lambda w=what, f=fmt: image(w, f),
+                methods=["GET"],
+            )
+    server.add_url_rule(
+        f"{prefix}export/briefing.pdf", endpoint="export_briefing", view_func=lambda: image("briefing", "pdf")
+    )
+    routes = {
+        "api/events.csv": "csv",
+        "api/events.geojson": "geojson",
+        "api/zones.geojson": "zones",
+        "api/meta": "meta",
+    }
+    for path, kind in routes.items():
+        server.add_url_rule(
+            f"{prefix}{path}", endpoint=f"api_{kind}", view_func=lambda k=kind: data(k), methods=["GET"]
+        )

@@ -1,0 +1,287 @@
+"""Data export of a view: CSV and GeoJSON with ACLED's column names, order and labels, plus provenance.
+
+Why ACLED's layout: analysts already have pipelines and pivot tables that read ACLED exports,
+so a file from here drops into them. Columns ACLED has come first, in ACLED's order and with
+ACLED's labels ("Battles", "Explosions/Remote violence", time_precision 1/2/3); the columns that
+say where each row came from (incident id, number of reports, outlets, evidence, confidence,
+origin, the zone it fell in, the link) follow. Rows are incidents, exactly those the dashboard
+counts for the same query string. No Dash, no Plotly here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+ACLED_COLUMNS: tuple[str, ...] = (
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "actor2",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "notes",
+    "fatalities",
+)
+PROVENANCE_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "n_reports",
+    "outlets",
+    "evidence",
+    "confidence",
+    "origin",
+    "zone_controller",
+    "url",
+    "extractor_version",
+)
+COLUMNS: tuple[str, ...] = ACLED_COLUMNS + PROVENANCE_COLUMNS
+
+ACLED_EVENT_TYPES: dict[str, str] = {
+    "battle": "Battles",
+    "explosion_remote_violence": "Explosions/Remote violence",
+    "violence_against_civilians": "Violence against civilians",
+    "protest": "Protests",
+    "riot": "Riots",
+    "strategic_development": "Strategic developments",
+}
+# ACLED capitalises only the first word, except acronyms.
+_SUB_SPECIAL = {"remote explosive/landmine/ied": "Remote explosive/landmine/IED"}
+TIME_PRECISION = {"day": 1, "week": 2, "month": 3}
+DEFAULT_LIMIT = 10_000
+MAX_LIMIT = 50_000
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(ValueError):
+    """A request the export cannot answer (bad paging); the message names the parameter."""
+
+
+def acled_sub_event_type(sub: str | None) -> str:
+    if not sub:
+        return ""
+    s = str(sub).strip()
+    return _SUB_SPECIAL.get(s.lower(), s[:1].upper() + s[1:])
+
+
+def disorder_type(event_type: str, sub_event_type: str | None) -> str:
+    """ACLED's disorder type from type and sub-type (ACLED codebook 2023)."""
+    sub = (sub_event_type or "").lower()
+    if event_type == "strategic_development":
+        return "Strategic developments"
+    if event_type == "protest":
+        return "Political violence; Demonstrations" if sub.startswith("excessive force") else "Demonstrations"
+    if event_type == "riot":
+        return "Political violence" if sub == "mob violence" else "Demonstrations"
+    return "Political violence"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of the rows a request wants; bounded so one request cannot dump a huge store."""
+
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, limit: str | None, offset: str | None) -> Page:
+        def number(name: str, value: str | None, default: int, hi: int) -> int:
+            if value in (None, ""):
+                return default
+            try:
+                n = int(str(value))
+            except ValueError as exc:
+                raise ExportError(f"{name}={value!r} is not a whole number") from exc
+            if n < 0 or n > hi:
+                raise ExportError(f"{name}={value!r} is outside 0..{hi}")
+            return n
+
+        return cls(number("limit", limit, DEFAULT_LIMIT, MAX_LIMIT), number("offset", offset, 0, 10**9))
+
+
+def _clean(value: Any) -> Any:
+    """NaN/NaT to None; numpy scalars to Python; timestamps to dates."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def export_rows(selected: pd.DataFrame) -> list[dict[str, Any]]:
+    """One dict per incident, keys in ``COLUMNS`` order (ACLED first, provenance after)."""
+    rows: list[dict[str, Any]] = []
+    for r in selected.to_dict("records"):
+        when = r.get("event_date")
+        day = when.date() if hasattr(when, "date") else when
+        etype = str(r.get("event_type") or "")
+        sub = r.get("sub_event_type")
+        outlets = [o for o in str(r.get("outlets") or "").split("|") if o]
+        fat = _clean(r.get("fatalities"))
+        prec = _clean(r.get("geo_precision"))
+        rows.append(
+            {
+                "event_id_cnty": r.get("event_id"),
+                "event_date": day.isoformat() if day else None,
+                "year": day.year if day else None,
+                "time_precision": TIME_PRECISION.get(str(r.get("date_precision") or "day"), 1),
+                "disorder_type": disorder_type(etype, sub),
+                "event_type": ACLED_EVENT_TYPES.get(etype, etype),
+                "sub_event_type": acled_sub_event_type(sub),
+                "actor1": _clean(r.get("actor1")),
+                "actor2": _clean(r.get("actor2")),
+                "civilian_targeting": "Civilian targeting" if _clean(r.get("civilian_targeting")) else "",
+                "iso": 760,
+                "region": "Middle East",
+                "country": "Syria",
+                "admin1": _clean(r.get("admin1")),
+                "location": _clean(r.get("location")),
+                "latitude": _clean(r.get("latitude")),
+                "longitude": _clean(r.get("longitude")),
+                "geo_precision": int(prec) if prec is not None else None,
+                "source": "; ".join(outlets) or _clean(r.get("source")),
+                "notes": _clean(r.get("notes")) or "",
+                "fatalities": int(fat) if fat is not None else 0,
+                "incident_id": r.get("incident_id"),
+                "n_reports": int(_clean(r.get("n_reports")) or 1),
+                "outlets": "|".join(outlets),
+                "evidence": _clean(r.get("evidence")) or "",
+                "confidence": _clean(r.get("confidence")),
+                "origin": _clean(r.get("origin")),
+                "zone_controller": _clean(r.get("zone")),
+                "url": _clean(r.get("url")),
+                "extractor_version": _clean(r.get("extractor_version")),
+            }
+        )
+    return rows
+
+
+def page_of(selected: pd.DataFrame, page: Page) -> pd.DataFrame:
+    return selected.iloc[page.offset : page.offset + page.limit]
+
+
+def guard_cell(value: Any) -> Any:
+    """Text that a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """CSV text with a header row; every text cell guarded against formula injection."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else guard_cell(v)) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def to_geojson(rows: Iterable[dict[str, Any]], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A FeatureCollection of Points; an incident with no coordinates keeps a null geometry."""
+    features = []
+    for row in rows:
+        lat, lon = row.get("latitude"), row.get("longitude")
+        geometry = (
+            {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+        )
+        features.append(
+            {"type": "Feature", "id": row.get("incident_id"), "geometry": geometry, "properties": row}
+        )
+    fc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    if meta:
+        fc["meta"] = meta
+    return fc
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def paging_meta(total: int, page: Page, returned: int, query: str) -> dict[str, Any]:
+    nxt = page.offset + returned
+    return {
+        "total": total,
+        "offset": page.offset,
+        "limit": page.limit,
+        "returned": returned,
+        "next_offset": nxt if nxt < total else None,
+        "query": query,
+    }
+
+
+def dataset_meta(service: Any) -> dict[str, Any]:
+    """What /api/meta answers: version, counts, date span, extractor versions, sources."""
+    index = service.index()
+    frame = index.frame
+    span = index.span()
+    store = service.store
+    versions = sorted({str(v) for v in frame.get("extractor_version", pd.Series(dtype=object)).dropna() if v})
+    try:
+        from .extract import EXTRACTOR_VERSION
+
+        current = EXTRACTOR_VERSION
+    except Exception:  # noqa: BLE001 - meta must answer even if the extractor cannot load
+        current = None
+    zones = service.zones()
+    return {
+        "dataset_version": store.version(),
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "counts": {**store.counts(), "incidents_shown": len(index)},
+        "date_span": {"start": span[0].isoformat(), "end": span[1].isoformat()} if span else None,
+        "zone_changes": [d.isoformat() for d in service.zone_changes()],
+        "controllers": sorted({z.controller for z in zones}),
+        "extractor_version": current,
+        "extractor_versions_in_data": versions,
+        "event_types": ACLED_EVENT_TYPES,
+        "columns": list(COLUMNS),
+        "page_limit": {"default": DEFAULT_LIMIT, "max": MAX_LIMIT},
+        "licences": LICENCES,
+    }
+
+
+LICENCES: dict[str, str] = {
+    "Natural Earth": "public domain",
+    "GeoNames": "CC BY 4.0",
+    "GSHHG rivers": "LGPL-3.0",
+    "events": "facts read from the outlets named on each row",
+}
+
+
+def parse_as_of(value: str | None, fallback: date) -> date:
+    if not value:
+        return fallback
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError as exc:
+        raise ExportError(f"as_of={value!r} is not a date (want YYYY-MM-DD)") from exc
