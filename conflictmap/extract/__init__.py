@@ -17,9 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from conflictmap.extract.assemble import confidence, event_id, extract_drafts
+from conflictmap.extract.assemble import extract_drafts
 from conflictmap.extract.dates import infer_publication_date
 from conflictmap.extract.dates import warm_up as _warm_dates
+from conflictmap.extract.merge import confidence, event_id
 from conflictmap.extract.rules import load_actor_rules, load_lexicon, load_trigger_rules
 from conflictmap.extract.sentences import split_sentences
 from conflictmap.gazetteer import Gazetteer, load_gazetteer
