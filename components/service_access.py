@@ -13,7 +13,12 @@ _settings: list[Settings] = []
 
 
 def use_settings(settings: Settings) -> None:
+    """Register the app's settings and read the bundled layers now, so a missing or corrupt
+    file is reported in the log and on the first page, not on the first map draw."""
     _settings[:] = [settings]
+    svc = service()
+    svc.basemap()
+    svc.sites()
 
 
 def settings() -> Settings:
