@@ -6,6 +6,7 @@ as HTML; links are shown only for http(s) addresses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -17,6 +18,7 @@ from components.theme import EVENT_COLOURS, EVENT_LABELS, PRECISION_LABELS
 from conflictmap.query import EventFilter
 from conflictmap.textsafe import safe_url
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?\u201d\"])\s+|\n+")
 HELP = "Click an event on the map to read the reports behind it."
 
 
@@ -24,14 +26,40 @@ def layout() -> html.Div:
     return html.Div(html.P(HELP, className="hint"), id=ids.DETAIL, className="detail-panel")
 
 
-def paragraph_around(text: str, start: int | None, end: int | None) -> tuple[str, str, str] | None:
-    """The paragraph holding [start, end), split into before / sentence / after."""
+def evidence_spans(text: str, evidence: str, start: int | None, end: int | None) -> list[tuple[int, int]]:
+    """Character spans of every evidence sentence in the text: the first from the stored
+    offsets, the follow-ups (an event may rest on several sentences) found after it."""
     if not text or start is None or end is None or not 0 <= start < end <= len(text):
-        return None
-    p_start = text.rfind("\n", 0, start) + 1
-    p_end = text.find("\n", end)
+        return []
+    spans = [(start, end)]
+    rest = evidence[end - start :].strip() if evidence.startswith(text[start:end]) else ""
+    cursor = end
+    for piece in (p.strip() for p in _SENTENCE_BREAK.split(rest) if p.strip()):
+        at = text.find(piece, cursor)
+        if at == -1:
+            continue
+        spans.append((at, at + len(piece)))
+        cursor = at + len(piece)
+    return spans
+
+
+def paragraph_with_marks(text: str, spans: list[tuple[int, int]]) -> list:
+    """The paragraph(s) around the spans as text children, each span wrapped in a Mark."""
+    if not spans:
+        return []
+    p_start = text.rfind("\n", 0, spans[0][0]) + 1
+    p_end = text.find("\n", spans[-1][1])
     p_end = len(text) if p_end == -1 else p_end
-    return text[p_start:start], text[start:end], text[end:p_end]
+    children: list = []
+    cursor = p_start
+    for s, e in spans:
+        if s < cursor:
+            continue
+        children.append(text[cursor:s])
+        children.append(html.Mark(text[s:e], className="evidence"))
+        cursor = e
+    children.append(text[cursor:p_end])
+    return [c for c in children if c != ""]
 
 
 def _row(label: str, value) -> html.Div:
@@ -44,15 +72,12 @@ def _report(rep: dict, first: bool) -> html.Div:
         parts.append(html.P(rep.get("notes") or "", className="reference-summary"))
         parts.append(html.P("Reference fact, coded by hand; no sentence of the report is stored.", className="hint"))
     else:
-        split = paragraph_around(rep.get("text") or "", rep.get("evidence_start"), rep.get("evidence_end"))
-        if split:
-            before, sentence, after = split
-            parts.append(html.Blockquote([before, html.Mark(sentence, className="evidence"), after], className="evidence-paragraph"))
-        elif rep.get("evidence"):
-            parts.append(html.Blockquote(html.Mark(rep["evidence"], className="evidence"), className="evidence-paragraph"))
-        rest = (rep.get("evidence") or "")[len(split[1]) if split else 0 :].strip()
-        if split and rest:
-            parts.append(html.Blockquote(html.Mark(rest, className="evidence"), className="evidence-paragraph"))
+        text, evidence = rep.get("text") or "", rep.get("evidence") or ""
+        spans = evidence_spans(text, evidence, rep.get("evidence_start"), rep.get("evidence_end"))
+        if spans:
+            parts.append(html.Blockquote(paragraph_with_marks(text, spans), className="evidence-paragraph"))
+        elif evidence:
+            parts.append(html.Blockquote(html.Mark(evidence, className="evidence"), className="evidence-paragraph"))
     outlet = rep.get("source") or "unknown outlet"
     url = safe_url(rep.get("url"))
     title = rep.get("title") or url or outlet
@@ -90,7 +115,7 @@ def render_incident(incident_id: str, search: str | None) -> list:
         _row("Place", f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); resolved by {method}"),
         _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
         _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),
-        _row("Zone on that date", "outside all zones" if zone == "none" else zone),
+        _row("Zone on that date", _zone_text(zone, prec)),
         _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
     ]
     if len(reports) > 1:
@@ -98,6 +123,13 @@ def render_incident(incident_id: str, search: str | None) -> list:
     body += [_report(r, i == 0) for i, r in enumerate(reports)]
     body.append(_others_here(incident_id, row, search))
     return body
+
+
+def _zone_text(zone: str, precision: int) -> str:
+    if precision >= 3:
+        # The point is the governorate capital: the zone under it says nothing about the event.
+        return "unknown: only the governorate or region is named"
+    return "outside all zones" if zone == "none" else zone
 
 
 def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> html.Div:

@@ -8,7 +8,7 @@ from components.filters import (
     controls_from_filter,
     filter_from_controls,
 )
-from components.detail_panel import paragraph_around
+from components.detail_panel import evidence_spans, paragraph_with_marks
 from conflictmap.query import EventFilter
 
 
@@ -45,9 +45,15 @@ def test_click_on_event_marker_only():
     assert _clicked_incident(None) is None
 
 
-def test_paragraph_around_finds_the_sentence():
-    text = "Title line\nFirst sentence. The key sentence here. Last one.\nNext paragraph."
-    start = text.index("The key")
-    before, sentence, after = paragraph_around(text, start, start + len("The key sentence here."))
-    assert (before, sentence, after) == ("First sentence. ", "The key sentence here.", " Last one.")
-    assert paragraph_around(text, None, None) is None
+def test_every_evidence_sentence_is_marked_within_its_paragraph():
+    text = "Title line\nFirst sentence. The key sentence here. Last one. The toll rose to four.\nNext paragraph."
+    first = "The key sentence here."
+    evidence = first + " The toll rose to four."
+    start = text.index(first)
+    spans = evidence_spans(text, evidence, start, start + len(first))
+    assert [text[s:e] for s, e in spans] == [first, "The toll rose to four."]
+    children = paragraph_with_marks(text, spans)
+    assert children[0] == "First sentence. "
+    assert [c.children for c in children if not isinstance(c, str)] == [first, "The toll rose to four."]
+    assert "Next paragraph" not in "".join(c for c in children if isinstance(c, str))
+    assert evidence_spans(text, evidence, None, None) == []
