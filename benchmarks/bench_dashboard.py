@@ -14,7 +14,6 @@ import argparse
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +57,9 @@ def bench_ours(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
     use_settings(settings)
     t0 = time.perf_counter()
     n = len(service().index())
-    print(f"  index build (once per store change): {1000 * (time.perf_counter() - t0):.0f} ms for {n:,} incidents")
+    print(
+        f"  index build (once per store change): {1000 * (time.perf_counter() - t0):.0f} ms for {n:,} incidents"
+    )
     out = {}
     for name, q in QUERIES.items():
         times = []
@@ -101,8 +102,13 @@ def bench_naive(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
                 df = df[df["evidence"].str.lower().str.contains(flt.text.lower(), regex=False)]
             df = df.assign(size=df["fatalities"].fillna(0) + 1)
             m = px.scatter_map(
-                df, lat="latitude", lon="longitude", color="event_type", size="size",
-                hover_data=["event_date", "actor1", "actor2", "location"], custom_data=["event_id"],
+                df,
+                lat="latitude",
+                lon="longitude",
+                color="event_type",
+                size="size",
+                hover_data=["event_date", "actor1", "actor2", "location"],
+                custom_data=["event_id"],
             )
             tl = px.histogram(df, x="event_date", color="event_type")
             times.append(time.perf_counter() - t)
@@ -163,18 +169,26 @@ def main() -> None:
         t = time.perf_counter()
         write_synthetic_store(db, args.count)
         print(f"wrote {args.count:,} SYNTHETIC events to {db} in {time.perf_counter() - t:.1f} s")
-    print(f"\nfilter change -> map + timeline figures, {args.count:,} synthetic events (median of {args.repeat})")
+    print(
+        f"\nfilter change -> map + timeline figures, {args.count:,} synthetic events (median of {args.repeat})"
+    )
     ours = bench_ours(db, args.repeat)
     rss_ours = rss_mb()
     naive = bench_naive(db, args.repeat)
-    print(f"  {'query':<26}{'ours ms':>9}{'ours MB':>9}{'naive ms':>10}{'naive MB':>10}{'x faster':>10}{'x smaller':>10}")
+    print(
+        f"  {'query':<26}{'ours ms':>9}{'ours MB':>9}{'naive ms':>10}{'naive MB':>10}{'x faster':>10}{'x smaller':>10}"
+    )
     for name in QUERIES:
         (ms, mb), (nms, nmb) = ours[name], naive[name]
-        print(f"  {name:<26}{ms:>9.0f}{mb:>9.2f}{nms:>10.0f}{nmb:>10.2f}{nms / ms:>10.1f}{nmb / max(mb, 1e-6):>10.1f}")
+        print(
+            f"  {name:<26}{ms:>9.0f}{mb:>9.2f}{nms:>10.0f}{nmb:>10.2f}{nms / ms:>10.1f}{nmb / max(mb, 1e-6):>10.1f}"
+        )
     worst = max(v[0] for v in ours.values()), max(v[1] for v in ours.values())
     print(f"  worst case ours: {worst[0]:.0f} ms (budget 300), {worst[1]:.2f} MB (budget 3)")
-    print(f"  process RSS after our callbacks: {rss_ours:.0f} MB; peak incl. baseline: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (budget 1024)")
+    print(
+        f"  process RSS after our callbacks: {rss_ours:.0f} MB; peak incl. baseline: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (budget 1024)"
+    )
     if not args.no_browser:
         print("\nfirst page with the bundled data, Debian Chromium headless (median of 3)")
         res = first_page()

@@ -63,29 +63,43 @@ def paragraph_with_marks(text: str, spans: list[tuple[int, int]]) -> list:
 
 
 def _row(label: str, value) -> html.Div:
-    return html.Div([html.Span(label, className="detail-key"), html.Span(value, className="detail-value")], className="detail-row")
+    return html.Div(
+        [html.Span(label, className="detail-key"), html.Span(value, className="detail-value")],
+        className="detail-row",
+    )
 
 
 def _report(rep: dict, first: bool) -> html.Div:
     parts: list = []
     if rep.get("origin") == "reference":
         parts.append(html.P(rep.get("notes") or "", className="reference-summary"))
-        parts.append(html.P("Reference fact, coded by hand; no sentence of the report is stored.", className="hint"))
+        parts.append(
+            html.P("Reference fact, coded by hand; no sentence of the report is stored.", className="hint")
+        )
     else:
         text, evidence = rep.get("text") or "", rep.get("evidence") or ""
         spans = evidence_spans(text, evidence, rep.get("evidence_start"), rep.get("evidence_end"))
         if spans:
             parts.append(html.Blockquote(paragraph_with_marks(text, spans), className="evidence-paragraph"))
         elif evidence:
-            parts.append(html.Blockquote(html.Mark(evidence, className="evidence"), className="evidence-paragraph"))
+            parts.append(
+                html.Blockquote(html.Mark(evidence, className="evidence"), className="evidence-paragraph")
+            )
     outlet = rep.get("source") or "unknown outlet"
     url = safe_url(rep.get("url"))
     title = rep.get("title") or url or outlet
     link = html.A(title, href=url, target="_blank", rel="noopener noreferrer") if url else html.Span(title)
-    parts.append(html.Div([html.Span(f"{outlet}: ", className="detail-key"), link], className="detail-source"))
+    parts.append(
+        html.Div([html.Span(f"{outlet}: ", className="detail-key"), link], className="detail-source")
+    )
     conf = rep.get("confidence")
     if conf is not None and rep.get("origin") != "reference":
-        parts.append(html.Div(f"extractor confidence {float(conf):.2f} · {rep.get('extractor_version') or ''}", className="hint"))
+        parts.append(
+            html.Div(
+                f"extractor confidence {float(conf):.2f} · {rep.get('extractor_version') or ''}",
+                className="hint",
+            )
+        )
     return html.Div(parts, className="report first" if first else "report")
 
 
@@ -93,7 +107,11 @@ def render_incident(incident_id: str, search: str | None) -> list:
     svc = service()
     reports = svc.incident(incident_id)
     if not reports:
-        return [html.P("This event is not in the store any more (the data may have been reloaded).", className="hint")]
+        return [
+            html.P(
+                "This event is not in the store any more (the data may have been reloaded).", className="hint"
+            )
+        ]
     head = reports[0]
     frame = svc.index().frame
     row = frame[frame["incident_id"] == incident_id]
@@ -106,20 +124,28 @@ def render_incident(incident_id: str, search: str | None) -> list:
     method = head.get("geo_method") or ""
     body = [
         html.H3(
-            [html.Span(className="swatch", style={"background": EVENT_COLOURS.get(etype, "#777")}), EVENT_LABELS.get(etype, etype)],
+            [
+                html.Span(className="swatch", style={"background": EVENT_COLOURS.get(etype, "#777")}),
+                EVENT_LABELS.get(etype, etype),
+            ],
             className="detail-title",
         ),
         _row("Date", f"{head['event_date']} (precision: {head.get('date_precision')})"),
         _row("Type", f"{EVENT_LABELS.get(etype, etype)}: {head.get('sub_event_type')}"),
         _row("Actors", actors),
-        _row("Place", f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); resolved by {method}"),
+        _row(
+            "Place",
+            f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); resolved by {method}",
+        ),
         _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
         _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),
         _row("Zone on that date", _zone_text(zone, prec)),
         _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
     ]
     if len(reports) > 1:
-        body.append(html.P(f"Merged because: {head.get('merge_reason') or ''}", className="hint merge-reason"))
+        body.append(
+            html.P(f"Merged because: {head.get('merge_reason') or ''}", className="hint merge-reason")
+        )
     body += [_report(r, i == 0) for i, r in enumerate(reports)]
     body.append(_others_here(incident_id, row, search))
     return body

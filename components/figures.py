@@ -34,7 +34,9 @@ EMPTY_MESSAGE = "No events match these filters"
 OFFLINE_STYLE: dict[str, Any] = {
     "version": 8,
     "sources": {},
-    "layers": [{"id": "bg", "type": "background", "paint": {"background-color": BASEMAP_COLOURS["background"]}}],
+    "layers": [
+        {"id": "bg", "type": "background", "paint": {"background-color": BASEMAP_COLOURS["background"]}}
+    ],
 }
 
 
@@ -51,7 +53,11 @@ def map_style(tile_url: str | None = None) -> dict[str, Any]:
 
 def marker_size(fatalities: float, count: int) -> float:
     """Area grows with fatalities (sqrt), a little with the number of incidents; capped."""
-    fat = 0.0 if fatalities is None or (isinstance(fatalities, float) and math.isnan(fatalities)) else fatalities
+    fat = (
+        0.0
+        if fatalities is None or (isinstance(fatalities, float) and math.isnan(fatalities))
+        else fatalities
+    )
     return min(42.0, 9.0 + 3.2 * math.sqrt(max(fat, 0.0)) + 1.5 * math.log2(max(count, 1)))
 
 
@@ -198,7 +204,9 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
                     showlegend=not approx,
                     text=[_event_hover(r) for r in part.itertuples()],
                     hovertemplate="%{text}<extra></extra>",
-                    customdata=[[iid, int(c)] for iid, c in zip(part["incident_id"], part["count"], strict=True)],
+                    customdata=[
+                        [iid, int(c)] for iid, c in zip(part["incident_id"], part["count"], strict=True)
+                    ],
                     meta={"kind": "events", "approximate": approx},
                 )
             )
@@ -217,7 +225,10 @@ def _site_trace(sites: pd.DataFrame | None) -> list[dict[str, Any]]:
             marker={"size": 6, "color": BASEMAP_COLOURS["sites"], "opacity": 0.55},
             name="Key sites (oil/gas, bases, crossings)",
             legendgroup="sites",
-            text=[f"<b>{plain(n, 60)}</b><br>{plain(k, 40)}" for n, k in zip(sites["name"], sites["kind"], strict=True)],
+            text=[
+                f"<b>{plain(n, 60)}</b><br>{plain(k, 40)}"
+                for n, k in zip(sites["name"], sites["kind"], strict=True)
+            ],
             hovertemplate="%{text}<extra></extra>",
             customdata=[[pid, "site"] for pid in sites["place_id"]],
             meta={"kind": "sites"},
@@ -339,7 +350,9 @@ def timeline_figure(
         )
     for day in zone_changes:
         if (start is None or day >= start) and (end is None or day <= end):
-            fig.add_vline(x=pd.Timestamp(day).timestamp() * 1000, line={"color": "#444", "dash": "dot", "width": 1.5})
+            fig.add_vline(
+                x=pd.Timestamp(day).timestamp() * 1000, line={"color": "#444", "dash": "dot", "width": 1.5}
+            )
             fig.add_annotation(
                 x=pd.Timestamp(day),
                 y=1.0,
@@ -350,7 +363,11 @@ def timeline_figure(
                 yanchor="top",
                 font={"size": 10, "color": "#444"},
             )
-    xrange = [pd.Timestamp(start) - pd.Timedelta(days=1), pd.Timestamp(end) + pd.Timedelta(days=1)] if start and end else None
+    xrange = (
+        [pd.Timestamp(start) - pd.Timedelta(days=1), pd.Timestamp(end) + pd.Timedelta(days=1)]
+        if start and end
+        else None
+    )
     fig.update_layout(
         barmode="stack",
         bargap=0.05,
@@ -358,7 +375,14 @@ def timeline_figure(
         height=210,
         xaxis={"type": "date", "range": xrange, "title": None},
         yaxis={"title": {"text": f"incidents / {unit}"}, "fixedrange": True, "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "fixedrange": True, "showgrid": False, "rangemode": "tozero", "title": {"text": "fatalities"}},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "fixedrange": True,
+            "showgrid": False,
+            "rangemode": "tozero",
+            "title": {"text": "fatalities"},
+        },
         legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
         dragmode="zoom",
         uirevision="timeline",

@@ -28,7 +28,11 @@ LAYER_LABELS = {
 
 
 def _field(label: str, control, width: str = "auto") -> html.Div:
-    return html.Div([html.Label(label, className="filter-label"), control], className="filter-field", style={"flex": width})
+    return html.Div(
+        [html.Label(label, className="filter-label"), control],
+        className="filter-field",
+        style={"flex": width},
+    )
 
 
 def layout(compact: bool = False) -> html.Div:
@@ -57,7 +61,9 @@ def layout(compact: bool = False) -> html.Div:
         inline=True,
         className="checklist",
     )
-    text = dcc.Input(id=ids.TEXT, type="search", placeholder="words in the reports", debounce=True, maxLength=200)
+    text = dcc.Input(
+        id=ids.TEXT, type="search", placeholder="words in the reports", debounce=True, maxLength=200
+    )
     row1 = [
         _field("Date range", date_picker),
         _field("Zones as of", as_of),
@@ -70,7 +76,9 @@ def layout(compact: bool = False) -> html.Div:
             dcc.Dropdown(id=ids.ACTORS, options=index.choices("actors"), multi=True, placeholder="any actor"),
             "2",
         ),
-        _field("Min. fatalities", dcc.Input(id=ids.MIN_FAT, type="number", min=0, step=1, value=0, debounce=True)),
+        _field(
+            "Min. fatalities", dcc.Input(id=ids.MIN_FAT, type="number", min=0, step=1, value=0, debounce=True)
+        ),
         _field(
             "Location precision",
             dcc.Checklist(
@@ -85,7 +93,9 @@ def layout(compact: bool = False) -> html.Div:
             "Zone held by (on the event's date)",
             dcc.Dropdown(
                 id=ids.ZONES,
-                options=[{"label": "outside all zones" if c == "none" else c, "value": c} for c in controllers],
+                options=[
+                    {"label": "outside all zones" if c == "none" else c, "value": c} for c in controllers
+                ],
                 multi=True,
                 placeholder="any zone",
             ),
@@ -105,7 +115,9 @@ def layout(compact: bool = False) -> html.Div:
         ),
         _field(
             "Outlet",
-            dcc.Dropdown(id=ids.OUTLETS, options=index.choices("outlets"), multi=True, placeholder="any outlet"),
+            dcc.Dropdown(
+                id=ids.OUTLETS, options=index.choices("outlets"), multi=True, placeholder="any outlet"
+            ),
             "2",
         ),
         _field(

@@ -33,7 +33,9 @@ def _map_args(search: str | None) -> tuple[tuple, dict]:
     svc = service()
     flt = EventFilter.from_query(search)
     view = svc.view(flt)
-    centre = (flt.lat, flt.lon, flt.zoom or DEFAULT_ZOOM) if flt.lat is not None and flt.lon is not None else None
+    centre = (
+        (flt.lat, flt.lon, flt.zoom or DEFAULT_ZOOM) if flt.lat is not None and flt.lon is not None else None
+    )
     args = (view.groups, view.zones_fc, svc.basemap(), svc.sites(), flt.layers)
     return args, {"view": centre, "tile_url": settings().tile_url}
 

@@ -18,10 +18,16 @@ def layout() -> html.Div:
         [
             dcc.Graph(
                 id=ids.TIMELINE,
-                config={"showSendToCloud": False, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+                config={
+                    "showSendToCloud": False,
+                    "displaylogo": False,
+                    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                },
                 style={"height": "210px"},
             ),
-            html.Div("Drag across the timeline to set the date range; double-click to reset.", className="hint"),
+            html.Div(
+                "Drag across the timeline to set the date range; double-click to reset.", className="hint"
+            ),
         ],
         className="timeline-panel",
     )

@@ -61,7 +61,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     table.add_row("items refused", str(len(report.errors)))
     console.print(table)
     for u in report.unresolved[:50]:
-        console.print(f"  unresolved: [bold]{u.location}[/] in {u.article_id}: {u.why}", markup=True, highlight=False)
+        console.print(
+            f"  unresolved: [bold]{u.location}[/] in {u.article_id}: {u.why}", markup=True, highlight=False
+        )
     for origin, why in report.articles_skipped[:20]:
         console.print(f"  skipped: {origin}: {why}", markup=False)
     for e in report.errors:
@@ -73,7 +75,9 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from .extract import extract_jsonl
 
     with progress_bar("extract") as update:
-        result = extract_jsonl(Path(args.input), Path(args.output), progress=lambda d, t: update(d, t, args.input))
+        result = extract_jsonl(
+            Path(args.input), Path(args.output), progress=lambda d, t: update(d, t, args.input)
+        )
     console.print(result, markup=False)
     return 0
 
@@ -123,7 +127,9 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from .synthetic import write_synthetic_store
 
     path = write_synthetic_store(Path(args.output), args.count, seed=args.seed, settings=settings)
-    console.print(f"wrote {args.count} SYNTHETIC events to {path} (never mix it with real data)", markup=False)
+    console.print(
+        f"wrote {args.count} SYNTHETIC events to {path} (never mix it with real data)", markup=False
+    )
     return 0
 
 
@@ -131,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="conflictmap", description=__doc__.split("\n")[0])
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("ingest", help="read articles (files, folders, JSON Lines, RSS/Atom, URLs) into the store")
+    p = sub.add_parser(
+        "ingest", help="read articles (files, folders, JSON Lines, RSS/Atom, URLs) into the store"
+    )
     p.add_argument("paths", nargs="+")
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("extract", help="articles JSONL -> events JSONL (offline, no database)")

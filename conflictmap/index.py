@@ -53,7 +53,9 @@ def _zone_controllers(frame: pd.DataFrame, versions: list[ZoneVersion]) -> np.nd
         active = zones_as_of(versions, probe)
         if not active:
             continue
-        ids = assign_zones(active, frame.loc[sel, "longitude"].to_numpy(), frame.loc[sel, "latitude"].to_numpy())
+        ids = assign_zones(
+            active, frame.loc[sel, "longitude"].to_numpy(), frame.loc[sel, "latitude"].to_numpy()
+        )
         by_id = {z.zone_id: z.controller for z in active}
         out[sel] = [by_id.get(i, NO_ZONE) if i else NO_ZONE for i in ids]
     return out
@@ -100,9 +102,12 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
         g = multi.groupby("incident_id", sort=False)
         # ACLED: code the most conservative number stated across reports.
         out.loc[g.groups.keys(), "fatalities"] = g["fatalities"].min()
-        out.loc[g.groups.keys(), "outlets"] = g["source"].agg(lambda s: "|".join(sorted({str(x) for x in s if x})))
+        out.loc[g.groups.keys(), "outlets"] = g["source"].agg(
+            lambda s: "|".join(sorted({str(x) for x in s if x}))
+        )
         out.loc[g.groups.keys(), "search"] = g.apply(
-            lambda r: " ".join(str(x) for x in list(r["evidence"]) + list(r["notes"]) if x), include_groups=False
+            lambda r: " ".join(str(x) for x in list(r["evidence"]) + list(r["notes"]) if x),
+            include_groups=False,
         ).str.lower()
     out = out.reset_index()
     out["search"] = (
@@ -176,7 +181,9 @@ class EventIndex:
         if flt.outlets:
             wanted_outlets = set(flt.outlets)
             m &= np.fromiter(
-                (bool(wanted_outlets & set(str(s).split("|"))) for s in self._outlets), bool, len(self._outlets)
+                (bool(wanted_outlets & set(str(s).split("|"))) for s in self._outlets),
+                bool,
+                len(self._outlets),
             )
         if flt.text:
             needle = flt.text.lower()
@@ -198,8 +205,19 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
     integer ``marker_key`` computed once per index build, so a filter change costs no string
     factorising over the whole selection.
     """
-    cols = ["latitude", "longitude", "event_type", "geo_precision", "count", "fatalities", "incident_id",
-            "location", "first", "last", "actors"]
+    cols = [
+        "latitude",
+        "longitude",
+        "event_type",
+        "geo_precision",
+        "count",
+        "fatalities",
+        "incident_id",
+        "location",
+        "first",
+        "last",
+        "actors",
+    ]
     located = selected[selected["latitude"].notna() & selected["longitude"].notna()]
     if located.empty:
         return pd.DataFrame(columns=cols)
@@ -209,7 +227,9 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
     dates = located["event_date"].to_numpy(dtype="datetime64[ns]").astype("int64")
     order = np.argsort(-dates, kind="stable")
     keys = located["marker_key"].to_numpy()[order]
-    uniq, first_pos, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    uniq, first_pos, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
     fat = np.nan_to_num(located["fatalities"].to_numpy(dtype=float)[order])
     d = dates[order]
     first_date = np.full(len(uniq), np.iinfo(np.int64).max)
@@ -241,7 +261,11 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
 
 def marker_keys(frame: pd.DataFrame) -> np.ndarray:
     """One integer per (point, type, precision): the identity of a map marker."""
-    return frame.groupby(["latitude", "longitude", "event_type", "geo_precision"], sort=True, dropna=False).ngroup().to_numpy()
+    return (
+        frame.groupby(["latitude", "longitude", "event_type", "geo_precision"], sort=True, dropna=False)
+        .ngroup()
+        .to_numpy()
+    )
 
 
 def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) -> tuple[pd.DataFrame, str]:
@@ -262,8 +286,14 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
         bins = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
     else:
         bins = dates.dt.to_period("M").dt.start_time
-    frame = pd.DataFrame({"bin": bins, "event_type": selected["event_type"], "fat": selected["fatalities"].fillna(0)})
-    out = frame.groupby(["bin", "event_type"], sort=True).agg(count=("fat", "size"), fatalities=("fat", "sum")).reset_index()
+    frame = pd.DataFrame(
+        {"bin": bins, "event_type": selected["event_type"], "fat": selected["fatalities"].fillna(0)}
+    )
+    out = (
+        frame.groupby(["bin", "event_type"], sort=True)
+        .agg(count=("fat", "size"), fatalities=("fat", "sum"))
+        .reset_index()
+    )
     return out, unit
 
 

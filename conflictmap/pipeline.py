@@ -54,7 +54,9 @@ def _unresolved(found: Iterable[Event]) -> list[Unresolved]:
     out = []
     for e in found:
         if e.place_id is None or e.geo_method.startswith(("fallback", "unresolved")):
-            out.append(Unresolved(e.article_id, e.location or "(no place named)", e.geo_method or "no place found"))
+            out.append(
+                Unresolved(e.article_id, e.location or "(no place named)", e.geo_method or "no place found")
+            )
     return out
 
 

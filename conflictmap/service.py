@@ -90,7 +90,9 @@ class DataService:
         key = as_of.isoformat()
         if key not in self._zones_fc:
             active = zones_as_of(self._zones, as_of)
-            self._zones_fc[key] = zones_geojson(active) if active else {"type": "FeatureCollection", "features": []}
+            self._zones_fc[key] = (
+                zones_geojson(active) if active else {"type": "FeatureCollection", "features": []}
+            )
         return self._zones_fc[key]
 
     def zone_changes(self) -> list[date]:

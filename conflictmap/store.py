@@ -152,7 +152,10 @@ class EventStore:
         with self.engine.connect() as conn:
             if conn.execute(select(articles.c.id).where(articles.c.id == article.id)).first():
                 return "same id seen"
-            if article.url and conn.execute(select(articles.c.id).where(articles.c.url == article.url)).first():
+            if (
+                article.url
+                and conn.execute(select(articles.c.id).where(articles.c.url == article.url)).first()
+            ):
                 return "same address seen"
             if conn.execute(select(articles.c.id).where(articles.c.hash == article.hash)).first():
                 return "same text seen"
@@ -345,7 +348,9 @@ class EventStore:
 
 def _event_row(e: Event) -> dict[str, Any]:
     d = e.to_dict()
-    d["event_date"] = e.event_date if isinstance(e.event_date, date) else date.fromisoformat(str(e.event_date))
+    d["event_date"] = (
+        e.event_date if isinstance(e.event_date, date) else date.fromisoformat(str(e.event_date))
+    )
     d["incident_id"] = e.incident_id or f"inc:{e.event_id}"
     d["merge_reason"] = "single report"
     d["civilian_targeting"] = bool(e.civilian_targeting)

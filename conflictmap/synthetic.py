@@ -29,9 +29,11 @@ START = date(2017, 1, 1)
 DAYS = (date(2024, 12, 31) - START).days
 
 
-def synthetic_events(count: int, seed: int = 7, places: list[tuple[str, str, float, float]] | None = None) -> list[Event]:
+def synthetic_events(
+    count: int, seed: int = 7, places: list[tuple[str, str, float, float]] | None = None
+) -> list[Event]:
     """``count`` labelled synthetic events; deterministic for a seed."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     if not places:
         places = [("synthetic", "Deir ez-Zor", 35.336, 40.141), ("synthetic", "Mayadin", 35.02, 40.45)]
     out = []

@@ -46,7 +46,9 @@ def summary(ev: dict, outlet: str) -> str:
     if ev.get("fatalities") is not None:
         toll = f"; {ev['fatalities']} reported killed"
     when = ev["event_date"] + ("" if ev.get("date_precision") == "day" else f" (±{ev.get('date_precision')})")
-    return f"{kind.capitalize()} involving {who} {where} on {when}{toll}. Coded by hand from a {outlet} report."
+    return (
+        f"{kind.capitalize()} involving {who} {where} on {when}{toll}. Coded by hand from a {outlet} report."
+    )
 
 
 def build(gold_path: Path) -> list[dict]:

@@ -29,7 +29,10 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
         page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc or urlsplit(r.url).scheme))
-        page.on("console", lambda m: print("console:", m.type, m.text[:300]) if m.type in ("error", "warning") else None)
+        page.on(
+            "console",
+            lambda m: print("console:", m.type, m.text[:300]) if m.type in ("error", "warning") else None,
+        )
         page.goto(args.url, wait_until="load")
         page.wait_for_function(
             """() => { const gd = document.querySelector('#map .js-plotly-plot');

@@ -40,6 +40,15 @@ def split_zones() -> list[ZoneVersion]:
     west, east = box(39.0, 34.0, 40.5, 36.0), box(40.5, 34.0, 42.0, 36.0)
     return [
         ZoneVersion("east-2019", "SDF", date(2019, 3, 23), None, "east bank", east),
-        ZoneVersion("west-2019", "Syrian regime and Iran-backed militias", date(2019, 3, 23), date(2024, 12, 5), "west bank", west),
-        ZoneVersion("west-2024", "Syrian transitional government", date(2024, 12, 6), None, "west bank", west),
+        ZoneVersion(
+            "west-2019",
+            "Syrian regime and Iran-backed militias",
+            date(2019, 3, 23),
+            date(2024, 12, 5),
+            "west bank",
+            west,
+        ),
+        ZoneVersion(
+            "west-2024", "Syrian transitional government", date(2024, 12, 6), None, "west bank", west
+        ),
     ]

@@ -2,18 +2,20 @@
 
 from datetime import date
 
+from components.detail_panel import evidence_spans, paragraph_with_marks
 from components.filters import (
     _clicked_incident,
     _range_from_relayout,
     controls_from_filter,
     filter_from_controls,
 )
-from components.detail_panel import evidence_spans, paragraph_with_marks
 from conflictmap.query import EventFilter
 
 
 def test_controls_and_filter_round_trip():
-    flt = EventFilter.from_query("start=2023-08-01&end=2023-09-01&type=battle&actor=SDF&minfat=2&prec=1&zone=SDF&q=bridge")
+    flt = EventFilter.from_query(
+        "start=2023-08-01&end=2023-09-01&type=battle&actor=SDF&minfat=2&prec=1&zone=SDF&q=bridge"
+    )
     again = filter_from_controls(controls_from_filter(flt), EventFilter())
     assert again == flt
 
@@ -46,7 +48,9 @@ def test_click_on_event_marker_only():
 
 
 def test_every_evidence_sentence_is_marked_within_its_paragraph():
-    text = "Title line\nFirst sentence. The key sentence here. Last one. The toll rose to four.\nNext paragraph."
+    text = (
+        "Title line\nFirst sentence. The key sentence here. Last one. The toll rose to four.\nNext paragraph."
+    )
     first = "The key sentence here."
     evidence = first + " The toll rose to four."
     start = text.index(first)

@@ -20,7 +20,9 @@ def index(tmp_path):
     store.upsert_events(
         [
             make_event("e1", event_date=date(2024, 8, 7), fatalities=4),
-            make_event("e2", article_id="other", event_date=date(2024, 8, 8), fatalities=6, source="Second Outlet"),
+            make_event(
+                "e2", article_id="other", event_date=date(2024, 8, 8), fatalities=6, source="Second Outlet"
+            ),
             make_event(
                 "e3",
                 event_type="protest",
@@ -33,7 +35,9 @@ def index(tmp_path):
                 actor2=None,
                 evidence="Crowds gathered in the square.",
             ),
-            make_event("e4", event_date=date(2024, 12, 20), latitude=35.3, longitude=40.1, location="Muhassan"),
+            make_event(
+                "e4", event_date=date(2024, 12, 20), latitude=35.3, longitude=40.1, location="Muhassan"
+            ),
             make_event("r1", origin="reference", event_date=date(2019, 5, 1), source="Archive"),
         ]
     )
@@ -87,7 +91,11 @@ def test_map_figure_traces_ids_and_colours(index):
     zones_fc = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"zone_id": "z1", "controller": "SDF"}, "geometry": {"type": "Polygon", "coordinates": [[[40, 35], [41, 35], [41, 36], [40, 35]]]}}
+            {
+                "type": "Feature",
+                "properties": {"zone_id": "z1", "controller": "SDF"},
+                "geometry": {"type": "Polygon", "coordinates": [[[40, 35], [41, 35], [41, 36], [40, 35]]]},
+            }
         ],
     }
     fig = map_figure(groups, zones_fc, {}, None, ("zones", "events"))
@@ -118,7 +126,9 @@ def test_hover_text_carries_no_markup(index):
 
 
 def test_layers_switch_off(index):
-    fig = map_figure(map_groups(index.frame), None, {"rivers": {"type": "FeatureCollection", "features": []}}, None, ())
+    fig = map_figure(
+        map_groups(index.frame), None, {"rivers": {"type": "FeatureCollection", "features": []}}, None, ()
+    )
     assert len(fig.data) == 0 and not fig.layout.map.layers
 
 

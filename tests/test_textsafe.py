@@ -4,7 +4,9 @@ from conflictmap.textsafe import plain, safe_url
 
 
 def test_tags_are_removed_and_brackets_neutralised():
-    out = plain('<script>alert(1)</script>Clash <img src=x onerror="alert(2)"> near &lt;b&gt;Dhiban&lt;/b&gt;')
+    out = plain(
+        '<script>alert(1)</script>Clash <img src=x onerror="alert(2)"> near &lt;b&gt;Dhiban&lt;/b&gt;'
+    )
     assert "<" not in out and ">" not in out
     assert "script" not in out.lower() or "‹script›" in out
     assert "onerror" not in out

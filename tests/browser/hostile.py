@@ -25,7 +25,14 @@ HOSTILE_EVENT = "hostile-event"
 
 def seed_hostile_article(data_dir: Path) -> None:
     store = EventStore(f"sqlite:///{data_dir / 'conflictmap.sqlite'}")
-    art = Article(HOSTILE_ID, "javascript:window.__xss_url=1", "Hostile <b>Outlet</b>", HOSTILE_TITLE, date(2023, 6, 12), HOSTILE_TEXT)
+    art = Article(
+        HOSTILE_ID,
+        "javascript:window.__xss_url=1",
+        "Hostile <b>Outlet</b>",
+        HOSTILE_TITLE,
+        date(2023, 6, 12),
+        HOSTILE_TEXT,
+    )
     start = HOSTILE_TEXT.index(HOSTILE_SENTENCE)
     ev = Event(
         event_id=HOSTILE_EVENT,
