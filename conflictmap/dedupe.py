@@ -157,7 +157,13 @@ def _place_link(a: Event, b: Event, max_km: float) -> tuple[bool, float | None, 
     if a.geo_precision >= 3 or b.geo_precision >= 3:
         same = (a.place_id is not None and a.place_id == b.place_id) or dist <= SAME_PLACE_KM
         return same, dist, f"same place ({a.location or a.place_id}, governorate level)"
-    if a.geo_precision == 1 and b.geo_precision == 1 and a.place_id and b.place_id and a.place_id != b.place_id:
+    if (
+        a.geo_precision == 1
+        and b.geo_precision == 1
+        and a.place_id
+        and b.place_id
+        and a.place_id != b.place_id
+    ):
         # Both reports name a town, and not the same one: ACLED codes events per place, so two
         # named villages a few km apart are two events, however close in time.
         return False, dist, f"different named places ({a.location} / {b.location})"
