@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.layout = serve_layout
     app.validation_layout = html.Div([dcc.Location(id="url"), html.Div(page(False), id=PAGE_ROOT)])
 
-    @dash.callback(
+    @app.callback(
         Output(PAGE_ROOT, "children"),
         Output(PAGE_ROOT, "className"),
         Input("url", "pathname"),

@@ -111,8 +111,8 @@ def main_events(query: str, n: int = TABLE_ROWS) -> list[dict[str, str]]:
     sel = service().view(EventFilter.from_query(query)).selected
     if sel.empty:
         return []
-    top = sel.assign(_fat=sel["fatalities"].fillna(0)).sort_values(
-        ["_fat", "n_reports", "event_date"], ascending=[False, False, False]
+    top = sel.assign(fat_sort=sel["fatalities"].fillna(0)).sort_values(
+        ["fat_sort", "n_reports", "event_date"], ascending=[False, False, False]
     )
     rows = []
     for r in top.head(n).itertuples():
@@ -123,7 +123,7 @@ def main_events(query: str, n: int = TABLE_ROWS) -> list[dict[str, str]]:
                 "type": EVENT_LABELS.get(r.event_type, str(r.event_type)),
                 "place": str(r.location or ""),
                 "actors": actors,
-                "fatalities": str(int(r._fat)),
+                "fatalities": str(int(r.fat_sort)),
                 "sources": ", ".join(o for o in str(r.outlets or "").split("|") if o),
             }
         )
@@ -186,7 +186,7 @@ def data_export(kind: str, query: str) -> Artifact:
         nxt = urlencode([*parse_qs(view_query(query)).items()], doseq=True)
         headers["Link"] = f'<?{nxt}&limit={page.limit}&offset={page.offset + len(rows)}>; rel="next"'
     if kind == "csv":
-        return Artifact(export.to_csv(rows).encode("utf-8"), "text/csv; charset=utf-8", "events.csv", headers)
+        return Artifact(export.to_csv(rows).encode("utf-8"), "text/csv", "events.csv", headers)
     meta = export.paging_meta(total, page, len(rows), flt.to_query())
     body = export.dumps(export.to_geojson(rows, meta)).encode()
     return Artifact(body, "application/geo+json", "events.geojson", headers)

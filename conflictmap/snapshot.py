@@ -250,6 +250,16 @@ def _note(text: str, y: float, yanchor: str, size: int, colour: str = "#333") ->
     }
 
 
+def _legend_every_type(fig: dict[str, Any]) -> None:
+    """A type drawn only as pale "area only" discs still gets a legend entry on paper."""
+    shown = {t.get("legendgroup") for t in fig.get("data", []) if t.get("showlegend", True)}
+    for t in fig.get("data", []):
+        group = t.get("legendgroup")
+        if (t.get("meta") or {}).get("kind") == "events" and group not in shown:
+            t["showlegend"] = True
+            shown.add(group)
+
+
 def dress(
     fig: dict[str, Any], stamp: Stamp, width: int, height: int, legend_bottom: int = 0
 ) -> dict[str, Any]:
@@ -257,6 +267,7 @@ def dress(
     from .textsafe import plain
 
     fig = copy.deepcopy(fig)
+    _legend_every_type(fig)
     layout = fig.setdefault("layout", {})
     chars = max(60, int(width / 6.2))
     footer = _wrap(plain(stamp.sources()), chars) + "<br>" + _wrap(plain(stamp.footer()), chars)
