@@ -42,6 +42,19 @@ def warm_up() -> None:
 
 def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
     """Events read from one article, in text order. Never raises on odd text."""
+    return extract_article_counted(article, gazetteer)[0]
+
+
+def extract_article_counted(article: Article, gazetteer: Gazetteer) -> tuple[list[Event], int]:
+    """Events of one article and how many events were dropped because no date could be given.
+
+    Dates are never invented. With no publication date (none given, none in the address or the
+    page header) a calendar day without a year ("September 6") takes the year of the latest full
+    date written in the same text, and the event says so in its notes; a weekday, "yesterday" or
+    a day with no year anywhere cannot be placed in time, so that event is dropped and counted
+    (EVENTS.md asks to keep weekday-only events at week precision, but that needs some reference
+    day; without one any date would be a guess).
+    """
     published = article.published
     basis = "publication date"
     if published is None:
@@ -52,8 +65,12 @@ def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
         spans = sorted(d.spans)
         evidence = " ".join(article.text[s:e] for s, e in spans)
         notes = list(d.notes)
-        if article.published is None:
+        if article.published is None and published is not None:
             notes.append(f"no publication date given; dates resolved against {published} ({basis})")
+        elif article.published is None:
+            notes.append(
+                f"no publication date given or found; year taken from the latest full date in the text ({ctx.anchor})"
+            )
         actors = d.actors + [None, None]
         events.append(
             Event(
@@ -86,7 +103,9 @@ def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
         )
     if ctx.unresolved:
         log.info("%s: unresolved place names: %s", article.id, ", ".join(sorted(set(ctx.unresolved))))
-    return events
+    if ctx.undated:
+        log.info("%s: %d event(s) dropped: no date could be resolved (%s)", article.id, ctx.undated, basis)
+    return events, ctx.undated
 
 
 def _article_from(row: dict[str, Any]) -> Article:
@@ -121,13 +140,23 @@ def extract_jsonl(
     """The ``conflictmap extract`` contract (EVENTS.md): articles JSONL in, events JSONL out.
 
     A malformed line is reported as ``file:line: reason`` in ``errors`` and skipped.
-    Returns counts: articles, events, skipped, errors, unresolved place names.
+    Returns counts: articles, events, skipped, errors, by_type, and ``undated`` (events dropped
+    because no date could be resolved, e.g. a weekday in an article with no publication date)
+    with ``undated_articles`` (their article ids).
     """
     gaz = gazetteer or load_gazetteer()
     input_path, output_path = Path(input_path), Path(output_path)
     lines = input_path.read_text(encoding="utf-8").splitlines()
     total = len(lines)
-    counts: dict[str, Any] = {"articles": 0, "events": 0, "skipped": 0, "errors": [], "by_type": {}}
+    counts: dict[str, Any] = {
+        "articles": 0,
+        "events": 0,
+        "skipped": 0,
+        "errors": [],
+        "by_type": {},
+        "undated": 0,
+        "undated_articles": [],
+    }
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with output_path.open("w", encoding="utf-8") as out:
         for n, line in enumerate(lines, 1):
@@ -141,7 +170,7 @@ def extract_jsonl(
                     counts["skipped"] += 1
                 else:
                     try:
-                        events = extract_article(article, gaz)
+                        events, undated = extract_article_counted(article, gaz)
                     except Exception as exc:  # one bad article never stops the rest
                         msg = f"{input_path}:{n}: extraction failed ({type(exc).__name__}: {exc})"
                         log.exception("skipped %s", msg)
@@ -150,6 +179,9 @@ def extract_jsonl(
                         events = []
                     else:
                         counts["articles"] += 1
+                        if undated:
+                            counts["undated"] += undated
+                            counts["undated_articles"].append(article.id)
                     for ev in events:
                         out.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
                         counts["events"] += 1
@@ -159,4 +191,4 @@ def extract_jsonl(
     return counts
 
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_jsonl", "warm_up"]
+__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_article_counted", "extract_jsonl", "warm_up"]

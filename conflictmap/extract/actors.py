@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from conflictmap.extract.rules import load_actor_rules
+from conflictmap.extract.rules import load_actor_rules, load_lexicon
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,71 @@ def distinct(mentions: list[ActorMention]) -> list[str]:
         if m.actor not in seen:
             seen.append(m.actor)
     return seen
+
+
+# Actors that strike from the air: a drone strike with none of them named is an unidentified drone.
+AIR_ACTORS = frozenset(
+    {
+        "US forces",
+        "US-led coalition",
+        "Israel",
+        "Russia",
+        "Turkey",
+        "Syrian regime forces",
+        "Other: Syrian transitional government",
+        "Iran-backed militias",
+        "Unidentified drone",
+    }
+)
+_AGENT = re.compile(r"\bby\s+(?:the\s+)?(?:\S+\s+){0,2}$", re.I)
+_BETWEEN = re.compile(r"^[^.;]{0,40}?\bbetween\b", re.I)
+
+
+def pick_actors(
+    text: str, trig_start: int, trig_end: int, mentions: list[ActorMention], etype: str
+) -> list[str]:
+    """The sides of the event a trigger reports, perpetrator or subject first, plus civilians.
+
+    Why not simply the two mentions nearest the trigger: both often stand on one side of it
+    ("regime forces and allied tribal fighters attacked SDF posts"). The rules, in order:
+    supporting forces ("backed by the coalition") are not sides when a side remains; a passive
+    agent ("attacked by ISIS", "fired by regime forces") is the perpetrator; "clashes between X
+    and Y" names both sides; otherwise the nearest actor before the trigger (its subject) and
+    the nearest after it (its object). For violence against civilians the victims' affiliation
+    is not a side.
+    """
+    lex = load_lexicon()
+    armed = [m for m in mentions if m.actor != "Civilians"]
+    supporting = [m for m in armed if lex.support.search(text[max(0, m.start - 45) : m.start])]
+    if len(supporting) < len({m.actor for m in armed}):
+        armed = [m for m in armed if m not in supporting]
+    agents = [m for m in armed if _AGENT.search(text[max(0, m.start - 25) : m.start])]
+    chosen: list[ActorMention] = []
+    if agents:
+        agent = min(agents, key=lambda m: abs(m.start - trig_start))
+        chosen.append(agent)
+        if etype != "violence_against_civilians":
+            rest = [m for m in armed if m.actor != agent.actor]
+            if rest:
+                chosen.append(min(rest, key=lambda m: abs(m.start - trig_start)))
+    elif _BETWEEN.match(text[trig_end:]):
+        after = [m for m in armed if m.start >= trig_end]
+        for m in after:
+            if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
+                chosen.append(m)
+    if not chosen:
+        before = [m for m in armed if m.end <= trig_start]
+        after = [m for m in armed if m.start >= trig_end]
+        if before:
+            chosen.append(before[-1])
+        other = [m for m in after if not chosen or m.actor != chosen[0].actor]
+        if other:
+            chosen.append(other[0])
+    if len(chosen) < 2:  # fill from the nearest mentions on either side
+        for m in sorted(armed, key=lambda m: abs(m.start - trig_start)):
+            if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
+                chosen.append(m)
+    out = [m.actor for m in chosen]
+    if any(m.actor == "Civilians" for m in mentions):
+        out.append("Civilians")
+    return out

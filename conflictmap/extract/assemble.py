@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from conflictmap.extract.actors import ActorMention, distinct, find_actors
-from conflictmap.extract.dates import DatePhrase, find_dates
+from conflictmap.extract.actors import AIR_ACTORS, ActorMention, distinct, find_actors, pick_actors
+from conflictmap.extract.dates import DatePhrase, find_dates, year_anchor
 from conflictmap.extract.merge import merge_drafts
 from conflictmap.extract.numbers import count_before, fatalities
 from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
@@ -61,6 +61,7 @@ class Context:
     area_method: str
     unresolved: list[str] = field(default_factory=list)
     undated: int = 0
+    anchor: date | None = None  # year source when there is no publication date
     main_actors: list[str] = field(default_factory=list)
     actor_mentions: list[ActorMention] = field(default_factory=list)
     all_places: list[PlaceMention] = field(default_factory=list)
@@ -74,6 +75,8 @@ def extract_drafts(
     area, area_method = article_area(title, text, gaz, all_places)
     ctx = Context(gaz, published, area, area_method, all_places=all_places, all_unresolved=all_unresolved)
     ctx.actor_mentions = find_actors(text, published)  # once per article; sliced per sentence
+    if published is None:
+        ctx.anchor = year_anchor(text)
     counts = Counter(m.actor for m in ctx.actor_mentions if m.actor != "Civilians")
     ctx.main_actors = [a for a, _ in counts.most_common(2)]
     drafts: list[Draft] = []
@@ -88,7 +91,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     triggers = find_triggers(text)
     if not triggers and not lex.anaphor.search(text):
         return
-    dates = find_dates(text, ctx.published)
+    dates = find_dates(text, ctx.published, ctx.anchor)
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
     actors_m = [
@@ -111,7 +114,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         if sent.start <= off < sent.end and not any(s <= off - sent.start < e for s, e in masked)
     ]
     fat, toll = fatalities(text)
-    main = [t for t in triggers if t.kind != "kill"]
+    main = _resolve_raids([t for t in triggers if t.kind != "kill"], fat)
     anaphor = lex.anaphor.search(text)
     own_places = [p for p in places if p.role == "event"]
     explicit_dates = [d for d in dates if d.day is not None]
@@ -195,7 +198,9 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
         and (day < REGIME_CHANGE <= ctx.published or ctx.published < REGIME_CHANGE <= day)
     ):
         actors_m = find_actors(text, day)  # the event falls on the other side of a label's validity date
-    actors = _pick_actors(text, trig, actors_m, etype)
+    actors = pick_actors(text, trig.start, trig.end, actors_m, etype)
+    if sub == "air/drone strike" and not AIR_ACTORS & set(actors) and re.search(r"\bdrones?\b", text, re.I):
+        actors.insert(0, "Unidentified drone")  # "a drone struck their car": nobody named
     if etype in ("battle", "explosion_remote_violence") and len([a for a in actors if a != "Civilians"]) < 2:
         for a in _context_actors(drafts, etype, ctx):
             if a not in actors and len([x for x in actors if x != "Civilians"]) < 2:
@@ -280,28 +285,22 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
         )
 
 
-def _pick_actors(text: str, trig: Trigger, mentions: list[ActorMention], etype: str) -> list[str]:
-    """Up to two armed actors nearest the trigger (in text order), plus civilians as victims.
-
-    In "X was killed by Y" the agent after "by" is the perpetrator; for violence against
-    civilians the victims' own affiliation is not a side.
-    """
-    agents = [
-        m
-        for m in mentions
-        if re.search(r"\bby\s+(?:the\s+)?(?:\S+\s+){0,2}$", text[max(0, m.start - 25) : m.start])
+def _resolve_raids(main: list[Trigger], fat: int | None) -> list[Trigger]:
+    """An airdrop or commando raid is one incident whatever it led to: a battle when someone was
+    killed (the arrests in it are part of it), an arrest when it only detained people, and an
+    operation launch (strategic development, other) when the report gives no outcome."""
+    raids = [t for t in main if t.kind == "raid"]
+    if not raids:
+        return main
+    arrests = [t for t in main if t.sub_event_type == "arrests"]
+    if fat:
+        return [t for t in main if t not in arrests]
+    if arrests:
+        return [t for t in main if t not in raids]
+    return [
+        replace(t, event_type="strategic_development", sub_event_type="other") if t in raids else t
+        for t in main
     ]
-    armed = [m for m in mentions if m.actor != "Civilians"]
-    if etype == "violence_against_civilians" and agents:
-        armed = [a for a in agents if a.actor != "Civilians"][:1]
-    by_actor: dict[str, ActorMention] = {}
-    for m in sorted(armed, key=lambda m: abs(m.start - trig.start)):
-        by_actor.setdefault(m.actor, m)
-    nearest = sorted(list(by_actor.values())[:2], key=lambda m: m.start)
-    out = [m.actor for m in nearest]
-    if any(m.actor == "Civilians" for m in mentions):
-        out.append("Civilians")
-    return out
 
 
 def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:

@@ -38,6 +38,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("mdy", re.compile(r"\b" + _MON + r"\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?", re.I)),
     ("dmy", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON + r"\b(?:,?\s+(\d{4}))?", re.I)),
     (
+        "part_rel_month",
+        re.compile(
+            r"\b(early|mid|late|the end of|end of|the beginning of|beginning of|the start of|start of|the middle of)[\s-]+(last|this|the past|the previous|previous) month\b",  # noqa: E501
+            re.I,
+        ),
+    ),
+    ("days_ago", re.compile(r"\b(two|three|four|five|six|\d) days ago\b|\bthe day before yesterday\b", re.I)),
+    (
         "part_month",
         re.compile(
             r"\b(early|mid|late|the end of|end of|the beginning of|beginning of|the start of|start of|the middle of)[\s-]+("  # noqa: E501
@@ -72,6 +80,14 @@ class DatePhrase:
     day: date | None
     precision: str  # day / week / month
     kind: str
+
+
+def _part_day(part: str) -> int:
+    """Day of month ACLED-style for 'early' (5), 'mid' (15) and 'late'/'end of' (25)."""
+    part = part.lower()
+    if "early" in part or "beginning" in part or "start" in part:
+        return 5
+    return 25 if ("late" in part or "end" in part) else 15
 
 
 def _month_no(token: str) -> int:
@@ -109,8 +125,48 @@ def _calendar(phrase: str, base: date | None, explicit_year: bool) -> date | Non
     return day
 
 
-def find_dates(text: str, published: date | None) -> list[DatePhrase]:
-    """All resolved (or unresolvable: day None) date phrases of one sentence, in text order."""
+def _near_anchor(phrase: str, anchor: date) -> date | None:
+    """A year-less day ('September 6') in the year that puts it nearest the anchor date."""
+    day = _dateparser(re.sub(r"(?i)\bsept\b\.?", "Sep", phrase).replace(".", " "), anchor)
+    if day is None:
+        return None
+    options = []
+    for y in (anchor.year - 1, anchor.year, anchor.year + 1):
+        try:
+            options.append(day.replace(year=y))
+        except ValueError:
+            continue
+    return min(options, key=lambda d: abs((d - anchor).days), default=None)
+
+
+def year_anchor(text: str) -> date | None:
+    """The latest full date (with its year) written anywhere in an article: with no publication
+    date, the only honest source for the year of 'September 6' elsewhere in the same text."""
+    best: date | None = None
+    for kind in ("iso", "mdy", "dmy"):
+        rx = dict(_PATTERNS)[kind]
+        for m in rx.finditer(text):
+            if kind == "iso":
+                try:
+                    day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    continue
+            else:
+                year = m.group(m.lastindex) if m.lastindex else None
+                if not year or len(year) != 4:
+                    continue
+                day = _calendar(m.group(0), None, True)
+            if day and (best is None or day > best):
+                best = day
+    return best
+
+
+def find_dates(text: str, published: date | None, anchor: date | None = None) -> list[DatePhrase]:
+    """All resolved (or unresolvable: day None) date phrases of one sentence, in text order.
+
+    ``anchor`` (see ``year_anchor``) is used only when there is no publication date, and only to
+    give a year to calendar days written without one; weekdays and 'yesterday' stay unresolved.
+    """
     found: list[DatePhrase] = []
     taken: list[tuple[int, int]] = []
     for kind, rx in _PATTERNS:
@@ -118,6 +174,16 @@ def find_dates(text: str, published: date | None) -> list[DatePhrase]:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             phrase = _resolve(kind, m, published)
+            if (
+                phrase is not None
+                and phrase.day is None
+                and published is None
+                and anchor is not None
+                and kind in ("mdy", "dmy")
+            ):
+                phrase = DatePhrase(
+                    m.start(), m.end(), m.group(0), _near_anchor(m.group(0), anchor), "day", kind
+                )
             if phrase is None:
                 continue
             taken.append((m.start(), m.end()))
@@ -154,16 +220,7 @@ def _resolve(kind: str, m: re.Match[str], pub: date | None) -> DatePhrase | None
             year = pub.year if mon <= pub.month else pub.year - 1
         else:
             return DatePhrase(m.start(), m.end(), text, None, "month", kind)
-        dom = 15
-        if kind == "part_month":
-            part = m.group(1).lower()
-            dom = (
-                5
-                if ("early" in part or "beginning" in part or "start" in part)
-                else 25
-                if ("late" in part or "end" in part)
-                else 15
-            )
+        dom = _part_day(m.group(1)) if kind == "part_month" else 15
         day = date(year, mon, dom)
         precision = "month"
     elif kind in ("weekday", "past_weekday"):
@@ -176,6 +233,20 @@ def _resolve(kind: str, m: re.Match[str], pub: date | None) -> DatePhrase | None
         day = pub - timedelta(days=back)
     elif pub is None:
         return DatePhrase(m.start(), m.end(), text, None, "day", kind)
+    elif kind == "part_rel_month":
+        first = pub.replace(day=1)
+        if m.group(2).lower() != "this":
+            first = (first - timedelta(days=1)).replace(day=1)
+        day = first.replace(day=_part_day(m.group(1)))
+        precision = "month"
+    elif kind == "days_ago":
+        n = m.group(1)
+        back = (
+            2
+            if n is None
+            else ("two three four five six".split().index(n.lower()) + 2 if not n.isdigit() else int(n))
+        )
+        day = pub - timedelta(days=back)
     elif kind == "yesterday":
         day = pub - timedelta(days=1)
     elif kind == "today":

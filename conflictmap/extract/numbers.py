@@ -58,14 +58,38 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
 _ZERO = re.compile(
     r"\b(?:no (?:casualties|deaths|fatalities|injuries|one was (?:killed|hurt|injured))|nobody was (?:killed|hurt)|"  # noqa: E501
     r"without (?:any )?casualties|no (?:\w+ )?(?:casualties|deaths) (?:or|and) (?:damage|injuries)|"
-    r"caused no (?:casualties|deaths)|no reports? of (?:casualties|deaths))\b",
+    r"caused no (?:casualties|deaths)|no reports? of (?:casualties|deaths)|"
+    r"without (?:causing |leaving |resulting in )?(?:any )?(?:casualties|deaths|fatalities|injuries|human losses)|"
+    r"(?:no|none) (?:one|of them) (?:was|were) (?:killed|hurt|injured)|no (?:human )?losses|"
+    r"(?:caus|result)(?:ed|ing) (?:only )?(?:in )?(?:material damage|no (?:human )?(?:losses|casualties)))\b",
     re.I,
 )
 _SINGLE = re.compile(r"\bwas (?:\w+ly )?(?:killed|assassinated|executed|shot dead|slain)\b", re.I)
 _PAIR = re.compile(
-    r"^\W*(?:an?|the)\s+[\w\s-]{2,40}?\s+and\s+(?:an?|the)\s+[\w\s-]{2,40}?\s+were\s+(?:\w+ly\s+)?(?:killed|assassinated|executed)",
+    r"^\W*(?:an?|the)\s+[\w\s-]{2,40}?\s+and\s+(?:an?|the|his|her|their)\s+[\w\s-]{2,40}?\s+were\s+(?:\w+ly\s+)?(?:killed|assassinated|executed)",
     re.I,
 )
+
+
+# "assassinated a council member", "killing a shepherd and wounding his son": one victim named;
+# "killing a woman and her son": two. Words after the verb that make the object not a person:
+_KILL_VERB = r"(?:killed|killing|kills|assassinated|assassinating|shot dead|executed|executing|murdered|murdering|the death of|the killing of)"  # noqa: E501
+_NOT_ONE = r"(?!(?:number|total|series|few|dozen|couple|group|family|convoy|patrol|vehicle)\b)"
+_ONE_OBJ = re.compile(
+    r"\b" + _KILL_VERB + r"\s+(?:an?|one)\s+" + _NOT_ONE + r"([\w’'-]+(?:\s+[\w’'-]+){0,5})", re.I
+)
+_SECOND = re.compile(r"^(?:[\w’'-]+\s+){0,4}?and\s+(?:an?|the|his|her|their|another)\s+(?!\w+ing\b)\w+", re.I)
+
+
+def _object_count(sentence: str) -> int | None:
+    m = _ONE_OBJ.search(sentence)
+    if not m:
+        return None
+    tail = sentence[m.start(1) : m.start(1) + 80]
+    second = _SECOND.match(tail)
+    if second and not re.search(r"\b(?:wound|injur)", second.group(0), re.I):
+        return 2
+    return 1
 
 
 def parse_number(token: str) -> int | None:
@@ -100,6 +124,9 @@ def fatalities(sentence: str) -> tuple[int | None, bool]:
         return None, True
     if _PAIR.search(sentence):
         return 2, False
+    one = _object_count(sentence)
+    if one is not None:
+        return one, False
     if _SINGLE.search(sentence) and not re.search(r"\b(?:were|have been)\b", sentence):
         return 1, False
     return None, False

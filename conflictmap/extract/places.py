@@ -33,6 +33,15 @@ _NEAR = re.compile(
     r"\b(?:near|outside|around|close to|vicinity of|outskirts of|edge of)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",  # noqa: E501
     re.I,
 )
+# "on the road between Thiban and al-Hawayij": the first town locates the event (near it), the
+# second is only the other end of the road.
+_ROAD = r"\b(?:road|highway|route|stretch|desert road)\s+(?:between|linking|connecting|from)\s+(?:the\s+)?(?:(?:towns?|villages?|cit(?:y|ies))\s+of\s+)?"
+_ROAD_FIRST = re.compile(_ROAD + r"$", re.I)
+_ROAD_SECOND = re.compile(
+    _ROAD
+    + r"[\w’'-]+(?:\s+[\w’'-]+){0,2}\s+(?:and|with|to)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",
+    re.I,
+)
 _AREA_AFTER = re.compile(r"^\s+(?:area|areas|region|district|countryside)\b", re.I)
 _CITY_AFTER = re.compile(r"^\s+(?:city|town)\b", re.I)
 _UNRESOLVED_CUE = re.compile(r"\b(?:in|near|at|outside|(?:town|village|city|area) of)\s+(?:the\s+)?$", re.I)
@@ -159,7 +168,9 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
     after = text[e : e + 30]
     place, method, prec, area = res.place, res.method, res.precision, False
     role = "event"
-    if _ORIGIN.search(before):
+    if _ROAD_SECOND.search(before):
+        role = "relative"
+    elif _ORIGIN.search(before):
         role = "origin"
     elif _RELATIVE.search(before):
         role = "relative"
@@ -180,7 +191,7 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
             f"area: {direction.group(1).lower()} {place.name}, coded to {place.name}",
             2,
         )
-    elif _NEAR.search(before) or _AREA_AFTER.match(after):
+    elif _NEAR.search(before) or _AREA_AFTER.match(after) or _ROAD_FIRST.search(before):
         method, prec = f"near/area of {place.name} ({res.method})", 2
     elif _governorate_named(place) and not _CITY_AFTER.match(after):
         area, method, prec = True, f"governorate or city name, coded to the city ({res.method})", 3

@@ -1,7 +1,8 @@
 """Event triggers: which kind of event a sentence reports, and which words say it.
 
 Each trigger match is checked against its left context so that what did not happen is not
-coded: negated ("no clashes"), modal or future ("would target", "could lead to"), called for
+coded: negated ("no clashes"), denied ("denied reports that ..."), a purpose ("to end the
+fighting") or a topic ("protested against the arrests"), modal or future ("would target", "could lead to"), called for
 ("urged his followers to attack"), habitual ("frequently clash"), background ("amid clashes"),
 or continuing summaries ("has continued since then").
 """
@@ -41,6 +42,13 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
     right = text[m.end() : m.end() + 25]
     if lex.negation.search(left4):
         return "negated"
+    if lex.denial.search(text[: m.start()]):
+        return "denied"  # "the SDF denied reports that its fighters had withdrawn"
+    head = text[max(0, m.start() - 60) : m.start()]
+    if lex.purpose.search(head):
+        return "purpose"  # "an agreement to end the fighting"
+    if lex.topic.search(head):
+        return "topic"  # "protested against the arrest campaign": what a protest is about
     if lex.modal.search(left8) or re.match(r"^\s+(?:could|would|may|might|will)\b", right):
         return "modal"
     word = m.group(0).lower()
