@@ -50,64 +50,50 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=False,
     )
 
-    def page(embed: bool) -> list:
-        """The screen; in embed mode (``?embed=1``) only map, timeline and a compact filter bar."""
-        main = html.Main(
-            [
-                html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),
-                # Hidden, not removed, in embed mode: its callbacks still need their outputs.
-                html.Aside(detail_panel.layout(), className="side-column"),
-            ],
-            className="main",
-        )
-        if embed:
-            hidden = {"display": "none"}
-            return [
-                filters.layout(compact=True),
-                status_panel.layout(),
-                html.Div(export_panel.layout(), style=hidden),
-                main,
-            ]
-        return [
-            html.Header(
-                [
-                    html.H1("conflictmap · Deir ez-Zor"),
-                    html.Span(
-                        "Events read from news reports, control zones by date. Offline.", className="tagline"
-                    ),
-                ],
-                className="page-header",
-            ),
-            filters.layout(),
-            status_panel.layout(),
-            export_panel.layout(),
-            main,
-            html.Footer(
-                "Data: Natural Earth (public domain), GeoNames (CC BY 4.0), GSHHG rivers (LGPL-3.0), "
-                "curated gazetteer (see data/README.md). Geometry is for briefing, not surveying.",
-                className="page-footer",
-            ),
-        ]
-
     def serve_layout() -> html.Div:
-        # The page body is drawn once the browser's URL is known (a layout function cannot see
-        # the query string), so ``?embed=1`` can choose the compact page.
         return html.Div(
-            [dcc.Location(id="url", refresh="callback-nav"), html.Div(id=PAGE_ROOT, className="page")],
+            [
+                dcc.Location(id="url", refresh="callback-nav"),
+                html.Header(
+                    [
+                        html.H1("conflictmap · Deir ez-Zor"),
+                        html.Span(
+                            "Events read from news reports, control zones by date. Offline.",
+                            className="tagline",
+                        ),
+                    ],
+                    className="page-header",
+                ),
+                filters.layout(),
+                status_panel.layout(),
+                export_panel.layout(),
+                html.Main(
+                    [
+                        html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),
+                        html.Aside(detail_panel.layout(), className="side-column"),
+                    ],
+                    className="main",
+                ),
+                html.Footer(
+                    "Data: Natural Earth (public domain), GeoNames (CC BY 4.0), GSHHG rivers (LGPL-3.0), "
+                    "curated gazetteer (see data/README.md). Geometry is for briefing, not surveying.",
+                    className="page-footer",
+                ),
+            ],
+            id=PAGE_ROOT,
+            className="page",
         )
 
     app.layout = serve_layout
-    app.validation_layout = html.Div([dcc.Location(id="url"), html.Div(page(False), id=PAGE_ROOT)])
 
-    @app.callback(
-        Output(PAGE_ROOT, "children"),
-        Output(PAGE_ROOT, "className"),
-        Input("url", "pathname"),
-        State("url", "search"),
-    )
-    def draw_page(_pathname, search):
-        embed = "embed=1" in (search or "")
-        return page(embed), "page embed" if embed else "page"
+    @app.callback(Output(PAGE_ROOT, "className"), Input("url", "pathname"), State("url", "search"))
+    def embed_mode(_pathname, search):
+        """``?embed=1``: map, timeline and the filter bar's first row, no page chrome (CSS ``.embed``).
+
+        Decided once, when the page opens (a layout function cannot see the query string, and
+        the filter bar rewrites the query without ``embed``), so the mode stays while filtering.
+        """
+        return "page embed" if "embed=1" in (search or "") else "page"
 
     routes.register(app)
     security.install(app, settings)
