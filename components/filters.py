@@ -226,6 +226,21 @@ def _range_from_relayout(relayout: dict | None) -> tuple[date | None, date | Non
     return _day(str(lo)), _day(str(hi))
 
 
+def _view_from_relayout(relayout: dict | None) -> tuple[float, float, float] | None:
+    """Centre and zoom after the analyst panned or zoomed the map, rounded as the URL keeps them."""
+    if not relayout or "map.center" not in relayout or "map.zoom" not in relayout:
+        return None
+    try:
+        centre = relayout["map.center"]
+        return (
+            round(float(centre["lat"]), 4),
+            round(float(centre["lon"]), 4),
+            round(float(relayout["map.zoom"]), 2),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _clicked_incident(click: dict | None) -> str | None:
     try:
         point = click["points"][0]  # type: ignore[index]
@@ -246,10 +261,11 @@ def _clicked_incident(click: dict | None) -> str | None:
     Input(ids.MAP, "clickData"),
     Input(ids.TIMELINE, "relayoutData"),
     Input(ids.RESET, "n_clicks"),
+    Input(ids.MAP, "relayoutData"),
 )
 def sync_filters(search, *rest):
     """Controls -> URL when a control moved; URL -> controls when the page opened on a link."""
-    values, click, relayout, _reset = list(rest[:12]), rest[12], rest[13], rest[14]
+    values, click, relayout, _reset, map_view = list(rest[:12]), rest[12], rest[13], rest[14], rest[15]
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)
@@ -258,7 +274,14 @@ def sync_filters(search, *rest):
     if trigger == ids.RESET:
         fresh = EventFilter()
         return ["", *controls_from_filter(fresh)]
-    if trigger == ids.MAP:
+    prop = ctx.triggered[0]["prop_id"] if ctx.triggered else ""
+    if prop == f"{ids.MAP}.relayoutData":
+        view = _view_from_relayout(map_view)
+        if view is None:
+            return [no_update, *keep]
+        lat, lon, zoom = view
+        return ["?" + replace(current, lat=lat, lon=lon, zoom=zoom).to_query(), *keep]
+    if prop == f"{ids.MAP}.clickData":
         incident = _clicked_incident(click)
         if not incident:
             return [no_update, *keep]

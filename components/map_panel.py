@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, dcc, html
+from dataclasses import replace
+
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.figures import DEFAULT_ZOOM, map_figure, map_spec
@@ -19,12 +21,17 @@ GRAPH_CONFIG = {
 
 def layout() -> html.Div:
     return html.Div(
-        dcc.Loading(
-            dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, style={"height": "100%"}, className="map-graph"),
-            type="circle",
-            delay_show=400,
-            parent_style={"height": "100%"},
-        ),
+        [
+            # The data key of the figure on screen: panning or selecting an event changes the
+            # URL but not the data, and must not resend the whole map.
+            dcc.Store(id=ids.MAP_DRAWN),
+            dcc.Loading(
+                dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, style={"height": "100%"}, className="map-graph"),
+                type="circle",
+                delay_show=400,
+                parent_style={"height": "100%"},
+            ),
+        ],
         className="map-panel",
     )
 
@@ -46,8 +53,26 @@ def build_map(search: str | None):
     return map_figure(*args, **kwargs)
 
 
-@callback(Output(ids.MAP, "figure"), Input(ids.URL, "search"))
-def update_map(search):
+def drawn_key(search: str | None) -> str:
+    """What the map's data depends on: the filter and layers, not the view or the selection."""
+    flt = EventFilter.from_query(search)
+    return replace(flt, event=None, lat=None, lon=None, zoom=None).to_query()
+
+
+def render_map(search: str | None) -> dict:
     # The plain dict: same figure as build_map without plotly's validation copy of every array.
     args, kwargs = _map_args(search)
     return map_spec(*args, **kwargs)
+
+
+@callback(
+    Output(ids.MAP, "figure"),
+    Output(ids.MAP_DRAWN, "data"),
+    Input(ids.URL, "search"),
+    State(ids.MAP_DRAWN, "data"),
+)
+def update_map(search, drawn):
+    key = drawn_key(search)
+    if drawn is not None and key == drawn:
+        return no_update, no_update
+    return render_map(search), key

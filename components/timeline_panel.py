@@ -5,10 +5,11 @@ Dragging a range on it sets the date filter (handled in ``filters.sync_filters``
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.figures import timeline_figure
+from components.map_panel import drawn_key
 from components.service_access import service
 from conflictmap.query import EventFilter
 
@@ -16,6 +17,7 @@ from conflictmap.query import EventFilter
 def layout() -> html.Div:
     return html.Div(
         [
+            dcc.Store(id=ids.TIMELINE_DRAWN),
             dcc.Graph(
                 id=ids.TIMELINE,
                 config={
@@ -42,6 +44,14 @@ def build_timeline(search: str | None):
     return fig
 
 
-@callback(Output(ids.TIMELINE, "figure"), Input(ids.URL, "search"))
-def update_timeline(search):
-    return build_timeline(search)
+@callback(
+    Output(ids.TIMELINE, "figure"),
+    Output(ids.TIMELINE_DRAWN, "data"),
+    Input(ids.URL, "search"),
+    State(ids.TIMELINE_DRAWN, "data"),
+)
+def update_timeline(search, drawn):
+    key = drawn_key(search)
+    if drawn is not None and key == drawn:
+        return no_update, no_update
+    return build_timeline(search), key

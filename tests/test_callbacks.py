@@ -61,3 +61,20 @@ def test_every_evidence_sentence_is_marked_within_its_paragraph():
     assert [c.children for c in children if not isinstance(c, str)] == [first, "The toll rose to four."]
     assert "Next paragraph" not in "".join(c for c in children if isinstance(c, str))
     assert evidence_spans(text, evidence, None, None) == []
+
+
+def test_map_pan_and_zoom_become_url_view():
+    from components.filters import _view_from_relayout
+
+    relayout = {"map.center": {"lon": 40.51234567, "lat": 35.0123456}, "map.zoom": 8.123, "map.bearing": 0}
+    assert _view_from_relayout(relayout) == (35.0123, 40.5123, 8.12)
+    assert _view_from_relayout({"autosize": True}) is None
+
+
+def test_view_or_selection_changes_do_not_redraw_the_map():
+    from components.map_panel import drawn_key
+
+    base = drawn_key("type=battle")
+    assert drawn_key("type=battle&lat=35.1&lon=40.2&zoom=8&event=inc:x") == base
+    assert drawn_key("type=protest") != base
+    assert drawn_key("type=battle&layers=zones") != base
