@@ -82,7 +82,7 @@ CASES = [
         TUE,
         "Gunmen on a motorcycle assassinated a member of the local council in the town of Gharanij "
         "at dawn today, Deir ezZor 24 reported.",
-        [w(VAC, TUE, "dz:gharanij", {"Unidentified armed group", "Civilians"}, 1)],
+        [w(VAC, TUE, "dz:gharanij", {"Unidentified armed group", "Civilians"}, 1, "day")],
     ),
     Case(
         "security campaign with arrests",
@@ -206,7 +206,7 @@ CASES = [
         SUN_2025,
         "Unidentified gunmen shot dead a young man in the town of al-Kasra on 12 March, Enab Baladi "
         "reported.",
-        [w(VAC, date(2025, 3, 12), "dz:al-kasrah", {"Unidentified armed group"}, 1)],
+        [w(VAC, date(2025, 3, 12), "dz:al-kasrah", {"Unidentified armed group"}, 1, "day")],
     ),
     Case(
         "earlier this week",

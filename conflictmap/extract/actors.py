@@ -72,8 +72,16 @@ AIR_ACTORS = frozenset(
         "Unidentified drone",
     }
 )
+# Forces that carry out most air and drone strikes here and are rarely their target: an earlier
+# mention of one of them attributes an otherwise unattributed strike.
+STRIKING_ACTORS = frozenset({"US forces", "US-led coalition", "Israel", "Russia", "Turkey"})
 _AGENT = re.compile(r"\bby\s+(?:the\s+)?(?:\S+\s+){0,2}$", re.I)
 _BETWEEN = re.compile(r"^[^.;]{0,40}?\bbetween\b", re.I)
+# Where the clause that holds a trigger ends: an object after this belongs to another clause.
+_CLAUSE_END = re.compile(
+    r"[;.]|,\s*(?:and|but|while|whereas|as|after|before)\b|\b(?:and\s+(?:simultaneously|meanwhile|also|then)|while|whereas)\b",
+    re.I,
+)
 
 
 def pick_actors(
@@ -109,8 +117,10 @@ def pick_actors(
             if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
                 chosen.append(m)
     if not chosen:
-        before = [m for m in armed if m.end <= trig_start]
-        after = [m for m in armed if m.start >= trig_end]
+        before = [m for m in armed if m.start < trig_start]
+        stop = _CLAUSE_END.search(text, trig_end)
+        limit = stop.start() if stop else len(text)
+        after = [m for m in armed if trig_start <= m.start < limit]
         if before:
             chosen.append(before[-1])
         other = [m for m in after if not chosen or m.actor != chosen[0].actor]

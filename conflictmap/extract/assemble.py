@@ -14,7 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from conflictmap.extract.actors import AIR_ACTORS, ActorMention, distinct, find_actors, pick_actors
+from conflictmap.extract.actors import (
+    AIR_ACTORS,
+    STRIKING_ACTORS,
+    ActorMention,
+    distinct,
+    find_actors,
+    pick_actors,
+)
 from conflictmap.extract.dates import DatePhrase, find_dates, year_anchor
 from conflictmap.extract.merge import merge_drafts
 from conflictmap.extract.numbers import count_before, fatalities
@@ -199,11 +206,17 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     ):
         actors_m = find_actors(text, day)  # the event falls on the other side of a label's validity date
     actors = pick_actors(text, trig.start, trig.end, actors_m, etype)
-    if sub == "air/drone strike" and not AIR_ACTORS & set(actors) and re.search(r"\bdrones?\b", text, re.I):
-        actors.insert(0, "Unidentified drone")  # "a drone struck their car": nobody named
-    if etype in ("battle", "explosion_remote_violence") and len([a for a in actors if a != "Civilians"]) < 2:
+    if sub == "air/drone strike" and not AIR_ACTORS & set(actors):
+        actors.insert(0, _air_actor(text, sent, ctx))
+    elif etype == "explosion_remote_violence" and not _named_attacker(text, trig, actors_m):
+        actors.insert(0, "Unidentified armed group")  # "a base was targeted in a rocket attack"
+    sides = 2 if etype == "battle" or "Civilians" not in actors else 1  # victims are a side
+    if (
+        etype in ("battle", "explosion_remote_violence")
+        and len([a for a in actors if a != "Civilians"]) < sides
+    ):
         for a in _context_actors(drafts, etype, ctx):
-            if a not in actors and len([x for x in actors if x != "Civilians"]) < 2:
+            if a not in actors and len([x for x in actors if x != "Civilians"]) < sides:
                 actors.append(a)
     if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
         actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
@@ -303,6 +316,34 @@ def _resolve_raids(main: list[Trigger], fat: int | None) -> list[Trigger]:
     ]
 
 
+def _named_attacker(text: str, trig: Trigger, mentions: list[ActorMention]) -> bool:
+    """Whether the sentence names who fired: an armed actor before the trigger that is not the
+    target of a passive ("a base housing US troops was targeted"), or an agent after "by"."""
+    for m in mentions:
+        if m.actor == "Civilians":
+            continue
+        if re.search(r"\b(?:by|from)\s+(?:the\s+)?(?:\S+\s+){0,2}$", text[max(0, m.start - 25) : m.start]):
+            return True
+        if m.start < trig.end and m.end > trig.start:
+            return True  # "Israeli strikes", "regime shelling": the trigger names its author
+        if m.end <= trig.start and not re.search(
+            r"\b(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed)\b",
+            text[m.end : trig.start],
+        ):
+            return True
+    return False
+
+
+def _air_actor(text: str, sent: Sentence, ctx: Context) -> str:
+    """Who flew a strike the sentence does not attribute: the air force last named earlier in the
+    article ("backed by coalition airstrikes" ... "32 civilians were killed in the airstrikes"),
+    else an unidentified drone ("a drone struck their car")."""
+    earlier = [m for m in ctx.actor_mentions if m.end <= sent.start and m.actor in STRIKING_ACTORS]
+    if earlier:
+        return earlier[-1].actor
+    return "Unidentified drone" if re.search(r"\bdrones?\b", text, re.I) else "Unidentified armed group"
+
+
 def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:
     """Sides of the last event of the same type in this article, else the article's main actors."""
     for d in reversed(drafts):
@@ -353,7 +394,9 @@ def _pick_date(
         usable = weekday_or_cal or usable
     best = min(usable, key=lambda d: abs(d.start - trig.start))
     precision = best.precision
-    around = text[max(0, best.start - 25) : best.end + 25]
+    # the speech verb must govern the date ("said on Monday", "told AFP on Monday", "on Monday
+    # said"), not stand in a later clause ("killed on Monday, the monitor reported")
+    around = text[max(0, best.start - 25) : best.start] + " " + text[best.end : best.end + 12]
     if precision == "day" and lex.speech.search(around) and len(usable) == 1:
         # "The SDF said on Monday it carried out an attack": on or before Monday
         if not re.search(r"\b(?:on|by)\s+\w+\s*$", text[: trig.start]) or trig.start < best.start:
