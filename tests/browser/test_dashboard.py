@@ -132,3 +132,20 @@ def test_copied_url_restores_the_view(page, browser, app_server):
         assert query_of(p2)["type"] == ["battle"]
     finally:
         other.close()
+
+
+def test_panning_the_map_puts_the_view_in_the_url(page, app_server):
+    open_dashboard(page, app_server.base)
+    box = page.locator("#map .js-plotly-plot").bounding_box()
+    x, y = box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 150, y - 60, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => location.search.includes('zoom=')", timeout=20_000)
+    q = query_of(page)
+    assert float(q["lon"][0]) > 40.3  # dragged left: the centre moved east
+    # The same link in a fresh page opens on the same centre.
+    open_dashboard(page, app_server.base, "?" + urlsplit(page.url).query)
+    centre = page.evaluate("() => document.querySelector('#map .js-plotly-plot')._fullLayout.map.center")
+    assert abs(centre["lon"] - float(q["lon"][0])) < 0.01 and abs(centre["lat"] - float(q["lat"][0])) < 0.01
