@@ -1,0 +1,66 @@
+"""The `conflictmap` command as a user runs it: a subprocess, real files, real output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = ROOT / "tests" / "fixtures" / "feeds"
+SEED = ROOT / "data" / "sample_feed" / "rudaw-2024-08-13.jsonl"
+
+
+def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CONFLICTMAP_DATA_DIR=str(data_dir), COLUMNS="160")
+    return subprocess.run(
+        [sys.executable, "-m", "conflictmap.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_extract_finds_the_seed_events_with_evidence(tmp_path):
+    out = tmp_path / "events.jsonl"
+    res = run("extract", str(SEED), "--output", str(out), data_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    by_key = {(e["event_date"], e["event_type"], e["location"]): e for e in events}
+    ndf = next(e for e in events if e["event_date"] == "2024-08-07")
+    assert ndf["event_type"] == "battle" and "National Defense Forces" in ndf["evidence"]
+    assert {ndf["actor1"], ndf["actor2"]} >= {"NDF (pro-regime militia)", "SDF"}
+    sdf = next(e for e in events if e["event_date"] == "2024-08-12")
+    assert sdf["fatalities"] == 20 and sdf["date_precision"] == "week"
+    assert "Twenty" in sdf["evidence"]
+    towns = {e["location"] for e in events if e["sub_event_type"] == "agreement"}
+    assert towns == {"Hasaka", "Qamishli"}
+    assert len(by_key) == len(events) == 4  # and nothing for the Pentagon's press briefing
+
+
+def test_ingest_reports_and_is_idempotent(tmp_path):
+    first = run("ingest", str(FEEDS / "rss.xml"), str(FEEDS / "articles.jsonl"), data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "articles added" in first.stdout and "refused" in first.stdout
+    assert "articles.jsonl:3" in first.stdout  # the cut-off line is named
+    assert "ingest" in first.stderr  # the progress bar
+    again = run("ingest", str(FEEDS / "rss.xml"), data_dir=tmp_path)
+    assert again.returncode == 0
+    line = next(ln for ln in again.stdout.splitlines() if "articles added" in ln)
+    assert [c.strip() for c in line.strip("│ ").split("│")] == ["articles added", "0"]
+
+
+def test_zones_command_refuses_a_bad_file_with_its_name(tmp_path):
+    bad = tmp_path / "mine.geojson"
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": null}]}'
+    )
+    res = run("zones", str(bad), data_dir=tmp_path)
+    assert res.returncode == 1
+    assert "mine.geojson" in res.stdout
+    ok = run("zones", str(ROOT / "data" / "zones.geojson"), data_dir=tmp_path)
+    assert ok.returncode == 0 and "SDF" in ok.stdout
