@@ -264,6 +264,65 @@ CASES = [
         "in the Badia near al-Mayadin on Monday.",
         [w(CLASH, date(2024, 8, 12), "dz:al-mayadin", {"Syrian regime forces", "ISIS"}, None)],
     ),
+    # --- second batch, written after the first was fixed, to check the rules transfer ---------
+    Case(
+        "anha: isis cell attack on a checkpoint, two killed",
+        TUE,
+        "Two members of the Internal Security Forces were killed on Saturday night when ISIS "
+        "mercenaries attacked a checkpoint in the town of al-Sour, ANHA reported.",
+        [w(CLASH, date(2024, 8, 10), "dz:al-suwar", {"ISIS", "Asayish"}, 2)],
+    ),
+    Case(
+        "sana: qasad militia kidnaps civilians",
+        TUE,
+        "QSD militia kidnapped five young men from the village of al-Hawayij in Deir Ezzor eastern "
+        "countryside on Sunday and took them to an unknown destination, SANA reported.",
+        [w(("violence_against_civilians", "attack"), date(2024, 8, 11), "dz:al-hawayij", {"SDF"})],
+    ),
+    Case(
+        "asharq: tribal forces seize villages on the jazira bank",
+        TUE_2023,
+        "Tribal forces took control of the villages of al-Zir and Jadid Baggara on Monday after "
+        "the withdrawal of the SDF, sources said.",
+        [
+            w(TAKE, date(2023, 9, 4), "dz:al-zir", {"Arab tribal fighters"}),
+            w(TAKE, date(2023, 9, 4), "dz:jadid-baggara", {"Arab tribal fighters"}),
+        ],
+    ),
+    Case(
+        "reuters: us strikes on iran-backed groups near abu kamal",
+        TUE,
+        "U.S. warplanes struck two facilities used by Iran-backed groups near Abu Kamal on Sunday, "
+        "the Pentagon said, in retaliation for attacks on American troops.",
+        [w(DRONE, date(2024, 8, 11), "dz:abu-kamal", {"US forces", "Iran-backed militias"})],
+    ),
+    Case(
+        "syria direct: protest over fuel prices",
+        TUE,
+        "Dozens of residents of Hajin took to the streets on Sunday to protest against rising fuel "
+        "prices and the SDF's management of oil revenues.",
+        [w(PROTEST, date(2024, 8, 11), "dz:hajin", {"Civilians"})],
+    ),
+    Case(
+        "enab baladi: grenade thrown at a shop",
+        TUE,
+        "Unknown men threw a hand grenade at a shop in the town of al-Jurdi on Friday evening, "
+        "injuring its owner, Enab Baladi learned.",
+        [w(("explosion_remote_violence", "grenade"), date(2024, 8, 9), "dz:al-jurdi-al-sharqi", set(), None)],
+    ),
+    Case(
+        "isw-style: regime drone strike on an sdf position",
+        TUE,
+        "A regime suicide drone struck an SDF position near Abu Hamam on Thursday, wounding two fighters.",
+        [w(DRONE, date(2024, 8, 8), "dz:abu-hamam", {"Syrian regime forces", "SDF"}, None)],
+    ),
+    Case(
+        "the national: background sentence only",
+        TUE,
+        "The SDF has controlled most of the Jazira region since it drove ISIS out of its last "
+        "enclave in al-Baghuz in 2019.",
+        [],
+    ),
 ]
 
 

@@ -24,4 +24,4 @@ def test_dev_set_quality_floor():
     assert result["loose"]["f1"] >= LOOSE_F1_FLOOR, result["loose"]
     m = result["on_strict_matches"]
     assert m["date_exact"] >= 0.85 and m["median_km"] <= 5
-    assert m["actors_agree"] >= 0.78 and m["fatalities_exact"] >= 0.80
+    assert m["actors_agree"] >= 0.82 and m["fatalities_exact"] >= 0.95

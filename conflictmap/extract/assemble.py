@@ -123,6 +123,9 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     fat, toll = fatalities(text)
     main = _resolve_raids([t for t in triggers if t.kind != "kill"], fat)
     anaphor = lex.anaphor.search(text)
+    if any(re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text) for t in main):
+        # "kidnapped five men from the village of X": where they were taken from is the place
+        places = [replace(p, role="event") if p.role == "origin" else p for p in places]
     own_places = [p for p in places if p.role == "event"]
     explicit_dates = [d for d in dates if d.day is not None]
     prev = _previous(drafts, sent, own_places)
