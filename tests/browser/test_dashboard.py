@@ -149,3 +149,28 @@ def test_panning_the_map_puts_the_view_in_the_url(page, app_server):
     open_dashboard(page, app_server.base, "?" + urlsplit(page.url).query)
     centre = page.evaluate("() => document.querySelector('#map .js-plotly-plot')._fullLayout.map.center")
     assert abs(centre["lon"] - float(q["lon"][0])) < 0.01 and abs(centre["lat"] - float(q["lat"][0])) < 0.01
+
+
+def test_dragging_on_the_timeline_sets_the_date_filter(page, app_server):
+    open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31")
+    before = page.inner_text("#count-incidents")
+    plot = page.locator("#timeline .nsewdrag").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.30, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.55, y, steps=10)
+    page.mouse.up()
+    page.wait_for_function("() => !location.search.includes('start=2023-08-01')", timeout=20_000)
+    q = query_of(page)
+    start, end = q["start"][0], q["end"][0]
+    assert "2023-08-01" < start < end < "2023-10-31"
+    page.wait_for_function(
+        f"() => document.querySelector('#count-incidents').innerText !== '{before}'", timeout=20_000
+    )
+    # the date picker shows the dragged range too
+    page.wait_for_function(
+        f"() => document.querySelector('#filter-dates-start').value === '{start}'", timeout=10_000
+    )
+    assert page.input_value("#filter-dates-end") == end
