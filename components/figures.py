@@ -374,8 +374,14 @@ def timeline_figure(
         margin={"l": 40, "r": 50, "t": 10, "b": 30},
         height=210,
         xaxis={"type": "date", "range": xrange, "title": None},
-        yaxis={"title": {"text": f"incidents / {unit}"}, "fixedrange": True, "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": f"incidents / {unit}"},
+            "fixedrange": True,
+            "rangemode": "tozero",
+            "tickformat": ",d",
+        },
         yaxis2={
+            "tickformat": ",d",
             "overlaying": "y",
             "side": "right",
             "fixedrange": True,

@@ -44,7 +44,7 @@ BASEMAP_COLOURS = {
     "deir_ez_zor": "#5b4a2f",
     "rivers": "#3a7dc9",
     "lakes": "#a9cbea",
-    "sites": "#2b2b2b",
+    "sites": "#8a6a3b",  # brown: never confused with the grey of strategic developments
 }
 
 
