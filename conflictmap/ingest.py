@@ -87,20 +87,6 @@ def to_plain(value: Any, *, one_line: bool = False) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def safe_url(value: Any) -> str | None:
-    """The URL if it is absolute http/https (a ``javascript:`` or ``data:`` link is dropped)."""
-    if not value:
-        return None
-    url = str(value).strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c in url for c in "\"'<> \n"):
-        return None
-    return url
-
-
 def derive_id(url: str | None, text: str) -> str:
     """A stable article id when the input has none: from the URL, else from the normalised text."""
     if url:

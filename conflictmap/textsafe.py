@@ -47,6 +47,9 @@ def safe_url(value: object) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return url
-    return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    # Quotes, brackets or whitespace in an address are either broken or an injection attempt.
+    if any(c in url for c in "\"'<> \n"):
+        return None
+    return url
