@@ -134,3 +134,31 @@ def pick_actors(
     if any(m.actor == "Civilians" for m in mentions):
         out.append("Civilians")
     return out
+
+
+def named_attacker(text: str, trig_start: int, trig_end: int, mentions: list[ActorMention]) -> bool:
+    """Whether the sentence names who fired: an armed actor before the trigger that is not the
+    target of a passive ("a base housing US troops was targeted"), or an agent after "by"."""
+    for m in mentions:
+        if m.actor == "Civilians":
+            continue
+        if re.search(r"\b(?:by|from)\s+(?:the\s+)?(?:\S+\s+){0,2}$", text[max(0, m.start - 25) : m.start]):
+            return True
+        if m.start < trig_end and m.end > trig_start:
+            return True  # "Israeli strikes", "regime shelling": the trigger names its author
+        if m.end <= trig_start and not re.search(
+            r"\b(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed)\b",
+            text[m.end : trig_start],
+        ):
+            return True
+    return False
+
+
+def air_actor(text: str, earlier_mentions: list[ActorMention]) -> str:
+    """Who flew a strike the sentence does not attribute: the air force last named earlier in the
+    article ("backed by coalition airstrikes" ... "32 civilians were killed in the airstrikes"),
+    else an unidentified drone ("a drone struck their car")."""
+    earlier = [m for m in earlier_mentions if m.actor in STRIKING_ACTORS]
+    if earlier:
+        return earlier[-1].actor
+    return "Unidentified drone" if re.search(r"\bdrones?\b", text, re.I) else "Unidentified armed group"

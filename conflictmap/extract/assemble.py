@@ -16,10 +16,11 @@ from datetime import date
 
 from conflictmap.extract.actors import (
     AIR_ACTORS,
-    STRIKING_ACTORS,
     ActorMention,
+    air_actor,
     distinct,
     find_actors,
+    named_attacker,
     pick_actors,
 )
 from conflictmap.extract.dates import DatePhrase, find_dates, year_anchor
@@ -28,7 +29,7 @@ from conflictmap.extract.numbers import count_before, fatalities
 from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
-from conflictmap.extract.triggers import Trigger, find_triggers
+from conflictmap.extract.triggers import Trigger, find_triggers, resolve_raids
 from conflictmap.gazetteer import Gazetteer
 from conflictmap.models import Place
 
@@ -121,7 +122,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         if sent.start <= off < sent.end and not any(s <= off - sent.start < e for s, e in masked)
     ]
     fat, toll = fatalities(text)
-    main = _resolve_raids([t for t in triggers if t.kind != "kill"], fat)
+    main = resolve_raids([t for t in triggers if t.kind != "kill"], fat)
     anaphor = lex.anaphor.search(text)
     if any(re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text) for t in main):
         # "kidnapped five men from the village of X": where they were taken from is the place
@@ -210,8 +211,8 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
         actors_m = find_actors(text, day)  # the event falls on the other side of a label's validity date
     actors = pick_actors(text, trig.start, trig.end, actors_m, etype)
     if sub == "air/drone strike" and not AIR_ACTORS & set(actors):
-        actors.insert(0, _air_actor(text, sent, ctx))
-    elif etype == "explosion_remote_violence" and not _named_attacker(text, trig, actors_m):
+        actors.insert(0, air_actor(text, [m for m in ctx.actor_mentions if m.end <= sent.start]))
+    elif etype == "explosion_remote_violence" and not named_attacker(text, trig.start, trig.end, actors_m):
         actors.insert(0, "Unidentified armed group")  # "a base was targeted in a rocket attack"
     sides = 2 if etype == "battle" or "Civilians" not in actors else 1  # victims are a side
     if (
@@ -299,52 +300,6 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 notes=list(notes),
             )
         )
-
-
-def _resolve_raids(main: list[Trigger], fat: int | None) -> list[Trigger]:
-    """An airdrop or commando raid is one incident whatever it led to: a battle when someone was
-    killed (the arrests in it are part of it), an arrest when it only detained people, and an
-    operation launch (strategic development, other) when the report gives no outcome."""
-    raids = [t for t in main if t.kind == "raid"]
-    if not raids:
-        return main
-    arrests = [t for t in main if t.sub_event_type == "arrests"]
-    if fat:
-        return [t for t in main if t not in arrests]
-    if arrests:
-        return [t for t in main if t not in raids]
-    return [
-        replace(t, event_type="strategic_development", sub_event_type="other") if t in raids else t
-        for t in main
-    ]
-
-
-def _named_attacker(text: str, trig: Trigger, mentions: list[ActorMention]) -> bool:
-    """Whether the sentence names who fired: an armed actor before the trigger that is not the
-    target of a passive ("a base housing US troops was targeted"), or an agent after "by"."""
-    for m in mentions:
-        if m.actor == "Civilians":
-            continue
-        if re.search(r"\b(?:by|from)\s+(?:the\s+)?(?:\S+\s+){0,2}$", text[max(0, m.start - 25) : m.start]):
-            return True
-        if m.start < trig.end and m.end > trig.start:
-            return True  # "Israeli strikes", "regime shelling": the trigger names its author
-        if m.end <= trig.start and not re.search(
-            r"\b(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed)\b",
-            text[m.end : trig.start],
-        ):
-            return True
-    return False
-
-
-def _air_actor(text: str, sent: Sentence, ctx: Context) -> str:
-    """Who flew a strike the sentence does not attribute: the air force last named earlier in the
-    article ("backed by coalition airstrikes" ... "32 civilians were killed in the airstrikes"),
-    else an unidentified drone ("a drone struck their car")."""
-    earlier = [m for m in ctx.actor_mentions if m.end <= sent.start and m.actor in STRIKING_ACTORS]
-    if earlier:
-        return earlier[-1].actor
-    return "Unidentified drone" if re.search(r"\bdrones?\b", text, re.I) else "Unidentified armed group"
 
 
 def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:

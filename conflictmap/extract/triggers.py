@@ -10,7 +10,7 @@ or continuing summaries ("has continued since then").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from conflictmap.extract.rules import load_lexicon, load_trigger_rules
@@ -104,3 +104,21 @@ def find_triggers(text: str) -> list[Trigger]:
                 )
             )
     return sorted(out, key=lambda t: t.start)
+
+
+def resolve_raids(main: list[Trigger], fat: int | None) -> list[Trigger]:
+    """An airdrop or commando raid is one incident whatever it led to: a battle when someone was
+    killed (the arrests in it are part of it), an arrest when it only detained people, and an
+    operation launch (strategic development, other) when the report gives no outcome."""
+    raids = [t for t in main if t.kind == "raid"]
+    if not raids:
+        return main
+    arrests = [t for t in main if t.sub_event_type == "arrests"]
+    if fat:
+        return [t for t in main if t not in arrests]
+    if arrests:
+        return [t for t in main if t not in raids]
+    return [
+        replace(t, event_type="strategic_development", sub_event_type="other") if t in raids else t
+        for t in main
+    ]
