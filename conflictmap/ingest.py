@@ -29,6 +29,7 @@ import trafilatura
 
 from conflictmap.fetch import FetchError, fetch_url
 from conflictmap.models import Article, content_hash
+from conflictmap.textsafe import safe_url
 
 log = logging.getLogger(__name__)
 
