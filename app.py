@@ -14,6 +14,24 @@ from conflictmap.config import Settings
 log = logging.getLogger("conflictmap.app")
 PAGE_ROOT = "page-root"
 
+# Panels register their callbacks with ``dash.callback`` when first imported; Dash hands that
+# global list to the first app it sets up and then empties it. Keeping a copy lets every app
+# built by ``create_app`` (tests build several in one process) get the same callbacks.
+_PANEL_CALLBACKS: tuple[list, dict] = ([], {})
+
+
+def _attach_panel_callbacks(app: dash.Dash) -> None:
+    from dash import _callback as dash_callback
+
+    saved_list, saved_map = _PANEL_CALLBACKS
+    if dash_callback.GLOBAL_CALLBACK_MAP:
+        saved_map.update(dash_callback.GLOBAL_CALLBACK_MAP)
+        saved_list.extend(dash_callback.GLOBAL_CALLBACK_LIST)
+        dash_callback.GLOBAL_CALLBACK_MAP.clear()
+        dash_callback.GLOBAL_CALLBACK_LIST.clear()
+    app.callback_map.update(saved_map)
+    app._callback_list.extend(saved_list)  # noqa: SLF001 - Dash has no public API for this
+
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app for ``settings``; prepares the store (idempotent) before serving."""
@@ -49,6 +67,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=False,
     )
+    _attach_panel_callbacks(app)
 
     def serve_layout() -> html.Div:
         return html.Div(
