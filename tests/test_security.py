@@ -69,20 +69,19 @@ def test_headers_on_every_response(client, app):
     script = page.split('<script src="', 2)[1].split('"', 1)[0]
     assert script.startswith(PREFIX)
     check_headers(client.get(script), app)
-    # A callback (POST) answer carries them as well.
-    deps = client.get(PREFIX + "_dash-dependencies").get_json()
-    status = next(d for d in deps if "counts.children" in d["output"])
+    # A callback (POST) answer carries them as well (the app's own callback: Dash hands the
+    # global ones to the first app made in a process).
     body = {
-        "output": status["output"],
-        "outputs": [{"id": "counts", "property": "children"}, {"id": "problems", "property": "children"}],
-        "inputs": [{"id": "url", "property": "search", "value": "?type=battle"}],
-        "changedPropIds": ["url.search"],
-        "state": [],
+        "output": "page-root.className",
+        "outputs": {"id": "page-root", "property": "className"},
+        "inputs": [{"id": "url", "property": "pathname", "value": PREFIX}],
+        "changedPropIds": ["url.pathname"],
+        "state": [{"id": "url", "property": "search", "value": "?embed=1"}],
     }
     resp = client.post(
         PREFIX + "_dash-update-component", data=json.dumps(body), content_type="application/json"
     )
-    assert resp.status_code == 200
+    assert resp.status_code == 200 and "page embed" in resp.get_data(as_text=True)
     check_headers(resp, app)
 
 
