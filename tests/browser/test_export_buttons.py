@@ -61,10 +61,9 @@ def test_copied_link_restores_the_view_in_a_new_context(browser, app_server):
         c.on("request", lambda req: urls.append(req.url))
     try:
         page = ctx.new_page()
-        open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31&asof=2023-09-15")
-        page.get_by_label("Battle").check()
-        page.wait_for_function("() => location.search.includes('type=battle')", timeout=20_000)
-        page.wait_for_timeout(500)
+        open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31&asof=2023-09-15&type=battle")
+        page.wait_for_function("() => document.querySelector('#count-incidents')", timeout=40_000)
+        page.wait_for_timeout(1000)
         counts, markers = page.inner_text("#count-incidents"), page.evaluate(MARKERS)
         page.click("#copy-link")
         link = ""
@@ -77,7 +76,9 @@ def test_copied_link_restores_the_view_in_a_new_context(browser, app_server):
         p2 = other.new_page()
         p2.goto(link, wait_until="load")
         wait_map(p2)
-        p2.wait_for_function(f"() => document.querySelector('#count-incidents')?.innerText === '{counts}'")
+        p2.wait_for_function(
+            f"() => document.querySelector('#count-incidents')?.innerText === '{counts}'", timeout=40_000
+        )
         assert p2.evaluate(MARKERS) == markers
         assert p2.is_checked("#filter-types input[value='battle']")
     finally:
