@@ -1,0 +1,87 @@
+"""Export times of the map as PNG, SVG and PDF (1400x1000 briefing graphic), cold and warm, with the
+bundled data and with 10,000 SYNTHETIC events, plus the one-page briefing PDF.
+
+cold = a fresh Chromium (kaleido start) plus the first render; warm = median of later renders
+with the browser already running (what every export after the first one costs in a worker).
+
+usage: python benchmarks/bench_export.py [--count 10000] [--repeat 3]
+Prints figures; asserts nothing (timings on a shared machine are not tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BASE = "http://127.0.0.1:8050/"
+
+
+def bench(label: str, settings, repeat: int) -> None:
+    from components import routes
+    from components.service_access import service, use_settings
+    from conflictmap import snapshot
+
+    use_settings(settings)
+    n = len(service().index())
+    snapshot.get_renderer().close()
+    t0 = time.perf_counter()
+    snapshot.get_renderer().ensure_started()
+    start = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    routes.image_export("map", "png", "", BASE)
+    first = time.perf_counter() - t0
+    print(f"\n{label}: {n:,} incidents")
+    print(f"  cold: browser start {start:.1f} s + first PNG {first:.1f} s = {start + first:.1f} s")
+    for what, fmt in (
+        ("map", "png"),
+        ("map", "svg"),
+        ("map", "pdf"),
+        ("timeline", "png"),
+        ("briefing", "pdf"),
+    ):
+        times, size = [], 0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            art = routes.image_export(what, fmt, "", BASE)
+            times.append(time.perf_counter() - t0)
+            size = len(art.body)
+        print(
+            f"  warm {what}.{fmt:<4} median {statistics.median(times):5.2f} s  (min {min(times):.2f}, {size / 1024:,.0f} KB)"
+        )
+    t0 = time.perf_counter()
+    routes.data_export("csv", "")
+    print(f"  events.csv (first page) {time.perf_counter() - t0:.2f} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    from conflictmap.config import Settings
+    from conflictmap.pipeline import prepare
+    from conflictmap.synthetic import write_synthetic_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bundled = Settings(data_dir=Path(tmp) / "bundled")
+        bundled.data_dir.mkdir()
+        prepare(bundled)
+        bench("bundled data", bundled, args.repeat)
+        db = write_synthetic_store(Path(tmp) / "syn.sqlite", args.count)
+        synthetic = Settings(data_dir=Path(tmp), database_url=f"sqlite:///{db}")
+        bench(f"{args.count:,} SYNTHETIC events", synthetic, args.repeat)
+    from conflictmap import snapshot
+
+    snapshot.get_renderer().close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
