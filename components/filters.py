@@ -210,7 +210,9 @@ def filter_from_controls(values: list, current: EventFilter) -> EventFilter:
     ).to_query()
     # Round-trip through the query string so the controls and a pasted link agree exactly.
     flt = EventFilter.from_query(query)
-    return replace(flt, event=current.event, lat=current.lat, lon=current.lon, zoom=current.zoom)
+    return replace(
+        flt, event=current.event, lat=current.lat, lon=current.lon, zoom=current.zoom, embed=current.embed
+    )
 
 
 def _range_from_relayout(relayout: dict | None) -> tuple[date | None, date | None] | None:
@@ -274,8 +276,8 @@ def sync_filters(search, *rest):
     if trigger is None or trigger == ids.URL:
         return [no_update, *controls_from_filter(current)]
     if trigger == ids.RESET:
-        fresh = EventFilter()
-        return ["", *controls_from_filter(fresh)]
+        fresh = EventFilter(embed=current.embed)
+        return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh)]
     prop = ctx.triggered[0]["prop_id"] if ctx.triggered else ""
     if prop == f"{ids.MAP}.relayoutData":
         view = _view_from_relayout(map_view)

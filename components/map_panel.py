@@ -56,7 +56,7 @@ def build_map(search: str | None):
 def drawn_key(search: str | None) -> str:
     """What the map's data depends on: the filter and layers, not the view or the selection."""
     flt = EventFilter.from_query(search)
-    return replace(flt, event=None, lat=None, lon=None, zoom=None).to_query()
+    return replace(flt, event=None, lat=None, lon=None, zoom=None, embed=False).to_query()
 
 
 def render_map(search: str | None) -> dict:

@@ -136,8 +136,7 @@ def load_reference_events(store: EventStore, path: Path) -> int:
                 rows.append(Event.from_dict(json.loads(line)))
             except (ValueError, TypeError) as exc:
                 log.error("%s:%d: skipped reference event: %s", path, n, exc)
-    store.delete_origin("reference")
-    return store.upsert_events(rows)
+    return store.replace_origin("reference", rows)
 
 
 def load_zones_into(store: EventStore, path: Path) -> list[str]:

@@ -49,6 +49,7 @@ class EventFilter:
     lat: float | None = None
     lon: float | None = None
     zoom: float | None = None
+    embed: bool = False  # the compact page for intranet iframes; kept so filtering stays embedded
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def zones_date(self, fallback: date) -> date:
@@ -84,6 +85,8 @@ class EventFilter:
             pairs.append(("lon", f"{self.lon:.4f}"))
         if self.zoom is not None:
             pairs.append(("zoom", f"{self.zoom:.2f}"))
+        if self.embed:
+            pairs.append(("embed", "1"))
         return urlencode(pairs)
 
     @classmethod
@@ -168,12 +171,13 @@ class EventFilter:
             lat=number("lat", -90, 90),
             lon=number("lon", -180, 180),
             zoom=number("zoom", 0, 22),
+            embed=(one("embed") or "").lower() in ("1", "true", "yes"),
             extra={"problems": "; ".join(problems)} if problems else {},
         )
 
     def without_view(self) -> EventFilter:
         """The same filter without selection or map position: what decides which events match."""
-        return replace(self, event=None, lat=None, lon=None, zoom=None, layers=LAYERS)
+        return replace(self, event=None, lat=None, lon=None, zoom=None, layers=LAYERS, embed=False)
 
     def describe(self) -> str:
         """A short human title for the view, used by exports and the page title."""

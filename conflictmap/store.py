@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .models import Article, Event, ZoneVersion
 
@@ -127,6 +128,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_manual_transactions(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN itself
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @dataclass
 class AddResult:
     added: bool
@@ -141,10 +150,26 @@ class EventStore:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True)
+        sqlite = url.startswith("sqlite")
+        # Several gunicorn workers share one file: wait for a writer instead of failing at once.
+        self.engine: Engine = create_engine(url, future=True, connect_args={"timeout": 30} if sqlite else {})
+        self.writer: Engine = self.engine
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+            # Writes take the lock when they start (BEGIN IMMEDIATE): a deferred transaction that
+            # reads and then writes can deadlock with another process and fail however long it
+            # waits. Reads keep the plain engine so they never queue behind a writer (WAL).
+            self.writer = create_engine(url, future=True, connect_args={"timeout": 30})
+            event.listen(self.writer, "connect", _sqlite_pragmas)
+            event.listen(self.writer, "connect", _sqlite_manual_transactions)
+            event.listen(self.writer, "begin", _sqlite_begin_immediate)
+        try:
+            metadata.create_all(self.engine)
+        except OperationalError as exc:
+            # Two processes creating the schema at once: the loser finds the tables made.
+            if "already exists" not in str(exc):
+                raise
+            metadata.create_all(self.engine)
 
     # ---- articles -------------------------------------------------------------------------
     def seen(self, article: Article) -> str | None:
@@ -167,7 +192,18 @@ class EventStore:
         if why:
             return AddResult(False, why)
         rows = [_event_row(e) for e in found]
-        with self.engine.begin() as conn:
+        try:
+            self._insert_article(article, rows, origin)
+        except IntegrityError:
+            # Another process stored the same article between our check and our write.
+            why = self.seen(article)
+            if why:
+                return AddResult(False, why)
+            raise
+        return AddResult(True, "new", len(rows))
+
+    def _insert_article(self, article: Article, rows: list[dict[str, Any]], origin: str) -> None:
+        with self.writer.begin() as conn:
             conn.execute(
                 insert(articles).values(
                     id=article.id,
@@ -186,7 +222,6 @@ class EventStore:
                 # re-extraction of the same article is excluded above.
                 conn.execute(insert(events), rows)
             self._bump(conn)
-        return AddResult(True, "new", len(rows))
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -199,7 +234,7 @@ class EventStore:
         rows = [_event_row(e) for e in found]
         if not rows:
             return 0
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             ids = [r["event_id"] for r in rows]
             for chunk in range(0, len(ids), 500):
                 conn.execute(delete(events).where(events.c.event_id.in_(ids[chunk : chunk + 500])))
@@ -208,8 +243,18 @@ class EventStore:
             self._bump(conn)
         return len(rows)
 
+    def replace_origin(self, origin: str, found: Iterable[Event]) -> int:
+        """Swap every event of one origin (e.g. the reference facts) in a single transaction."""
+        rows = [_event_row(e) for e in found]
+        with self.writer.begin() as conn:
+            conn.execute(delete(events).where(events.c.origin == origin))
+            for chunk in range(0, len(rows), 2000):
+                conn.execute(insert(events), rows[chunk : chunk + 2000])
+            self._bump(conn)
+        return len(rows)
+
     def delete_origin(self, origin: str) -> int:
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             n = conn.execute(delete(events).where(events.c.origin == origin)).rowcount
             self._bump(conn)
         return int(n or 0)
@@ -224,7 +269,7 @@ class EventStore:
 
     def set_incidents(self, assignment: dict[str, tuple[str, str]]) -> None:
         """Write the de-duplication result: event_id -> (incident_id, reason), in one transaction."""
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             for event_id, (incident_id, reason) in assignment.items():
                 conn.execute(
                     update(events)
@@ -235,7 +280,7 @@ class EventStore:
 
     def split_incident(self, incident_id: str) -> int:
         """Undo a merge: every report of the incident becomes its own incident again."""
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             ids = conn.execute(select(events.c.event_id).where(events.c.incident_id == incident_id)).scalars()
             n = 0
             for event_id in list(ids):
@@ -297,7 +342,7 @@ class EventStore:
             }
             for z in versions
         ]
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             conn.execute(delete(zones))
             if rows:
                 conn.execute(insert(zones), rows)
@@ -328,7 +373,7 @@ class EventStore:
             return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             self._set_meta(conn, key, value)
 
     def version(self) -> int:

@@ -21,9 +21,10 @@ def test_controls_and_filter_round_trip():
 
 
 def test_controls_keep_the_selected_event_and_view():
-    current = EventFilter(event="inc:x", lat=35.0, lon=40.0, zoom=8.0)
+    current = EventFilter(event="inc:x", lat=35.0, lon=40.0, zoom=8.0, embed=True)
     flt = filter_from_controls(controls_from_filter(EventFilter(types=("riot",))), current)
     assert flt.types == ("riot",) and flt.event == "inc:x" and flt.zoom == 8.0
+    assert "embed=1" in flt.to_query()  # an embedded page stays embedded while filtering
 
 
 def test_bad_control_values_do_not_break_the_filter():

@@ -25,6 +25,7 @@ def test_full_round_trip():
         lat=35.3361,
         lon=40.1412,
         zoom=8.5,
+        embed=True,
     )
     again = EventFilter.from_query(flt.to_query())
     assert again == flt

@@ -86,3 +86,32 @@ def test_upsert_is_idempotent(store):
     store.upsert_events([make_event("r1", origin="reference", fatalities=4)])
     assert store.counts()["events"] == 1
     assert store.event("r1")["fatalities"] == 4
+
+
+def test_three_processes_preparing_one_fresh_store_at_once(tmp_path):
+    """What gunicorn does with three workers on a fresh data folder: all succeed, data once."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = "from conflictmap.config import Settings; from conflictmap.pipeline import prepare; print(prepare(Settings.from_env()))"
+    env = dict(os.environ, CONFLICTMAP_DATA_DIR=str(tmp_path))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [p.communicate(timeout=240) + (p.returncode,) for p in procs]
+    for out, err, code_ in results:
+        assert code_ == 0, err[-2000:]
+        assert out.strip() == "[]", out
+    counts = EventStore(f"sqlite:///{tmp_path / 'conflictmap.sqlite'}").counts()
+    assert counts["articles"] == 1 and counts["zones"] >= 4
