@@ -258,6 +258,9 @@ def map_spec(
         traces += _site_trace(sites)
     if "events" in layers:
         traces += _event_traces(groups)
+    if not traces:
+        # Without a map trace plotly draws no map at all; keep the basemap and the background.
+        traces.append({"type": "scattermap", "lat": [], "lon": [], "showlegend": False, "hoverinfo": "skip"})
     lat, lon, zoom = view if view else (DEFAULT_CENTER["lat"], DEFAULT_CENTER["lon"], DEFAULT_ZOOM)
     layout: dict[str, Any] = {
         "map": {

@@ -129,7 +129,8 @@ def test_layers_switch_off(index):
     fig = map_figure(
         map_groups(index.frame), None, {"rivers": {"type": "FeatureCollection", "features": []}}, None, ()
     )
-    assert len(fig.data) == 0 and not fig.layout.map.layers
+    assert [len(t.lat) for t in fig.data] == [0]  # only the empty trace that keeps the map drawn
+    assert not fig.layout.map.layers
 
 
 def test_timeline_stacks_by_type_and_marks_zone_changes(index):
