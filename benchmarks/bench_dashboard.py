@@ -50,7 +50,7 @@ def payload_bytes(*figs) -> int:
 def bench_ours(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
     from components.map_panel import render_map
     from components.service_access import service, use_settings
-    from components.timeline_panel import build_timeline
+    from components.timeline_panel import render_timeline
     from conflictmap.config import Settings
 
     settings = Settings(data_dir=db.parent, database_url=f"sqlite:///{db}")
@@ -66,7 +66,7 @@ def bench_ours(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
         for _ in range(repeat):
             t = time.perf_counter()
             service()._views.clear()  # measure a new filter, not the memo
-            m, tl = render_map(q), build_timeline(q)
+            m, tl = render_map(q), render_timeline(q)
             times.append(time.perf_counter() - t)
         out[name] = (1000 * statistics.median(times), payload_bytes(m, tl) / 1e6)
     return out

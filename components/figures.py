@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -156,21 +156,45 @@ def _zone_traces(zones_fc: dict | None) -> list[dict[str, Any]]:
     return traces
 
 
-def _event_hover(row: Any) -> str:
-    when = row.first.date().isoformat()
-    if row.last != row.first:
-        when = f"{row.first.date().isoformat()} … {row.last.date().isoformat()}"
+def _event_hover(
+    etype: str,
+    count: int,
+    first: str,
+    last: str,
+    location: Any,
+    precision: int,
+    actors: Any,
+    fatalities: float,
+) -> str:
+    when = first if last == first else f"{first} … {last}"
     lines = [
-        f"<b>{EVENT_LABELS.get(row.event_type, plain(row.event_type))}</b>",
-        f"{int(row.count)} incident{'s' if row.count != 1 else ''}, {when}",
-        f"place: {plain(row.location, 60)} ({PRECISION_LABELS.get(int(row.geo_precision), '')})",
+        f"<b>{EVENT_LABELS.get(etype, plain(etype))}</b>",
+        f"{count} incident{'s' if count != 1 else ''}, {when}",
+        f"place: {plain(location, 60)} ({PRECISION_LABELS.get(precision, '')})",
     ]
-    if row.actors:
-        lines.append(f"actors: {plain(row.actors, 90)}")
-    fat = 0 if pd.isna(row.fatalities) else int(row.fatalities)
-    lines.append(f"fatalities: {fat}")
+    if actors:
+        lines.append(f"actors: {plain(actors, 90)}")
+    lines.append(f"fatalities: {0 if math.isnan(fatalities) else int(fatalities)}")
     lines.append("click for the report")
     return "<br>".join(lines)
+
+
+def _hover_texts(part: pd.DataFrame) -> list[str]:
+    # Plain lists, not itertuples: this runs for every marker on every filter change.
+    return [
+        _event_hover(t, int(c), f, la, loc, int(p), a, float(fat))
+        for t, c, f, la, loc, p, a, fat in zip(
+            part["event_type"].tolist(),
+            part["count"].tolist(),
+            part["first"].dt.strftime("%Y-%m-%d").tolist(),
+            part["last"].dt.strftime("%Y-%m-%d").tolist(),
+            part["location"].tolist(),
+            part["geo_precision"].tolist(),
+            part["actors"].tolist(),
+            part["fatalities"].astype(float).tolist(),
+            strict=True,
+        )
+    ]
 
 
 def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
@@ -185,7 +209,10 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
             part = sub[(sub["geo_precision"] >= 3) == approx]
             if part.empty:
                 continue
-            sizes = [marker_size(f, c) for f, c in zip(part["fatalities"], part["count"], strict=True)]
+            sizes = [
+                marker_size(f, c)
+                for f, c in zip(part["fatalities"].tolist(), part["count"].tolist(), strict=True)
+            ]
             if approx:
                 # Governorate-level reports: a large pale disc, so nobody reads it as a village.
                 sizes = [max(30.0, s * 1.6) for s in sizes]
@@ -202,10 +229,11 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
                     name=EVENT_LABELS[etype] + (" (area only)" if approx else ""),
                     legendgroup=f"events-{etype}",
                     showlegend=not approx,
-                    text=[_event_hover(r) for r in part.itertuples()],
+                    text=_hover_texts(part),
                     hovertemplate="%{text}<extra></extra>",
                     customdata=[
-                        [iid, int(c)] for iid, c in zip(part["incident_id"], part["count"], strict=True)
+                        [iid, int(c)]
+                        for iid, c in zip(part["incident_id"].tolist(), part["count"].tolist(), strict=True)
                     ],
                     meta={"kind": "events", "approximate": approx},
                 )
@@ -308,31 +336,34 @@ def map_figure(*args: Any, **kwargs: Any) -> go.Figure:
     return go.Figure(map_spec(*args, **kwargs))
 
 
-def timeline_figure(
+def timeline_spec(
     bins: pd.DataFrame,
     unit: str,
     zone_changes: Sequence[date],
     start: date | None,
     end: date | None,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Incidents per day/week stacked by type, fatalities as a line; control changes marked.
 
     ``bins`` is ``conflictmap.index.timeline_bins`` output. Dragging a range on the x axis
-    (zoom) is how the dashboard sets its date filter.
+    (zoom) is how the dashboard sets its date filter. A plain figure dict, like ``map_spec``.
     """
     width_ms = {"day": 86_400_000 * 0.85, "week": 7 * 86_400_000 * 0.85, "month": 28 * 86_400_000}[unit]
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for etype in EVENT_TYPES:
         sub = bins[bins["event_type"] == etype] if not bins.empty else bins
         if sub.empty:
             continue
-        fig.add_bar(
-            x=sub["bin"],
-            y=sub["count"],
-            name=EVENT_LABELS[etype],
-            marker_color=EVENT_COLOURS[etype],
-            width=width_ms,
-            hovertemplate=f"{EVENT_LABELS[etype]}: %{{y}}<br>{unit} of %{{x|%Y-%m-%d}}<extra></extra>",
+        traces.append(
+            _trace(
+                "bar",
+                x=_iso_days(sub["bin"]),
+                y=sub["count"].tolist(),
+                name=EVENT_LABELS[etype],
+                marker={"color": EVENT_COLOURS[etype]},
+                width=width_ms,
+                hovertemplate=f"{EVENT_LABELS[etype]}: %{{y}}<br>{unit} of %{{x|%Y-%m-%d}}<extra></extra>",
+            )
         )
     if not bins.empty:
         fat = bins.groupby("bin", sort=True)["fatalities"].sum()
@@ -341,49 +372,69 @@ def timeline_figure(
         full = pd.date_range(fat.index.min(), fat.index.max(), freq=freq)
         if len(full) <= 2000:
             fat = fat.reindex(full.union(fat.index), fill_value=0)
-        fig.add_scatter(
-            x=fat.index,
-            y=fat.to_numpy(),
-            name="Fatalities",
-            yaxis="y2",
-            mode="lines+markers",
-            line={"color": "#222", "width": 1.5},
-            marker={"size": 4},
-            hovertemplate="fatalities: %{y}<br>%{x|%Y-%m-%d}<extra></extra>",
+        traces.append(
+            _trace(
+                "scatter",
+                x=_iso_days(fat.index),
+                y=fat.to_numpy().tolist(),
+                name="Fatalities",
+                yaxis="y2",
+                mode="lines+markers",
+                line={"color": "#222", "width": 1.5},
+                marker={"size": 4},
+                hovertemplate="fatalities: %{y}<br>%{x|%Y-%m-%d}<extra></extra>",
+            )
         )
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for day in zone_changes:
         if (start is None or day >= start) and (end is None or day <= end):
-            fig.add_vline(
-                x=pd.Timestamp(day).timestamp() * 1000, line={"color": "#444", "dash": "dot", "width": 1.5}
+            shapes.append(
+                {
+                    "type": "line",
+                    "x0": day.isoformat(),
+                    "x1": day.isoformat(),
+                    "xref": "x",
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"color": "#444", "dash": "dot", "width": 1.5},
+                }
             )
-            fig.add_annotation(
-                x=pd.Timestamp(day),
-                y=1.0,
-                yref="paper",
-                text=f"control changes {day.isoformat()}",
-                showarrow=False,
-                xanchor="left",
-                yanchor="top",
-                font={"size": 10, "color": "#444"},
+            annotations.append(
+                {
+                    "x": day.isoformat(),
+                    "y": 1.0,
+                    "yref": "paper",
+                    "text": f"control changes {day.isoformat()}",
+                    "showarrow": False,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "font": {"size": 10, "color": "#444"},
+                }
             )
+    if bins.empty:
+        annotations.append(
+            {"text": EMPTY_MESSAGE, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False}
+        )
     xrange = (
-        [pd.Timestamp(start) - pd.Timedelta(days=1), pd.Timestamp(end) + pd.Timedelta(days=1)]
+        [(start - timedelta(days=1)).isoformat(), (end + timedelta(days=1)).isoformat()]
         if start and end
         else None
     )
-    fig.update_layout(
-        barmode="stack",
-        bargap=0.05,
-        margin={"l": 40, "r": 50, "t": 10, "b": 30},
-        height=210,
-        xaxis={"type": "date", "range": xrange, "title": None},
-        yaxis={
+    layout: dict[str, Any] = {
+        "barmode": "stack",
+        "bargap": 0.05,
+        "margin": {"l": 40, "r": 50, "t": 10, "b": 30},
+        "height": 210,
+        "xaxis": {"type": "date", "title": None, **({"range": xrange} if xrange else {"autorange": True})},
+        "yaxis": {
             "title": {"text": f"incidents / {unit}"},
             "fixedrange": True,
             "rangemode": "tozero",
             "tickformat": ",d",
         },
-        yaxis2={
+        "yaxis2": {
             "tickformat": ",d",
             "overlaying": "y",
             "side": "right",
@@ -392,12 +443,21 @@ def timeline_figure(
             "rangemode": "tozero",
             "title": {"text": "fatalities"},
         },
-        legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
-        dragmode="zoom",
-        uirevision="timeline",
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-    )
-    if bins.empty:
-        fig.add_annotation(text=EMPTY_MESSAGE, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
-    return fig
+        "legend": {"orientation": "h", "y": -0.25, "font": {"size": 10}},
+        "dragmode": "zoom",
+        "uirevision": "timeline",
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "shapes": shapes,
+        "annotations": annotations,
+    }
+    return {"data": traces, "layout": layout}
+
+
+def _iso_days(values: Any) -> list[str]:
+    return [pd.Timestamp(v).strftime("%Y-%m-%d") for v in values]
+
+
+def timeline_figure(*args: Any, **kwargs: Any) -> go.Figure:
+    """``timeline_spec`` as a validated ``go.Figure`` (exports and tests; same arguments)."""
+    return go.Figure(timeline_spec(*args, **kwargs))

@@ -5,10 +5,11 @@ Dragging a range on it sets the date filter (handled in ``filters.sync_filters``
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
-from components.figures import timeline_figure
+from components.figures import timeline_spec
 from components.map_panel import drawn_key
 from components.service_access import service
 from conflictmap.query import EventFilter
@@ -35,13 +36,19 @@ def layout() -> html.Div:
     )
 
 
-def build_timeline(search: str | None):
+def render_timeline(search: str | None) -> dict:
+    """The timeline figure dict for a URL query string (what the dashboard sends)."""
     svc = service()
     view = svc.view(EventFilter.from_query(search))
-    fig = timeline_figure(view.bins, view.unit, svc.zone_changes(), view.start, view.end)
+    spec = timeline_spec(view.bins, view.unit, svc.zone_changes(), view.start, view.end)
     # A new date range from a control must replace a range the user dragged earlier.
-    fig.update_layout(uirevision=f"{view.start}:{view.end}")
-    return fig
+    spec["layout"]["uirevision"] = f"{view.start}:{view.end}"
+    return spec
+
+
+def build_timeline(search: str | None) -> go.Figure:
+    """The same timeline as a validated ``go.Figure``, for exports."""
+    return go.Figure(render_timeline(search))
 
 
 @callback(
@@ -54,4 +61,4 @@ def update_timeline(search, drawn):
     key = drawn_key(search)
     if drawn is not None and key == drawn:
         return no_update, no_update
-    return build_timeline(search), key
+    return render_timeline(search), key
