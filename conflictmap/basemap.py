@@ -26,10 +26,13 @@ RIVERS_FILE = "rivers_euphrates_khabur.geojson"
 LAKES_FILE = "ne10m_lakes_syria.geojson"
 DEIR_EZ_ZOR_ISO = "SY-DY"
 DECIMALS = 4
-# Simplification tolerance in degrees per layer. Only the country outlines (9,100 vertices of
-# context around the governorate) are thinned: ~200 m is invisible at the regional zoom and cuts
-# the layer by a third. Rivers and governorates keep every vertex: zones are cut along the river.
-SIMPLIFY = {"countries": 0.002}
+# Simplification tolerance in degrees per layer: ~200 m is invisible at the regional zoom. Rivers
+# and Deir ez-Zor's own outline keep every vertex: the zones are cut from them.
+SIMPLIFY = {"countries": 0.002, "governorates": 0.002}
+# Country outlines are drawn as lines, so they are sent as their boundaries cut to the region
+# around Syria: the coasts of Cyprus and the far side of Saudi Arabia cost the browser time on
+# every draw and are never on screen at the map's zooms. (lon_min, lat_min, lon_max, lat_max)
+CLIP_LINES = {"countries": (32.5, 29.0, 46.5, 40.0)}
 
 # Properties worth sending to the browser (names for hover text), by layer; the rest is dropped.
 KEEP = {
@@ -90,8 +93,17 @@ def _layer(path: Path, kind: str, errors: list[str]) -> dict | None:
     for i, feat in enumerate(doc["features"]):
         try:
             geom = feat["geometry"]
-            if kind in SIMPLIFY:
-                geom = mapping(shapely.simplify(shape(geom), SIMPLIFY[kind], preserve_topology=True))
+            if kind in SIMPLIFY or kind in CLIP_LINES:
+                g = shape(geom)
+                # Deir ez-Zor itself keeps every vertex: the zones are cut from that polygon.
+                exact = (feat.get("properties") or {}).get("iso_3166_2") == DEIR_EZ_ZOR_ISO
+                if kind in SIMPLIFY and not exact:
+                    g = shapely.simplify(g, SIMPLIFY[kind], preserve_topology=True)
+                if kind in CLIP_LINES:
+                    g = shapely.clip_by_rect(g.boundary, *CLIP_LINES[kind])
+                    if g.is_empty:
+                        continue
+                geom = mapping(g)
             coords = _round(_lists(geom["coordinates"]))
             props = feat.get("properties") or {}
             keep = {new: props[old] for old, new in KEEP[kind].items() if props.get(old) not in (None, "")}
