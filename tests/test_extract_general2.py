@@ -1,0 +1,214 @@
+"""The extractor on a second set of unseen-style reports, in styles the first set
+(test_extract_general.py) does not cover: long reports mixing several incidents, a background
+first paragraph, quotes from local networks (Deir ezZor 24, Euphrates Post, SOHR), Arabic
+transliteration variants, digit counts of "people" / "members" / "elements", "killed and
+wounded" lists, a statement-only report, hedged claims, background events with their own
+dates, "a day later" relative dates, and reports after 8 Dec 2024.
+
+All texts were written for this test; none is copied from any corpus.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conflictmap.gazetteer import load_gazetteer
+from tests.test_extract_general import (
+    ARREST,
+    CLASH,
+    DRONE,
+    IED,
+    OTHER,
+    PROTEST,
+    SHELL,
+    TAKE,
+    VAC,
+    Case,
+    check,
+    w,
+)
+
+TUE = date(2024, 8, 13)  # Sunday 11, Monday 12, Saturday 10, Friday 9, Thursday 8 Aug
+WED_2025 = date(2025, 2, 12)  # after 8 Dec 2024: Monday 10 Feb, Tuesday 11 Feb
+TRANSITIONAL = "Other: Syrian transitional government"
+TRANSFER = "strategic_development", "non-violent transfer of territory"
+
+CASES2 = [
+    Case(
+        "long report: three incidents, three villages, three days",
+        TUE,
+        "Deir ez-Zor has seen a wave of violence in the past days, according to the Syrian "
+        "Observatory for Human Rights.\n\n"
+        "On Saturday, ISIS cells attacked an SDF checkpoint in the village of al-Izba, killing two "
+        "SDF members.\n\n"
+        "On Sunday, gunmen on a motorcycle shot dead a teacher in the town of Hajin.\n\n"
+        "On Monday evening, an explosive device went off near a patrol in the town of al-Busaira, "
+        "wounding three fighters.",
+        [
+            w(CLASH, date(2024, 8, 10), "dz:al-izbah", {"ISIS", "SDF"}, 2),
+            w(VAC, date(2024, 8, 11), "dz:hajin", {"Unidentified armed group", "Civilians"}, 1),
+            w(IED, date(2024, 8, 12), "dz:al-busayrah", set(), None),
+        ],
+    ),
+    Case(
+        "background first paragraph, then the event",
+        TUE,
+        "The eastern countryside of Deir ez-Zor has been the scene of repeated tensions between the "
+        "SDF and Arab tribes since last year.\n\n"
+        "On Monday, tribal gunmen clashed with SDF fighters in the town of al-Shheil, leaving one "
+        "fighter dead.",
+        [w(CLASH, date(2024, 8, 12), "dz:al-shuhayl", {"Arab tribal fighters", "SDF"}, 1)],
+    ),
+    Case(
+        "deir ezzor 24 quote with digits and members",
+        TUE,
+        "Deir ezZor 24 network said that 4 members of the SDF were killed on Sunday when ISIS "
+        "cells targeted their car near the village of al-Sabha.",
+        [w(CLASH, date(2024, 8, 11), "dz:al-sabha", {"ISIS", "SDF"}, 4)],
+    ),
+    Case(
+        "euphrates post: elements of the regime killed by a landmine",
+        TUE,
+        "Three elements of the regime forces were killed on Friday by the explosion of a landmine "
+        "in the desert of Mohassan, Euphrates Post reported.",
+        [w(IED, date(2024, 8, 9), "dz:muhassan", {"Syrian regime forces"}, 3)],
+    ),
+    Case(
+        "killed and wounded list in digits",
+        TUE,
+        "A mortar shell fired by regime forces fell on a market in the town of Theyban on Thursday, "
+        "killing 3 people and wounding 7 others, among them children.",
+        [w(SHELL, date(2024, 8, 8), "dz:diban", {"Syrian regime forces", "Civilians"}, 3)],
+    ),
+    Case(
+        "statement-only report",
+        TUE,
+        "The SDF General Command said in a statement on Monday that it holds the regime responsible "
+        "for the escalation in Deir ez-Zor.\n\n"
+        "It called on the international community to pressure Damascus and warned that it would "
+        "respond to any attack on its areas.",
+        [],
+    ),
+    Case(
+        "after december 2024: syrian army shells sdf positions",
+        WED_2025,
+        "The Syrian army shelled SDF positions in the town of al-Kasra on Monday, local sources "
+        "told North Press.",
+        [w(SHELL, date(2025, 2, 10), "dz:al-kasrah", {TRANSITIONAL, "SDF"})],
+    ),
+    Case(
+        "hedged withdrawal claim is not an event",
+        TUE,
+        "Local sources claimed that SDF fighters had withdrawn from several posts in Hajin, but the "
+        "report could not be verified.",
+        [],
+    ),
+    Case(
+        "reportedly keeps the event with lower confidence",
+        TUE,
+        "A drone reportedly struck a car on the road near Gharanij on Sunday, killing two men.",
+        [w(DRONE, date(2024, 8, 11), "dz:gharanij", set(), 2)],
+    ),
+    Case(
+        "background arrest with its own date",
+        TUE,
+        "Residents of Dhiban protested on Monday, demanding the release of a local elder. The SDF "
+        "had arrested him in the town of al-Hawayij on August 2.",
+        [
+            w(PROTEST, date(2024, 8, 12), "dz:diban"),
+            w(ARREST, date(2024, 8, 2), "dz:al-hawayij", {"SDF"}),
+        ],
+    ),
+    Case(
+        "a day later",
+        TUE,
+        "ISIS gunmen attacked an SDF checkpoint in the village of al-Zir on Saturday. A day later, "
+        "the SDF arrested five suspects in the village of al-Dahla.",
+        [
+            w(CLASH, date(2024, 8, 10), "dz:al-zir", {"ISIS", "SDF"}),
+            w(ARREST, date(2024, 8, 11), "dz:al-dahla", {"SDF"}),
+        ],
+    ),
+    Case(
+        "curfew sentence that mentions arrests",
+        TUE,
+        "The SDF imposed a curfew on the town of al-Susa on Sunday and arrested several young men "
+        "during raids on homes.",
+        [w(OTHER, date(2024, 8, 11), "dz:al-susah", {"SDF"})],
+    ),
+    Case(
+        "gunmen crossing the euphrates from regime areas",
+        TUE,
+        "Gunmen crossing the Euphrates from regime-held areas attacked SDF positions in the town of "
+        "al-Quriyah on Sunday night.",
+        [w(CLASH, date(2024, 8, 11), "dz:al-quriyah", {"Pro-regime tribal fighters", "SDF"})],
+    ),
+    Case(
+        "arab tribal fighters who back assad",
+        TUE,
+        "Arab tribal fighters who back Assad attacked SDF posts in the village of Subaykhan on Friday.",
+        [w(CLASH, date(2024, 8, 9), "dz:subaykhan", {"Pro-regime tribal fighters", "SDF"})],
+    ),
+    Case(
+        "tribal forces take villages, transliterated names",
+        TUE,
+        "Tribal fighters took control of the villages of Tayyaneh and Thiban on Wednesday after "
+        "SDF members left their posts.",
+        [
+            w(TAKE, date(2024, 8, 7), "dz:al-tayanah", {"Arab tribal fighters"}),
+            w(TAKE, date(2024, 8, 7), "dz:diban", {"Arab tribal fighters"}),
+        ],
+    ),
+    Case(
+        "after december 2024: general security arrests in al-mayadin",
+        WED_2025,
+        "General Security forces arrested 6 people accused of belonging to ISIS cells in the city of "
+        "al-Mayadin on Tuesday, the Interior Ministry said.",
+        [w(ARREST, date(2025, 2, 11), "dz:al-mayadin", {TRANSITIONAL})],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+# Cases the extractor still reads wrong: listed so the suite states the gap (strict xfail: a
+# fixed case must leave this list).
+KNOWN_GAPS: set[str] = {
+    "hedged withdrawal claim is not an event",
+    "reportedly keeps the event with lower confidence",
+    "a day later",
+    "curfew sentence that mentions arrests",
+    "gunmen crossing the euphrates from regime areas",
+    "arab tribal fighters who back assad",
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="known gap"))
+        if c.name in KNOWN_GAPS
+        else c
+        for c in CASES2
+    ],
+    ids=[c.name for c in CASES2],
+)
+def test_general_report_2(case, gaz):
+    assert check(case, gaz) == []
+
+
+def test_hedged_event_has_lower_confidence(gaz):
+    from conflictmap.extract import extract_article
+    from conflictmap.models import Article
+
+    plain = "A drone struck a car on the road near Gharanij on Sunday, killing two men."
+    hedged = "A drone reportedly struck a car on the road near Gharanij on Sunday, killing two men."
+    a = extract_article(Article("p", None, "T", None, TUE, plain), gaz)
+    b = extract_article(Article("h", None, "T", None, TUE, hedged), gaz)
+    assert len(a) == len(b) == 1
+    assert b[0].confidence < a[0].confidence
