@@ -64,46 +64,23 @@ def marker_size(fatalities: float, count: int) -> float:
 def _basemap_layers(basemap: dict[str, dict | None], layers: Sequence[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
-    def line(name: str, width: float, below: str = "traces") -> None:
+    def add(name: str, kind: str, width: float = 0.0) -> None:
         src = basemap.get(name)
         if src:
-            out.append(
-                {
-                    "sourcetype": "geojson",
-                    "source": src,
-                    "type": "line",
-                    "color": BASEMAP_COLOURS[name],
-                    "line": {"width": width},
-                    "below": below,
-                }
-            )
+            layer = {"sourcetype": "geojson", "source": src, "type": kind, "color": BASEMAP_COLOURS[name]}
+            if kind == "line":
+                layer["line"] = {"width": width}
+            out.append({**layer, "below": "traces"})
 
+    # Lakes belong to both the borders and the rivers layer: drawn once if either is on.
+    if "borders" in layers or "rivers" in layers:
+        add("lakes", "fill")
     if "borders" in layers:
-        if basemap.get("lakes"):
-            out.append(
-                {
-                    "sourcetype": "geojson",
-                    "source": basemap["lakes"],
-                    "type": "fill",
-                    "color": BASEMAP_COLOURS["lakes"],
-                    "below": "traces",
-                }
-            )
-        line("governorates", 0.8)
-        line("countries", 1.6)
-        line("deir_ez_zor", 2.6)
-    elif basemap.get("lakes") and "rivers" in layers:
-        out.append(
-            {
-                "sourcetype": "geojson",
-                "source": basemap["lakes"],
-                "type": "fill",
-                "color": BASEMAP_COLOURS["lakes"],
-                "below": "traces",
-            }
-        )
+        add("governorates", "line", 0.8)
+        add("countries", "line", 1.6)
+        add("deir_ez_zor", "line", 2.6)
     if "rivers" in layers:
-        line("rivers", 2.0)
+        add("rivers", "line", 2.0)
     return out
 
 

@@ -72,7 +72,12 @@ def render_map(search: str | None) -> dict:
     State(ids.MAP_DRAWN, "data"),
 )
 def update_map(search, drawn):
+    return redraw_if_changed(render_map, search, drawn)
+
+
+def redraw_if_changed(render, search: str | None, drawn: str | None) -> tuple:
+    """(figure, key) for a new filter; no update when only the view or the selection moved."""
     key = drawn_key(search)
     if drawn is not None and key == drawn:
         return no_update, no_update
-    return render_map(search), key
+    return render(search), key

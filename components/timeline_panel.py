@@ -6,11 +6,11 @@ Dragging a range on it sets the date filter (handled in ``filters.sync_filters``
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html
 
 from components import ids
 from components.figures import timeline_spec
-from components.map_panel import drawn_key
+from components.map_panel import redraw_if_changed
 from components.service_access import service
 from conflictmap.query import EventFilter
 
@@ -58,7 +58,4 @@ def build_timeline(search: str | None) -> go.Figure:
     State(ids.TIMELINE_DRAWN, "data"),
 )
 def update_timeline(search, drawn):
-    key = drawn_key(search)
-    if drawn is not None and key == drawn:
-        return no_update, no_update
-    return render_timeline(search), key
+    return redraw_if_changed(render_timeline, search, drawn)
