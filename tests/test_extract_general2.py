@@ -178,14 +178,7 @@ def gaz():
 
 # Cases the extractor still reads wrong: listed so the suite states the gap (strict xfail: a
 # fixed case must leave this list).
-KNOWN_GAPS: set[str] = {
-    "hedged withdrawal claim is not an event",
-    "reportedly keeps the event with lower confidence",
-    "a day later",
-    "curfew sentence that mentions arrests",
-    "gunmen crossing the euphrates from regime areas",
-    "arab tribal fighters who back assad",
-}
+KNOWN_GAPS: set[str] = set()
 
 
 @pytest.mark.parametrize(

@@ -46,8 +46,19 @@ def find_actors(text: str, on: date | None = None) -> list[ActorMention]:
     for c in cands:
         if out and c.start < out[-1].end:
             continue
+        if (
+            out
+            and c.actor == "Unidentified armed group"
+            and _GENERIC_ARMED.fullmatch(c.text)
+            and not text[out[-1].end : c.start].strip()
+            and out[-1].actor != "Civilians"
+        ):
+            continue  # "ISIS gunmen", "SDF fighters' gunmen": the named group is the actor
         out.append(c)
     return out
+
+
+_GENERIC_ARMED = re.compile(r"(?i)gunmen|armed men")
 
 
 def distinct(mentions: list[ActorMention]) -> list[str]:

@@ -23,7 +23,7 @@ from conflictmap.extract.actors import (
     named_attacker,
     pick_actors,
 )
-from conflictmap.extract.dates import DatePhrase, find_dates, year_anchor
+from conflictmap.extract.dates import DatePhrase, find_dates, relative_to, year_anchor
 from conflictmap.extract.merge import merge_drafts
 from conflictmap.extract.numbers import count_before, fatalities
 from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
@@ -102,6 +102,9 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     dates = find_dates(text, ctx.published, ctx.anchor)
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
+    if any(d.kind == "relative" for d in dates):
+        last = drafts[-1].day if drafts else None
+        dates = [r for r in (relative_to(d, last) if d.kind == "relative" else d for d in dates) if r]
     actors_m = [
         ActorMention(m.start - sent.start, m.end - sent.start, m.text, m.actor)
         for m in ctx.actor_mentions

@@ -46,6 +46,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("days_ago", re.compile(r"\b(two|three|four|five|six|\d) days ago\b|\bthe day before yesterday\b", re.I)),
     (
+        "relative",
+        re.compile(
+            r"\b(?:(?:a|one|two|three|four|five|six|\d) days? (?:later|after(?:wards)?|earlier|before)|"
+            r"the (?:next|following|previous|preceding) day|the day (?:after|before)(?! yesterday))\b",
+            re.I,
+        ),
+    ),
+    (
         "part_month",
         re.compile(
             r"\b(early|mid|late|the end of|end of|the beginning of|beginning of|the start of|start of|the middle of)[\s-]+("  # noqa: E501
@@ -202,6 +210,8 @@ def _resolve(kind: str, m: re.Match[str], pub: date | None) -> DatePhrase | None
             return None
     elif kind == "range":
         return DatePhrase(m.start(), m.end(), text, None, "range", kind)
+    elif kind == "relative":
+        return DatePhrase(m.start(), m.end(), text, None, "day", kind)  # see relative_to
     elif kind in ("mdy", "dmy"):
         year = (
             m.group(m.lastindex)
@@ -265,6 +275,27 @@ def _resolve(kind: str, m: re.Match[str], pub: date | None) -> DatePhrase | None
         day = first.replace(day=15)
         precision = "month"
     return DatePhrase(m.start(), m.end(), text, day, precision, kind)
+
+
+def relative_to(phrase: DatePhrase, previous: date | None) -> DatePhrase | None:
+    """'A day later', 'two days earlier', 'the next day': counted from the day of the event the
+    article reported just before (news narrates in order). None when there is no such event."""
+    if previous is None:
+        return None
+    t = phrase.text.lower()
+    m = re.match(r"(a|one|two|three|four|five|six|\d)\b", t)
+    n = (
+        1
+        if not m or m.group(1) in ("a", "one")
+        else (
+            int(m.group(1))
+            if m.group(1).isdigit()
+            else "two three four five six".split().index(m.group(1)) + 2
+        )
+    )
+    back = any(w in t for w in ("earlier", "before", "previous", "preceding"))
+    day = previous - timedelta(days=n) if back else previous + timedelta(days=n)
+    return DatePhrase(phrase.start, phrase.end, phrase.text, day, "day", phrase.kind)
 
 
 _URL_DATE = re.compile(r"/(20\d{2}|19\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$|-)")

@@ -70,6 +70,8 @@ class Lexicon:
     toll: re.Pattern[str]
     anaphor: re.Pattern[str]
     speech: re.Pattern[str]
+    claim: re.Pattern[str]
+    unverifiable: re.Pattern[str]
     hedge: re.Pattern[str]
     civilian_victims: re.Pattern[str]
     boilerplate: re.Pattern[str]

@@ -4,7 +4,8 @@ Each trigger match is checked against its left context so that what did not happ
 coded: negated ("no clashes"), denied ("denied reports that ..."), a purpose ("to end the
 fighting") or a topic ("protested against the arrests"), modal or future ("would target", "could lead to"), called for
 ("urged his followers to attack"), habitual ("frequently clash"), background ("amid clashes"),
-or continuing summaries ("has continued since then").
+or continuing summaries ("has continued since then"), or an unverified claim ("sources
+claimed the SDF had withdrawn", "... could not be verified").
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         return "negated"
     if lex.denial.search(text[: m.start()]):
         return "denied"  # "the SDF denied reports that its fighters had withdrawn"
+    if lex.claim.search(text[max(0, m.start() - 100) : m.start()]) and (
+        re.search(r"\bhad\s+(?:been\s+)?(?:\w+ly\s+)?$", text[: m.start()]) or lex.unverifiable.search(text)
+    ):
+        # "sources claimed that the SDF had withdrawn ...": a claimed state with no date of its own,
+        # or a claim the outlet says it could not verify. A plain "reportedly" keeps the event
+        # (with lower confidence, see merge.confidence); an unverified claim is not coded.
+        return "unverified claim"
     head = text[max(0, m.start() - 60) : m.start()]
     if lex.purpose.search(head):
         return "purpose"  # "an agreement to end the fighting"
