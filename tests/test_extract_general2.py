@@ -132,6 +132,24 @@ CASES2 = [
         ],
     ),
     Case(
+        "a day after, anchored on a date in the same sentence; the arrest retold without a date",
+        TUE,
+        "Fighting broke out in the town of al-Shheil on August 5, a day after the SDF detained a "
+        "tribal commander in the village of al-Zir. The SDF arrested him and two of his aides at "
+        "a checkpoint in the village of al-Zir.",
+        [
+            w(CLASH, date(2024, 8, 5), "dz:al-shuhayl"),
+            w(ARREST, date(2024, 8, 4), "dz:al-zir", {"SDF"}),
+        ],
+    ),
+    Case(
+        "undated pluperfect background is not an event of the publication day",
+        TUE,
+        "Dozens of people demonstrated in the town of al-Busaira on Monday against the SDF. The SDF "
+        "had arrested several young men from the town during a raid on homes.",
+        [w(PROTEST, date(2024, 8, 12), "dz:al-busayrah")],
+    ),
+    Case(
         "curfew sentence that mentions arrests",
         TUE,
         "The SDF imposed a curfew on the town of al-Susa on Sunday and arrested several young men "

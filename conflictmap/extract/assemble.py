@@ -23,12 +23,20 @@ from conflictmap.extract.actors import (
     named_attacker,
     pick_actors,
 )
-from conflictmap.extract.dates import DatePhrase, find_dates, relative_to, year_anchor
-from conflictmap.extract.merge import merge_drafts
+from conflictmap.extract.dates import find_dates, year_anchor
+from conflictmap.extract.merge import merge_drafts, merge_follow_up, previous_event, same_place
 from conflictmap.extract.numbers import count_before, fatalities
 from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
+from conflictmap.extract.timing import (
+    DatedMention,
+    earlier_mention,
+    pick_date,
+    pluperfect,
+    refers_back,
+    resolve_relative,
+)
 from conflictmap.extract.triggers import Trigger, find_triggers, resolve_raids
 from conflictmap.gazetteer import Gazetteer
 from conflictmap.models import Place
@@ -74,6 +82,7 @@ class Context:
     actor_mentions: list[ActorMention] = field(default_factory=list)
     all_places: list[PlaceMention] = field(default_factory=list)
     all_unresolved: list[tuple[int, str]] = field(default_factory=list)
+    dated: list[DatedMention] = field(default_factory=list)  # triggers seen in dated sentences
 
 
 def extract_drafts(
@@ -102,9 +111,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     dates = find_dates(text, ctx.published, ctx.anchor)
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
-    if any(d.kind == "relative" for d in dates):
-        last = drafts[-1].day if drafts else None
-        dates = [r for r in (relative_to(d, last) if d.kind == "relative" else d for d in dates) if r]
+    dates = resolve_relative(dates, drafts[-1].day if drafts else None)
     actors_m = [
         ActorMention(m.start - sent.start, m.end - sent.start, m.text, m.actor)
         for m in ctx.actor_mentions
@@ -132,9 +139,13 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         places = [replace(p, role="event") if p.role == "origin" else p for p in places]
     own_places = [p for p in places if p.role == "event"]
     explicit_dates = [d for d in dates if d.day is not None]
-    prev = _previous(drafts, sent, own_places)
-    if prev and anaphor and not explicit_dates and _same_place(own_places, prev):
-        _merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
+    for t in main if explicit_dates else ():
+        day, precision, _, _ = pick_date(text, t, dates, ctx.published)
+        if day is not None:
+            ctx.dated.append(DatedMention(t.sub_event_type, day, precision, sent.index))
+    prev = previous_event(drafts, sent, own_places)
+    if prev and anaphor and not explicit_dates and same_place(own_places, prev):
+        merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
         return
     if not main:
         if not triggers or toll or anaphor:
@@ -202,7 +213,13 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
 def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, unresolved, secondary) -> None:
     lex = load_lexicon()
     text = sent.text
-    day, precision, explicit, note = _pick_date(text, trig, dates, ctx.published)
+    day, precision, explicit, note = pick_date(text, trig, dates, ctx.published)
+    if not explicit and refers_back(text, trig):
+        told = earlier_mention(ctx.dated, sub, sent.index)
+        if told is not None:  # "The SDF arrested him ...": the arrest dated earlier in the article
+            day, precision, explicit, note = told.day, told.precision, True, "date of its earlier mention"
+        elif pluperfect(text, trig):
+            return  # "had arrested" with no date anywhere: background, not an event of this day
     if day is None:
         ctx.undated += 1
         return
@@ -341,43 +358,6 @@ def _choose_places(places: list[PlaceMention]) -> list[PlaceMention]:
     return out
 
 
-def _pick_date(
-    text: str, trig: Trigger, dates: list[DatePhrase], pub: date | None
-) -> tuple[date | None, str, bool, str]:
-    lex = load_lexicon()
-    usable = [d for d in dates if d.day is not None]
-    if not usable:
-        if any(d.day is None for d in dates) or pub is None:
-            return None, "day", False, ""
-        return pub, "week", False, "date not stated; publication date used"
-    if len(usable) > 1:
-        weekday_or_cal = [d for d in usable if d.kind != "yesterday"]
-        usable = weekday_or_cal or usable
-    best = min(usable, key=lambda d: abs(d.start - trig.start))
-    precision = best.precision
-    # the speech verb must govern the date ("said on Monday", "told AFP on Monday", "on Monday
-    # said"), not stand in a later clause ("killed on Monday, the monitor reported")
-    around = text[max(0, best.start - 25) : best.start] + " " + text[best.end : best.end + 12]
-    if precision == "day" and lex.speech.search(around) and len(usable) == 1:
-        # "The SDF said on Monday it carried out an attack": on or before Monday
-        if not re.search(r"\b(?:on|by)\s+\w+\s*$", text[: trig.start]) or trig.start < best.start:
-            precision = "week"
-    return best.day, precision, True, ""
-
-
-def _previous(drafts: list[Draft], sent: Sentence, places: list[PlaceMention]) -> Draft | None:
-    """The event a follow-up sentence is about: from the last sentence that gave one, the
-    event at the place this sentence names (if any), else the last."""
-    if not drafts:
-        return None
-    last = drafts[-1]
-    if sent.index - last.sentence.index > 2 or sent.paragraph - last.sentence.paragraph > 1:
-        return None
-    recent = [d for d in drafts if d.sentence.index == last.sentence.index]
-    ids = {p.place.place_id for p in places if not p.area}
-    return next((d for d in recent if d.place.place_id in ids), last)
-
-
 def _paragraph_place(drafts: list[Draft], sent: Sentence) -> Draft | None:
     for d in reversed(drafts):
         if d.sentence.paragraph != sent.paragraph:
@@ -385,32 +365,3 @@ def _paragraph_place(drafts: list[Draft], sent: Sentence) -> Draft | None:
         if d.place_explicit and d.geo_precision <= 2:
             return d
     return None
-
-
-def _same_place(places: list[PlaceMention], prev: Draft) -> bool:
-    towns = [p for p in places if not p.area]
-    if not towns:
-        return True
-    return any(p.place.place_id == prev.place.place_id for p in towns) or not prev.place_explicit
-
-
-def _merge_follow_up(
-    prev: Draft, sent: Sentence, text: str, fat: int | None, places: list[PlaceMention], actors: list[str]
-) -> None:
-    if fat is not None and prev.fatalities is None:
-        prev.fatalities = fat
-    towns = [p for p in places if not p.area]
-    if towns and not prev.place_explicit:
-        p = towns[0]
-        prev.place, prev.location, prev.geo_precision, prev.geo_method = (
-            p.place,
-            p.text,
-            p.precision,
-            p.method,
-        )
-        prev.place_explicit, prev.fallback = True, False
-    for a in actors:
-        if a not in prev.actors and len(prev.actors) < 2 and a != "Civilians":
-            prev.actors.append(a)
-    if (sent.start, sent.end) not in prev.spans:
-        prev.spans.append((sent.start, sent.end))

@@ -277,9 +277,11 @@ def _resolve(kind: str, m: re.Match[str], pub: date | None) -> DatePhrase | None
     return DatePhrase(m.start(), m.end(), text, day, precision, kind)
 
 
-def relative_to(phrase: DatePhrase, previous: date | None) -> DatePhrase | None:
+def relative_to(phrase: DatePhrase, previous: date | None, invert: bool = False) -> DatePhrase | None:
     """'A day later', 'two days earlier', 'the next day': counted from the day of the event the
-    article reported just before (news narrates in order). None when there is no such event."""
+    article reported just before (news narrates in order). None when there is no such event.
+    ``invert``: the phrase dates what follows it from a date before it ("on the 28th, a day after
+    X" puts X on the 27th)."""
     if previous is None:
         return None
     t = phrase.text.lower()
@@ -293,7 +295,7 @@ def relative_to(phrase: DatePhrase, previous: date | None) -> DatePhrase | None:
             else "two three four five six".split().index(m.group(1)) + 2
         )
     )
-    back = any(w in t for w in ("earlier", "before", "previous", "preceding"))
+    back = any(w in t for w in ("earlier", "before", "previous", "preceding")) != invert
     day = previous - timedelta(days=n) if back else previous + timedelta(days=n)
     return DatePhrase(phrase.start, phrase.end, phrase.text, day, "day", phrase.kind)
 

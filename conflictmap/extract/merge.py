@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conflictmap.extract.assemble import Draft
+    from conflictmap.extract.places import PlaceMention
+    from conflictmap.extract.sentences import Sentence
 
 
 def _compatible(a: Draft, b: Draft) -> bool:
@@ -92,3 +94,48 @@ def confidence(d: Draft) -> float:
     c -= 0.1 if d.secondary else 0.0
     c -= 0.1 if d.fallback else 0.0
     return round(min(0.95, max(0.05, c)), 2)
+
+
+# --- follow-up sentences: 'The attack killed three' adds to the event before it ---------------
+
+
+def previous_event(drafts: list[Draft], sent: Sentence, places: list[PlaceMention]) -> Draft | None:
+    """The event a follow-up sentence is about: from the last sentence that gave one, the
+    event at the place this sentence names (if any), else the last."""
+    if not drafts:
+        return None
+    last = drafts[-1]
+    if sent.index - last.sentence.index > 2 or sent.paragraph - last.sentence.paragraph > 1:
+        return None
+    recent = [d for d in drafts if d.sentence.index == last.sentence.index]
+    ids = {p.place.place_id for p in places if not p.area}
+    return next((d for d in recent if d.place.place_id in ids), last)
+
+
+def same_place(places: list[PlaceMention], prev: Draft) -> bool:
+    towns = [p for p in places if not p.area]
+    if not towns:
+        return True
+    return any(p.place.place_id == prev.place.place_id for p in towns) or not prev.place_explicit
+
+
+def merge_follow_up(
+    prev: Draft, sent: Sentence, text: str, fat: int | None, places: list[PlaceMention], actors: list[str]
+) -> None:
+    if fat is not None and prev.fatalities is None:
+        prev.fatalities = fat
+    towns = [p for p in places if not p.area]
+    if towns and not prev.place_explicit:
+        p = towns[0]
+        prev.place, prev.location, prev.geo_precision, prev.geo_method = (
+            p.place,
+            p.text,
+            p.precision,
+            p.method,
+        )
+        prev.place_explicit, prev.fallback = True, False
+    for a in actors:
+        if a not in prev.actors and len(prev.actors) < 2 and a != "Civilians":
+            prev.actors.append(a)
+    if (sent.start, sent.end) not in prev.spans:
+        prev.spans.append((sent.start, sent.end))
