@@ -33,5 +33,5 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_dashboard.py
 
-clean:
-	rm -rf var build *.egg-info
+clean:  # keeps var/, where the store (everything ingested) lives
+	rm -rf build *.egg-info var/bench

@@ -139,7 +139,7 @@ def render_incident(incident_id: str, search: str | None) -> list:
         ),
         _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
         _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),
-        _row("Zone on that date", _zone_text(zone, prec)),
+        _row("Zone on that date", _zone_text(zone)),
         _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
     ]
     if len(reports) > 1:
@@ -151,8 +151,8 @@ def render_incident(incident_id: str, search: str | None) -> list:
     return body
 
 
-def _zone_text(zone: str, precision: int) -> str:
-    if precision >= 3:
+def _zone_text(zone: str) -> str:
+    if zone == "unknown":
         # The point is the governorate capital: the zone under it says nothing about the event.
         return "unknown: only the governorate or region is named"
     return "outside all zones" if zone == "none" else zone

@@ -18,6 +18,10 @@ from components.theme import EVENT_LABELS, PRECISION_LABELS
 from conflictmap.models import EVENT_TYPES
 from conflictmap.query import LAYERS, EventFilter
 
+ZONE_CHOICE_LABELS = {
+    "none": "outside all zones (or before 2019-03)",
+    "unknown": "unknown: governorate-level reports",
+}
 LAYER_LABELS = {
     "zones": "Control zones",
     "events": "Events",
@@ -40,7 +44,7 @@ def layout(compact: bool = False) -> html.Div:
     svc = service()
     index = svc.index()
     lo, hi = svc.default_range()
-    controllers = sorted({z.controller for z in svc.zones()}) + ["none"]
+    controllers = sorted({z.controller for z in svc.zones()}) + ["none", "unknown"]
     date_picker = dcc.DatePickerRange(
         id=ids.DATES,
         start_date_id=ids.DATES + "-start",
@@ -95,9 +99,7 @@ def layout(compact: bool = False) -> html.Div:
             "Zone held by (on the event's date)",
             dcc.Dropdown(
                 id=ids.ZONES,
-                options=[
-                    {"label": "outside all zones" if c == "none" else c, "value": c} for c in controllers
-                ],
+                options=[{"label": ZONE_CHOICE_LABELS.get(c, c), "value": c} for c in controllers],
                 multi=True,
                 placeholder="any zone",
             ),

@@ -30,6 +30,7 @@ from components.service_access import service
 from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
 from conflictmap import export, snapshot
+from conflictmap.index import split_outlets
 from conflictmap.query import EventFilter
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def stamp_for(query: str, base_url: str) -> snapshot.Stamp:
     flt = EventFilter.from_query(query)
     view = service().view(flt)
     title = (_one(qs, "title") or "").strip()[:160] or flt.describe()
-    outlets = sorted({o for s in view.selected["outlets"].fillna("") for o in str(s).split("|") if o})
+    outlets = sorted({o for s in view.selected["outlets"].fillna("") for o in split_outlets(s) if o})
     return snapshot.Stamp(
         title=title,
         start=view.start,
@@ -124,7 +125,7 @@ def main_events(query: str, n: int = TABLE_ROWS) -> list[dict[str, str]]:
                 "place": str(r.location or ""),
                 "actors": actors,
                 "fatalities": str(int(r.fat_sort)),
-                "sources": ", ".join(o for o in str(r.outlets or "").split("|") if o),
+                "sources": ", ".join(o for o in split_outlets(r.outlets) if o),
             }
         )
     return rows

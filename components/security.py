@@ -56,7 +56,8 @@ def content_security_policy(script_hashes: list[str], settings: Settings) -> str
     connect = "'self'"
     if settings.tile_url:
         # An intranet tile server is the one other origin the map may load from.
-        m = re.match(r"^(https?://[^/{}]+)", settings.tile_url)
+        # Only scheme, host and port: anything else (";", spaces) could add CSP directives.
+        m = re.match(r"^(https?://[A-Za-z0-9.\-\[\]:]+)(?:/|$)", settings.tile_url)
         if m:
             img += f" {m.group(1)}"
             connect += f" {m.group(1)}"

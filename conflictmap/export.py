@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from conflictmap.index import split_outlets
+
 ACLED_COLUMNS: tuple[str, ...] = (
     "event_id_cnty",
     "event_date",
@@ -146,7 +148,7 @@ def export_rows(selected: pd.DataFrame) -> list[dict[str, Any]]:
         day = when.date() if hasattr(when, "date") else when
         etype = str(r.get("event_type") or "")
         sub = r.get("sub_event_type")
-        outlets = [o for o in str(r.get("outlets") or "").split("|") if o]
+        outlets = [o for o in split_outlets(r.get("outlets")) if o]
         fat = _clean(r.get("fatalities"))
         prec = _clean(r.get("geo_precision"))
         rows.append(

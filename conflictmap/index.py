@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,15 @@ from .query import EventFilter
 log = logging.getLogger(__name__)
 
 NO_ZONE = "none"
+UNKNOWN_ZONE = "unknown"  # only the governorate or a region is known: no zone can be claimed
+OUTLET_SEP = "\x1f"  # joins an incident's outlets; a character no outlet name contains
+
+
+def split_outlets(value: object) -> list[str]:
+    """The outlets of an incident, from the joined ``outlets`` column."""
+    return [o for o in str(value or "").split(OUTLET_SEP) if o]
+
+
 _TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
 
 
@@ -42,8 +51,14 @@ def _zone_controllers(frame: pd.DataFrame, versions: list[ZoneVersion]) -> np.nd
     if not versions or frame.empty:
         return out
     has_point = frame["latitude"].notna() & frame["longitude"].notna()
+    # A governorate-level report sits on the capital's point; the zone under it says nothing.
+    out[(frame["geo_precision"] >= 3).to_numpy()] = UNKNOWN_ZONE
+    has_point &= frame["geo_precision"] < 3
     # Control changes on a handful of dates: assign once per span between changes.
-    bounds = sorted({v.valid_from for v in versions} | {v.valid_to for v in versions if v.valid_to})
+    # valid_to is the last day a version holds, so the next span starts the day after it.
+    bounds = sorted(
+        {v.valid_from for v in versions} | {v.valid_to + timedelta(days=1) for v in versions if v.valid_to}
+    )
     days = frame["event_date"].dt.date
     edges = [date.min, *bounds, date.max]
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
@@ -104,7 +119,7 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
         # ACLED: code the most conservative number stated across reports.
         out.loc[g.groups.keys(), "fatalities"] = g["fatalities"].min()
         out.loc[g.groups.keys(), "outlets"] = g["source"].agg(
-            lambda s: "|".join(sorted({str(x) for x in s if x}))
+            lambda s: OUTLET_SEP.join(sorted({str(x) for x in s if x}))
         )
         out.loc[g.groups.keys(), "search"] = g.apply(
             lambda r: " ".join(str(x) for x in list(r["evidence"]) + list(r["notes"]) if x),
@@ -155,7 +170,7 @@ class EventIndex:
         if column == "actors":
             vals = set(self._a1) | set(self._a2)
         elif column == "outlets":
-            vals = {o for s in self._outlets for o in str(s).split("|")}
+            vals = {o for s in self._outlets for o in split_outlets(s)}
         else:
             vals = set(self.frame[column].dropna())
         return sorted(str(v) for v in vals if v)
@@ -182,7 +197,7 @@ class EventIndex:
         if flt.outlets:
             wanted_outlets = set(flt.outlets)
             m &= np.fromiter(
-                (bool(wanted_outlets & set(str(s).split("|"))) for s in self._outlets),
+                (bool(wanted_outlets & set(split_outlets(s))) for s in self._outlets),
                 bool,
                 len(self._outlets),
             )

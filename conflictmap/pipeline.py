@@ -120,9 +120,36 @@ def regroup_incidents(store: EventStore) -> int:
     from .dedupe import cluster_incidents
 
     extracted = store.all_events(origin="extracted")
-    assignment = cluster_incidents(extracted)
+    assignment = keep_incident_ids(
+        cluster_incidents(extracted), {e.event_id: e.incident_id for e in extracted}
+    )
     store.set_incidents(assignment)
     return len({inc for inc, _ in assignment.values()})
+
+
+def keep_incident_ids(
+    assignment: dict[str, tuple[str, str]], previous: dict[str, str | None]
+) -> dict[str, tuple[str, str]]:
+    """Carry over incident ids that links already point at (``?event=...``).
+
+    A new grouping that still contains reports of an old incident keeps the old id (the
+    smallest, when it joined several), so a shared link survives the next ingest; each old id
+    goes to one new incident at most.
+    """
+    members: dict[str, list[str]] = {}
+    for event_id, (incident, _why) in assignment.items():
+        members.setdefault(incident, []).append(event_id)
+    rename: dict[str, str] = {}
+    taken: set[str] = set()
+    for incident in sorted(members):
+        olds = sorted({previous[e] for e in members[incident] if previous.get(e)} - taken)
+        chosen = olds[0] if olds else incident
+        if chosen in taken:  # rare: its own id already went to the group that kept that old id
+            chosen = f"{incident}~{len(taken)}"
+        if chosen != incident:
+            rename[incident] = chosen
+        taken.add(chosen)
+    return {e: (rename.get(inc, inc), why) for e, (inc, why) in assignment.items()}
 
 
 def load_reference_events(store: EventStore, path: Path) -> int:
@@ -147,6 +174,14 @@ def load_zones_into(store: EventStore, path: Path) -> list[str]:
     from .zones import ZonesError, load_zones
 
     try:
+        stat = path.stat()
+        signature = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        signature = None
+    if signature and store.get_meta("zones_signature") == signature and store.counts()["zones"]:
+        # Same file as last time: nothing to do, and no version bump to empty every cache.
+        return []
+    try:
         loaded = load_zones(path)
     except ZonesError as exc:
         log.error("zones refused: %s", exc)
@@ -155,6 +190,8 @@ def load_zones_into(store: EventStore, path: Path) -> list[str]:
         log.error("zones unreadable: %s", exc)
         return [f"Zones file {path} cannot be read ({exc}); keeping the zones already loaded"]
     store.replace_zones(loaded.zones, str(path))
+    if signature:
+        store.set_meta("zones_signature", signature)
     return list(loaded.warnings)
 
 

@@ -101,8 +101,10 @@ class EventFilter:
 
         def many(name: str) -> list[str]:
             out: list[str] = []
+            # Repeated keys, never a separator inside a value: outlet names may contain "|" or ",".
             for v in qs.get(name, []):
-                out += [x for x in (s.strip() for s in v.split("|")) if x]
+                if v.strip():
+                    out.append(v.strip())
             return out
 
         def dated(name: str) -> date | None:

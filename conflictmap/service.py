@@ -87,9 +87,11 @@ class DataService:
         from .zones import zones_as_of, zones_geojson
 
         self._refresh()
-        key = as_of.isoformat()
+        active = zones_as_of(self._zones, as_of)
+        # Keyed by which versions hold, not by the date: any date can be asked for (it comes
+        # from the URL), but only a handful of distinct zone sets exist.
+        key = ",".join(z.zone_id for z in active)
         if key not in self._zones_fc:
-            active = zones_as_of(self._zones, as_of)
             self._zones_fc[key] = (
                 zones_geojson(active) if active else {"type": "FeatureCollection", "features": []}
             )

@@ -21,7 +21,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -358,6 +358,11 @@ def _simplify(zones: list[ZoneVersion], max_vertices: int) -> list[BaseGeometry]
 
 
 def zone_changes(zones: list[ZoneVersion]) -> list[date]:
-    """Days when control changes: each distinct valid_from after the earliest, in order."""
-    starts = sorted({z.valid_from for z in zones})
-    return starts[1:]
+    """Days when control changes, in order: each distinct valid_from after the earliest, and
+    the day after a version closes (valid_to is its last day), whether or not another follows."""
+    starts = {z.valid_from for z in zones}
+    ends = {z.valid_to + timedelta(days=1) for z in zones if z.valid_to is not None}
+    if not starts:
+        return []
+    first = min(starts)
+    return sorted(d for d in starts | ends if d > first)

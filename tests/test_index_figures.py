@@ -8,7 +8,7 @@ import pytest
 
 from components.figures import EMPTY_MESSAGE, map_figure, timeline_figure
 from components.theme import EVENT_COLOURS
-from conflictmap.index import EventIndex, build_incidents, map_groups, timeline_bins
+from conflictmap.index import EventIndex, build_incidents, map_groups, split_outlets, timeline_bins
 from conflictmap.query import EventFilter
 from conflictmap.store import EventStore
 from tests.helpers import make_event, split_zones
@@ -49,14 +49,14 @@ def test_reports_of_one_incident_count_once(index):
     row = index.frame.set_index("incident_id").loc["inc:e1"]
     assert row["n_reports"] == 2
     assert row["fatalities"] == 4  # the most conservative report wins
-    assert row["outlets"] == "Second Outlet|Test Outlet"
+    assert split_outlets(row["outlets"]) == ["Second Outlet", "Test Outlet"]
     assert len(index) == 4
 
 
 def test_zone_is_the_one_held_on_the_event_date(index):
     zone = dict(zip(index.frame["incident_id"], index.frame["zone"], strict=True))
     assert zone["inc:e1"] == "SDF"
-    assert zone["inc:e3"] == "Syrian regime and Iran-backed militias"
+    assert zone["inc:e3"] == "unknown"  # governorate-level: the capital's zone says nothing
     assert zone["inc:e4"] == "Syrian transitional government"
 
 
@@ -68,6 +68,7 @@ def test_zone_is_the_one_held_on_the_event_date(index):
         ("actor=Civilians", {"inc:e3"}),
         ("minfat=4", {"inc:e1"}),
         ("prec=3", {"inc:e3"}),
+        ("zone=unknown", {"inc:e3"}),
         ("zone=Syrian+transitional+government", {"inc:e4"}),
         ("origin=reference", {"inc:r1"}),
         ("outlet=Second+Outlet", {"inc:e1"}),
@@ -147,3 +148,27 @@ def test_timeline_stacks_by_type_and_marks_zone_changes(index):
 def test_timeline_bins_pick_unit_by_range(index):
     assert timeline_bins(index.frame, date(2024, 8, 1), date(2024, 9, 1))[1] == "day"
     assert timeline_bins(index.frame, date(2017, 1, 1), date(2024, 12, 31))[1] == "month"
+
+
+def test_a_closed_zone_version_with_no_successor_stops_on_its_last_day(tmp_path):
+    from shapely.geometry import box
+
+    from conflictmap.models import ZoneVersion
+
+    only = [ZoneVersion("z", "X", date(2020, 1, 1), date(2020, 6, 30), "box", box(39, 34, 42, 36))]
+    store = EventStore(f"sqlite:///{tmp_path / 'z.sqlite'}")
+    store.upsert_events(
+        [
+            make_event("in", event_date=date(2020, 6, 30)),
+            make_event("after", event_date=date(2020, 7, 15)),
+            make_event("before", event_date=date(2019, 12, 31)),
+        ]
+    )
+    frame = build_incidents(store.events_frame(), only)
+    zone = dict(zip(frame["incident_id"], frame["zone"], strict=True))
+    assert zone == {"inc:in": "X", "inc:after": "none", "inc:before": "none"}
+
+
+def test_outlet_names_with_separators_survive_the_url(index):
+    flt = EventFilter(outlets=("Enab Baladi | English", "A, B"))
+    assert EventFilter.from_query(flt.to_query()).outlets == flt.outlets

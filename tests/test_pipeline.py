@@ -102,3 +102,38 @@ def test_corrupt_basemap_file_is_named_and_the_app_still_serves(tmp_path):
     _counts, problems = status_panel.update_status("")
     text = " ".join(str(p.children) for p in problems)
     assert "rivers_euphrates_khabur.geojson" in text
+
+
+def test_restarting_on_the_same_zones_file_changes_nothing(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    prepare(settings)
+    version = EventStore(settings.db_url).version()
+    prepare(settings)
+    assert EventStore(settings.db_url).version() == version  # no bump: caches stay warm
+
+
+def test_regrouping_keeps_incident_ids_that_links_point_at():
+    from conflictmap.pipeline import keep_incident_ids
+
+    previous = {"e1": "inc:e1", "e2": "inc:e1", "e3": "inc:e3"}
+    # a new, earlier report e0 joined e1/e2: the clusterer names the group after e0
+    fresh = {
+        "e0": ("inc:e0", "why"),
+        "e1": ("inc:e0", "why"),
+        "e2": ("inc:e0", "why"),
+        "e3": ("inc:e3", "single"),
+    }
+    kept = keep_incident_ids(fresh, previous)
+    assert {kept[e][0] for e in ("e0", "e1", "e2")} == {"inc:e1"}
+    assert kept["e3"][0] == "inc:e3"
+
+
+def test_regrouping_never_gives_two_incidents_one_id():
+    from conflictmap.pipeline import keep_incident_ids
+
+    # the old incident inc:e3 split: e4 joined e0's group, e3 stayed alone
+    previous = {"e3": "inc:e3", "e4": "inc:e3", "e0": "inc:e0"}
+    fresh = {"e0": ("inc:e0", "w"), "e4": ("inc:e0", "w"), "e3": ("inc:e3", "single")}
+    kept = keep_incident_ids(fresh, previous)
+    assert kept["e0"][0] == kept["e4"][0]
+    assert kept["e3"][0] != kept["e0"][0]

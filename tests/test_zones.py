@@ -295,3 +295,18 @@ def test_overlapping_zones_on_same_day_warned(tmp_path):
     load = load_zones(write(tmp_path, [a, b, later]))
     assert len(load.warnings) == 1 and "'a'" in load.warnings[0] and "'b'" in load.warnings[0]
     assert assign_zone(load.zones, 40.4, 35.2).zone_id == "a"
+
+
+def test_zone_changes_include_the_day_after_a_closure_without_successor():
+    from datetime import date as _date
+
+    from shapely.geometry import box as _box
+
+    from conflictmap.models import ZoneVersion as _ZV
+    from conflictmap.zones import zone_changes as _changes
+
+    versions = [
+        _ZV("a", "X", _date(2019, 1, 1), _date(2020, 6, 30), "a", _box(0, 0, 1, 1)),
+        _ZV("b", "Y", _date(2019, 1, 1), None, "b", _box(1, 0, 2, 1)),
+    ]
+    assert _changes(versions) == [_date(2020, 7, 1)]
