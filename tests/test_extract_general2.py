@@ -143,6 +143,17 @@ CASES2 = [
         ],
     ),
     Case(
+        "hours after a dated arrest, an operation is launched",
+        TUE,
+        "On Saturday the SDF arrested a commander of the military council in the town of al-Busaira. "
+        "Hours after he was arrested, the SDF launched a security operation in the town of Hajin "
+        "to hunt ISIS cells, citing appeals from residents.",
+        [
+            w(ARREST, date(2024, 8, 10), "dz:al-busayrah", {"SDF"}),
+            w(OTHER, date(2024, 8, 10), "dz:hajin", {"SDF", "ISIS"}),
+        ],
+    ),
+    Case(
         "undated pluperfect background is not an event of the publication day",
         TUE,
         "Dozens of people demonstrated in the town of al-Busaira on Monday against the SDF. The SDF "

@@ -32,6 +32,7 @@ from conflictmap.extract.sentences import Sentence, split_sentences
 from conflictmap.extract.timing import (
     DatedMention,
     earlier_mention,
+    main_clause,
     pick_date,
     pluperfect,
     refers_back,
@@ -138,11 +139,17 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         # "kidnapped five men from the village of X": where they were taken from is the place
         places = [replace(p, role="event") if p.role == "origin" else p for p in places]
     own_places = [p for p in places if p.role == "event"]
-    explicit_dates = [d for d in dates if d.day is not None]
-    for t in main if explicit_dates else ():
+    for t in main if any(d.day for d in dates) else ():  # framing clauses included
         day, precision, _, _ = pick_date(text, t, dates, ctx.published)
         if day is not None:
             ctx.dated.append(DatedMention(t.sub_event_type, day, precision, sent.index))
+    main, framing, same_day = main_clause(text, main, ctx.dated, sent.index, any(d.day for d in dates))
+    if framing:  # "..., a day after the SDF detained him in al-Zir": al-Zir is not where it happened
+        places = [p for p in places if not any(s <= p.start < e for s, e in framing)]
+        own_places = [p for p in places if p.role == "event"]
+    if same_day is not None:
+        dates = [*dates, same_day]
+    explicit_dates = [d for d in dates if d.day is not None]
     prev = previous_event(drafts, sent, own_places)
     if prev and anaphor and not explicit_dates and same_place(own_places, prev):
         merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
@@ -305,7 +312,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 day=day,
                 date_precision=precision,
                 date_explicit=explicit,
-                actors=_order_actors(actors, etype),
+                actors=_order_actors(actors, etype, sub),
                 place=place,
                 location=loc,
                 geo_precision=prec,
@@ -330,8 +337,17 @@ def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:
     return ctx.main_actors
 
 
-def _order_actors(actors: list[str], etype: str) -> list[str]:
+# Strategic developments whose other side is usually an armed group when one is named (an
+# operation "to stop ISIS attacks", a base, a truce): civilians in passing are not that side.
+_ARMED_SECOND = frozenset(
+    {"other", "agreement", "headquarters or base established", "non-violent transfer of territory"}
+)
+
+
+def _order_actors(actors: list[str], etype: str, sub: str = "") -> list[str]:
     armed = [a for a in actors if a != "Civilians"]
+    if etype == "strategic_development" and sub in _ARMED_SECOND and len(armed) >= 2:
+        return armed[:2]
     if etype in ("violence_against_civilians", "strategic_development") or (
         etype == "explosion_remote_violence" and len(armed) < 2
     ):

@@ -21,6 +21,8 @@ from conflictmap.extract.dates import DatePhrase, relative_to
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.triggers import Trigger
 
+_SUBORDINATE = re.compile(r"\b(?:after|following|since|before)\b(?:\s+\S+){0,6}\s*$", re.I)
+_SOON_AFTER = re.compile(r"\b(?:hours|minutes|moments|shortly|soon|just|immediately|right)\s+after\b", re.I)
 _PLUPERFECT = re.compile(r"\bhad\s+(?:been\s+)?(?:\w+ly\s+)?$", re.I)
 _PRONOUN_OBJECT = re.compile(r"^\s+(?:him|her|them)\b", re.I)
 
@@ -70,6 +72,37 @@ def earlier_mention(mentions: list[DatedMention], sub_event_type: str, sentence:
         if m.sub_event_type == sub_event_type and m.sentence < sentence:
             return m
     return None
+
+
+def subordinate(text: str, trig: Trigger) -> tuple[int, int] | None:
+    """The span of the temporal clause a trigger stands in ("hours after X was arrested, ...",
+    "following the arrest of X"): an earlier event that frames the one the sentence reports."""
+    head = text[: trig.start]
+    cut = max(head.rfind(","), head.rfind(";"), head.rfind(":"))
+    m = _SUBORDINATE.search(head[cut + 1 :])
+    if not m:
+        return None
+    end = re.search(r"[,;:]", text[trig.end :])
+    return cut + 1 + m.start(), trig.end + end.start() if end else len(text)
+
+
+def main_clause(
+    text: str, main: list[Trigger], mentions: list[DatedMention], sentence: int, dated: bool
+) -> tuple[list[Trigger], list[tuple[int, int]], DatePhrase | None]:
+    """Triggers of the main clause (framing ones dropped when another remains), the spans of the
+    framing clauses (places there belong to the earlier event) and, for "hours after X" with no
+    date in the sentence, X's date from its earlier dated mention."""
+    spans = {t: subordinate(text, t) for t in main}
+    framing = [t for t in main if spans[t]]
+    if not framing or len(framing) == len(main):
+        return main, [], None
+    kept = [t for t in main if t not in framing]
+    cut = [s for t in framing if (s := spans[t]) and not any(s[0] <= k.start < s[1] for k in kept)]
+    m = _SOON_AFTER.search(text)
+    told = earlier_mention(mentions, framing[0].sub_event_type, sentence) if m and not dated else None
+    if told is None or m is None:
+        return kept, cut, None
+    return kept, cut, DatePhrase(m.start(), m.end(), m.group(0), told.day, told.precision, "same_day_as")
 
 
 def pick_date(
