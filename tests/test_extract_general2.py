@@ -160,6 +160,61 @@ CASES2 = [
         "had arrested several young men from the town during a raid on homes.",
         [w(PROTEST, date(2024, 8, 12), "dz:al-busayrah")],
     ),
+    # --- third batch, written after the fixes above, to check they transfer -----------------
+    Case(
+        "sohr monthly style",
+        TUE,
+        "SOHR activists documented the killing of 5 people in Deir ez-Zor on Monday: two civilians were shot dead by unknown gunmen in the town of al-Kasra, and three members of the SDF were killed in an ISIS ambush near the village of Jadid Ekaidat.",
+        [
+            w(VAC, date(2024, 8, 12), "dz:al-kasrah", {"Unidentified armed group", "Civilians"}, 2),
+            w(CLASH, date(2024, 8, 12), "dz:jadid-ekeidat", {"ISIS", "SDF"}, 3),
+        ],
+    ),
+    Case(
+        "killed and wounded elements",
+        TUE,
+        "Two elements of the NDF were killed and four others wounded on Saturday when their vehicle hit a landmine on the road between al-Mayadin and al-Quriyah.",
+        [w(IED, date(2024, 8, 10), "dz:al-mayadin", {"NDF (pro-regime militia)"}, 2)],
+    ),
+    Case(
+        "after december 2024: government security forces arrests by interior ministry",
+        WED_2025,
+        "Security forces of the new Syrian government arrested 3 members of a cell in the city of Abu Kamal on Monday, the Interior Ministry said.",
+        [w(ARREST, date(2025, 2, 10), "dz:abu-kamal", {TRANSITIONAL})],
+    ),
+    Case(
+        "euphrates post drone strike",
+        TUE,
+        "A drone of unknown identity targeted a car carrying members of Iranian militias on the outskirts of al-Bukamal on Sunday evening, killing 4 of them, Euphrates Post said.",
+        [w(DRONE, date(2024, 8, 11), "dz:abu-kamal", {"Unidentified drone", "Iran-backed militias"}, 4)],
+    ),
+    Case(
+        "alleged by sana",
+        TUE,
+        "SANA alleged that US forces had looted dozens of tankers of oil from the al-Omar field.",
+        [],
+    ),
+    Case(
+        "two days later protest",
+        TUE,
+        "SDF fighters shot dead a young man at a checkpoint in the town of Hajin on Friday. Two days later, hundreds of residents protested in the town, demanding accountability.",
+        [
+            w(VAC, date(2024, 8, 9), "dz:hajin", {"SDF", "Civilians"}, 1),
+            w(PROTEST, date(2024, 8, 11), "dz:hajin"),
+        ],
+    ),
+    Case(
+        "tribal fighters who support the regime",
+        TUE,
+        "Tribal gunmen loyal to the regime crossed the Euphrates and attacked SDF positions in the town of Dhiban at dawn on Monday, leaving 2 SDF members dead.",
+        [w(CLASH, date(2024, 8, 12), "dz:diban", {"Pro-regime tribal fighters", "SDF"}, 2)],
+    ),
+    Case(
+        "statement by coalition only",
+        TUE,
+        "The coalition said on Sunday that it remains committed to the lasting defeat of ISIS and will continue to support its partners in Deir ez-Zor.",
+        [],
+    ),
     Case(
         "curfew sentence that mentions arrests",
         TUE,

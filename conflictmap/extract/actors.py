@@ -114,6 +114,10 @@ def pick_actors(
     if len(supporting) < len({m.actor for m in armed}):
         armed = [m for m in armed if m not in supporting]
     agents = [m for m in armed if _AGENT.search(text[max(0, m.start - 25) : m.start])]
+    if agents:  # "X were shot dead by gunmen in A, and Y were killed in an ISIS ambush": own clause
+        cut = max((c.end() for c in _CLAUSE_END.finditer(text, 0, trig_start)), default=0)
+        stop = _CLAUSE_END.search(text, trig_end)
+        agents = [m for m in agents if cut <= m.start < (stop.start() if stop else len(text))]
     chosen: list[ActorMention] = []
     if agents:
         agent = min(agents, key=lambda m: abs(m.start - trig_start))

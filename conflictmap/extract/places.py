@@ -20,9 +20,7 @@ from conflictmap.models import Place
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff][\w’'‘`\u0600-\u06ff]*(?:-[\w’'‘`\u0600-\u06ff]+)*")
 _ARTICLE_PREFIX = re.compile(r"^(?:al|el|as|ash|ad|ar|at|az|an|ath)-[A-Z\u0600-\u06ff]")
 _GOV_AFTER = re.compile(r"^\W{0,2}\s*(?:province|governorate|countryside|region)\b", re.I)
-_GOV_BEFORE = re.compile(
-    r"\b(?:countryside|province|governorate|outskirts|suburbs)\s+of\s+(?:the\s+)?$", re.I
-)
+_GOV_BEFORE = re.compile(r"\b(?:countryside|province|governorate)\s+of\s+(?:the\s+)?$", re.I)
 _DIRECTION = re.compile(
     r"\b((?:north|south)?(?:east|west)ern|northern|southern|central)\s+(?:(?:countryside|province|governorate|parts?)\s+of\s+(?:the\s+)?)?$",
     re.I,
@@ -30,7 +28,7 @@ _DIRECTION = re.compile(
 _ORIGIN = re.compile(r"\bfrom\s+(?:the\s+)?(?:(?:town|village|city|area|direction)\s+of\s+)?$", re.I)
 _RELATIVE = re.compile(r"\b(?:(?:north|south)?(?:east|west)|north|south)\s+of\s+(?:the\s+)?$", re.I)
 _NEAR = re.compile(
-    r"\b(?:near|outside|around|close to|vicinity of|outskirts of|edge of)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",  # noqa: E501
+    r"\b(?:near|outside|around|close to|vicinity of|outskirts of|suburbs of|edge of)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",  # noqa: E501
     re.I,
 )
 # "on the road between Thiban and al-Hawayij": the first town locates the event (near it), the
