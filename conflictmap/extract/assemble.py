@@ -5,6 +5,8 @@ casualty numbers. Then, per article: a sentence that only adds a toll or detail 
 attack" merges into the event before it; events of the same type, day and place merge; a lead
 sentence that names no place and no date (a summary of what the article details later) merges
 into the detailed event of the same type instead of standing alone at the governorate capital.
+When an event happened is decided in ``timing`` (relative phrases, framing clauses such as
+"hours after X was arrested", events retold without a date); follow-up merging lives in ``merge``.
 """
 
 from __future__ import annotations

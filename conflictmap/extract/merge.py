@@ -84,7 +84,12 @@ def confidence(d: Draft) -> float:
     0.45 base; +0.15 the sentence dates the event; +0.15 it names a town (+0.05 an area);
     +0.1 both sides named; +0.05 a number of deaths stated; -0.15 hedged wording ("reportedly",
     "claimed", "unconfirmed"); -0.1 a secondary clause of a longer sentence; -0.1 place taken
-    from the article rather than the sentence. Clipped to [0.05, 0.95]."""
+    from the article rather than the sentence. Clipped to [0.05, 0.95].
+
+    Hedges (EVENTS.md codes what was reported, and ACLED codes single-source claims): an adverbial
+    hedge ("reportedly", "allegedly", "likely") keeps the event at lower confidence; a claimed
+    state with no date of its own ("sources claimed the SDF had withdrawn") or a claim the outlet
+    says it could not verify is not coded at all (``triggers._blocked``: "unverified claim")."""
     c = 0.45
     c += 0.15 if d.date_explicit else 0.0
     c += 0.15 if d.place_explicit and d.geo_precision == 1 else 0.05 if d.place_explicit else 0.0
