@@ -18,6 +18,7 @@ from conflictmap.gazetteer import load_gazetteer
 from tests.test_extract_general import (
     ARREST,
     CLASH,
+    DISRUPT,
     DRONE,
     IED,
     OTHER,
@@ -214,6 +215,61 @@ CASES2 = [
         TUE,
         "The coalition said on Sunday that it remains committed to the lasting defeat of ISIS and will continue to support its partners in Deir ez-Zor.",
         [],
+    ),
+    # --- fourth batch: separate incidents, an actor's own statement, "Aug. 5", history lead ---
+    Case(
+        "in a separate incident",
+        TUE,
+        "ISIS gunmen killed an SDF fighter in the village of al-Jurdi on Sunday. In a separate incident on Monday, unknown gunmen kidnapped a truck driver near the town of al-Busaira.",
+        [
+            w(CLASH, date(2024, 8, 11), "dz:al-jurdi-al-sharqi", {"ISIS", "SDF"}, 1),
+            w(VAC, date(2024, 8, 12), "dz:al-busayrah", {"Unidentified armed group", "Civilians"}),
+        ],
+    ),
+    Case(
+        "sdf statement reporting its own operation",
+        TUE,
+        "In a statement on Monday, the SDF said its forces killed 3 ISIS members and captured another during an operation in the village of Abu Hardub.",
+        [w(CLASH, date(2024, 8, 12), "dz:abu-hardub", {"SDF", "ISIS"}, 3)],
+    ),
+    Case(
+        "aug. 5 abbreviation and 3 people",
+        TUE,
+        "3 people were killed and 2 injured on Aug. 5 when a rocket hit a house in the town of al-Mayadin, according to Deir Ezzor 24.",
+        [w(SHELL, date(2024, 8, 5), "dz:al-mayadin", {"Civilians"}, 3)],
+    ),
+    Case(
+        "meanwhile paragraph with protest",
+        TUE,
+        "Regime forces shelled the town of al-Asharah on Saturday.\n\nMeanwhile, residents of the town of Hajin held a demonstration on Sunday calling for the release of detainees.",
+        [
+            w(SHELL, date(2024, 8, 10), "dz:al-asharah", {"Syrian regime forces"}),
+            w(PROTEST, date(2024, 8, 11), "dz:hajin"),
+        ],
+    ),
+    Case(
+        "intercepted rockets at the omar base",
+        TUE,
+        "Air defences at the al-Omar base shot down two drones on Monday night, a coalition spokesman said.",
+        [w(DISRUPT, date(2024, 8, 12), "dz:al-omar-oil-field")],
+    ),
+    Case(
+        "two killed, one wounded in an explosion near khasham",
+        TUE,
+        "Two oil workers were killed and another was wounded on Thursday when a landmine exploded near their vehicle in the Khasham desert.",
+        [w(IED, date(2024, 8, 8), "dz:khasham", {"Civilians"}, 2)],
+    ),
+    Case(
+        "first paragraph background history then arrests",
+        TUE,
+        "The SDF took control of the eastern bank of the Euphrates in 2019 after defeating ISIS in al-Baghuz.\n\nOn Sunday, the SDF arrested seven people in the town of Gharanij on charges of dealing with ISIS.",
+        [w(ARREST, date(2024, 8, 11), "dz:gharanij", {"SDF"})],
+    ),
+    Case(
+        "no one was killed",
+        TUE,
+        "An explosive device went off near a bakery in the town of al-Shhail on Friday morning, but no one was hurt, local sources said.",
+        [w(IED, date(2024, 8, 9), "dz:al-shuhayl", set(), 0)],
     ),
     Case(
         "curfew sentence that mentions arrests",

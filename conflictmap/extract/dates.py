@@ -77,6 +77,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("last_week", re.compile(r"\b(?:last|past|previous) week\b", re.I)),
     ("this_month", re.compile(r"\b(?:earlier )?this month\b", re.I)),
     ("last_month", re.compile(r"\blast month\b", re.I)),
+    # "in 2019", "since 2017": a year alone dates nothing to the day; the sentence is history
+    (
+        "year",
+        re.compile(
+            r"\b(?:in|since|during|by|until|throughout|of)\s+(?:early |mid-|late )?(?:19|20)\d{2}\b", re.I
+        ),
+    ),
 ]
 
 
@@ -210,6 +217,8 @@ def _resolve(kind: str, m: re.Match[str], pub: date | None) -> DatePhrase | None
             return None
     elif kind == "range":
         return DatePhrase(m.start(), m.end(), text, None, "range", kind)
+    elif kind == "year":
+        return DatePhrase(m.start(), m.end(), text, None, "year", kind)
     elif kind == "relative":
         return DatePhrase(m.start(), m.end(), text, None, "day", kind)  # see relative_to
     elif kind in ("mdy", "dmy"):

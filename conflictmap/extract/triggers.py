@@ -83,6 +83,14 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
     return None
 
 
+_PERSON_OBJECT = re.compile(
+    r"\s+(?:another|others|him|her|them|one of|(?:\d+|an?|one|two|three|four|five|six|several|a number of)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:members?|fighters?|militants?|soldiers?|elements?|suspects?|people|men|"
+    r"commanders?|leaders?|emirs?|officers?|gunmen|prisoners?)\b)",
+    re.I,
+)
+
+
 @lru_cache(maxsize=1)
 def _any_trigger() -> re.Pattern[str]:
     """One alternation of every trigger: most sentences have none and are dismissed in one pass."""
@@ -100,6 +108,8 @@ def find_triggers(text: str) -> list[Trigger]:
                 continue
             if _blocked(text, m, rule.kind):
                 continue
+            if rule.sub_event_type.endswith("territory") and _PERSON_OBJECT.match(text, m.end()):
+                continue  # "captured another", "captured 3 ISIS members": people, not ground
             out.append(
                 Trigger(
                     m.start(),
