@@ -271,6 +271,55 @@ CASES2 = [
         "An explosive device went off near a bakery in the town of al-Shhail on Friday morning, but no one was hurt, local sources said.",
         [w(IED, date(2024, 8, 9), "dz:al-shuhayl", set(), 0)],
     ),
+    # --- fifth batch: area-only place, "(Thiban)", "allegedly", 2025 ministry forces, a body ---
+    Case(
+        "eastern countryside only",
+        TUE,
+        "Unknown gunmen shot dead a man in Deir Ezzor's eastern countryside on Sunday, the Deir Ezzor 24 network said.",
+        [w(VAC, date(2024, 8, 11), "dz:deir-ez-zor", {"Unidentified armed group", "Civilians"}, 1)],
+    ),
+    Case(
+        "parenthesised alternative spelling",
+        TUE,
+        "Clashes broke out on Monday between the SDF and local gunmen in the town of Dhiban (Thiban), killing a fighter.",
+        [w(CLASH, date(2024, 8, 12), "dz:diban", {"SDF"}, 1)],
+    ),
+    Case(
+        "allegedly executed",
+        TUE,
+        "ISIS allegedly executed two shepherds in the desert near al-Kasra on Saturday.",
+        [w(VAC, date(2024, 8, 10), "dz:al-kasrah", {"ISIS", "Civilians"}, 2)],
+    ),
+    Case(
+        "2025 clash between sdf and defence ministry forces",
+        WED_2025,
+        "Fighting erupted on Tuesday between the SDF and Defence Ministry forces near the town of al-Busaira, leaving 4 people dead.",
+        [w(CLASH, date(2025, 2, 11), "dz:al-busayrah", {"SDF", TRANSITIONAL}, 4)],
+    ),
+    Case(
+        "the killed and wounded list",
+        TUE,
+        "The dead included two women and a child, while five other civilians were wounded, after a drone strike on a house in the village of al-Hasrat on Sunday.",
+        [w(DRONE, date(2024, 8, 11), "dz:al-hasrat", {"Civilians"})],
+    ),
+    Case(
+        "body found",
+        TUE,
+        "Residents found the body of a young man with gunshot wounds on the outskirts of al-Mayadin on Monday.",
+        [w(VAC, date(2024, 8, 12), "dz:al-mayadin", {"Civilians"})],
+    ),
+    Case(
+        "statement threatening and denying",
+        TUE,
+        "A tribal leader said on Sunday that the tribes would not accept the SDF's presence in their villages, and denied that his fighters had attacked any checkpoint.",
+        [],
+    ),
+    Case(
+        "days ago",
+        TUE,
+        "Three days ago, an SDF patrol came under fire in the village of al-Hawayij, SOHR said.",
+        [w(CLASH, date(2024, 8, 10), "dz:al-hawayij", {"SDF"})],
+    ),
     Case(
         "curfew sentence that mentions arrests",
         TUE,

@@ -39,7 +39,7 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
         ),
         # "killed 15 militants", "the elimination of 19 mercenaries", "killing at least 3"
         re.compile(
-            r"\b(?:killed|killing|kills|eliminated|elimination of|claimed the lives of|death of|deaths of)\s+("  # noqa: E501
+            r"\b(?:killed|killing|kills|executed|executing|assassinated|eliminated|elimination of|claimed the lives of|death of|deaths of)\s+("  # noqa: E501
             + _LOWER
             + r"\s+)?("
             + n
