@@ -106,7 +106,12 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
         return empty
     df = reports.copy()
     df["incident_id"] = df["incident_id"].fillna("inc:" + df["event_id"])
-    df = df.sort_values(["incident_id", "confidence", "event_id"], ascending=[True, False, True])
+    # The report that speaks for the incident: most confident, then the most precise date.
+    df["_date_rank"] = df["date_precision"].map({"day": 0, "week": 1, "month": 2}).fillna(3)
+    df = df.sort_values(
+        ["incident_id", "confidence", "_date_rank", "event_id"], ascending=[True, False, True, True]
+    )
+    df = df.drop(columns=["_date_rank"])
     out = df.drop_duplicates("incident_id", keep="first").set_index("incident_id")
     sizes = df["incident_id"].value_counts()
     out["n_reports"] = sizes.reindex(out.index).to_numpy()

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     delete,
     event,
@@ -40,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from .models import Article, Event, ZoneVersion
 
@@ -118,6 +119,8 @@ meta = Table(
 )
 
 EVENT_COLUMNS = [c.name for c in events.columns]
+# Same order as the index uses to pick an incident's representative report.
+_DATE_RANK = case({"day": 0, "week": 1, "month": 2}, value=events.c.date_precision, else_=3)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -163,13 +166,10 @@ class EventStore:
             event.listen(self.writer, "connect", _sqlite_pragmas)
             event.listen(self.writer, "connect", _sqlite_manual_transactions)
             event.listen(self.writer, "begin", _sqlite_begin_immediate)
-        try:
-            metadata.create_all(self.engine)
-        except OperationalError as exc:
-            # Two processes creating the schema at once: the loser finds the tables made.
-            if "already exists" not in str(exc):
-                raise
-            metadata.create_all(self.engine)
+        # Through the writer: on SQLite that is one BEGIN IMMEDIATE transaction, so processes
+        # starting together (gunicorn workers) create the schema one after the other.
+        with self.writer.begin() as conn:
+            metadata.create_all(conn)
 
     # ---- articles -------------------------------------------------------------------------
     def seen(self, article: Article) -> str | None:
@@ -304,7 +304,7 @@ class EventStore:
             select(events, articles.c.title, articles.c.text, articles.c.published)
             .select_from(events.outerjoin(articles, events.c.article_id == articles.c.id))
             .where(events.c.incident_id == incident_id)
-            .order_by(events.c.confidence.desc(), events.c.event_id)
+            .order_by(events.c.confidence.desc(), _DATE_RANK, events.c.event_id)
         )
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings().all()]
@@ -397,6 +397,7 @@ def _event_row(e: Event) -> dict[str, Any]:
         e.event_date if isinstance(e.event_date, date) else date.fromisoformat(str(e.event_date))
     )
     d["incident_id"] = e.incident_id or f"inc:{e.event_id}"
-    d["merge_reason"] = "single report"
+    # An incident id that came with the event (curated reference data) groups reports by hand.
+    d["merge_reason"] = "grouped in the source data" if e.incident_id else "single report"
     d["civilian_targeting"] = bool(e.civilian_targeting)
     return {k: d.get(k) for k in EVENT_COLUMNS}
