@@ -321,6 +321,16 @@ CASES2 = [
         [w(CLASH, date(2024, 8, 10), "dz:al-hawayij", {"SDF"})],
     ),
     Case(
+        "a curfew and an operation launch on the same day are two events",
+        TUE,
+        "The Asayish announced a curfew in the eastern countryside of Deir ez-Zor on Monday. On the "
+        "same day, the SDF launched a military operation against ISIS cells in Deir ez-Zor.",
+        [
+            w(OTHER, date(2024, 8, 12), "dz:deir-ez-zor", {"Asayish"}),
+            w(OTHER, date(2024, 8, 12), "dz:deir-ez-zor", {"SDF"}),
+        ],
+    ),
+    Case(
         "curfew sentence that mentions arrests",
         TUE,
         "The SDF imposed a curfew on the town of al-Susa on Sunday and arrested several young men "

@@ -13,8 +13,8 @@ from conflictmap.evaluate import evaluate
 DEV = PROJECT_ROOT.parent / "shared" / "corpus" / "dev.jsonl"
 SCORER = PROJECT_ROOT.parent / "shared" / "tools" / "score_events.py"
 
-STRICT_F1_FLOOR = 0.92
-LOOSE_F1_FLOOR = 0.93
+STRICT_F1_FLOOR = 0.93
+LOOSE_F1_FLOOR = 0.94
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="shared dev corpus not present beside the project")

@@ -67,6 +67,7 @@ class Draft:
     fatalities: int | None
     hedged: bool
     secondary: bool = False
+    trigger: str = ""  # the words that coded it ("curfew", "launched an operation")
     area: bool = False
     spans: list[tuple[int, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -324,6 +325,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 fatalities=count,
                 hedged=hedged,
                 secondary=secondary,
+                trigger=trig.text.lower(),
                 area=is_area,
                 spans=[(sent.start, sent.end)],
                 notes=list(notes),

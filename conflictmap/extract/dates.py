@@ -49,7 +49,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "relative",
         re.compile(
             r"\b(?:(?:a|one|two|three|four|five|six|\d) days? (?:later|after(?:wards)?|earlier|before)|"
-            r"the (?:next|following|previous|preceding) day|the day (?:after|before)(?! yesterday))\b",
+            r"the (?:next|following|previous|preceding) day|the day (?:after|before)(?! yesterday)|"
+            r"(?:the|that) same (?:day|night))\b",
             re.I,
         ),
     ),
@@ -304,6 +305,8 @@ def relative_to(phrase: DatePhrase, previous: date | None, invert: bool = False)
             else "two three four five six".split().index(m.group(1)) + 2
         )
     )
+    if "same" in t:
+        return DatePhrase(phrase.start, phrase.end, phrase.text, previous, "day", phrase.kind)
     back = any(w in t for w in ("earlier", "before", "previous", "preceding")) != invert
     day = previous - timedelta(days=n) if back else previous + timedelta(days=n)
     return DatePhrase(phrase.start, phrase.end, phrase.text, day, "day", phrase.kind)

@@ -8,6 +8,7 @@ names no place or date is only a summary of a detailed event reported later.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,9 +17,20 @@ if TYPE_CHECKING:
     from conflictmap.extract.sentences import Sentence
 
 
+# "Other" strategic developments of different kinds are different events even on one day and
+# place: a curfew announced and an operation launched are two rows for an analyst.
+_RESTRICTION = re.compile(r"curfew|siege|besieg|blockade|emergency|closed the")
+
+
+def _same_kind(a: Draft, b: Draft) -> bool:
+    if a.sub_event_type == b.sub_event_type == "other":
+        return bool(_RESTRICTION.search(a.trigger)) == bool(_RESTRICTION.search(b.trigger))
+    return True
+
+
 def _compatible(a: Draft, b: Draft) -> bool:
     sa, sb = set(a.actors), set(b.actors)
-    return not sa or not sb or sa <= sb or sb <= sa
+    return _same_kind(a, b) and (not sa or not sb or sa <= sb or sb <= sa)
 
 
 def _absorb(keep: Draft, d: Draft) -> None:
@@ -63,6 +75,7 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
                 and k.sub_event_type == d.sub_event_type
                 and k.place_explicit
                 and not k.area
+                and _same_kind(k, d)
                 and (vague or (coarse and k.day == d.day))
             ),
             None,
