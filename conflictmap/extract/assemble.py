@@ -27,7 +27,7 @@ from conflictmap.extract.actors import (
 )
 from conflictmap.extract.dates import find_dates, year_anchor
 from conflictmap.extract.merge import merge_drafts, merge_follow_up, previous_event, same_place
-from conflictmap.extract.numbers import count_before, fatalities
+from conflictmap.extract.numbers import count_before, fatalities, group_fatalities
 from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
@@ -214,7 +214,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
             assigned[etype],
             dates,
             actors_m,
-            _group_fatalities(text, trig, fat, is_primary, len(groups)),
+            group_fatalities(text, trig.start, fat, is_primary, len(groups)),
             unresolved,
             not is_primary,
         )
@@ -331,26 +331,6 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 notes=list(notes),
             )
         )
-
-
-_CLAUSES = re.compile(r";|,\s*(?:and|while|whereas|but)\b|:\s")
-
-
-def _group_fatalities(
-    text: str, trig: Trigger, fat: int | None, is_primary: bool, n_groups: int
-) -> int | None:
-    """Deaths of one event of a sentence that reports several ("two civilians were shot dead in X,
-    and three fighters were killed in an ambush near Y"): the count of the trigger's own clause
-    when clauses split the sentence, else the sentence's count for its main event only."""
-    if n_groups > 1:
-        cuts = [0, *(m.end() for m in _CLAUSES.finditer(text)), len(text) + 1]
-        for a, b in zip(cuts, cuts[1:], strict=False):
-            if a <= trig.start < b and (a, b) != (0, len(text) + 1):
-                own, toll = fatalities(text[a:b])
-                if own is not None and not toll:
-                    return own
-                break
-    return fat if is_primary else None
 
 
 def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:

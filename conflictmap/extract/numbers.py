@@ -149,3 +149,23 @@ def count_before(text: str, end: int) -> int | None:
         re.I,
     )
     return parse_number(m.group(1)) if m else None
+
+
+_CLAUSES = re.compile(r";|,\s*(?:and|while|whereas|but)\b|:\s")
+
+
+def group_fatalities(
+    text: str, trig_start: int, fat: int | None, is_primary: bool, n_groups: int
+) -> int | None:
+    """Deaths of one event of a sentence that reports several ("two civilians were shot dead in X,
+    and three fighters were killed in an ambush near Y"): the count of the trigger's own clause
+    when clauses split the sentence, else the sentence's count for its main event only."""
+    if n_groups > 1:
+        cuts = [0, *(m.end() for m in _CLAUSES.finditer(text)), len(text) + 1]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            if a <= trig_start < b and (a, b) != (0, len(text) + 1):
+                own, toll = fatalities(text[a:b])
+                if own is not None and not toll:
+                    return own
+                break
+    return fat if is_primary else None
