@@ -60,3 +60,15 @@ def test_extract_is_deterministic(tmp_path):
     extract_jsonl(src, tmp_path / "1.jsonl")
     extract_jsonl(src, tmp_path / "2.jsonl")
     assert (tmp_path / "1.jsonl").read_bytes() == (tmp_path / "2.jsonl").read_bytes()
+
+
+def test_an_impossible_header_date_does_not_cost_the_article():
+    from conflictmap.extract import extract_article
+    from conflictmap.gazetteer import load_gazetteer
+    from conflictmap.models import Article
+
+    gaz = load_gazetteer()
+    for header in ("date 2024-02-30", "Monday, 31 February 2024", "31/02/2024"):
+        text = f"{header}\nClashes broke out in Dhiban on Monday between the SDF and tribal fighters."
+        art = Article("bad-date", None, "Test", None, None, text)
+        extract_article(art, gaz)  # must not raise

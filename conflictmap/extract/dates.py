@@ -321,28 +321,35 @@ _HEAD_DATES = [
 
 
 def infer_publication_date(url: str | None, text: str) -> tuple[date | None, str]:
-    """A publication date when the feed gave none: from the address or the page header."""
+    """A publication date when the feed gave none: from the address or the page header.
+
+    An impossible date ("2024-02-30") is skipped, never raised: one bad header must not cost
+    the whole article.
+    """
     if url:
         m = _URL_DATE.search(url)
         if m:
-            try:
-                return date(int(m.group(1)), int(m.group(2)), int(m.group(3))), "in url"
-            except ValueError:
-                pass
+            day = _safe_date(m.group(1), m.group(2), m.group(3))
+            if day:
+                return day, "in url"
     head = text[:400]
     m = _HEAD_DATES[0].search(head)
-    if m:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))), "in text"
+    if m and (day := _safe_date(m.group(1), m.group(2), m.group(3))):
+        return day, "in text"
     m = _HEAD_DATES[1].search(head)
-    if m:
-        try:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))), "in text"
-        except ValueError:
-            pass
+    if m and (day := _safe_date(m.group(3), m.group(2), m.group(1))):
+        return day, "in text"
     m = _HEAD_DATES[2].search(head)
-    if m:
-        return date(int(m.group(3)), _month_no(m.group(2)), int(m.group(1))), "in text"
+    if m and (day := _safe_date(m.group(3), _month_no(m.group(2)), m.group(1))):
+        return day, "in text"
     return None, "unknown"
+
+
+def _safe_date(year: object, month: object, day: object) -> date | None:
+    try:
+        return date(int(str(year)), int(str(month)), int(str(day)))
+    except (TypeError, ValueError):
+        return None
 
 
 def warm_up() -> None:
