@@ -244,6 +244,11 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
 
     parent = list(range(len(evs)))
     articles: dict[int, set[str]] = {i: {e.article_id} for i, e in enumerate(evs)}
+    # Towns named exactly (geo_precision 1) in each group: one incident happens in one town,
+    # so no chain of "near" reports may join reports that name two different towns.
+    towns: dict[int, set[str]] = {
+        i: {e.place_id} if e.geo_precision == 1 and e.place_id else set() for i, e in enumerate(evs)
+    }
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -256,9 +261,12 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
         ra, rb = find(lk.a), find(lk.b)
         if ra == rb or articles[ra] & articles[rb]:
             continue  # already together, or would join two events of one article
+        if len(towns[ra] | towns[rb]) > 1:
+            continue  # would put two named towns in one incident
         root, other = (ra, rb) if ra < rb else (rb, ra)  # lower index = earlier (date, id)
         parent[other] = root
         articles[root] |= articles.pop(other)
+        towns[root] |= towns.pop(other)
         ea, eb = evs[lk.a], evs[lk.b]
         joined[lk.a].append(f"{eb.event_id} [{eb.source or eb.article_id}]: {lk.why}")
         joined[lk.b].append(f"{ea.event_id} [{ea.source or ea.article_id}]: {lk.why}")

@@ -266,3 +266,12 @@ def test_two_named_villages_close_together_stay_two_incidents():
     out = cluster_incidents([a, b, c])
     assert out["a"][0] != out["b"][0]
     assert out["a"][0] == out["c"][0]  # same named village, other outlet: one incident
+
+
+def test_a_chain_through_a_near_report_never_joins_two_named_towns():
+    day = date(2023, 9, 25)
+    a = ev("a", "art-1", day, where=HAJIN, place_id="dz:hajin")
+    near = ev("n", "art-2", day, where=NEAR_HAJIN, geo=2, place_id="dz:hajin")
+    b = ev("b", "art-3", day, where=NEAR_HAJIN, place_id="dz:bahra")
+    out = cluster_incidents([a, near, b])
+    assert out["a"][0] != out["b"][0]
