@@ -164,30 +164,11 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         perpetrators = [a for a in distinct(actors_m) if a not in _ARMED_NONE]
         if fat is None and not perpetrators:
             return
-        if victims and not re.search(r"\b(?:clash|fight|battle)", text, re.I):
-            main = [
-                Trigger(
-                    triggers[0].start,
-                    triggers[0].end,
-                    triggers[0].text,
-                    "violence_against_civilians",
-                    "attack",
-                    30,
-                    "kill",
-                )
-            ]
-        elif "Unidentified armed group" in perpetrators and len(perpetrators) == 1:
-            main = [
-                Trigger(
-                    triggers[0].start,
-                    triggers[0].end,
-                    triggers[0].text,
-                    "violence_against_civilians",
-                    "attack",
-                    30,
-                    "kill",
-                )
-            ]
+        civilians_hit = victims and not re.search(r"\b(?:clash|fight|battle)", text, re.I)
+        unknown_gunmen = perpetrators == ["Unidentified armed group"]
+        if civilians_hit or unknown_gunmen:
+            t = triggers[0]
+            main = [Trigger(t.start, t.end, t.text, "violence_against_civilians", "attack", 30, "kill")]
         else:
             main = triggers[:1]
     groups: dict[str, list[Trigger]] = {}
