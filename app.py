@@ -109,8 +109,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     def embed_mode(_pathname, search):
         """``?embed=1``: map, timeline and the filter bar's first row, no page chrome (CSS ``.embed``).
 
-        Decided once, when the page opens (a layout function cannot see the query string, and
-        the filter bar rewrites the query without ``embed``), so the mode stays while filtering.
+        Decided once, when the page opens: a layout function cannot see the query string. The
+        filter bar keeps ``embed=1`` in the URL, so a reload or a copied link stays embedded.
         """
         return "page embed" if "embed=1" in (search or "") else "page"
 
