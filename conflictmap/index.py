@@ -12,7 +12,6 @@ the timeline are incidents, not reports.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -34,13 +33,6 @@ def split_outlets(value: object) -> list[str]:
 
 
 _TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
-
-
-@dataclass
-class MapGroup:
-    """Incidents drawn as one marker: same place, type and precision."""
-
-    frame: pd.DataFrame  # columns: latitude, longitude, event_type, geo_precision, count, fatalities, ...
 
 
 def _zone_controllers(frame: pd.DataFrame, versions: list[ZoneVersion]) -> np.ndarray:

@@ -7,7 +7,7 @@ That is what makes a copied link reproduce a view, and an export stamp the view 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qs, urlencode
 
@@ -197,6 +197,3 @@ class EventFilter:
         if self.text:
             parts.append(f'mentioning "{self.text}"')
         return " ".join(parts)
-
-
-FILTER_FIELDS = tuple(f.name for f in fields(EventFilter))

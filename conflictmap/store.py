@@ -253,12 +253,6 @@ class EventStore:
             self._bump(conn)
         return len(rows)
 
-    def delete_origin(self, origin: str) -> int:
-        with self.writer.begin() as conn:
-            n = conn.execute(delete(events).where(events.c.origin == origin)).rowcount
-            self._bump(conn)
-        return int(n or 0)
-
     def all_events(self, origin: str | None = None) -> list[Event]:
         q = select(events)
         if origin:
