@@ -232,6 +232,15 @@ def _range_from_relayout(relayout: dict | None) -> tuple[date | None, date | Non
     return _day(str(lo)), _day(str(hi))
 
 
+def _same(a: object, b: object) -> bool:
+    """Control values equal for the URL's purposes (None, "", [] and 0 all mean "not set")."""
+
+    def norm(x: object) -> object:
+        return None if x in (None, "", 0) or x == [] else x
+
+    return norm(a) == norm(b)
+
+
 def _view_from_relayout(relayout: dict | None) -> tuple[float, float, float] | None:
     """Centre and zoom after the analyst panned or zoomed the map, rounded as the URL keeps them."""
     if not relayout or "map.center" not in relayout or "map.zoom" not in relayout:
@@ -275,34 +284,32 @@ def sync_filters(search, *rest):
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)
-    if trigger is None or trigger == ids.URL:
-        return [no_update, *controls_from_filter(current)]
+    opened_plain = trigger is None and not (search or "").lstrip("?")
+    if (trigger is None and not opened_plain) or trigger == ids.URL:
+        # A link was opened (or the browser moved in history): the URL sets the controls.
+        # Only controls that differ are written, so nothing the analyst set is undone needlessly.
+        wanted = controls_from_filter(current)
+        return [no_update, *(no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True))]
     if trigger == ids.RESET:
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh)]
-    prop = ctx.triggered[0]["prop_id"] if ctx.triggered else ""
-    if prop == f"{ids.MAP}.relayoutData":
-        view = _view_from_relayout(map_view)
-        if view is None:
-            return [no_update, *keep]
-        lat, lon, zoom = view
-        return ["?" + replace(current, lat=lat, lon=lon, zoom=zoom).to_query(), *keep]
-    if prop == f"{ids.MAP}.clickData":
-        incident = _clicked_incident(click)
-        if not incident:
-            return [no_update, *keep]
-        return ["?" + replace(current, event=incident).to_query(), *keep]
-    if trigger == ids.TIMELINE:
-        rng = _range_from_relayout(relayout)
-        if rng is None:
-            return [no_update, *keep]
-        flt = replace(current, start=rng[0], end=rng[1])
-        return ["?" + flt.to_query(), *controls_from_filter(flt)]
+    # Everything else: the URL is rebuilt from ALL inputs, not just the one that fired. Dash
+    # drops the answer of a call that a newer call of the same callback overtook (a map
+    # relayout right after a tick, say), so each answer must carry every control's state.
     flt = filter_from_controls(values, current)
+    controls = keep
+    prop = "" if opened_plain else (ctx.triggered[0]["prop_id"] if ctx.triggered else "")
+    if prop == f"{ids.MAP}.relayoutData" and (view := _view_from_relayout(map_view)):
+        flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
+    elif prop == f"{ids.MAP}.clickData" and (incident := _clicked_incident(click)):
+        flt = replace(flt, event=incident)
+    elif trigger == ids.TIMELINE and (rng := _range_from_relayout(relayout)) is not None:
+        flt = replace(flt, start=rng[0], end=rng[1])
+        controls = controls_from_filter(flt)
     query = flt.to_query()
     if query == (search or "").lstrip("?"):
-        return [no_update, *keep]
-    return ["?" + query if query else "", *keep]
+        return [no_update, *controls]
+    return ["?" + query if query else "", *controls]
 
 
 @callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))

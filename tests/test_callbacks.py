@@ -79,3 +79,16 @@ def test_view_or_selection_changes_do_not_redraw_the_map():
     assert drawn_key("type=battle&lat=35.1&lon=40.2&zoom=8&event=inc:x") == base
     assert drawn_key("type=protest") != base
     assert drawn_key("type=battle&layers=zones") != base
+
+
+def test_unset_control_values_compare_equal():
+    from components.filters import _same
+
+    assert _same(None, "") and _same([], None) and _same(0, None)
+    assert not _same(["battle"], []) and not _same("2024-01-01", None)
+    # the layout's defaults equal what an empty URL asks for, so nothing is rewritten on load
+    from components.filters import controls_from_filter
+    from conflictmap.query import LAYERS
+
+    defaults = [None, None, None, [], None, 0, [], None, [], None, None, list(LAYERS)]
+    assert all(_same(a, b) for a, b in zip(defaults, controls_from_filter(EventFilter()), strict=True))
