@@ -76,17 +76,36 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
     with progress_bar("extract") as update:
         result = extract_jsonl(
-            Path(args.input), Path(args.output), progress=lambda d, t: update(d, t, args.input)
+            Path(args.input),
+            Path(args.output),
+            progress=lambda d, t: update(d, t, args.input),
+            include_candidates=args.all,
         )
     console.print(result, markup=False)
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import evaluate, format_report
+    import json
 
-    result = evaluate(Path(args.gold), Path(args.scorer) if args.scorer else None)
-    console.print(format_report(result), markup=False, highlight=False)
+    from .evaluate import EvaluationError, evaluate, format_report
+
+    try:
+        result = evaluate(
+            [Path(g) for g in args.gold],
+            Path(args.scorer) if args.scorer else None,
+            folds=args.folds,
+            **({"threshold": args.threshold} if args.threshold is not None else {}),
+        )
+    except EvaluationError as exc:
+        err.print(f"evaluate: {exc}", markup=False, highlight=False)
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        console.print(
+            format_report(result, tuple(args.hide_fold)), markup=False, highlight=False, soft_wrap=True
+        )
     return 0
 
 
@@ -145,10 +164,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="articles JSONL -> events JSONL (offline, no database)")
     p.add_argument("input")
     p.add_argument("--output", "-o", required=True)
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also write low-confidence candidates (below the default threshold), with their confidence",
+    )
     p.set_defaults(func=cmd_extract)
-    p = sub.add_parser("evaluate", help="score the extractor against gold events")
-    p.add_argument("gold")
+    p = sub.add_parser("evaluate", help="score the extractor against gold events (per file, per fold)")
+    p.add_argument("gold", nargs="+", help="gold JSONL file(s)")
     p.add_argument("--scorer", help="path to score_events.py (default: ../shared/tools/score_events.py)")
+    p.add_argument("--folds", type=int, default=0, help="split articles into K folds by a hash of their id")
+    p.add_argument("--threshold", type=float, help="score events at or above this confidence")
+    p.add_argument(
+        "--hide-fold",
+        type=int,
+        action="append",
+        default=[],
+        help="do not list the articles of this fold (the fold kept unread)",
+    )
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("prepare", help="create the store and load the bundled data (idempotent)")
     p.set_defaults(func=cmd_prepare)

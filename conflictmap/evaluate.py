@@ -1,16 +1,28 @@
-"""Measure the extractor on a gold corpus with the shared scorer, plus de-duplication and speed.
+"""Measure the extractor on gold corpora with the shared scorer: per file, per fold, calibration.
 
 The scoring rules are not re-implemented here: the shared ``score_events.py`` (the file every
 developer and CI run has at ``../shared/tools/``) is imported by path, so the figures printed by
 ``conflictmap evaluate`` are the figures the project is judged by.
+
+Folds: articles are split into ``k`` folds by a stable hash of their id
+(``sha256(id) mod k``), so the split never depends on file order and the same article is always
+in the same fold. Rules are written while reading some folds and judged on one that is never
+read (see ``docs`` in the module ``conflictmap.extract``: the unread fold is recorded there).
+
+Scores are taken on the events a user of ``conflictmap extract`` gets: those at or above the
+confidence threshold. The calibration table uses every candidate, so it shows what the
+threshold cuts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
+import statistics
 import time
+from collections import Counter
 from datetime import date
 from itertools import combinations
 from pathlib import Path
@@ -18,17 +30,28 @@ from types import ModuleType
 from typing import Any
 
 from conflictmap.config import PROJECT_ROOT
-from conflictmap.extract import EXTRACTOR_VERSION, extract_article, warm_up
+from conflictmap.extract import (
+    CONFIDENCE_THRESHOLD,
+    EXTRACTOR_VERSION,
+    extract_article_all,
+    warm_up,
+)
 from conflictmap.gazetteer import Gazetteer, load_gazetteer
 from conflictmap.models import Article, Event
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SCORER = PROJECT_ROOT.parent / "shared" / "tools" / "score_events.py"
+CALIBRATION_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
 class EvaluationError(RuntimeError):
     """The gold file or the scorer cannot be used; the message says which and why."""
+
+
+def fold_of(article_id: str, k: int) -> int:
+    """The fold of an article: sha256 of its id modulo ``k`` (stable across runs and files)."""
+    return int(hashlib.sha256(str(article_id).encode("utf-8")).hexdigest(), 16) % k
 
 
 def load_scorer(path: Path | None = None) -> ModuleType:
@@ -131,23 +154,164 @@ def _score_row(ev: Event) -> dict[str, Any]:
     return ev.to_dict()
 
 
-def evaluate(gold_path: Path, scorer_path: Path | None = None, gazetteer: Gazetteer | None = None) -> dict:
-    """Run the extractor on the gold articles and score it (see module docstring).
+def _calibration(gold_rows: list[dict], events: list[Event], scorer: ModuleType) -> list[dict[str, Any]]:
+    """Per confidence bin: how many candidates, how many right (strictly matched, or a redundant
+    repeat of a matched gold event, which the scorer does not count against precision)."""
+    right: dict[str, bool] = {}
+    by_article: dict[str, list[Event]] = {}
+    for ev in events:
+        by_article.setdefault(ev.article_id, []).append(ev)
+    for art in gold_rows:
+        preds = by_article.get(str(art["id"]), [])
+        pairs, redundant = scorer.match(art.get("events") or [], [_score_row(e) for e in preds], True)
+        ok = {pi for _, pi in pairs} | set(redundant)
+        for pi, ev in enumerate(preds):
+            right[ev.event_id + str(pi)] = pi in ok
+    table = []
+    for lo, hi in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+        n = k = 0
+        for art in gold_rows:
+            for pi, ev in enumerate(by_article.get(str(art["id"]), [])):
+                if lo <= ev.confidence < hi:
+                    n += 1
+                    k += right[ev.event_id + str(pi)]
+        table.append(
+            {
+                "bin": f"{lo:.1f}-{min(hi, 1.0):.1f}",
+                "count": n,
+                "right": k,
+                "precision": round(k / n, 3) if n else None,
+            }
+        )
+    return table
 
-    Speed is articles per second of extraction alone: the gazetteer, rule tables and spaCy
-    pipeline are loaded (and warmed on one article) before the clock starts.
+
+def _error_kinds(gold_rows: list[dict], events: list[dict], scorer: ModuleType) -> Counter:
+    """What went wrong, by kind: false positives and misses explained by the nearest other event
+    (wrong type, wrong place, wrong date, nothing near), and attribute errors on strict matches."""
+    kinds: Counter = Counter()
+    if not all(hasattr(scorer, f) for f in ("match", "date_ok", "place_ok", "KM_STRICT")):
+        return kinds
+    km = scorer.KM_STRICT
+    by_article: dict[str, list[dict]] = {}
+    for ev in events:
+        by_article.setdefault(str(ev["article_id"]), []).append(ev)
+    for art in gold_rows:
+        golds = art.get("events") or []
+        preds = by_article.get(str(art["id"]), [])
+        pairs, redundant = scorer.match(golds, preds, True)
+        mg, mp = {g for g, _ in pairs}, {p for _, p in pairs}
+        for gi, pi in pairs:
+            g, p = golds[gi], preds[pi]
+            if g.get("fatalities") is not None and p.get("fatalities") != g["fatalities"]:
+                kinds["match: fatalities differ"] += 1
+            if (
+                g.get("sub_event_type")
+                and str(p.get("sub_event_type")).lower() != g["sub_event_type"].lower()
+            ):
+                kinds["match: sub-type differs"] += 1
+            if g.get("event_date") and g.get("event_date") != p.get("event_date"):
+                kinds["match: date not exact"] += 1
+            have = scorer.actor_keys(p.get("actor1")) | scorer.actor_keys(p.get("actor2"))
+            for side in ("actor1", "actor2"):
+                want = scorer.actor_keys(g.get(side))
+                if want and not want & have:
+                    kinds["match: actor missing"] += 1
+
+        def why(a: dict, others: list[dict], role: str) -> str:
+            near = [(scorer.date_ok(a, o)[0], scorer.place_ok(a, o, km)[0], o) for o in others]
+            if any(d and p and o.get("event_type") != a.get("event_type") for d, p, o in near):
+                return f"{role}: right place and date, other type"
+            same = [(d, p) for d, p, o in near if o.get("event_type") == a.get("event_type")]
+            if any(d and not p for d, p in same):
+                return f"{role}: right type and date, wrong place"
+            if any(p and not d for d, p in same):
+                return f"{role}: right type and place, wrong date"
+            return f"{role}: nothing like it"
+
+        for gi, g in enumerate(golds):
+            if gi not in mg and g.get("in_study_area") is not False:
+                kinds[why(g, preds, "missed")] += 1
+        for pi, p in enumerate(preds):
+            if pi not in mp and pi not in redundant:
+                # date_ok/place_ok take the gold first: compare each gold against this prediction
+                near = [(scorer.date_ok(g, p)[0], scorer.place_ok(g, p, km)[0], g) for g in golds]
+                if any(d and q and g.get("event_type") != p.get("event_type") for d, q, g in near):
+                    kinds["false: right place and date, other type"] += 1
+                elif any(d and not q and g.get("event_type") == p.get("event_type") for d, q, g in near):
+                    kinds["false: right type and date, wrong place"] += 1
+                elif any(q and not d and g.get("event_type") == p.get("event_type") for d, q, g in near):
+                    kinds["false: right type and place, wrong date"] += 1
+                else:
+                    kinds["false: nothing like it in gold"] += 1
+    return kinds
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {
+        "mean": round(statistics.fmean(values), 3),
+        "sd": round(statistics.pstdev(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def evaluate(
+    gold_path: Path | str | list,
+    scorer_path: Path | None = None,
+    gazetteer: Gazetteer | None = None,
+    folds: int = 0,
+    threshold: float = CONFIDENCE_THRESHOLD,
+) -> dict:
+    """Run the extractor on the gold articles of one or more files and score it.
+
+    The overall figures sit at the top level (as the scorer returns them); ``files`` holds one
+    score per file, ``folds`` one per fold (when ``folds`` > 1) with ``fold_spread`` (mean, sd,
+    min, max of the F1s), ``calibration`` the confidence table over every candidate and
+    ``error_kinds`` the counted kinds of errors. Speed is articles per second of extraction
+    alone: the gazetteer, rule tables and spaCy pipeline are loaded (and warmed) before the
+    clock starts.
     """
+    paths = [Path(p) for p in (gold_path if isinstance(gold_path, list | tuple) else [gold_path])]
     scorer = load_scorer(scorer_path)
-    gold_rows = _read_gold(Path(gold_path))
+    per_file = [(p, _read_gold(p)) for p in paths]
+    gold_rows = [r for _, rows in per_file for r in rows]
     gaz = gazetteer or load_gazetteer()
     articles = [_article(r) for r in gold_rows]
     warm_up()  # model, rule and dateparser loading excluded from the speed figure
     start = time.perf_counter()
-    events: list[Event] = []
+    candidates: list[Event] = []
     for art in articles:
-        events.extend(extract_article(art, gaz))
+        candidates.extend(extract_article_all(art, gaz))
     elapsed = time.perf_counter() - start
-    result = scorer.score(gold_rows, [_score_row(e) for e in events])
+    events = [e for e in candidates if e.confidence >= threshold]
+    pred_rows = [_score_row(e) for e in events]
+    result = scorer.score(gold_rows, pred_rows)
+    result["files"] = []
+    for path, rows in per_file:
+        ids = {str(r["id"]) for r in rows}
+        s = scorer.score(rows, [p for p in pred_rows if str(p["article_id"]) in ids])
+        result["files"].append({"path": str(path), "articles": len(rows)} | _headline(s))
+    if folds and folds > 1:
+        result["folds"] = []
+        for k in range(folds):
+            rows = [r for r in gold_rows if fold_of(r["id"], folds) == k]
+            ids = {str(r["id"]) for r in rows}
+            s = scorer.score(rows, [p for p in pred_rows if str(p["article_id"]) in ids])
+            result["folds"].append({"fold": k, "articles": len(rows)} | _headline(s))
+            for row in result.get("by_article", []):
+                if str(row["article"]) in ids:
+                    row["fold"] = k
+        result["fold_spread"] = {
+            key: _spread([f["strict"][key] for f in result["folds"] if f["articles"]])
+            for key in ("f1", "precision", "recall")
+        }
+    result["threshold"] = threshold
+    result["candidates"] = len(candidates)
+    result["calibration"] = _calibration(gold_rows, candidates, scorer)
+    result["error_kinds"] = dict(_error_kinds(gold_rows, pred_rows, scorer).most_common())
     result["speed"] = {
         "articles": len(articles),
         "seconds": round(elapsed, 4),
@@ -156,22 +320,63 @@ def evaluate(gold_path: Path, scorer_path: Path | None = None, gazetteer: Gazett
     }
     result["dedupe"] = _dedupe_figures(gold_rows, events, scorer)
     result["extractor_version"] = EXTRACTOR_VERSION
-    result["gold_path"] = str(gold_path)
+    result["gold_path"] = ", ".join(str(p) for p in paths)
     return result
 
 
-def format_report(result: dict) -> str:
-    """The evaluation as plain text, one figure a line, per-article table first."""
+def _headline(s: dict) -> dict:
+    return {
+        "gold_events": s.get("gold_events"),
+        "predicted_events": s.get("predicted_events"),
+        "strict": s["strict"],
+        "loose": s["loose"],
+        "on_strict_matches": s.get("on_strict_matches", {}),
+    }
+
+
+def format_report(result: dict, hide_folds: tuple[int, ...] = ()) -> str:
+    """The evaluation as plain text: per-article table (rows of ``hide_folds`` left out), per
+    file, per fold with spread, overall, calibration, error kinds, de-duplication, speed."""
     lines = [f"extractor {result.get('extractor_version', '?')} on {result.get('gold_path', '?')}"]
     for row in result.get("by_article", []):
+        if row.get("fold") in hide_folds:
+            continue
+        fold = f"  fold {row['fold']}" if "fold" in row else ""
         lines.append(
             f"  {row['article']:>24}  gold {row['gold']:>2}  pred {row['pred']:>2}  "
-            f"tp {row['tp']:>2}  fp {row['fp']:>2}  fn {row['fn']:>2}"
+            f"tp {row['tp']:>2}  fp {row['fp']:>2}  fn {row['fn']:>2}{fold}"
         )
+    if hide_folds:
+        lines.append(f"  (articles of fold(s) {', '.join(map(str, hide_folds))} not listed)")
+
+    def line(label: str, s: dict) -> str:
+        st = s["strict"]
+        return (
+            f"  {label:<28} strict F1 {st['f1']:.3f}  P {st['precision']:.3f}  R {st['recall']:.3f}  "
+            f"(tp {st['tp']} fp {st['fp']} fn {st['fn']})  loose F1 {s['loose']['f1']:.3f}"
+        )
+
+    if result.get("files"):
+        lines.append("per file:")
+        for f in result["files"]:
+            lines.append(line(f"{Path(f['path']).name} ({f['articles']})", f))
+    if result.get("folds"):
+        lines.append("per fold (sha256(article id) mod k):")
+        for f in result["folds"]:
+            lines.append(line(f"fold {f['fold']} ({f['articles']} articles)", f))
+        sp = result["fold_spread"]
+        for key in ("f1", "precision", "recall"):
+            if sp.get(key):
+                v = sp[key]
+                lines.append(
+                    f"  strict {key:<9} across folds: mean {v['mean']:.3f}  sd {v['sd']:.3f}  "
+                    f"min {v['min']:.3f}  max {v['max']:.3f}"
+                )
     s, lo, m = result["strict"], result["loose"], result["on_strict_matches"]
     lines.append(
         f"articles {result['articles']}  gold events {result['gold_events']}  "
-        f"predicted {result['predicted_events']}"
+        f"predicted {result['predicted_events']} (confidence >= {result.get('threshold', 0):.2f}; "
+        f"{result.get('candidates', result['predicted_events'])} candidates in all)"
     )
     lines.append(
         f"strict: P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  "
@@ -183,6 +388,16 @@ def format_report(result: dict) -> str:
         f"actors {m['actors_agree']}  fatalities {m['fatalities_exact']}  "
         f"sub-type {m['sub_event_type_exact']}"
     )
+    if result.get("calibration"):
+        lines.append("calibration (every candidate; right = strict match or a redundant repeat):")
+        lines.append("  confidence  count  right  precision")
+        for b in result["calibration"]:
+            prec = f"{b['precision']:.3f}" if b["precision"] is not None else "  -  "
+            lines.append(f"  {b['bin']:<10} {b['count']:>6} {b['right']:>6}  {prec}")
+    if result.get("error_kinds"):
+        lines.append("error kinds (at the threshold):")
+        for kind, n in result["error_kinds"].items():
+            lines.append(f"  {n:>4}  {kind}")
     sp = result.get("speed") or {}
     if sp:
         lines.append(

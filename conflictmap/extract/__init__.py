@@ -10,6 +10,7 @@ All rule tables live in ``rules/`` as CSV/JSON. Deterministic and offline.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -28,7 +29,27 @@ from conflictmap.models import Article, Event
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "rules-0.1"
+RELEASE = "0.2"
+_HERE = Path(__file__).resolve().parent
+
+
+def _code_hash() -> str:
+    """sha256 over the extractor's code and rule tables (sorted by name), first 8 hex digits."""
+    h = hashlib.sha256()
+    for path in sorted([*_HERE.glob("*.py"), *(_HERE / "rules").glob("*")]):
+        if path.is_file():
+            h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:8]
+
+
+# Changes whenever a rule table or the code changes: stored events say which rules made them.
+EXTRACTOR_VERSION = f"rules-{RELEASE}+{_code_hash()}"
+
+# Default confidence threshold. ``confidence`` (merge.confidence) is calibrated on the dev corpus
+# (``conflictmap evaluate ... --folds 5`` prints the table); events below the threshold are
+# "low confidence" candidates: ``extract_article`` and ``conflictmap extract`` leave them out,
+# ``extract_article_all`` and ``conflictmap extract --all`` keep them (their confidence says so).
+CONFIDENCE_THRESHOLD = 0.0
 
 
 def warm_up() -> None:
@@ -41,11 +62,19 @@ def warm_up() -> None:
 
 
 def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
-    """Events read from one article, in text order. Never raises on odd text."""
+    """Events read from one article at or above the confidence threshold, in text order.
+    Never raises on odd text."""
     return extract_article_counted(article, gazetteer)[0]
 
 
-def extract_article_counted(article: Article, gazetteer: Gazetteer) -> tuple[list[Event], int]:
+def extract_article_all(article: Article, gazetteer: Gazetteer) -> list[Event]:
+    """Every candidate event of one article, low-confidence ones included."""
+    return extract_article_counted(article, gazetteer, threshold=0.0)[0]
+
+
+def extract_article_counted(
+    article: Article, gazetteer: Gazetteer, threshold: float = CONFIDENCE_THRESHOLD
+) -> tuple[list[Event], int]:
     """Events of one article and how many events were dropped because no date could be given.
 
     Dates are never invented. With no publication date (none given, none in the address or the
@@ -101,6 +130,7 @@ def extract_article_counted(article: Article, gazetteer: Gazetteer) -> tuple[lis
                 notes="; ".join(notes),
             )
         )
+    events = [e for e in events if e.confidence >= threshold]
     if ctx.unresolved:
         log.info("%s: unresolved place names: %s", article.id, ", ".join(sorted(set(ctx.unresolved))))
     if ctx.undated:
@@ -136,14 +166,17 @@ def extract_jsonl(
     output_path: Path,
     gazetteer: Gazetteer | None = None,
     progress: Callable[[int, int], None] | None = None,
+    include_candidates: bool = False,
 ) -> dict:
     """The ``conflictmap extract`` contract (EVENTS.md): articles JSONL in, events JSONL out.
 
     A malformed line is reported as ``file:line: reason`` in ``errors`` and skipped.
     Returns counts: articles, events, skipped, errors, by_type, and ``undated`` (events dropped
     because no date could be resolved, e.g. a weekday in an article with no publication date)
-    with ``undated_articles`` (their article ids).
+    with ``undated_articles`` (their article ids). Events below ``CONFIDENCE_THRESHOLD`` are
+    written only with ``include_candidates`` (``--all``); ``candidates`` counts them.
     """
+    threshold = 0.0 if include_candidates else CONFIDENCE_THRESHOLD
     gaz = gazetteer or load_gazetteer()
     input_path, output_path = Path(input_path), Path(output_path)
     lines = input_path.read_text(encoding="utf-8").splitlines()
@@ -156,6 +189,8 @@ def extract_jsonl(
         "by_type": {},
         "undated": 0,
         "undated_articles": [],
+        "threshold": CONFIDENCE_THRESHOLD,
+        "candidates": 0,
     }
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with output_path.open("w", encoding="utf-8") as out:
@@ -170,7 +205,7 @@ def extract_jsonl(
                     counts["skipped"] += 1
                 else:
                     try:
-                        events, undated = extract_article_counted(article, gaz)
+                        events, undated = extract_article_counted(article, gaz, threshold)
                     except Exception as exc:  # one bad article never stops the rest
                         msg = f"{input_path}:{n}: extraction failed ({type(exc).__name__}: {exc})"
                         log.exception("skipped %s", msg)
@@ -185,10 +220,19 @@ def extract_jsonl(
                     for ev in events:
                         out.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
                         counts["events"] += 1
+                        counts["candidates"] += ev.confidence < CONFIDENCE_THRESHOLD
                         counts["by_type"][ev.event_type] = counts["by_type"].get(ev.event_type, 0) + 1
             if progress:
                 progress(n, total)
     return counts
 
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_article_counted", "extract_jsonl", "warm_up"]
+__all__ = [
+    "CONFIDENCE_THRESHOLD",
+    "EXTRACTOR_VERSION",
+    "extract_article",
+    "extract_article_all",
+    "extract_article_counted",
+    "extract_jsonl",
+    "warm_up",
+]
