@@ -29,6 +29,7 @@ from conflictmap.extract.dates import find_dates, year_anchor
 from conflictmap.extract.merge import merge_drafts, merge_follow_up, previous_event, same_place
 from conflictmap.extract.numbers import count_before, fatalities, group_fatalities
 from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
+from conflictmap.extract.roles import refine_triggers, sentence_role
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
 from conflictmap.extract.timing import (
@@ -109,13 +110,15 @@ def extract_drafts(
 def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     lex = load_lexicon()
     text = sent.text
-    triggers = find_triggers(text)
+    triggers = refine_triggers(text, find_triggers(text))
     if not triggers and not lex.anaphor.search(text):
         return
     dates = find_dates(text, ctx.published, ctx.anchor)
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
     dates = resolve_relative(dates, drafts[-1].day if drafts else None)
+    if sentence_role(text, any(d.day is not None and d.precision == "day" for d in dates)):
+        return  # background, a tally over a period, or a habit: no incident of its own
     actors_m = [
         ActorMention(m.start - sent.start, m.end - sent.start, m.text, m.actor)
         for m in ctx.actor_mentions

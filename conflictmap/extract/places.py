@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from conflictmap.extract.roles import person_or_outlet
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
 from conflictmap.models import Place
@@ -132,6 +133,9 @@ def find_places(
             i += 1
             continue
         n, s, e, res = hit
+        if person_or_outlet(text, s, e):
+            i += n  # "spokesman Farhad Shami", "Mazloum Abdi", "the Khabour network": no place
+            continue
         out.append(_classify(text, s, e, res, gaz))
         i += n
     out.extend(area_phrases(text, gaz, masked, area_place))

@@ -1,0 +1,119 @@
+"""Sentence roles and names that are not places: what a sentence does in a report.
+
+A news report mixes the incident it reports with background (history, standing situations),
+aggregates ("135 attacks since October"), generic habits ("they plant mines and launch
+ambushes") and the names of people and outlets. Only the first is an event. The word classes
+live in ``rules/roles.json``; the rules here are grammatical, not tied to any one report:
+
+- ``sentence_role``: ``"aggregate"`` when a plural event noun is counted (a number of ten or
+  more, or "dozens", "hundreds") in a frame of a period or a tally; ``"background"`` for standing
+  situations and history ("remains a flashpoint", "six years have passed since"); ``"generic"``
+  for a present-tense habit of a group. ``None`` for a sentence that may report an incident.
+- ``person_or_outlet``: a gazetteer hit that is a person (after a title, a role or "spokesman",
+  or followed by a capitalised surname that is no place word) or an outlet ("Khabour network",
+  "told Al Arabiya") is not a place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from conflictmap.extract.rules import RULES_DIR
+
+
+@dataclass(frozen=True)
+class Roles:
+    aggregate: re.Pattern[str]
+    aggregate_frame: re.Pattern[str]
+    background: re.Pattern[str]
+    generic_present: re.Pattern[str]
+    air_agent: re.Pattern[str]
+    clash_words: re.Pattern[str]
+    generic_attack: re.Pattern[str]
+    person_before: re.Pattern[str]
+    media_after: re.Pattern[str]
+    place_nouns: frozenset[str]
+    media_names: frozenset[str]
+
+
+@lru_cache(maxsize=2)
+def load_roles() -> Roles:
+    data = json.loads((RULES_DIR / "roles.json").read_text(encoding="utf-8"))
+    rx = {k: re.compile(v, re.I) for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
+    return Roles(
+        place_nouns=frozenset(data["place_nouns"]),
+        media_names=frozenset(n.lower() for n in data["media_names"]),
+        **rx,
+    )
+
+
+def sentence_role(text: str, day_given: bool) -> str | None:
+    """``aggregate``, ``background``, ``generic`` or None (may report an incident)."""
+    r = load_roles()
+    if r.aggregate.search(text) and (r.aggregate_frame.search(text) or not day_given):
+        return "aggregate"
+    if r.background.search(text) and not day_given:
+        return "background"
+    if r.generic_present.search(text) and not day_given:
+        return "generic"
+    return None
+
+
+_NEXT = re.compile(r"\s+([A-Z][\w'’-]+)")
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def _title_case(text: str) -> bool:
+    words = _WORD.findall(text[:300])
+    long = [w for w in words if len(w) > 3]
+    return len(long) >= 4 and sum(w[0].isupper() for w in long) / len(long) > 0.6
+
+
+def person_or_outlet(text: str, start: int, end: int) -> str | None:
+    """Why the name at text[start:end] is not a place here ("person", "outlet"), or None."""
+    r = load_roles()
+    name = text[start:end]
+    if name.lower() in r.media_names or r.media_after.match(text, end):
+        return "outlet"
+    left = text[max(0, start - 30) : start]
+    if r.person_before.search(left):
+        return "person"
+    nxt = _NEXT.match(text, end)
+    if nxt and _title_case(text):
+        return None  # a headline capitalises every word: no surname can be told
+    if nxt and nxt.group(1) not in r.place_nouns and not re.match(r"\s+(?:[Aa]l|[Ee]l)[- ]", text[end:]):
+        word = nxt.group(1)
+        # "Mazloum Abdi", "Hasakah Shiyar": two capitalised words in a row, the second no place
+        # word and not the start of a new clause (a sentence never starts mid-line here)
+        if not re.match(r"(?:The|A|An|In|On|At|And|But|Or|Of|To|For|From|With|By|As|Near|After)$", word):
+            return "person"
+    return None
+
+
+def refine_triggers(text: str, triggers: list) -> list:
+    """Type a bare "attack" by what the sentence says it was made with.
+
+    "A rocket attack on the base": the rocket says how; the bare "attack" is not a second,
+    ground event, so it yields to the weapon unless the sentence also tells of fighting (a clash
+    word, gunfire). "The air force attacked positions": an attack whose agent is an aircraft is
+    an air strike."""
+    from dataclasses import replace
+
+    r = load_roles()
+    generic = [t for t in triggers if t.event_type == "battle" and r.generic_attack.match(t.text.strip())]
+    if not generic:
+        return triggers
+    weapons = [t for t in triggers if t.event_type == "explosion_remote_violence"]
+    if weapons and not r.clash_words.search(text):
+        return [t for t in triggers if t not in generic]
+    out = []
+    for t in triggers:
+        if t in generic and r.air_agent.search(text[max(0, t.start - 60) : t.start]):
+            t = replace(
+                t, event_type="explosion_remote_violence", sub_event_type="air/drone strike", priority=80
+            )
+        out.append(t)
+    return out
