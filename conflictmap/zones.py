@@ -12,6 +12,14 @@ zones on the same day) load with a warning naming the feature.
 Border tie-break: a point on a shared border (or in an overlap) belongs to the zone with the
 lowest ``zone_id`` in plain string order among those that cover it. Arbitrary but deterministic:
 the same point always gets the same zone, in ``assign_zone`` and ``assign_zones`` alike.
+
+Provenance: besides the required properties a feature may carry ``status`` ("held" or
+"contested"), ``sources`` (a list of "Outlet: title (date) URL" strings), ``change_label`` (the
+timeline's short name for the change that starts this version) and ``contested_by``. They are
+optional so older files still load; when absent, the status is read from the controller
+("Contested" means contested) and the sources from ``source`` split on " | ". The same fallbacks
+apply to zones that went through a store keeping only the required columns, so the map can
+always tell a contested zone and cite a source.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ log = logging.getLogger(__name__)
 
 REQUIRED = ("zone_id", "controller", "valid_from", "valid_to", "label")
 OPTIONAL = ("source", "confidence", "notes")
+STATUSES = ("held", "contested")
+CONTESTED = "Contested"  # the controller of a contested area in the bundled file
+SOURCE_SEP = " | "  # between sources in a ``source`` string
+CONFIDENCE_ORDER = ("low", "medium", "high")  # anything else ("unstated") sorts below low
 WGS84_NAMES = {
     "urn:ogc:def:crs:ogc:1.3:crs84",
     "urn:ogc:def:crs:ogc::crs84",
@@ -139,6 +151,7 @@ def _parse_feature(feat: Any) -> tuple[ZoneVersion, list[str]]:
         raise ValueError(f"valid_from {valid_from} is after valid_to {valid_to}")
     geom, warns = _geometry(feat.get("geometry"))
     extra = {k: v for k, v in props.items() if k not in REQUIRED + OPTIONAL}
+    _check_provenance(extra)
     zone = ZoneVersion(
         zone_id=props["zone_id"],
         controller=props["controller"],
@@ -152,6 +165,22 @@ def _parse_feature(feat: Any) -> tuple[ZoneVersion, list[str]]:
         extra=extra,
     )
     return zone, warns
+
+
+def _check_provenance(extra: dict[str, Any]) -> None:
+    """The optional provenance properties, when present, must have the shape the UI relies on."""
+    status = extra.get("status")
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    for key in ("sources", "contested_by"):
+        value = extra.get(key)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise ValueError(f"property {key} must be a list of non-empty strings")
+    label = extra.get("change_label")
+    if label is not None and not isinstance(label, str):
+        raise ValueError("property change_label must be a string")
 
 
 def _date(props: dict[str, Any], key: str) -> date:
@@ -320,6 +349,7 @@ def zones_geojson(
     for z, g in zip(zones, geoms, strict=True):
         g = shapely.set_precision(g, 10.0**-decimals)
         props = {
+            **{k: v for k, v in z.extra.items() if k != "id"},
             "id": z.zone_id,
             "zone_id": z.zone_id,
             "controller": z.controller,
@@ -329,6 +359,8 @@ def zones_geojson(
             "source": z.source,
             "confidence": z.confidence,
             "notes": z.notes,
+            "status": zone_status(z),
+            "sources": zone_sources(z),
         }
         feats.append({"type": "Feature", "id": z.zone_id, "properties": props, "geometry": mapping(g)})
     return {"type": "FeatureCollection", "features": feats}
@@ -366,3 +398,152 @@ def zone_changes(zones: list[ZoneVersion]) -> list[date]:
         return []
     first = min(starts)
     return sorted(d for d in starts | ends if d > first)
+
+
+def zone_status(zone: ZoneVersion) -> str:
+    """ "held" or "contested": the ``status`` property, else read from the controller."""
+    status = zone.extra.get("status")
+    if status in STATUSES:
+        return str(status)
+    return "contested" if zone.controller.strip().lower().startswith("contested") else "held"
+
+
+def zone_sources(zone: ZoneVersion) -> list[str]:
+    """The sources a zone cites, one string each: the ``sources`` list, else ``source`` split."""
+    listed = zone.extra.get("sources")
+    if isinstance(listed, list) and listed:
+        return [str(s) for s in listed]
+    return [s.strip() for s in zone.source.split(SOURCE_SEP) if s.strip()]
+
+
+def coverage_start(zones: Sequence[ZoneVersion]) -> date | None:
+    """The first day any zone covers (2019-03-23 for the bundled file); None without zones."""
+    return min((z.valid_from for z in zones), default=None)
+
+
+def coverage_note(zones: Sequence[ZoneVersion], day: date) -> str | None:
+    """What the map should say when it has no zones to draw for ``day``, else None.
+
+    Why: an empty map before the first version reads as "nobody held anything"; the analyst
+    must be told the layer starts later (e.g. "no control data before 2019-03-23").
+    """
+    start = coverage_start(zones)
+    if start is None:
+        return "no control data loaded"
+    if day < start:
+        return f"no control data before {start.isoformat()}"
+    if not zones_as_of(list(zones), day):
+        return f"no control data for {day.isoformat()}"
+    return None
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Who held a place on a day, with what the detail panel cites for it."""
+
+    zone_id: str
+    controller: str
+    label: str
+    status: str
+    confidence: str
+    sources: tuple[str, ...]
+    notes: str
+    valid_from: date
+    valid_to: date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "zone_id": self.zone_id,
+            "controller": self.controller,
+            "label": self.label,
+            "status": self.status,
+            "confidence": self.confidence,
+            "sources": list(self.sources),
+            "notes": self.notes,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+        }
+
+
+def held_at(zones: Sequence[ZoneVersion], day: date, lon: float, lat: float) -> Holding | None:
+    """Who held the point (lon, lat) on ``day``: controller, status, confidence and sources.
+
+    None outside every zone or outside the covered dates (``coverage_note`` says which). Same
+    answer as ``assign_zone(zones_as_of(zones, day), lon, lat)``, border tie-break included.
+    """
+    zone = assign_zone(zones_as_of(list(zones), day), lon, lat)
+    if zone is None:
+        return None
+    return Holding(
+        zone_id=zone.zone_id,
+        controller=zone.controller,
+        label=zone.label,
+        status=zone_status(zone),
+        confidence=zone.confidence,
+        sources=tuple(zone_sources(zone)),
+        notes=zone.notes,
+        valid_from=zone.valid_from,
+        valid_to=zone.valid_to,
+    )
+
+
+@dataclass(frozen=True)
+class ControlChange:
+    """A day when control changed, named for the timeline, with what it rests on."""
+
+    day: date
+    label: str
+    zone_ids: tuple[str, ...]  # versions starting that day
+    status: str  # "contested" if any of them is contested, else "held"
+    confidence: str  # the lowest among them
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "label": self.label,
+            "zone_ids": list(self.zone_ids),
+            "status": self.status,
+            "confidence": self.confidence,
+            "sources": list(self.sources),
+        }
+
+
+def control_changes(zones: Sequence[ZoneVersion]) -> list[ControlChange]:
+    """``zone_changes`` with a short label per day ("7 villages contested", "Gov't takes east bank").
+
+    The label is the ``change_label`` of the versions starting that day; for files without one
+    (or zones read back from a store that kept only the required columns) it falls back to
+    the labels of those versions, or "end of ..." when a version closes with no successor.
+    """
+    out = []
+    for day in zone_changes(list(zones)):
+        started = sorted((z for z in zones if z.valid_from == day), key=lambda z: z.zone_id)
+        ended = sorted(
+            (z for z in zones if z.valid_to is not None and z.valid_to + timedelta(days=1) == day),
+            key=lambda z: z.zone_id,
+        )
+        named = [str(z.extra["change_label"]) for z in started if z.extra.get("change_label")]
+        if named:
+            label = named[0]
+        elif started:
+            label = "; ".join(dict.fromkeys(z.label for z in started))
+        else:
+            label = "end of " + "; ".join(dict.fromkeys(z.label for z in ended))
+        sources = tuple(dict.fromkeys(s for z in started for s in zone_sources(z)))
+        confidences = [z.confidence for z in started]
+        out.append(
+            ControlChange(
+                day=day,
+                label=label,
+                zone_ids=tuple(z.zone_id for z in started),
+                status="contested" if any(zone_status(z) == "contested" for z in started) else "held",
+                confidence=min(confidences, key=_confidence_rank) if confidences else "unstated",
+                sources=sources,
+            )
+        )
+    return out
+
+
+def _confidence_rank(value: str) -> int:
+    return CONFIDENCE_ORDER.index(value) if value in CONFIDENCE_ORDER else -1

@@ -24,8 +24,13 @@ Method (all in WGS84 lon/lat degrees; this is a briefing map, not surveying):
    sliver of SDF zone between the pocket and the water.
 5. Snapping: everything is snapped to a 1e-5 deg grid (~1 m) and overlaid on that grid, west
    last (governorate less east and pocket), so each day's zones tile the governorate exactly.
-6. Versions: 2019-03-23 (fall of Baghuz) -> 2024-12-05, and 2024-12-06 -> open. The pocket is
-   a feature of its own in both, so its lower confidence can be stated apart from the banks.
+6. Versions from the change log ``data/zone_changes.csv``: one row per dated report and area
+   (``east`` bank less the pocket, the seven-villages ``pocket``, the ``west`` bank with the
+   city). A ``change`` row starts a version of its area, ending the day before the area's next
+   change; a ``context`` row adds its sources and dated note to the version in force. Each
+   feature carries ``status`` (held/contested), ``confidence``, its ``sources`` (and the same
+   joined in ``source``) and the timeline's ``change_label``. The dates and sources follow the
+   research notes in ``../shared/design/ZONES-HISTORY.md``.
 
 Run: ``python scripts/build_zones.py`` (writes) or ``python scripts/build_zones.py --check``.
 """
@@ -36,6 +41,7 @@ import argparse
 import csv
 import json
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +217,163 @@ def _feature(geom: BaseGeometry, **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
 
 
+AREAS: dict[str, str] = {
+    "east": "East (Jazira) bank",
+    "pocket": "Seven villages (east bank)",
+    "west": "West (Shamiya) bank and city",
+}
+KINDS = ("change", "context")
+STATUSES = ("held", "contested")
+CONFIDENCES = ("high", "medium", "low")
+CONTESTED = "Contested"
+SOURCE_SEP = " | "  # between sources in a cell of the change log and in a feature's ``source``
+AREA_CAVEATS = {
+    "east": (
+        "Geometry: the whole left bank inside the coarse Natural Earth outline, less the seven-villages "
+        "pocket; real front lines followed the river but not every bend."
+    ),
+    "pocket": (
+        "Geometry: a hull around the seven villages' gazetteer points (several placed approximately, "
+        "+-1-3 km), not a surveyed front line."
+    ),
+    "west": "Geometry: the whole right bank, including the Badia desert, where control was nominal.",
+}
+
+
+class ChangeLogError(SystemExit):
+    """The change log cannot be turned into versions; the message names the row and why."""
+
+
+def read_change_log(path: Path | None = None) -> list[dict[str, Any]]:
+    """Rows of ``data/zone_changes.csv``, checked one by one (line numbers as an editor shows them).
+
+    Why checked here and not only at load time: the change log is the hand-edited record; a
+    typo in a date or a status must stop the build with the line to fix, not produce a zones
+    file that loads but says something else.
+    """
+    path = path or DATA / "zone_changes.csv"
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for line, raw in enumerate(csv.DictReader(fh), start=2):
+            row = {k: (v or "").strip() for k, v in raw.items()}
+            try:
+                row["day"] = date.fromisoformat(row["date"])
+            except ValueError:
+                problems.append(f"line {line}: date {row['date']!r} is not YYYY-MM-DD")
+                continue
+            row["line"] = line
+            row["sources"] = [s.strip() for s in row["sources"].split(SOURCE_SEP) if s.strip()]
+            checks = [
+                (row["area"] in AREAS, f"area {row['area']!r} not one of {sorted(AREAS)}"),
+                (row["kind"] in KINDS, f"kind {row['kind']!r} not one of {KINDS}"),
+                (row["status"] in STATUSES, f"status {row['status']!r} not one of {STATUSES}"),
+                (
+                    row["confidence"] in CONFIDENCES,
+                    f"confidence {row['confidence']!r} not one of {CONFIDENCES}",
+                ),
+                (bool(row["controller"]), "no controller"),
+                (bool(row["sources"]), "no sources: every row must cite at least one"),
+                (
+                    (row["status"] == "contested") == (row["controller"] == CONTESTED),
+                    f"status contested goes with controller {CONTESTED!r} and only with it",
+                ),
+                (
+                    row["status"] != "contested" or row["confidence"] == "low",
+                    "a contested area is low confidence",
+                ),
+            ]
+            problems += [f"line {line}: {msg}" for ok, msg in checks if not ok]
+            rows.append(row)
+    if problems:
+        raise ChangeLogError(f"{path}: " + "; ".join(problems))
+    return rows
+
+
+def versions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turn the change log into zone versions: one per ``change`` row, per area.
+
+    A change row starts a version of its area on its date; the version ends the day before the
+    area's next change (open-ended if none). A ``context`` row adds its sources and its note
+    (dated) to the version in force on its date, and must agree with it on controller and
+    status, so a context row can never silently say something the map does not show. Every
+    change date after the first carries one short ``change_label`` for the timeline.
+    """
+    problems: list[str] = []
+    out: list[dict[str, Any]] = []
+    for area in AREAS:
+        changes = sorted(
+            (r for r in rows if r["area"] == area and r["kind"] == "change"), key=lambda r: r["day"]
+        )
+        days = [r["day"] for r in changes]
+        if len(set(days)) != len(days):
+            problems.append(f"area {area}: two changes on one date")
+        for i, row in enumerate(changes):
+            end = changes[i + 1]["day"] - timedelta(days=1) if i + 1 < len(changes) else None
+            prev = changes[i - 1]["controller"] if i else None
+            nxt = changes[i + 1]["controller"] if i + 1 < len(changes) else None
+            out.append(
+                {
+                    "area": area,
+                    "valid_from": row["day"],
+                    "valid_to": end,
+                    "controller": row["controller"],
+                    "status": row["status"],
+                    "confidence": row["confidence"],
+                    "sources": list(row["sources"]),
+                    "notes": [row["note"]] if row["note"] else [],
+                    "contested_by": sorted({c for c in (prev, nxt) if c and c != CONTESTED})
+                    if row["status"] == "contested"
+                    else [],
+                }
+            )
+    for row in (r for r in rows if r["kind"] == "context"):
+        v = next(
+            (
+                v
+                for v in out
+                if v["area"] == row["area"]
+                and v["valid_from"] <= row["day"]
+                and (v["valid_to"] is None or row["day"] <= v["valid_to"])
+            ),
+            None,
+        )
+        if v is None:
+            problems.append(f"line {row['line']}: context before the first change of {row['area']}")
+            continue
+        if (v["controller"], v["status"]) != (row["controller"], row["status"]):
+            problems.append(
+                f"line {row['line']}: context says {row['controller']}/{row['status']} but the version in "
+                f"force says {v['controller']}/{v['status']}"
+            )
+        v["sources"] += [s for s in row["sources"] if s not in v["sources"]]
+        if row["note"]:
+            v["notes"].append(f"{row['date']}: {row['note']}")
+    first = min((v["valid_from"] for v in out), default=None)
+    labels: dict[date, set[str]] = {}
+    for row in rows:
+        if row["kind"] == "change" and row["day"] != first:
+            labels.setdefault(row["day"], set())
+            if row["change_label"]:
+                labels[row["day"]].add(row["change_label"])
+    for day, found in sorted(labels.items()):
+        if len(found) != 1:
+            problems.append(
+                f"{day}: needs exactly one change_label among its change rows, has {sorted(found)}"
+            )
+    if problems:
+        raise ChangeLogError("zone_changes.csv: " + "; ".join(problems))
+    for v in out:
+        v["change_label"] = next(iter(labels.get(v["valid_from"], {""})))
+    return sorted(out, key=lambda v: (v["valid_from"], list(AREAS).index(v["area"])))
+
+
+def _label(v: dict[str, Any]) -> str:
+    if v["status"] == "contested":
+        return f"{AREAS[v['area']]}: contested ({' vs '.join(v['contested_by']) or 'claimants unclear'})"
+    return f"{AREAS[v['area']]}: {v['controller']}"
+
+
 def build() -> dict[str, Any]:
     gov = governorate()
     line = cut_line(gov, euphrates())
@@ -224,93 +387,29 @@ def build() -> dict[str, Any]:
     east_minus = _polygonal(shapely.difference(east, pk, grid_size=GRID))
     east_all = shapely.union(east_minus, pk, grid_size=GRID)
     west = _polygonal(shapely.difference(shapely.set_precision(gov, GRID), east_all, grid_size=GRID))
+    geoms = {"east": east_minus, "pocket": pk, "west": west}
+    geom_sources = {"east": SRC_GEOM, "pocket": SRC_POCKET, "west": SRC_GEOM}
 
-    era1 = {"valid_from": "2019-03-23", "valid_to": "2024-12-05"}
-    era2 = {"valid_from": "2024-12-06", "valid_to": None}
-    open_note = (
-        " Open-ended: later changes (for example arrangements between the SDF and Damascus in 2025 "
-        "and after) are not modelled; close this version and add a new one when sources give a date."
-    )
-    feats = [
-        _feature(
-            east_minus,
-            zone_id="dy-east-2019",
-            controller=SDF,
-            **era1,
-            label="East (Jazira) bank: SDF",
-            source=SRC_GEOM,
-            confidence="medium",
-            notes=(
-                "The whole left bank inside the coarse Natural Earth outline, less the seven-villages "
-                "pocket. Real front lines followed the river but not every bend; ISIS cells stayed "
-                "active in the area. Starts with the fall of Baghuz."
-            ),
-        ),
-        _feature(
-            west,
-            zone_id="dy-west-2019",
-            controller=REGIME,
-            **era1,
-            label="West (Shamiya) bank: Syrian regime and Iran-backed militias",
-            source=SRC_GEOM,
-            confidence="medium",
-            notes=(
-                "The whole right bank, including the Badia desert, where control was thin and ISIS "
-                "cells operated; the desert part is nominal."
-            ),
-        ),
-        _feature(
-            pk,
-            zone_id="dy-pocket-2019",
-            controller=REGIME,
-            **era1,
-            label="Seven villages pocket (east bank): Syrian regime and Iran-backed militias",
-            source=SRC_POCKET,
-            confidence="low",
-            notes=(
-                "Husayniyah, Salihiyah, Hatla, Marrat, Mazlum, Khasham, Tabiyah: the pocket's outline "
-                "is a hull around village points (several placed approximately, +-1-3 km), not a "
-                "surveyed front line."
-            ),
-        ),
-        _feature(
-            east_minus,
-            zone_id="dy-east-2024",
-            controller=SDF,
-            **era2,
-            label="East (Jazira) bank: SDF",
-            source=SRC_GEOM,
-            confidence="medium",
-            notes="The left bank less the former seven-villages pocket." + open_note,
-        ),
-        _feature(
-            west,
-            zone_id="dy-west-2024",
-            controller=STG,
-            **era2,
-            label="West (Shamiya) bank: Syrian transitional government",
-            source=SRC_GEOM,
-            confidence="medium",
-            notes=(
-                "After the regime's collapse; for a few days in early December 2024 control of "
-                "Deir ez-Zor city changed hands more than once, which this version does not show." + open_note
-            ),
-        ),
-        _feature(
-            pk,
-            zone_id="dy-pocket-2024",
-            controller=STG,
-            **era2,
-            label="Former seven villages pocket (east bank): Syrian transitional government",
-            source=SRC_POCKET,
-            confidence="low",
-            notes=(
-                "Assigned to the transitional government as successor of the regime side; uncertain: "
-                "the SDF was reported moving into these villages when regime forces withdrew in "
-                "December 2024, and who held them afterwards, and from when, is not settled here." + open_note
-            ),
-        ),
-    ]
+    feats = []
+    for v in versions(read_change_log()):
+        props: dict[str, Any] = {
+            "zone_id": f"dy-{v['area']}-{v['valid_from'].isoformat()}",
+            "controller": v["controller"],
+            "valid_from": v["valid_from"].isoformat(),
+            "valid_to": v["valid_to"].isoformat() if v["valid_to"] else None,
+            "label": _label(v),
+            "source": SOURCE_SEP.join(v["sources"]),
+            "confidence": v["confidence"],
+            "notes": " ".join([*v["notes"], AREA_CAVEATS[v["area"]]]),
+            "status": v["status"],
+            "sources": v["sources"],
+            "area": v["area"],
+            "change_label": v["change_label"],
+            "geometry_source": geom_sources[v["area"]],
+        }
+        if v["contested_by"]:
+            props["contested_by"] = v["contested_by"]
+        feats.append(_feature(geoms[v["area"]], **props))
     return {
         "type": "FeatureCollection",
         "name": "deir_ez_zor_control_zones",
