@@ -30,10 +30,20 @@ DEFAULT_CENTER = {"lat": 35.05, "lon": 40.25}
 DEFAULT_ZOOM = 6.9
 EMPTY_MESSAGE = "No events match these filters"
 
+# An empty GeoJSON source that no layer uses. It is there because plotly.js deletes empty objects
+# from a new layout when it relinks the old one on update (``relinkPrivateKeys``): a style with
+# ``"sources": {}`` reaches MapLibre without ``sources`` on the second figure, MapLibre rejects
+# ``setStyle`` ("missing required property sources") and plotly skips the trace update, so the
+# map never redraws. A non-empty ``sources`` survives the relink and the style stays identical
+# across updates, so plotly does not call ``setStyle`` at all and only the traces change.
+_KEEP_SOURCES: dict[str, Any] = {
+    "conflictmap-none": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}
+}
+
 # MapLibre style with no remote sources and no "glyphs" key: nothing is fetched from outside.
 OFFLINE_STYLE: dict[str, Any] = {
     "version": 8,
-    "sources": {},
+    "sources": _KEEP_SOURCES,
     "layers": [
         {"id": "bg", "type": "background", "paint": {"background-color": BASEMAP_COLOURS["background"]}}
     ],
@@ -46,7 +56,7 @@ def map_style(tile_url: str | None = None) -> dict[str, Any]:
         return OFFLINE_STYLE
     return {
         "version": 8,
-        "sources": {"tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
+        "sources": {**_KEEP_SOURCES, "tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
         "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
     }
 

@@ -1,0 +1,126 @@
+"""What MapLibre actually draws, read from the map itself rather than from plotly's data model.
+
+plotly.js can hold a new figure in ``gd._fullData`` while MapLibre still draws the old one (it
+did: a style update MapLibre refused left every circle of the first figure on screen). These
+helpers ask MapLibre: ``queryRenderedFeatures`` per layer, with the colour of each layer taken
+from MapLibre's own paint properties, so a test sees what the analyst sees.
+"""
+
+from __future__ import annotations
+
+from components.theme import EVENT_COLOURS, ZONE_COLOURS
+
+# Every circle and fill layer MapLibre renders: its colour and how many features it draws.
+DRAWN_LAYERS = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd._fullLayout.map._subplot.map;
+  const hex = (c) => {
+    if (typeof c === 'string') return c.toLowerCase();
+    if (!c || c.r === undefined) return String(c);
+    const a = c.a || 1;  // MapLibre keeps colours premultiplied by alpha
+    const h = (v) => Math.round(Math.min(1, v / a) * 255).toString(16).padStart(2, '0');
+    return '#' + h(c.r) + h(c.g) + h(c.b);
+  };
+  const out = [];
+  for (const l of map.getStyle().layers) {
+    if (l.type !== 'circle' && l.type !== 'fill') continue;
+    if (map.getLayoutProperty(l.id, 'visibility') === 'none') continue;
+    const prop = l.type === 'circle' ? 'circle-color' : 'fill-color';
+    const groups = {};
+    for (const f of map.queryRenderedFeatures({layers: [l.id]})) {
+      // The colour MapLibre evaluated for this feature (data-driven colours included).
+      const colour = hex(f.layer.paint[prop]);
+      // Points can be returned once per tile they touch: count distinct geometries.
+      (groups[colour] = groups[colour] || new Set()).add(JSON.stringify(f.geometry.coordinates).slice(0, 200));
+    }
+    for (const [colour, seen] of Object.entries(groups)) {
+      out.push({id: l.id, type: l.type, colour: colour, n: seen.size});
+    }
+  }
+  return out;
+}"""
+
+# How many event markers plotly's figure puts inside the visible map, counted the way DRAWN_LAYERS
+# counts (distinct points per trace), so the drawing can be checked against the figure it was sent.
+MODEL_EVENT_MARKERS = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const b = gd._fullLayout.map._subplot.map.getBounds();
+  let n = 0;
+  for (const t of gd._fullData) {
+    if (!(t.meta && t.meta.kind === 'events') || t.visible !== true) continue;
+    const lat = Array.from(t.lat || []), lon = Array.from(t.lon || []);
+    const seen = new Set();
+    for (let i = 0; i < lat.length; i++) {
+      if (b.contains([lon[i], lat[i]])) seen.add(lon[i] + ',' + lat[i]);
+    }
+    n += seen.size;
+  }
+  return n;
+}"""
+
+EVENT_COLOUR_TYPES = {c.lower(): t for t, c in EVENT_COLOURS.items()}
+ZONE_COLOUR_NAMES = {c.lower(): name for name, c in ZONE_COLOURS.items()}
+
+
+def drawn(page) -> list[dict]:
+    return page.evaluate(DRAWN_LAYERS)
+
+
+def drawn_event_types(page) -> dict[str, int]:
+    """Event type -> number of circles MapLibre draws in that type's colour."""
+    out: dict[str, int] = {}
+    for layer in drawn(page):
+        etype = EVENT_COLOUR_TYPES.get(layer["colour"])
+        if layer["type"] == "circle" and etype:
+            out[etype] = out.get(etype, 0) + layer["n"]
+    return out
+
+
+def drawn_zone_controllers(page) -> set[str]:
+    """Controllers whose zone colour MapLibre fills somewhere on the map."""
+    return {
+        ZONE_COLOUR_NAMES[layer["colour"]]
+        for layer in drawn(page)
+        if layer["type"] == "fill" and layer["colour"] in ZONE_COLOUR_NAMES
+    }
+
+
+def wait_drawn(page, predicate_js: str, timeout: float = 30_000) -> None:
+    """Wait until the map is idle and ``predicate_js(drawnLayers)`` holds on what it draws."""
+    page.wait_for_function(
+        f"""() => {{
+          const gd = document.querySelector('#map .js-plotly-plot');
+          const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
+          if (!m || !m.loaded()) return false;
+          // A callback still running means the figure on screen is about to be replaced.
+          if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+          const layers = ({DRAWN_LAYERS})();
+          return ({predicate_js})(layers);
+        }}""",
+        timeout=timeout,
+    )
+
+
+def wait_events_match_figure(page, types: list[str] | None = None, timeout: float = 30_000) -> None:
+    """Wait until MapLibre draws as many event circles as the figure holds in view, all of ``types``."""
+    allowed = [EVENT_COLOURS[t].lower() for t in (types or EVENT_COLOURS)]
+    every = [c.lower() for c in EVENT_COLOURS.values()]
+    wait_drawn(
+        page,
+        f"(layers) => {{ const every = {every}; const allowed = {allowed};"
+        " const ev = layers.filter(l => l.type === 'circle' && every.includes(l.colour));"
+        " const n = ev.reduce((a, l) => a + l.n, 0);"
+        f" return ev.every(l => allowed.includes(l.colour)) && n === ({MODEL_EVENT_MARKERS})(); }}",
+        timeout,
+    )
+
+
+def event_colours_js(types: list[str]) -> str:
+    """JS predicate: at least one event circle drawn, and every drawn event circle has one of ``types``'s colours."""
+    allowed = [EVENT_COLOURS[t].lower() for t in types]
+    every = [c.lower() for c in EVENT_COLOURS.values()]
+    return (
+        f"(layers) => {{ const allowed = {allowed}; const every = {every};"
+        " const ev = layers.filter(l => l.type === 'circle' && every.includes(l.colour));"
+        " return ev.length > 0 && ev.every(l => allowed.includes(l.colour)); }"
+    )

@@ -1,0 +1,150 @@
+"""The drawn map follows every change made on the page: asserted on what MapLibre renders.
+
+Each journey makes several changes in a row without reloading, and after each one asks MapLibre
+(not plotly's data model) which circles and fills it draws. The page must log no error: a style
+MapLibre refuses is logged as "Map error." and leaves the old drawing on screen.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from components.theme import ZONE_COLOURS
+from tests.browser.drawn import (
+    MODEL_EVENT_MARKERS,
+    drawn_event_types,
+    drawn_zone_controllers,
+    event_colours_js,
+    wait_drawn,
+    wait_events_match_figure,
+)
+from tests.browser.test_dashboard import open_dashboard
+
+pytestmark = pytest.mark.browser
+
+SDF, REGIME, TRANSITIONAL = (
+    "SDF",
+    "Syrian regime and Iran-backed militias",
+    "Syrian transitional government",
+)
+
+
+def console_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors
+
+
+def set_date(page, selector: str, value: str) -> None:
+    box = page.locator(selector)
+    box.click()
+    box.fill(value)
+    box.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def test_type_filters_dates_and_layers_redraw_the_map(page, app_server):
+    errors = console_errors(page)
+    open_dashboard(page, app_server.base, "?start=2017-01-01&end=2026-12-31")
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle')")
+    first = drawn_event_types(page)
+    assert len(first) >= 3, first
+
+    # 1. One type ticked: only its circles stay drawn, as many as the figure holds.
+    page.get_by_label("Protest").check()
+    page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
+    wait_drawn(page, event_colours_js(["protest"]))
+    wait_events_match_figure(page, ["protest"])
+    protest = drawn_event_types(page)
+    assert set(protest) == {"protest"}
+    assert protest["protest"] == page.evaluate(MODEL_EVENT_MARKERS)
+    assert protest["protest"] < sum(first.values())
+
+    # 2. A second type ticked: both are drawn, nothing else.
+    page.get_by_label("Battle").check()
+    page.wait_for_function("() => location.search.includes('battle')", timeout=20_000)
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#d55e00')")
+    wait_events_match_figure(page, ["protest", "battle"])
+    both = drawn_event_types(page)
+    assert set(both) == {"protest", "battle"}
+    assert sum(both.values()) == page.evaluate(MODEL_EVENT_MARKERS)
+
+    # 3. A narrower date range typed into the picker: fewer circles drawn, model and map agree.
+    set_date(page, "#filter-dates-start", "2023-08-01")
+    set_date(page, "#filter-dates-end", "2023-10-31")
+    page.wait_for_function("() => location.search.includes('start=2023-08-01')", timeout=20_000)
+    page.wait_for_function("() => location.search.includes('end=2023-10-31')", timeout=20_000)
+    total_both = sum(both.values())
+    wait_drawn(
+        page,
+        "(layers) => { const n = layers.filter(l => l.type === 'circle' && ['#d55e00','#009e73'].includes(l.colour))"
+        f".reduce((a, l) => a + l.n, 0); return n > 0 && n < {total_both}; }}",
+    )
+    wait_events_match_figure(page, ["protest", "battle"])
+    narrowed = drawn_event_types(page)
+    assert sum(narrowed.values()) == page.evaluate(MODEL_EVENT_MARKERS)
+    assert set(narrowed) <= {"protest", "battle"}
+
+    # 4. The events layer switched off: no event circle is drawn; back on: they return.
+    page.locator("#filter-layers").get_by_label("Events").uncheck()
+    wait_drawn(
+        page, "(layers) => !layers.some(l => l.type === 'circle' && ['#d55e00','#009e73'].includes(l.colour))"
+    )
+    assert drawn_event_types(page) == {}
+    page.locator("#filter-layers").get_by_label("Events").check()
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#d55e00')")
+    wait_events_match_figure(page, ["protest", "battle"])
+    assert drawn_event_types(page) == narrowed
+
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
+    assert page.js_errors == []
+
+
+def test_as_of_date_swaps_the_drawn_zones(page, app_server):
+    errors = console_errors(page)
+    open_dashboard(page, app_server.base, "?asof=2023-06-01")
+    regime = ZONE_COLOURS[REGIME].lower()
+    transitional = ZONE_COLOURS[TRANSITIONAL].lower()
+    wait_drawn(page, f"(layers) => layers.some(l => l.type === 'fill' && l.colour === '{regime}')")
+    assert drawn_zone_controllers(page) >= {SDF, REGIME}
+
+    set_date(page, "#filter-as-of", "2025-06-01")
+    page.wait_for_function("() => location.search.includes('asof=2025-06-01')", timeout=20_000)
+    wait_drawn(
+        page,
+        f"(layers) => layers.some(l => l.type === 'fill' && l.colour === '{transitional}')"
+        f" && !layers.some(l => l.type === 'fill' && l.colour === '{regime}')",
+    )
+    assert TRANSITIONAL in drawn_zone_controllers(page)
+    assert REGIME not in drawn_zone_controllers(page)
+
+    # The zones layer off: no zone fill is drawn at all.
+    page.locator("#filter-layers").get_by_label("Control zones").uncheck()
+    wait_drawn(page, f"(layers) => !layers.some(l => l.type === 'fill' && l.colour === '{transitional}')")
+    assert drawn_zone_controllers(page) == set()
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
+
+
+def test_timeline_drag_redraws_the_map(page, app_server):
+    errors = console_errors(page)
+    open_dashboard(page, app_server.base, "?start=2017-01-01&end=2026-12-31")
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle')")
+    before = sum(drawn_event_types(page).values())
+    plot = page.locator("#timeline .nsewdrag").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.80, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.95, y, steps=10)
+    page.mouse.up()
+    page.wait_for_function("() => !location.search.includes('start=2017-01-01')", timeout=20_000)
+    every = "['#d55e00','#0072b2','#882255','#009e73','#e69f00','#555555']"
+    wait_drawn(
+        page,
+        f"(layers) => {{ const n = layers.filter(l => l.type === 'circle' && {every}.includes(l.colour))"
+        f".reduce((a, l) => a + l.n, 0); return n < {before}; }}",
+    )
+    wait_events_match_figure(page)
+    assert sum(drawn_event_types(page).values()) == page.evaluate(MODEL_EVENT_MARKERS)
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
