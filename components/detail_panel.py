@@ -135,7 +135,12 @@ def render_incident(incident_id: str, search: str | None) -> list:
         _row("Actors", actors),
         _row(
             "Place",
-            f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); resolved by {method}",
+            f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); "
+            + (
+                "placed by hand"
+                if method == "coded by hand"
+                else f"placed by the gazetteer ({method or 'no method recorded'})"
+            ),
         ),
         _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
         _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),

@@ -16,9 +16,16 @@ Two reports are linked when all of these hold (the same tolerances the scorer us
 * compatible actors: normalised to classes as the scorer does; an unknown or missing actor is a
   wildcard, and the known actors of one report must each agree with one of the other's.
 
-Links are accepted single-link, best pair first (closest in days, then km, then ids), and never
-when they would put two events of one article into one incident. Sorting the candidate pairs
-makes the result independent of input order. Candidates come from a grid keyed by (day, cell),
+Links are accepted single-link, best pair first (two codings of one article address, then closest
+in days, then km, then ids), and never when they would put two events of one article, or two
+named towns, into one incident. Sorting the candidate pairs makes the result independent of
+input order.
+
+Hand-coded reference facts (origin ``reference``) take part too, so a report read by the
+extractor and a reference fact of the same incident become one incident with both sources
+instead of being counted twice. Their grouping is a person's judgement and is kept as given:
+reference facts sharing an ``incident_id`` start as one group, two reference facts are never
+linked by these rules, and no chain of extracted reports may join two hand-coded incidents. Candidates come from a grid keyed by (day, cell),
 so each event is compared only with events a few days and one cell away: 100k events take
 seconds, not the hours an all-pairs pass would.
 """
@@ -37,6 +44,7 @@ from functools import lru_cache
 from conflictmap.models import Event
 
 DAYS = {"day": 1, "week": 7, "month": 31}
+HAND_CODED = "reference"  # origin of curated facts whose incident grouping is taken as given
 DEFAULT_MAX_KM = 10.0
 SAME_PLACE_KM = 1.0
 
@@ -73,6 +81,7 @@ COMPATIBLE_SUBTYPES: tuple[frozenset[str], ...] = (
 
 @dataclass(frozen=True)
 class _Link:
+    other_url: bool  # False first: two codings of one article address are the likeliest pair
     days: int
     km: float | None
     a: int
@@ -170,10 +179,23 @@ def _place_link(a: Event, b: Event, max_km: float) -> tuple[bool, float | None, 
     return dist <= max_km, dist, f"{dist:.1f} km apart"
 
 
+def is_hand_coded(e: Event) -> bool:
+    return e.origin == HAND_CODED
+
+
+def source_label(e: Event) -> str:
+    """How a report is named in a reason: its outlet, and whether a person coded it."""
+    name = e.source or e.article_id
+    return f"{name}, coded by hand" if is_hand_coded(e) else name
+
+
 def link(a: Event, b: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[bool, int, float | None, str]:
     """Whether two reports may describe one incident: (ok, days apart, km apart, reason)."""
     if a.article_id == b.article_id:
         return False, 0, None, "same article"
+    if is_hand_coded(a) and is_hand_coded(b):
+        # Reference facts come grouped by hand; the rules never second-guess that grouping.
+        return False, 0, None, "both coded by hand"
     days = abs((a.event_date - b.event_date).days)
     precision = max(a.date_precision, b.date_precision, key=lambda p: DAYS.get(p, 1))
     tol = DAYS.get(precision, 1)
@@ -237,9 +259,16 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
     for i, j in _candidate_pairs(evs, max_km):
         ok, days, dist, why = link(evs[i], evs[j], max_km)
         if ok:
-            links.append(_Link(days, dist, i, j, why))
+            same_url = bool(evs[i].url) and evs[i].url == evs[j].url
+            links.append(_Link(not same_url, days, dist, i, j, why))
     links.sort(
-        key=lambda lk: (lk.days, lk.km if lk.km is not None else 0.0, evs[lk.a].event_id, evs[lk.b].event_id)
+        key=lambda lk: (
+            lk.other_url,
+            lk.days,
+            lk.km if lk.km is not None else 0.0,
+            evs[lk.a].event_id,
+            evs[lk.b].event_id,
+        )
     )
 
     parent = list(range(len(evs)))
@@ -249,12 +278,32 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
     towns: dict[int, set[str]] = {
         i: {e.place_id} if e.geo_precision == 1 and e.place_id else set() for i, e in enumerate(evs)
     }
+    # The hand-coded incident each group holds (at most one): two of them never join.
+    hand: dict[int, str | None] = {
+        i: (e.incident_id or e.event_id) if is_hand_coded(e) else None for i, e in enumerate(evs)
+    }
 
     def find(x: int) -> int:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
+
+    def union(ra: int, rb: int) -> None:
+        root, other = (ra, rb) if ra < rb else (rb, ra)  # lower index = earlier (date, id)
+        parent[other] = root
+        articles[root] |= articles.pop(other)
+        towns[root] |= towns.pop(other)
+        held = hand.pop(other)
+        hand[root] = hand[root] or held
+
+    # Reference facts of one hand-coded incident start as one group, whatever the rules say.
+    first_of: dict[str, int] = {}
+    for i, key in sorted(((i, k) for i, k in hand.items() if k), key=lambda ik: ik[0]):
+        if key in first_of:
+            union(find(first_of[key]), find(i))
+        else:
+            first_of[key] = i
 
     joined: dict[int, list[str]] = defaultdict(list)
     for lk in links:
@@ -263,13 +312,12 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
             continue  # already together, or would join two events of one article
         if len(towns[ra] | towns[rb]) > 1:
             continue  # would put two named towns in one incident
-        root, other = (ra, rb) if ra < rb else (rb, ra)  # lower index = earlier (date, id)
-        parent[other] = root
-        articles[root] |= articles.pop(other)
-        towns[root] |= towns.pop(other)
+        if hand[ra] and hand[rb] and hand[ra] != hand[rb]:
+            continue  # would join two incidents a person coded apart
+        union(ra, rb)
         ea, eb = evs[lk.a], evs[lk.b]
-        joined[lk.a].append(f"{eb.event_id} [{eb.source or eb.article_id}]: {lk.why}")
-        joined[lk.b].append(f"{ea.event_id} [{ea.source or ea.article_id}]: {lk.why}")
+        joined[lk.a].append(f"{eb.event_id} [{source_label(eb)}]: {lk.why}")
+        joined[lk.b].append(f"{ea.event_id} [{source_label(ea)}]: {lk.why}")
 
     members: dict[int, list[int]] = defaultdict(list)
     for i in range(len(evs)):
@@ -282,10 +330,12 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
             continue
         n_art = len({evs[i].article_id for i in idx})
         for i in idx:
-            out[evs[i].event_id] = (
-                incident,
-                f"{len(idx)} reports from {n_art} articles; linked to " + "; ".join(joined[i]),
-            )
+            parts = [f"{len(idx)} reports from {n_art} articles"]
+            if is_hand_coded(evs[i]) and any(is_hand_coded(evs[j]) for j in idx if j != i):
+                parts.append("grouped by hand in the reference facts")
+            if joined[i]:
+                parts.append("linked to " + "; ".join(joined[i]))
+            out[evs[i].event_id] = (incident, "; ".join(parts))
     return out
 
 
@@ -302,6 +352,7 @@ def explain(events: list[Event], incident_id: str, assignment: dict[str, tuple[s
         where = e.location or e.place_id or "unknown place"
         lines.append(
             f"- {e.event_date.isoformat()} ({e.date_precision}) {e.event_type}/{e.sub_event_type} "
-            f"at {where}, {e.source or 'unknown source'} [{e.article_id}]: {assignment[e.event_id][1]}"
+            f"at {where}, {source_label(e) if e.source else 'unknown source'} [{e.article_id}]: "
+            f"{assignment[e.event_id][1]}"
         )
     return "\n".join(lines)

@@ -179,7 +179,8 @@ def export_rows(selected: pd.DataFrame) -> list[dict[str, Any]]:
                 "outlets": "|".join(outlets),
                 "evidence": _clean(r.get("evidence")) or "",
                 "confidence": _clean(r.get("confidence")),
-                "origin": _clean(r.get("origin")),
+                # Every source of the incident ("extracted|reference" when read and coded by hand).
+                "origin": "|".join(split_outlets(r.get("origins"))) or _clean(r.get("origin")),
                 "zone_controller": _clean(r.get("zone")),
                 "url": _clean(r.get("url")),
                 "extractor_version": _clean(r.get("extractor_version")),

@@ -88,6 +88,7 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
             "origin",
             "source",
             "outlets",
+            "origins",
             "n_reports",
             "search",
             "zone",
@@ -108,6 +109,7 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
     sizes = df["incident_id"].value_counts()
     out["n_reports"] = sizes.reindex(out.index).to_numpy()
     out["outlets"] = out["source"].fillna("")
+    out["origins"] = out["origin"].fillna("")
     out["search"] = (out["evidence"].fillna("") + " " + out["notes"].fillna("")).str.lower()
     # Only incidents told by several reports need aggregating; most have one report.
     multi = df[df["incident_id"].isin(sizes.index[sizes > 1])]
@@ -117,6 +119,15 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
         out.loc[g.groups.keys(), "fatalities"] = g["fatalities"].min()
         out.loc[g.groups.keys(), "outlets"] = g["source"].agg(
             lambda s: OUTLET_SEP.join(sorted({str(x) for x in s if x}))
+        )
+        # An incident both read from an article and coded by hand belongs to both sources.
+        out.loc[g.groups.keys(), "origins"] = g["origin"].agg(
+            lambda s: OUTLET_SEP.join(sorted({str(x) for x in s if x}))
+        )
+        # A hand-coded fact usually speaks for the incident but carries no sentence: the
+        # incident's evidence is then the first sentence any of its reports gave.
+        out.loc[g.groups.keys(), "evidence"] = g["evidence"].agg(
+            lambda s: next((str(x) for x in s if isinstance(x, str) and x), "")
         )
         out.loc[g.groups.keys(), "search"] = g.apply(
             lambda r: " ".join(str(x) for x in list(r["evidence"]) + list(r["notes"]) if x),
@@ -151,7 +162,13 @@ class EventIndex:
         self._fat = f["fatalities"].fillna(0).to_numpy(dtype=float)
         self._prec = f["geo_precision"].to_numpy(dtype=float)
         self._zone = f["zone"].to_numpy(dtype=object)
-        self._origin = f["origin"].to_numpy(dtype=object)
+        # Per source (a handful), which incidents have a report from it: a filter is then an OR.
+        codes, uniques = pd.factorize(f["origins"].fillna(""))
+        self._has_origin: dict[str, np.ndarray] = {}
+        for code, joined in enumerate(uniques):
+            for origin in split_outlets(joined):
+                hit = self._has_origin.setdefault(origin, np.zeros(len(f), dtype=bool))
+                hit |= codes == code
         self._outlets = f["outlets"].fillna("").to_numpy(dtype=object)
         self._search = f["search"].fillna("").to_numpy(dtype=object)
 
@@ -190,7 +207,12 @@ class EventIndex:
         if flt.zones:
             m &= np.isin(self._zone, list(flt.zones))
         if flt.origins:
-            m &= np.isin(self._origin, list(flt.origins))
+            # An incident counts under a source when any of its reports came from it.
+            any_of = np.zeros(len(self.frame), dtype=bool)
+            for origin in flt.origins:
+                if origin in self._has_origin:
+                    any_of |= self._has_origin[origin]
+            m &= any_of
         if flt.outlets:
             wanted_outlets = set(flt.outlets)
             m &= np.fromiter(

@@ -116,13 +116,16 @@ def ingest_paths(
 
 
 def regroup_incidents(store: EventStore) -> int:
-    """Group extracted reports of one incident across articles; returns the number of incidents."""
+    """Group reports of one incident across articles and origins; returns the number of incidents.
+
+    Reference facts take part: the bundled report is both extracted and coded by hand, and
+    counting it twice doubled its incidents and fatalities. Their hand-made grouping is kept
+    (``dedupe.cluster_incidents``); an extracted report joins the reference incident it matches.
+    """
     from .dedupe import cluster_incidents
 
-    extracted = store.all_events(origin="extracted")
-    assignment = keep_incident_ids(
-        cluster_incidents(extracted), {e.event_id: e.incident_id for e in extracted}
-    )
+    reports = store.all_events()
+    assignment = keep_incident_ids(cluster_incidents(reports), {e.event_id: e.incident_id for e in reports})
     store.set_incidents(assignment)
     return len({inc for inc, _ in assignment.values()})
 
@@ -204,15 +207,23 @@ def prepare(settings: Settings, progress: Progress | None = None) -> list[str]:
     store = EventStore(settings.db_url)
     problems += load_zones_into(store, settings.effective_zones_path)
     ref = settings.bundled_dir / "reference_events.jsonl"
+    reloaded = False
     if ref.exists():
         if store.get_meta("reference_loaded_from") != f"{ref}:{ref.stat().st_mtime_ns}":
             n = load_reference_events(store, ref)
             store.set_meta("reference_loaded_from", f"{ref}:{ref.stat().st_mtime_ns}")
             log.info("loaded %d reference events", n)
+            reloaded = True
     else:
         problems.append(f"Reference events file missing: {ref}")
+    added = 0
     sample = settings.bundled_dir / "sample_feed"
     if sample.is_dir():
         report = ingest_paths(store, sorted(sample.glob("*.jsonl")), progress=progress)
         problems += report.errors
+        added = report.articles_added
+    if reloaded and not added:
+        # Fresh reference rows carry only their own grouping: link them to the extracted
+        # reports again (an ingest that added articles has just done so).
+        regroup_incidents(store)
     return problems

@@ -180,7 +180,11 @@ class DataService:
         )
 
     def incident(self, incident_id: str) -> list[dict]:
-        return self.store.incident_reports(incident_id)
+        """The reports of one incident, the same ones its counts were made from."""
+        reports = self.store.incident_reports(incident_id)
+        if not self.settings.show_reference:
+            reports = [r for r in reports if r.get("origin") != "reference"]
+        return reports
 
 
 @lru_cache(maxsize=4)

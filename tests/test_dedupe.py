@@ -275,3 +275,76 @@ def test_a_chain_through_a_near_report_never_joins_two_named_towns():
     b = ev("b", "art-3", day, where=NEAR_HAJIN, place_id="dz:bahra")
     out = cluster_incidents([a, near, b])
     assert out["a"][0] != out["b"][0]
+
+
+# ---- across origins: hand-coded reference facts and extracted reports ----------------------
+
+
+def ref(event_id: str, article: str, day: date, hand_id: str, **kw) -> Event:
+    """A hand-coded reference fact: origin reference, its incident id given by a person."""
+    e = ev(event_id, article, day, **kw)
+    return Event(**{**e.__dict__, "origin": "reference", "incident_id": hand_id, "confidence": 1.0})
+
+
+def test_a_reference_fact_and_an_extracted_report_of_one_incident_are_one_incident() -> None:
+    d = date(2024, 8, 12)
+    fact = ref("ref:1", "ref:art-a", d, "ref:INC-A", actor2="Syrian regime forces", source="Outlet A")
+    read = ev("x-1", "art-a", d, actor2="Syrian regime forces", source="Outlet A")
+    out = cluster_incidents([fact, read])
+    assert out["ref:1"][0] == out["x-1"][0]
+    assert "coded by hand" in out["x-1"][1]  # the reason says which source a person coded
+    text = explain([fact, read], out["x-1"][0], out)
+    assert text.startswith(f"{out['x-1'][0]}: 2 reports")
+    assert "Outlet A, coded by hand" in text
+
+
+def test_reference_facts_keep_their_hand_made_grouping() -> None:
+    d = date(2023, 9, 25)
+    # one incident told by two outlets, coded a day apart at two precisions: one incident
+    a = ref("ref:a", "ref:art-1", d, "ref:INC-CLASH", precision="week")
+    b = ref("ref:b", "ref:art-2", d + timedelta(days=1), "ref:INC-CLASH", geo=2)
+    # same day, same place, same type, but a person coded it as another incident: stays apart
+    c = ref(
+        "ref:c",
+        "ref:art-3",
+        d + timedelta(days=1),
+        "ref:INC-TAKEOVER",
+        sub="non-state actor overtakes territory",
+    )
+    out = cluster_incidents([a, b, c])
+    assert out["ref:a"][0] == out["ref:b"][0]
+    assert out["ref:c"][0] != out["ref:a"][0]
+    assert "grouped by hand" in out["ref:a"][1]
+
+
+def test_no_extracted_report_joins_two_hand_coded_incidents() -> None:
+    d = date(2023, 9, 25)
+    a = ref("ref:a", "ref:art-1", d, "ref:INC-1")
+    b = ref("ref:b", "ref:art-2", d, "ref:INC-2")
+    x = ev("x", "art-x", d)  # matches both by the rules
+    out = cluster_incidents([a, b, x])
+    assert out["ref:a"][0] != out["ref:b"][0]
+    assert out["x"][0] in {out["ref:a"][0], out["ref:b"][0]}
+
+
+def test_a_report_joins_the_reference_fact_coded_from_its_own_article() -> None:
+    d = date(2024, 8, 7)
+    url = "https://example.org/the-report"
+    # Two reference incidents a day apart; the extracted report is one day from both, but only
+    # one was coded from the article it was read from.
+    other = ref("ref:o", "ref:art-o", d - timedelta(days=1), "ref:INC-O", source="Other")
+    own = Event(**{**ref("ref:s", "ref:art-s", d + timedelta(days=1), "ref:INC-S").__dict__, "url": url})
+    read = Event(**{**ev("x", "art-s", d).__dict__, "url": url})
+    out = cluster_incidents([other, own, read])
+    assert out["x"][0] == out["ref:s"][0] != out["ref:o"][0]
+
+
+def test_two_named_towns_never_merge_across_origins() -> None:
+    day = date(2023, 9, 6)
+    fact = ref("ref:h", "ref:art-1", day, "ref:INC-H", where=HAJIN, place_id="dz:hajin")
+    other_town = ev("x", "art-2", day, where=NEAR_HAJIN, place_id="dz:bahra")
+    near = ev("n", "art-3", day, where=HAJIN, geo=2, place_id="dz:hajin")
+    out = cluster_incidents([fact, other_town, near])
+    assert out["x"][0] != out["ref:h"][0]
+    assert out["x"][0] != out["n"][0]
+    assert out["n"][0] == out["ref:h"][0]  # a 'near Hajin' report joins the Hajin fact

@@ -137,3 +137,153 @@ def test_regrouping_never_gives_two_incidents_one_id():
     kept = keep_incident_ids(fresh, previous)
     assert kept["e0"][0] == kept["e4"][0]
     assert kept["e3"][0] != kept["e0"][0]
+
+
+# ---- one incident, counted once, across origins ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """The bundled data prepared as on first run: reference facts plus the extracted seed report."""
+    from conflictmap.service import DataService
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("prepared"))
+    assert prepare(settings) == []
+    return DataService(settings)
+
+
+def _reference_incidents() -> set[str]:
+    lines = (BUNDLED_DATA / "reference_events.jsonl").read_text(encoding="utf-8").splitlines()
+    return {json.loads(line)["incident_id"] for line in lines if line.strip()}
+
+
+def test_the_seed_attack_of_2024_08_12_is_shown_once_with_20_killed(prepared):
+    from conflictmap.query import EventFilter
+
+    view = prepared.view(EventFilter.from_query("start=2024-08-12&end=2024-08-12&type=battle"))
+    assert view.counts == {"incidents": 1, "reports": 2, "fatalities": 20}
+    row = view.selected.iloc[0]
+    assert set(row["origins"].split("\x1f")) == {"extracted", "reference"}
+    reports = prepared.incident(row["incident_id"])
+    assert sorted(r["origin"] for r in reports) == ["extracted", "reference"]
+
+
+def test_every_extracted_seed_incident_joined_its_reference_fact(prepared):
+    frame = prepared.index().frame
+    # the seed report is in the reference facts, so extraction adds reports, never incidents
+    assert len(frame) == len(_reference_incidents())
+    extracted = prepared.store.all_events(origin="extracted")
+    assert len(extracted) == 4
+    with_ref = frame[frame["origins"].str.contains("reference") & frame["origins"].str.contains("extracted")]
+    assert len(with_ref) == 4
+    assert int(frame["n_reports"].sum()) == len(prepared.store.all_events())
+
+
+def test_reference_facts_span_2017_to_2026(prepared):
+    start, end = prepared.index().span()
+    assert start.year == 2017 and end.year == 2026
+    assert len(prepared.index()) > 120
+
+
+@pytest.mark.parametrize(
+    "query", ["", "type=battle", "start=2024-08-01&end=2024-08-31", "origin=extracted", "origin=reference"]
+)
+def test_counts_timeline_csv_and_geojson_agree(prepared, query):
+    import csv
+    import io
+
+    from conflictmap.export import export_rows, to_csv, to_geojson
+    from conflictmap.query import EventFilter
+
+    view = prepared.view(EventFilter.from_query(query))
+    rows = export_rows(view.selected)
+    table = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    features = to_geojson(rows)["features"]
+    n = view.counts["incidents"]
+    assert n > 0
+    assert len(table) == len(features) == n == len({r["incident_id"] for r in table})
+    assert sum(int(r["fatalities"]) for r in table) == view.counts["fatalities"]
+    assert sum(int(r["n_reports"]) for r in table) == view.counts["reports"]
+    assert int(view.bins["count"].sum()) == n
+    assert int(view.bins["fatalities"].sum()) == view.counts["fatalities"]
+
+
+def test_an_extracted_only_filter_still_lists_incidents_also_coded_by_hand(prepared):
+    from conflictmap.export import export_rows
+    from conflictmap.query import EventFilter
+
+    view = prepared.view(EventFilter.from_query("origin=extracted"))
+    assert view.counts["incidents"] == 4
+    assert {r["origin"] for r in export_rows(view.selected)} == {"extracted|reference"}
+
+
+def test_a_reloaded_reference_file_is_linked_to_the_extracted_reports_again(tmp_path):
+    import os
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(BUNDLED_DATA, bundled)
+    settings = Settings(data_dir=tmp_path / "var", bundled_dir=bundled)
+    prepare(settings)
+    store = EventStore(settings.db_url)
+    before = store.counts()["incidents"]
+    ref = bundled / "reference_events.jsonl"
+    stat = ref.stat()
+    os.utime(ref, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # an edited file: reloaded
+    assert prepare(settings) == []
+    assert store.get_meta("reference_loaded_from").endswith(str(stat.st_mtime_ns + 10**9))
+    assert store.counts()["incidents"] == before == len(_reference_incidents())
+
+
+def test_reference_fact_and_extracted_report_in_one_sqlite_store_are_one_incident(tmp_path):
+    from datetime import date
+
+    from conflictmap.models import Article
+    from conflictmap.pipeline import load_reference_events, regroup_incidents
+    from conflictmap.query import EventFilter
+    from conflictmap.service import DataService
+    from tests.helpers import make_event
+
+    day = date(2024, 3, 5)
+    facts = tmp_path / "reference.jsonl"
+    fact = make_event(
+        "ref:one",
+        article_id="ref:a1",
+        event_date=day,
+        origin="reference",
+        incident_id="ref:INC-1",
+        confidence=1.0,
+        evidence="",
+        geo_method="coded by hand",
+        fatalities=3,
+    )
+    far = make_event(
+        "ref:two",
+        article_id="ref:a2",
+        event_date=day,
+        origin="reference",
+        incident_id="ref:INC-2",
+        location="Hajin",
+        place_id="dz:hajin",
+        latitude=34.695,
+        longitude=40.835,
+        confidence=1.0,
+    )
+    facts.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in (fact, far)))
+    settings = Settings(data_dir=tmp_path)
+    store = EventStore(settings.db_url)
+    assert load_reference_events(store, facts) == 2
+    article = Article(
+        id="a1",
+        url="https://example.org/a1",
+        source="Test Outlet",
+        title="t",
+        published=day,
+        text="Fighters clashed in the village overnight; three were killed.",
+    )
+    read = make_event("x1", article_id="a1", event_date=day, fatalities=3)
+    assert store.add_article(article, [read]).added
+    assert regroup_incidents(store) == 2
+    assert store.event("x1")["incident_id"] == store.event("ref:one")["incident_id"]
+    assert store.event("ref:two")["incident_id"] != store.event("ref:one")["incident_id"]
+    counts = DataService(settings).view(EventFilter()).counts
+    assert counts == {"incidents": 2, "reports": 3, "fatalities": 3}
