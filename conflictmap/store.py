@@ -37,7 +37,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -109,6 +111,9 @@ zones = Table(
     Column("notes", Text),
     Column("geometry", Text, nullable=False),  # GeoJSON geometry, WGS84
     Column("loaded_from", Text),
+    # The feature's other properties (status, sources, change_label ...) as JSON: the zones file
+    # may carry more than the columns above, and the timeline and detail panel cite them.
+    Column("properties", Text),
 )
 
 meta = Table(
@@ -146,6 +151,17 @@ class AddResult:
     events: int = 0
 
 
+def _add_missing_columns(conn: Any) -> None:
+    """Columns added since a store was created: ``create_all`` makes missing tables, not columns.
+
+    A store made by an earlier release keeps its data and gains the column (empty); the next
+    zones load fills it.
+    """
+    have = {c["name"] for c in inspect(conn).get_columns("zones")}
+    if "properties" not in have:
+        conn.execute(text("ALTER TABLE zones ADD COLUMN properties TEXT"))
+
+
 class EventStore:
     """All reads and writes of the database go through here; every write is one transaction."""
 
@@ -170,6 +186,7 @@ class EventStore:
         # starting together (gunicorn workers) create the schema one after the other.
         with self.writer.begin() as conn:
             metadata.create_all(conn)
+            _add_missing_columns(conn)
 
     # ---- articles -------------------------------------------------------------------------
     def seen(self, article: Article) -> str | None:
@@ -333,6 +350,7 @@ class EventStore:
                 "notes": z.notes,
                 "geometry": json.dumps(mapping(z.geometry)),
                 "loaded_from": loaded_from,
+                "properties": json.dumps(z.extra, default=str),
             }
             for z in versions
         ]
@@ -357,6 +375,7 @@ class EventStore:
                 source=r["source"] or "",
                 confidence=r["confidence"] or "",
                 notes=r["notes"] or "",
+                extra=json.loads(r["properties"] or "{}"),
             )
             for r in rows
         ]

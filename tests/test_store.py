@@ -115,3 +115,33 @@ def test_three_processes_preparing_one_fresh_store_at_once(tmp_path):
         assert out.strip() == "[]", out
     counts = EventStore(f"sqlite:///{tmp_path / 'conflictmap.sqlite'}").counts()
     assert counts["articles"] == 1 and counts["zones"] >= 4
+
+
+def test_zone_properties_beyond_the_columns_survive_the_store(store):
+    from dataclasses import replace
+
+    zones = [replace(z, extra={"status": "contested", "sources": ["Outlet A, 3 Dec"]}) for z in split_zones()]
+    store.replace_zones(zones, "test")
+    back = {z.zone_id: z for z in store.zone_versions()}
+    assert back[zones[0].zone_id].extra == {"status": "contested", "sources": ["Outlet A, 3 Dec"]}
+
+
+def test_a_store_from_an_earlier_release_gains_the_properties_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE zones (zone_id VARCHAR(120) PRIMARY KEY, controller VARCHAR(120) NOT NULL,"
+            " valid_from DATE NOT NULL, valid_to DATE, label TEXT, source TEXT, confidence VARCHAR(40),"
+            " notes TEXT, geometry TEXT NOT NULL, loaded_from TEXT)"
+        )
+        db.execute(
+            "INSERT INTO zones VALUES ('old', 'SDF', '2019-03-23', NULL, 'old zone', 's', 'low', '',"
+            ' \'{"type": "Point", "coordinates": [40.1, 35.3]}\', \'file\')'
+        )
+    old = EventStore(f"sqlite:///{path}")
+    kept = old.zone_versions()
+    assert [z.zone_id for z in kept] == ["old"] and kept[0].extra == {}
+    old.replace_zones(split_zones(), "new")
+    assert all(isinstance(z.extra, dict) for z in old.zone_versions())
