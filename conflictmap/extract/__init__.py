@@ -21,7 +21,7 @@ from typing import Any
 from conflictmap.extract.assemble import extract_drafts
 from conflictmap.extract.dates import infer_publication_date
 from conflictmap.extract.dates import warm_up as _warm_dates
-from conflictmap.extract.merge import confidence, event_id
+from conflictmap.extract.merge import confidence, event_id, in_study_area
 from conflictmap.extract.rules import load_actor_rules, load_lexicon, load_trigger_rules
 from conflictmap.extract.sentences import split_sentences
 from conflictmap.gazetteer import Gazetteer, load_gazetteer
@@ -94,6 +94,8 @@ def extract_article_counted(
         spans = sorted(d.spans)
         evidence = " ".join(article.text[s:e] for s, e in spans)
         notes = list(d.notes)
+        if not in_study_area(d):
+            notes.append(f"outside the study area ({d.place.admin1 or 'unknown governorate'})")
         if article.published is None and published is not None:
             notes.append(f"no publication date given; dates resolved against {published} ({basis})")
         elif article.published is None:

@@ -28,6 +28,11 @@ def _same_kind(a: Draft, b: Draft) -> bool:
     return True
 
 
+# Types whose sub-types are ways of telling one incident ("a drone attack" in the lead, "the
+# shelling" in the detail): a coarse mention of one merges into a town-level one of another.
+_VIOLENT = frozenset({"battle", "explosion_remote_violence", "violence_against_civilians"})
+
+
 def _compatible(a: Draft, b: Draft) -> bool:
     sa, sb = set(a.actors), set(b.actors)
     return _same_kind(a, b) and (not sa or not sb or sa <= sb or sb <= sa)
@@ -42,6 +47,12 @@ def _absorb(keep: Draft, d: Draft) -> None:
     for a in d.actors:
         if a not in keep.actors and len(keep.actors) < 2:
             keep.actors.append(a)
+
+
+def _near_day(k: Draft, d: Draft) -> bool:
+    """Same day, or a day apart when one of them is dated only by the publication ("on Monday"
+    in the detail, the report's day in the lead)."""
+    return k.day == d.day or (not (d.date_explicit and k.date_explicit) and abs((k.day - d.day).days) <= 1)
 
 
 def merge_drafts(drafts: list[Draft]) -> list[Draft]:
@@ -72,11 +83,14 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
                 for k in out
                 if k is not d
                 and k.event_type == d.event_type
-                and k.sub_event_type == d.sub_event_type
+                and (
+                    k.sub_event_type == d.sub_event_type
+                    or (coarse and not d.secondary and d.event_type in _VIOLENT)
+                )
                 and k.place_explicit
                 and not k.area
                 and _same_kind(k, d)
-                and (vague or (coarse and k.day == d.day))
+                and (vague or (coarse and _near_day(k, d)))
             ),
             None,
         )
@@ -90,6 +104,14 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
 def event_id(article_id: str, spans: list[tuple[int, int]], event_type: str, place_id: str | None) -> str:
     key = f"{article_id}|{spans[0][0]}:{spans[0][1]}|{event_type}|{place_id or ''}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]  # noqa: S324 - an id, not security
+
+
+STUDY_AREA = "Deir ez-Zor"
+
+
+def in_study_area(d: Draft) -> bool:
+    """The event's place lies in the governorate the map is about."""
+    return d.place.admin1 == STUDY_AREA
 
 
 def confidence(d: Draft) -> float:
@@ -111,6 +133,7 @@ def confidence(d: Draft) -> float:
     c -= 0.15 if d.hedged else 0.0
     c -= 0.1 if d.secondary else 0.0
     c -= 0.1 if d.fallback else 0.0
+    c -= 0.3 if not in_study_area(d) else 0.0
     return round(min(0.95, max(0.05, c)), 2)
 
 
@@ -134,7 +157,12 @@ def same_place(places: list[PlaceMention], prev: Draft) -> bool:
     towns = [p for p in places if not p.area]
     if not towns:
         return True
-    return any(p.place.place_id == prev.place.place_id for p in towns) or not prev.place_explicit
+    return any(p.place.place_id == prev.place.place_id for p in towns) or _coarse(prev)
+
+
+def _coarse(d: Draft) -> bool:
+    """Placed no finer than a governorate, a region or the article's area."""
+    return not d.place_explicit or d.area or d.geo_precision == 3
 
 
 def merge_follow_up(
@@ -143,7 +171,7 @@ def merge_follow_up(
     if fat is not None and prev.fatalities is None:
         prev.fatalities = fat
     towns = [p for p in places if not p.area]
-    if towns and not prev.place_explicit:
+    if towns and _coarse(prev):  # "The target was the X base": the lead's region gets its town
         p = towns[0]
         prev.place, prev.location, prev.geo_precision, prev.geo_method = (
             p.place,
@@ -151,7 +179,7 @@ def merge_follow_up(
             p.precision,
             p.method,
         )
-        prev.place_explicit, prev.fallback = True, False
+        prev.place_explicit, prev.fallback, prev.area = True, False, False
     for a in actors:
         if a not in prev.actors and len(prev.actors) < 2 and a != "Civilians":
             prev.actors.append(a)

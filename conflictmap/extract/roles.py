@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from conflictmap.extract.rules import RULES_DIR
@@ -34,9 +34,13 @@ class Roles:
     clash_words: re.Pattern[str]
     generic_attack: re.Pattern[str]
     person_before: re.Pattern[str]
+    attributive: re.Pattern[str]
+    participle_object: re.Pattern[str]
     media_after: re.Pattern[str]
     place_nouns: frozenset[str]
     media_names: frozenset[str]
+    given_names: frozenset[str]
+    place_cue_before: re.Pattern[str]
 
 
 @lru_cache(maxsize=2)
@@ -46,6 +50,7 @@ def load_roles() -> Roles:
     return Roles(
         place_nouns=frozenset(data["place_nouns"]),
         media_names=frozenset(n.lower() for n in data["media_names"]),
+        given_names=frozenset(n.lower() for n in data["given_names"]),
         **rx,
     )
 
@@ -63,6 +68,7 @@ def sentence_role(text: str, day_given: bool) -> str | None:
 
 
 _NEXT = re.compile(r"\s+([A-Z][\w'’-]+)")
+_PREV_NAME = re.compile(r"\b([A-Z][\w'’-]+)\s+$")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 
 
@@ -81,6 +87,13 @@ def person_or_outlet(text: str, start: int, end: int) -> str | None:
     left = text[max(0, start - 30) : start]
     if r.person_before.search(left):
         return "person"
+    before = _PREV_NAME.search(left)
+    if before and (
+        before.group(1).lower() in r.given_names or r.person_before.search(left[: before.start()])
+    ):
+        return "person"  # "Farhad Shami", "commander Abu Layla Hasan": a surname
+    if name.lower() in r.given_names and not r.place_cue_before.search(left):
+        return "person"  # "Mohammed" read by the gazetteer's loose spelling match as a village
     nxt = _NEXT.match(text, end)
     if nxt and _title_case(text):
         return None  # a headline capitalises every word: no surname can be told
@@ -100,9 +113,8 @@ def refine_triggers(text: str, triggers: list) -> list:
     ground event, so it yields to the weapon unless the sentence also tells of fighting (a clash
     word, gunfire). "The air force attacked positions": an attack whose agent is an aircraft is
     an air strike."""
-    from dataclasses import replace
-
     r = load_roles()
+    triggers = [t for t in triggers if not _descriptive(text, t, r)]
     generic = [t for t in triggers if t.event_type == "battle" and r.generic_attack.match(t.text.strip())]
     if not generic:
         return triggers
@@ -117,3 +129,16 @@ def refine_triggers(text: str, triggers: list) -> list:
             )
         out.append(t)
     return out
+
+
+def _descriptive(text: str, t, r: Roles) -> bool:
+    """A trigger that describes who someone is, not what happened: "a force battling ISIS",
+    "the coalition fighting Daesh" (a participle after the group, no auxiliary), "areas
+    liberated from the group" (a participle after a place noun)."""
+    left = text[max(0, t.start - 40) : t.start]
+    word = t.text.lower()
+    if word in ("fighting", "battling", "combating", "combatting") and r.attributive.search(left):
+        return True
+    if t.sub_event_type.endswith("territory") and word.endswith("ed") and r.participle_object.search(left):
+        return True
+    return False

@@ -1,0 +1,129 @@
+"""General rules for reports nobody tuned to: sentence roles, names that are not places, a bare
+"attack" typed by its weapon or agent, one event per incident across an article, out-of-area
+events as low-confidence candidates.
+
+All texts were written for this test; none is copied from any corpus.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conflictmap.extract import CONFIDENCE_THRESHOLD, extract_article, extract_article_all
+from conflictmap.extract.roles import person_or_outlet, sentence_role
+from conflictmap.gazetteer import load_gazetteer
+from conflictmap.models import Article
+
+TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+def events(text: str, gaz, published: date = TUE):
+    return extract_article(Article("t", None, "Test", None, published, text), gaz)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Coalition bases in the region have faced more than 120 attacks since last October, "
+        "according to a monitor's count.",
+        "The province remains a flashpoint for clashes between pro-regime fighters and the SDF.",
+        "Eight years have passed since the SDF announced the defeat of ISIS at its last town.",
+        "The cells plant mines along desert tracks and launch ambushes on passing patrols.",
+    ],
+)
+def test_background_tally_and_habit_sentences_are_not_events(text, gaz):
+    assert events(text, gaz) == []
+
+
+def test_sentence_role_keeps_a_dated_incident():
+    assert sentence_role("ISIS cells attacked an SDF post in Hajin on Sunday.", True) is None
+    assert sentence_role("Dozens of attacks were recorded this year in the eastern countryside.", False)
+
+
+def test_spokesman_and_given_names_are_not_places():
+    text = "Spokesman Farhad Shami said the SDF had repelled the attack."
+    start = text.index("Shami")
+    assert person_or_outlet(text, start, start + 5) == "person"
+    text = "Mohammed, a farmer from the area, said the shells fell at dawn."
+    assert person_or_outlet(text, 0, 8) == "person"
+    text = "Shells fell on a house in the village of Kasra on Sunday."
+    start = text.index("Kasra")
+    assert person_or_outlet(text, start, start + 5) is None
+
+
+def test_outlet_name_is_not_a_place():
+    text = 'The local "Khabour" network said two drones hit the base.'
+    start = text.index("Khabour")
+    assert person_or_outlet(text, start, start + 7) == "outlet"
+
+
+def test_name_before_a_surname_is_not_the_event_place(gaz):
+    evs = events(
+        "A drone struck an SDF vehicle near Gharanij on Sunday, SDF commander Mazloum Abdi said.",
+        gaz,
+    )
+    assert [e.place_id for e in evs] == ["dz:gharanij"]
+
+
+def test_rocket_attack_is_one_shelling_not_a_battle_too(gaz):
+    evs = events("Militants fired a rocket attack against the Conoco gas field on Sunday.", gaz)
+    assert [(e.event_type, e.sub_event_type) for e in evs] == [
+        ("explosion_remote_violence", "shelling/artillery/missile attack")
+    ]
+
+
+def test_an_attack_by_an_air_force_is_an_air_strike(gaz):
+    evs = events(
+        "The Israeli Air Force attacked weapons depots of Iran-backed militias near Abu Kamal on Sunday.",
+        gaz,
+    )
+    assert [(e.event_type, e.sub_event_type) for e in evs] == [
+        ("explosion_remote_violence", "air/drone strike")
+    ]
+    assert evs[0].place_id == "dz:abu-kamal"
+
+
+def test_a_force_battling_isis_describes_it_and_is_no_battle(gaz):
+    evs = events(
+        "A US-backed force battling ISIS said on Sunday that warplanes struck its positions near Hajin.",
+        gaz,
+    )
+    assert {e.event_type for e in evs} == {"explosion_remote_violence"}
+
+
+def test_lead_at_the_governorate_and_detail_in_a_town_are_one_event(gaz):
+    text = (
+        "Four fighters were killed on Monday in a drone attack in the desert of Deir ez-Zor.\n\n"
+        "The target of the attack was a post at the Al-Omar oil field, the SDF said."
+    )
+    evs = events(text, gaz)
+    assert len(evs) == 1
+    assert evs[0].place_id == "dz:al-omar-oil-field"
+    assert evs[0].event_date == date(2024, 8, 12)
+    assert evs[0].fatalities == 4
+
+
+def test_coarse_mention_merges_into_the_town_event_of_another_subtype(gaz):
+    text = (
+        "Regime forces launched a drone attack on SDF positions in eastern Deir ez-Zor on Monday.\n\n"
+        "Regime artillery shelled the town of Diban on Monday, the SDF said."
+    )
+    evs = events(text, gaz)
+    assert [(e.event_type, e.place_id) for e in evs] == [("explosion_remote_violence", "dz:diban")]
+
+
+def test_out_of_area_event_is_a_low_confidence_candidate(gaz):
+    text = "A drone struck a base near Hasakah city on Sunday, killing two guards."
+    art = Article("t", None, "Test", None, TUE, text)
+    assert extract_article(art, gaz) == [] or CONFIDENCE_THRESHOLD == 0.0
+    cands = extract_article_all(art, gaz)
+    assert len(cands) == 1
+    assert cands[0].confidence < 0.5
+    assert "outside the study area" in cands[0].notes
