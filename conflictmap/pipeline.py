@@ -125,19 +125,26 @@ def regroup_incidents(store: EventStore) -> int:
     from .dedupe import cluster_incidents
 
     reports = store.all_events()
-    assignment = keep_incident_ids(cluster_incidents(reports), {e.event_id: e.incident_id for e in reports})
+    hand_ids = {e.incident_id for e in reports if e.origin == "reference" and e.incident_id}
+    assignment = keep_incident_ids(
+        cluster_incidents(reports), {e.event_id: e.incident_id for e in reports}, prefer=hand_ids
+    )
     store.set_incidents(assignment)
     return len({inc for inc, _ in assignment.values()})
 
 
 def keep_incident_ids(
-    assignment: dict[str, tuple[str, str]], previous: dict[str, str | None]
+    assignment: dict[str, tuple[str, str]],
+    previous: dict[str, str | None],
+    prefer: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, tuple[str, str]]:
     """Carry over incident ids that links already point at (``?event=...``).
 
-    A new grouping that still contains reports of an old incident keeps the old id (the
-    smallest, when it joined several), so a shared link survives the next ingest; each old id
-    goes to one new incident at most.
+    A new grouping that still contains reports of an old incident keeps the old id (one in
+    ``prefer`` first, else the smallest, when it joined several), so a shared link survives the
+    next ingest; each old id goes to one new incident at most. The hand-coded ids of reference
+    facts are preferred because they are the same on every install and for every extractor
+    version, while an extracted report's id changes when the extractor reads it differently.
     """
     members: dict[str, list[str]] = {}
     for event_id, (incident, _why) in assignment.items():
@@ -145,7 +152,10 @@ def keep_incident_ids(
     rename: dict[str, str] = {}
     taken: set[str] = set()
     for incident in sorted(members):
-        olds = sorted({previous[e] for e in members[incident] if previous.get(e)} - taken)
+        olds = sorted(
+            {previous[e] for e in members[incident] if previous.get(e)} - taken,
+            key=lambda old: (old not in prefer, old),
+        )
         chosen = olds[0] if olds else incident
         if chosen in taken:  # rare: its own id already went to the group that kept that old id
             chosen = f"{incident}~{len(taken)}"

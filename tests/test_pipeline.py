@@ -128,6 +128,15 @@ def test_regrouping_keeps_incident_ids_that_links_point_at():
     assert kept["e3"][0] == "inc:e3"
 
 
+def test_regrouping_prefers_the_hand_coded_id_of_a_reference_fact():
+    from conflictmap.pipeline import keep_incident_ids
+
+    previous = {"x1": "inc:x1", "r1": "ref:INC-1"}
+    fresh = {"x1": ("inc:r1", "why"), "r1": ("inc:r1", "why")}
+    assert {v[0] for v in keep_incident_ids(fresh, previous, prefer={"ref:INC-1"}).values()} == {"ref:INC-1"}
+    assert {v[0] for v in keep_incident_ids(fresh, previous).values()} == {"inc:x1"}
+
+
 def test_regrouping_never_gives_two_incidents_one_id():
     from conflictmap.pipeline import keep_incident_ids
 
@@ -164,6 +173,8 @@ def test_the_seed_attack_of_2024_08_12_is_shown_once_with_20_killed(prepared):
     assert view.counts == {"incidents": 1, "reports": 2, "fatalities": 20}
     row = view.selected.iloc[0]
     assert set(row["origins"].split("\x1f")) == {"extracted", "reference"}
+    # named after the hand-coded incident: the same id on every install and extractor version
+    assert row["incident_id"] == "ref:INC-2024-08-12-sdf-retaliation"
     reports = prepared.incident(row["incident_id"])
     assert sorted(r["origin"] for r in reports) == ["extracted", "reference"]
 
@@ -283,7 +294,7 @@ def test_reference_fact_and_extracted_report_in_one_sqlite_store_are_one_inciden
     read = make_event("x1", article_id="a1", event_date=day, fatalities=3)
     assert store.add_article(article, [read]).added
     assert regroup_incidents(store) == 2
-    assert store.event("x1")["incident_id"] == store.event("ref:one")["incident_id"]
+    assert store.event("x1")["incident_id"] == store.event("ref:one")["incident_id"] == "ref:INC-1"
     assert store.event("ref:two")["incident_id"] != store.event("ref:one")["incident_id"]
     counts = DataService(settings).view(EventFilter()).counts
     assert counts == {"incidents": 2, "reports": 3, "fatalities": 3}
