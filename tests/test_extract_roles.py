@@ -119,11 +119,21 @@ def test_coarse_mention_merges_into_the_town_event_of_another_subtype(gaz):
     assert [(e.event_type, e.place_id) for e in evs] == [("explosion_remote_violence", "dz:diban")]
 
 
-def test_out_of_area_event_is_a_low_confidence_candidate(gaz):
-    text = "A drone struck a base near Hasakah city on Sunday, killing two guards."
-    art = Article("t", None, "Test", None, TUE, text)
-    assert extract_article(art, gaz) == [] or CONFIDENCE_THRESHOLD == 0.0
+def test_out_of_area_event_is_noted_and_less_confident(gaz):
+    outside = "A drone struck a base near Hasakah city on Sunday, killing two guards."
+    inside = "A drone struck a base near Hajin on Sunday, killing two guards."
+    a = extract_article_all(Article("o", None, "Test", None, TUE, outside), gaz)
+    b = extract_article_all(Article("i", None, "Test", None, TUE, inside), gaz)
+    assert len(a) == len(b) == 1
+    assert "outside the study area" in a[0].notes and "outside" not in b[0].notes
+    assert a[0].confidence <= b[0].confidence - 0.25
+
+
+def test_threshold_splits_events_from_candidates(gaz):
+    """A governorate-level mention with no date of its own, in quoted speech, is a candidate:
+    left out of extract_article, kept by extract_article_all with its confidence."""
+    text = '"Our fighters clashed with the cells in the Deir ez-Zor countryside," the commander said.'
+    art = Article("q", None, "Test", None, TUE, text)
     cands = extract_article_all(art, gaz)
-    assert len(cands) == 1
-    assert cands[0].confidence < 0.5
-    assert "outside the study area" in cands[0].notes
+    assert cands and all(c.confidence < CONFIDENCE_THRESHOLD for c in cands)
+    assert extract_article(art, gaz) == []

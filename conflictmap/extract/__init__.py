@@ -49,7 +49,7 @@ EXTRACTOR_VERSION = f"rules-{RELEASE}+{_code_hash()}"
 # (``conflictmap evaluate ... --folds 5`` prints the table); events below the threshold are
 # "low confidence" candidates: ``extract_article`` and ``conflictmap extract`` leave them out,
 # ``extract_article_all`` and ``conflictmap extract --all`` keep them (their confidence says so).
-CONFIDENCE_THRESHOLD = 0.0
+CONFIDENCE_THRESHOLD = 0.4
 
 
 def warm_up() -> None:

@@ -46,7 +46,9 @@ from conflictmap.gazetteer import Gazetteer
 from conflictmap.models import Place
 
 REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
-MAX_SPLIT = 3  # a list of more towns than this is a summary of an area: one event at the first town
+# A list of more towns than this is a summary of an area: one event at the first town. Not for
+# a battle over territory: each town that changed hands is an event of its own (atomic by place).
+MAX_SPLIT = 3
 _ARMED_NONE = {"Civilians"}
 
 
@@ -247,7 +249,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     if unresolved:
         notes.append("unresolved place name(s): " + ", ".join(unresolved))
         ctx.unresolved.extend(unresolved)
-    if listed > MAX_SPLIT and chosen:
+    if listed > MAX_SPLIT and chosen and not (etype == "battle" and sub.endswith("territory")):
         notes.append(f"list of {listed} places; coded to the first: " + ", ".join(p.text for p in chosen))
         first = chosen[0]
         chosen = [

@@ -108,10 +108,16 @@ def parse_number(token: str) -> int | None:
     return None
 
 
+_ASIDE = re.compile(
+    r",\s+(?:including|among them|among whom|one of them|most of them)\b[^,.;]{1,60},|\s\([^()]{1,60}\)"
+)
+
+
 def fatalities(sentence: str) -> tuple[int | None, bool]:
     """(count, is_running_toll). A running toll or a vague amount gives None."""
     lex = load_lexicon()
     toll = bool(lex.toll.search(sentence))
+    sentence = _ASIDE.sub(" ", sentence)  # "five members, including a leader, were killed"
     for rx in _patterns():
         m = rx.search(sentence)
         if m:
