@@ -125,7 +125,7 @@ def confidence(d: Draft) -> float:
     0.5 base; +0.2 the sentence names a town or site (+0.15 a district, bank or "near" a town);
     -0.15 the place is the article's, not the sentence's; -0.1 a governorate-level place and no
     date of its own; -0.15 the sentence is quoted speech; +0.05 the sentence dates the event;
-    +0.05 both sides named; -0.1 hedged wording ("reportedly", "claimed", "unconfirmed"); -0.1 a
+    +0.05 both sides named; -0.05 hedged wording ("reportedly", "claimed", "unconfirmed"); -0.1 a
     secondary clause of a longer sentence; -0.3 outside the study area (Deir ez-Zor governorate):
     only an out-of-area event the sentence places and dates well stays above the threshold.
     Clipped to [0.05, 0.95]. ``CONFIDENCE_THRESHOLD`` (package ``extract``) cuts below.
@@ -141,7 +141,7 @@ def confidence(d: Draft) -> float:
     c -= 0.15 if _QUOTED.search(d.sentence.text) else 0.0
     c += 0.05 if d.date_explicit else 0.0
     c += 0.05 if len(d.actors) >= 2 else 0.0
-    c -= 0.1 if d.hedged else 0.0
+    c -= 0.05 if d.hedged else 0.0
     c -= 0.1 if d.secondary else 0.0
     c -= 0.3 if not in_study_area(d) else 0.0
     return round(min(0.95, max(0.05, c)), 2)
