@@ -42,6 +42,63 @@ def test_extract_finds_the_seed_events_with_evidence(tmp_path):
     assert len(by_key) == len(events) == 4  # and nothing for the Pentagon's press briefing
 
 
+def test_extract_all_adds_low_confidence_candidates(tmp_path):
+    src = tmp_path / "a.jsonl"
+    rows = [
+        {
+            "id": "sure",
+            "publication_date": "2024-08-13",
+            "text": "Regime artillery shelled the town of Diban on Monday, killing two civilians.",
+        },
+        {
+            "id": "vague",
+            "publication_date": "2024-08-13",
+            "text": '"Our fighters clashed with the cells in the Deir ez-Zor countryside," a commander said.',
+        },
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    kept, every = tmp_path / "kept.jsonl", tmp_path / "all.jsonl"
+    assert run("extract", str(src), "--output", str(kept), data_dir=tmp_path).returncode == 0
+    assert run("extract", str(src), "--output", str(every), "--all", data_dir=tmp_path).returncode == 0
+    kept_ev = [json.loads(x) for x in kept.read_text().splitlines()]
+    all_ev = [json.loads(x) for x in every.read_text().splitlines()]
+    assert {e["article_id"] for e in kept_ev} == {"sure"}
+    assert {e["article_id"] for e in all_ev} == {"sure", "vague"}
+    low = [e for e in all_ev if e["article_id"] == "vague"]
+    assert low and all(0 <= e["confidence"] < 0.4 for e in low)
+    assert all(e["extractor_version"].startswith("rules-") and "+" in e["extractor_version"] for e in all_ev)
+
+
+def test_evaluate_prints_files_folds_and_calibration(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        {
+            "id": f"g{i}",
+            "publication_date": "2024-08-13",
+            "text": "Regime artillery shelled the town of Diban on Monday, killing two civilians.",
+            "events": [
+                {
+                    "event_date": "2024-08-12",
+                    "date_precision": "day",
+                    "event_type": "explosion_remote_violence",
+                    "latitude": 35.0,
+                    "longitude": 40.5,
+                    "location": "Diban",
+                }
+            ],
+        }
+        for i in range(5)
+    ]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    res = run("evaluate", str(gold), str(gold), "--folds", "5", "--hide-fold", "0", data_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "per fold" in res.stdout and "fold 4" in res.stdout
+    assert "calibration" in res.stdout and "across folds" in res.stdout
+    assert "gold.jsonl (5)" in res.stdout
+    missing = run("evaluate", str(tmp_path / "nope.jsonl"), data_dir=tmp_path)
+    assert missing.returncode == 2 and "cannot read gold file" in missing.stderr
+
+
 def test_ingest_reports_and_is_idempotent(tmp_path):
     first = run("ingest", str(FEEDS / "rss.xml"), str(FEEDS / "articles.jsonl"), data_dir=tmp_path)
     assert first.returncode == 0, first.stderr

@@ -61,3 +61,66 @@ def test_bad_gold_line_is_named(tmp_path):
     bad.write_text('{"id": "a", "text": "x"}\n{oops\n', encoding="utf-8")
     with pytest.raises(EvaluationError, match=r"bad\.jsonl:2"):
         evaluate(bad, scorer)
+
+
+def _gold_rows(path, n):
+    rows = []
+    for i in range(n):
+        rows.append(
+            {
+                "id": f"art-{i}",
+                "publication_date": "2024-08-13",
+                "text": "Regime artillery shelled the town of Diban on Monday, killing two civilians.",
+                "events": [],
+            }
+        )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_fold_of_is_stable_and_spreads_articles():
+    from conflictmap.evaluate import fold_of
+
+    assert fold_of("p1-01", 5) == fold_of("p1-01", 5)
+    folds = {fold_of(f"a{i}", 5) for i in range(200)}
+    assert folds == {0, 1, 2, 3, 4}
+
+
+def test_several_files_per_file_and_per_fold(tmp_path):
+    scorer = tmp_path / "score_events.py"
+    scorer.write_text(SCORER, encoding="utf-8")
+    a = _gold_rows(tmp_path / "a.jsonl", 6)
+    b = tmp_path / "b.jsonl"
+    b.write_text(
+        json.dumps(
+            {"id": "other", "publication_date": "2024-08-13", "text": "Nothing happened.", "events": []}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = evaluate([a, b], scorer, folds=5)
+    assert [f["articles"] for f in result["files"]] == [6, 1]
+    assert len(result["folds"]) == 5
+    assert sum(f["articles"] for f in result["folds"]) == 7
+    assert set(result["fold_spread"]["f1"]) == {"mean", "sd", "min", "max"}
+    assert [b["bin"] for b in result["calibration"]][0] == "0.0-0.5"
+    assert sum(b["count"] for b in result["calibration"]) == result["candidates"]
+    hidden = {row["fold"] for row in result["by_article"]}
+    keep = min(hidden)
+    report = format_report(result, hide_folds=tuple(hidden - {keep}))
+    listed = [row["article"] for row in result["by_article"] if row["fold"] == keep]
+    unlisted = [row["article"] for row in result["by_article"] if row["fold"] != keep]
+    shown = {line.split()[0] for line in report.splitlines() if " tp " in line and "fold " in line[-8:]}
+    assert listed and shown == set(listed)
+    assert unlisted and not shown & set(unlisted)
+    assert "per fold" in report and "calibration" in report and "not listed" in report
+
+
+def test_threshold_filters_what_is_scored(tmp_path):
+    scorer = tmp_path / "score_events.py"
+    scorer.write_text(SCORER, encoding="utf-8")
+    gold = _gold_rows(tmp_path / "g.jsonl", 2)
+    every = evaluate(gold, scorer, threshold=0.0)
+    none = evaluate(gold, scorer, threshold=1.01)
+    assert every["predicted_events"] == every["candidates"] >= 2
+    assert none["predicted_events"] == 0 and none["candidates"] == every["candidates"]
