@@ -17,6 +17,7 @@ from components.service_access import service
 from components.theme import EVENT_COLOURS, EVENT_LABELS, PRECISION_LABELS
 from conflictmap.query import EventFilter
 from conflictmap.textsafe import safe_url
+from conflictmap.zones import coverage_note, held_at
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?\u201d\"])\s+|\n+")
 HELP = "Click an event on the map to read the reports behind it."
@@ -144,7 +145,7 @@ def render_incident(incident_id: str, search: str | None) -> list:
         ),
         _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
         _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),
-        _row("Zone on that date", _zone_text(zone)),
+        _row("Held by that day", _holding(zone, row, head)),
         _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
     ]
     if len(reports) > 1:
@@ -154,6 +155,26 @@ def render_incident(incident_id: str, search: str | None) -> list:
     body += [_report(r, i == 0) for i, r in enumerate(reports)]
     body.append(_others_here(incident_id, row, search))
     return body
+
+
+def _holding(zone: str, row: pd.DataFrame, head: dict) -> list | str:
+    """Who held the place on the event's date, with the zone's status and the sources it cites."""
+    if zone == "unknown" or row.empty:
+        return _zone_text(zone)
+    svc = service()
+    r = row.iloc[0]
+    day = pd.Timestamp(head["event_date"]).date()
+    held = held_at(svc.zones(), day, float(r["longitude"]), float(r["latitude"]))
+    if held is None:
+        return coverage_note(svc.zones(), day) or _zone_text(zone)
+    status = "contested" if held.status == "contested" else "held"
+    sources = "; ".join(held.sources) or "no source recorded"
+    return [
+        f"{held.controller} ({status}, {held.confidence or 'unstated'} confidence, "
+        f"zone valid {held.valid_from.isoformat()} → {held.valid_to.isoformat() if held.valid_to else 'open'})",
+        html.Br(),
+        html.Small(f"Source: {sources}", className="zone-sources"),
+    ]
 
 
 def _zone_text(zone: str) -> str:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from components.theme import (
     BASEMAP_COLOURS,
+    CONTESTED_COLOUR,
     EVENT_COLOURS,
     EVENT_LABELS,
     PRECISION_LABELS,
@@ -100,27 +101,49 @@ def _trace(kind: str, **props: Any) -> dict[str, Any]:
     return {"type": kind, **{k: v for k, v in props.items() if v is not None}}
 
 
+def _zone_key(feat: dict) -> tuple[str, str, str]:
+    props = feat["properties"]
+    status = str(props.get("status") or "held")
+    confidence = "low" if str(props.get("confidence") or "").lower() == "low" else "ok"
+    return str(props.get("controller")), status, confidence
+
+
+def zone_legend_name(controller: str, status: str, confidence: str) -> str:
+    """Legend text: contested and low-confidence zones say so, since they are drawn apart."""
+    name = plain(controller)
+    if status == "contested" and not name.lower().startswith("contested"):
+        name = f"Contested: {name}"
+    if confidence == "low":
+        name += " (low confidence)"
+    return f"Zone: {name}"
+
+
 def _zone_traces(zones_fc: dict | None) -> list[dict[str, Any]]:
+    """One choropleth per (controller, status, confidence): contested and low-confidence areas
+    get their own legend entries and a paler fill; contested ones also get a dashed outline
+    (``_contested_outlines``), so nobody reads a disputed area as firmly held."""
     if not zones_fc or not zones_fc.get("features"):
         return []
-    by_controller: dict[str, list[dict]] = {}
+    groups: dict[tuple[str, str, str], list[dict]] = {}
     for feat in zones_fc["features"]:
-        by_controller.setdefault(str(feat["properties"].get("controller")), []).append(feat)
+        groups.setdefault(_zone_key(feat), []).append(feat)
     traces = []
-    for i, (controller, feats) in enumerate(sorted(by_controller.items())):
-        colour = zone_colour(controller, i)
+    for i, ((controller, status, confidence), feats) in enumerate(sorted(groups.items())):
+        colour = CONTESTED_COLOUR if status == "contested" else zone_colour(controller, i)
         ids = [str(f["properties"]["zone_id"]) for f in feats]
         hover = [
             "<br>".join(
                 [
-                    f"<b>{plain(controller)}</b>",
+                    f"<b>{plain(controller)}</b>" + (" (contested)" if status == "contested" else ""),
                     plain(f["properties"].get("label"), 120),
                     f"valid {plain(f['properties'].get('valid_from'))} → {plain(f['properties'].get('valid_to') or 'open')}",
                     f"confidence: {plain(f['properties'].get('confidence'))}",
+                    f"sources: {plain('; '.join(map(str, f['properties'].get('sources') or [])) or f['properties'].get('source'), 160)}",
                 ]
             )
             for f in feats
         ]
+        opacity = 0.38 if status != "contested" and confidence != "low" else 0.22
         traces.append(
             _trace(
                 "choroplethmap",
@@ -130,17 +153,36 @@ def _zone_traces(zones_fc: dict | None) -> list[dict[str, Any]]:
                 z=[1] * len(ids),
                 colorscale=[[0, colour], [1, colour]],
                 showscale=False,
-                marker={"opacity": 0.38, "line": {"width": 1.2, "color": "#6b6b6b"}},
-                name=f"Zone: {plain(controller)}",
+                marker={"opacity": opacity, "line": {"width": 1.2, "color": "#6b6b6b"}},
+                name=zone_legend_name(controller, status, confidence),
                 legendgroup="zones",
                 legendgrouptitle={"text": "Control (as of date)"} if i == 0 else None,
                 showlegend=True,
                 text=hover,
                 hovertemplate="%{text}<extra></extra>",
                 customdata=[[zid, "zone"] for zid in ids],
+                meta={"kind": "zones", "status": status, "confidence": confidence},
             )
         )
     return traces
+
+
+def _contested_outlines(zones_fc: dict | None) -> list[dict[str, Any]]:
+    """Dashed outlines over contested zones: a fill colour alone cannot say "disputed"."""
+    if not zones_fc:
+        return []
+    feats = [f for f in zones_fc.get("features", []) if _zone_key(f)[1] == "contested"]
+    if not feats:
+        return []
+    return [
+        {
+            "sourcetype": "geojson",
+            "source": {"type": "FeatureCollection", "features": feats},
+            "type": "line",
+            "color": "#7a1f1f",
+            "line": {"width": 2.4, "dash": [2, 1.5]},
+        }
+    ]
 
 
 def _event_hover(
@@ -241,12 +283,63 @@ def _site_trace(sites: pd.DataFrame | None) -> list[dict[str, Any]]:
             name="Key sites (oil/gas, bases, crossings)",
             legendgroup="sites",
             text=[
-                f"<b>{plain(n, 60)}</b><br>{plain(k, 40)}"
+                f"<b>{plain(n, 60)}</b><br>{plain(str(k).replace('_', ' '), 40)}"
                 for n, k in zip(sites["name"], sites["kind"], strict=True)
             ],
             hovertemplate="%{text}<extra></extra>",
             customdata=[[pid, "site"] for pid in sites["place_id"]],
             meta={"kind": "sites"},
+        )
+    ]
+
+
+MAX_LABELS = 160
+
+
+def label_names(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> pd.DataFrame:
+    """Names to print on the map, most important first: the events' own places (by incidents),
+    then cities, towns and villages. Governorate-level reports name no village: never labelled.
+
+    MapLibre places labels in this order and drops any that would collide with one already
+    placed, so the order is the decluttering rule at every zoom.
+    """
+    frames = []
+    if not groups.empty:
+        named = groups[(groups["geo_precision"] < 3) & groups["location"].notna()]
+        if not named.empty:
+            by_place = (
+                named.groupby(["location", "latitude", "longitude"], sort=False)["count"]
+                .sum()
+                .reset_index()
+                .sort_values("count", ascending=False, kind="stable")
+            )
+            frames.append(by_place.rename(columns={"location": "name"})[["name", "latitude", "longitude"]])
+    if settlements is not None and not settlements.empty:
+        frames.append(settlements[["name", "latitude", "longitude"]])
+    if not frames:
+        return pd.DataFrame(columns=["name", "latitude", "longitude"])
+    out = pd.concat(frames, ignore_index=True)
+    out["key"] = out["name"].astype(str).str.casefold()
+    return out.drop_duplicates("key").drop(columns="key").head(MAX_LABELS)
+
+
+def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list[dict[str, Any]]:
+    names = label_names(groups, settlements)
+    if names.empty:
+        return []
+    return [
+        _trace(
+            "scattermap",
+            lat=names["latitude"].tolist(),
+            lon=names["longitude"].tolist(),
+            mode="text",
+            text=[plain(n, 40) for n in names["name"].tolist()],
+            textposition="top right",
+            textfont={"size": 11, "color": "#2b2b2b"},
+            hoverinfo="skip",
+            name="Place names",
+            showlegend=False,
+            meta={"kind": "labels"},
         )
     ]
 
@@ -260,8 +353,13 @@ def map_spec(
     view: tuple[float, float, float] | None = None,
     tile_url: str | None = None,
     title: str | None = None,
+    notice: str | None = None,
+    settlements: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The map as a plain figure dict: basemap lines, zones of the as-of date, key sites, events.
+
+    ``notice`` is a line printed over the map, e.g. "no control data before 2019-03-23" when
+    the as-of date precedes every zone version (an empty map would read as "nobody held it").
 
     ``groups`` is ``conflictmap.index.map_groups`` output (one row per marker). The dashboard
     sends this dict as it is; ``map_figure`` wraps it in a validated ``go.Figure``.
@@ -273,6 +371,8 @@ def map_spec(
         traces += _site_trace(sites)
     if "events" in layers:
         traces += _event_traces(groups)
+    if "labels" in layers:
+        traces += _label_trace(groups if "events" in layers else groups.iloc[0:0], settlements)
     if not traces:
         # Without a map trace plotly draws no map at all; keep the basemap and the background.
         traces.append({"type": "scattermap", "lat": [], "lon": [], "showlegend": False, "hoverinfo": "skip"})
@@ -282,7 +382,8 @@ def map_spec(
             "style": map_style(tile_url),
             "center": {"lat": lat, "lon": lon},
             "zoom": zoom,
-            "layers": _basemap_layers(basemap, layers),
+            "layers": _basemap_layers(basemap, layers)
+            + (_contested_outlines(zones_fc) if "zones" in layers else []),
         },
         "margin": {"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
         "legend": {
@@ -302,6 +403,22 @@ def map_spec(
     }
     if title:
         layout["title"] = {"text": plain(title), "x": 0.01, "font": {"size": 15}}
+    if notice and "zones" in layers:
+        layout["annotations"].append(
+            {
+                "text": plain(notice),
+                "x": 0.5,
+                "y": 0.02,
+                "xref": "paper",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 13, "color": "#5a3b00"},
+                "bgcolor": "rgba(255,244,214,0.92)",
+                "bordercolor": "#c9a23a",
+                "borderwidth": 1,
+            }
+        )
     if "events" in layers and groups.empty:
         layout["annotations"].append(
             {
@@ -326,7 +443,7 @@ def map_figure(*args: Any, **kwargs: Any) -> go.Figure:
 def timeline_spec(
     bins: pd.DataFrame,
     unit: str,
-    zone_changes: Sequence[date],
+    zone_changes: Sequence[date | tuple[date, str]],
     start: date | None,
     end: date | None,
 ) -> dict[str, Any]:
@@ -374,7 +491,8 @@ def timeline_spec(
         )
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for day in zone_changes:
+    for change in zone_changes:
+        day, label = change if isinstance(change, tuple) else (change, "control changes")
         if (start is None or day >= start) and (end is None or day <= end):
             shapes.append(
                 {
@@ -388,16 +506,19 @@ def timeline_spec(
                     "line": {"color": "#444", "dash": "dot", "width": 1.5},
                 }
             )
+            # Vertical text along its line: changes days apart (Dec 2024) stay readable.
             annotations.append(
                 {
                     "x": day.isoformat(),
                     "y": 1.0,
                     "yref": "paper",
-                    "text": f"control changes {day.isoformat()}",
+                    "text": plain(label, 40),
+                    "hovertext": f"{day.isoformat()}: {plain(label, 80)}",
                     "showarrow": False,
+                    "textangle": -90,
                     "xanchor": "left",
                     "yanchor": "top",
-                    "font": {"size": 10, "color": "#444"},
+                    "font": {"size": 9, "color": "#444"},
                 }
             )
     if bins.empty:

@@ -25,6 +25,7 @@ ZONE_CHOICE_LABELS = {
 LAYER_LABELS = {
     "zones": "Control zones",
     "events": "Events",
+    "labels": "Place names",
     "sites": "Key sites",
     "rivers": "Rivers",
     "borders": "Borders",

@@ -10,6 +10,7 @@ from components import ids
 from components.figures import DEFAULT_ZOOM, map_figure, map_spec
 from components.service_access import service, settings
 from conflictmap.query import EventFilter
+from conflictmap.zones import coverage_note
 
 GRAPH_CONFIG = {
     "showSendToCloud": False,  # plotly.js 4's "Share chart" uploads to the cloud: never offline-safe
@@ -44,7 +45,14 @@ def _map_args(search: str | None) -> tuple[tuple, dict]:
         (flt.lat, flt.lon, flt.zoom or DEFAULT_ZOOM) if flt.lat is not None and flt.lon is not None else None
     )
     args = (view.groups, view.zones_fc, svc.basemap(), svc.sites(), flt.layers)
-    return args, {"view": centre, "tile_url": settings().tile_url}
+    notice = coverage_note(svc.zones(), view.as_of)
+    kwargs = {
+        "view": centre,
+        "tile_url": settings().tile_url,
+        "notice": notice,
+        "settlements": svc.settlements(),
+    }
+    return args, kwargs
 
 
 def build_map(search: str | None):

@@ -29,6 +29,8 @@ ZONE_COLOURS: dict[str, str] = {
     "Syrian regime and Iran-backed militias": "#CC6677",  # rose
     "Syrian transitional government": "#44AA99",  # teal
 }
+# Contested areas: a neutral grey fill under a dashed dark-red outline (see figures).
+CONTESTED_COLOUR = "#9a9a9a"
 FALLBACK_ZONE_COLOURS = ("#DDCC77", "#88CCEE", "#AA4499", "#999933")
 
 PRECISION_LABELS: dict[int, str] = {
@@ -49,4 +51,11 @@ BASEMAP_COLOURS = {
 
 
 def zone_colour(controller: str, index: int = 0) -> str:
-    return ZONE_COLOURS.get(controller) or FALLBACK_ZONE_COLOURS[index % len(FALLBACK_ZONE_COLOURS)]
+    """The controller's colour; a qualified name ("SDF (Deir ez-Zor Military Council ...)") keeps
+    the colour of the name it starts with, so one force is one colour in the legend."""
+    if controller in ZONE_COLOURS:
+        return ZONE_COLOURS[controller]
+    for name, colour in ZONE_COLOURS.items():
+        if controller.startswith(name):
+            return colour
+    return FALLBACK_ZONE_COLOURS[index % len(FALLBACK_ZONE_COLOURS)]

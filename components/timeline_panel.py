@@ -13,6 +13,7 @@ from components.figures import timeline_spec
 from components.map_panel import redraw_if_changed
 from components.service_access import service
 from conflictmap.query import EventFilter
+from conflictmap.zones import control_changes
 
 
 def layout() -> html.Div:
@@ -40,7 +41,8 @@ def render_timeline(search: str | None) -> dict:
     """The timeline figure dict for a URL query string (what the dashboard sends)."""
     svc = service()
     view = svc.view(EventFilter.from_query(search))
-    spec = timeline_spec(view.bins, view.unit, svc.zone_changes(), view.start, view.end)
+    changes = [(c.day, c.label) for c in control_changes(svc.zones())]
+    spec = timeline_spec(view.bins, view.unit, changes, view.start, view.end)
     # A new date range from a control must replace a range the user dragged earlier.
     spec["layout"]["uirevision"] = f"{view.start}:{view.end}"
     return spec

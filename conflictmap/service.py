@@ -54,6 +54,7 @@ class DataService:
         self._zones_fc: dict[str, dict] = {}
         self._basemap: dict[str, dict | None] | None = None
         self._sites: pd.DataFrame | None = None
+        self._settlements: pd.DataFrame | None = None
         self._views: dict[tuple[int, str], ViewData] = {}
 
     # ---- cached, rebuilt when the store changes ---------------------------------------------
@@ -136,6 +137,33 @@ class DataService:
                 }
             )
         return self._sites
+
+    def settlements(self) -> pd.DataFrame:
+        """Cities, towns and villages of the curated gazetteer, biggest first: the map's labels.
+
+        Why a ranked list: the map labels the events' own places first, then these in order,
+        and MapLibre drops a label that would collide with one placed before it, so the order
+        is the decluttering rule (cities survive at every zoom, villages appear when zoomed in).
+        """
+        if self._settlements is None:
+            from .gazetteer import GazetteerError, load_gazetteer
+
+            rank = {"city": 0, "town": 1, "village": 2}
+            try:
+                places = [p for p in load_gazetteer(self.settings.bundled_dir).places if p.kind in rank]
+            except (GazetteerError, OSError) as exc:
+                self.problems.append(f"Place labels unavailable: {exc}")
+                places = []
+            places.sort(key=lambda p: (rank[p.kind], p.name))
+            self._settlements = pd.DataFrame(
+                {
+                    "name": [p.name for p in places],
+                    "kind": [p.kind for p in places],
+                    "latitude": [p.latitude for p in places],
+                    "longitude": [p.longitude for p in places],
+                }
+            )
+        return self._settlements
 
     # ---- per filter ---------------------------------------------------------------------------
     def default_range(self) -> tuple[date, date]:

@@ -1,5 +1,6 @@
 """The detail panel shows every source of a merged incident, each with its own evidence."""
 
+from dataclasses import replace
 from datetime import date
 
 from components import detail_panel
@@ -7,7 +8,7 @@ from components.service_access import use_settings
 from conflictmap.config import Settings
 from conflictmap.models import Article
 from conflictmap.store import EventStore
-from tests.helpers import make_event
+from tests.helpers import make_event, split_zones
 
 
 def _texts(node) -> str:
@@ -54,6 +55,9 @@ def test_merged_incident_lists_all_sources(tmp_path):
             "e-a2": ("inc:e-a1", "same day, 0.0 km apart, same type battle"),
         }
     )
+    store.replace_zones(
+        [replace(z, extra={"sources": [f"Test Wire on {z.zone_id}"]}) for z in split_zones()], "test"
+    )
     use_settings(settings)
     body = detail_panel.render_incident("inc:e-a1", "")
     text = _texts(body)
@@ -61,4 +65,6 @@ def test_merged_incident_lists_all_sources(tmp_path):
     assert "Valley News" in text and "River Post" in text
     assert one in text and two in text
     assert "Merged because: same day" in text
-    assert "Zone on that date" in text
+    # Who held the place that day, and the source the zone rests on.
+    assert "Held by that day" in text
+    assert "Source: Test Wire on" in text

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from components.figures import EMPTY_MESSAGE, map_figure, timeline_figure
+from components.figures import EMPTY_MESSAGE, label_names, map_figure, timeline_figure
 from components.theme import EVENT_COLOURS
 from conflictmap.index import EventIndex, build_incidents, map_groups, split_outlets, timeline_bins
 from conflictmap.query import EventFilter
@@ -137,12 +137,15 @@ def test_layers_switch_off(index):
 def test_timeline_stacks_by_type_and_marks_zone_changes(index):
     bins, unit = timeline_bins(index.frame, date(2024, 8, 1), date(2024, 12, 31))
     assert unit == "week"
-    fig = timeline_figure(bins, unit, [date(2024, 12, 6)], date(2024, 8, 1), date(2024, 12, 31))
+    fig = timeline_figure(
+        bins, unit, [(date(2024, 12, 6), "SDF takes west bank")], date(2024, 8, 1), date(2024, 12, 31)
+    )
     bars = [t for t in fig.data if t.type == "bar"]
     assert {t.name for t in bars} == {"Battle", "Protest"}
     assert fig.layout.barmode == "stack"
     assert any(t.name == "Fatalities" and t.yaxis == "y2" for t in fig.data)
-    assert any("2024-12-06" in a.text for a in fig.layout.annotations)
+    marks = [a for a in fig.layout.annotations if a.text == "SDF takes west bank"]
+    assert len(marks) == 1 and marks[0].x == "2024-12-06" and "2024-12-06" in marks[0].hovertext
 
 
 def test_timeline_bins_pick_unit_by_range(index):
@@ -172,3 +175,65 @@ def test_a_closed_zone_version_with_no_successor_stops_on_its_last_day(tmp_path)
 def test_outlet_names_with_separators_survive_the_url(index):
     flt = EventFilter(outlets=("Enab Baladi | English", "A, B"))
     assert EventFilter.from_query(flt.to_query()).outlets == flt.outlets
+
+
+def _square(zone_id: str, controller: str, **props) -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"zone_id": zone_id, "controller": controller, **props},
+        "geometry": {"type": "Polygon", "coordinates": [[[40, 35], [41, 35], [41, 36], [40, 35]]]},
+    }
+
+
+def test_contested_and_low_confidence_zones_are_drawn_apart(index):
+    zones_fc = {
+        "type": "FeatureCollection",
+        "features": [
+            _square("held", "SDF", status="held", confidence="medium"),
+            _square("fight", "Contested", status="contested", confidence="low"),
+        ],
+    }
+    fig = map_figure(map_groups(index.frame), zones_fc, {}, None, ("zones", "events"))
+    zones = {t.name: t for t in fig.data if t.type == "choroplethmap"}
+    assert set(zones) == {"Zone: SDF", "Zone: Contested (low confidence)"}
+    assert zones["Zone: Contested (low confidence)"].marker.opacity < zones["Zone: SDF"].marker.opacity
+    # The contested area gets a dashed outline layer; the held one does not.
+    outlines = [layer for layer in fig.layout.map.layers if layer.line and layer.line.dash]
+    assert len(outlines) == 1
+    assert [f["properties"]["zone_id"] for f in outlines[0].source["features"]] == ["fight"]
+
+
+def test_a_date_before_the_zones_says_so_on_the_map(index):
+    fig = map_figure(
+        map_groups(index.frame),
+        None,
+        {},
+        None,
+        ("zones", "events"),
+        notice="no control data before 2019-03-23",
+    )
+    assert "no control data before 2019-03-23" in [a.text for a in fig.layout.annotations]
+    quiet = map_figure(map_groups(index.frame), None, {}, None, ("events",), notice="no control data")
+    assert "no control data" not in [a.text for a in quiet.layout.annotations]
+
+
+def test_place_labels_name_the_events_places_first_and_never_a_governorate_disc(index):
+    groups = map_groups(index.frame)
+    towns = pd.DataFrame(
+        {
+            "name": ["Big City", "Dhiban"],
+            "kind": ["city", "town"],
+            "latitude": [35.0, 35.1],
+            "longitude": [40.0, 40.1],
+        }
+    )
+    names = label_names(groups, towns)["name"].tolist()
+    event_places = set(groups.loc[groups["geo_precision"] < 3, "location"])
+    assert set(names[: len(event_places)]) == event_places  # the events' own places lead
+    assert "Big City" in names and names.count("Dhiban") <= 1  # no name twice
+    assert "Deir ez-Zor" not in names  # only named by a governorate-level report (precision 3)
+    fig = map_figure(groups, None, {}, None, ("events", "labels"), settlements=towns)
+    labels = next(t for t in fig.data if t.meta and t.meta.get("kind") == "labels")
+    assert labels.mode == "text" and list(labels.text) == names
+    off = map_figure(groups, None, {}, None, ("events",), settlements=towns)
+    assert not [t for t in off.data if t.meta and t.meta.get("kind") == "labels"]
