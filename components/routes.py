@@ -12,10 +12,18 @@ same ``image_export``/``data_export`` functions.
     GET <prefix>api/events.csv|geojson       incidents, ACLED columns + provenance; limit/offset
     GET <prefix>api/zones.geojson?as_of=     control zones on a date
     GET <prefix>api/meta                     dataset version, counts, date span, extractor version
+
+A request is answered only when every parameter was understood: otherwise 400 with a JSON body
+listing each problem (``{"error": …, "problems": […]}``), since a script that misspelt
+``type=battles`` must not receive every row as if it had been obeyed. The dashboard itself is
+lenient (it shows what it could read and lists the rest), and its export buttons call
+``image_export``/``data_export`` directly, so they export what the page shows. Any other path
+under the prefix answers 404 instead of Dash's page (see ``guard_unknown_paths``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -31,7 +39,7 @@ from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
 from conflictmap import export, snapshot
 from conflictmap.index import split_outlets
-from conflictmap.query import EventFilter
+from conflictmap.query import EventFilter, FilterError, parse_date, shown, unknown_params
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +51,12 @@ MIN_SCALE, MAX_SCALE = 0.5, 4.0
 MAX_PIXELS = 4000 * 4000
 TABLE_ROWS = 12
 EXPORT_PARAMS = ("width", "height", "scale", "title", "limit", "offset", "as_of")
+# What each route reads besides the dashboard's filter parameters (``title`` everywhere: the
+# export row adds it to every export; ``download`` asks the browser to save).
+IMAGE_PARAMS = ("width", "height", "scale", "title", "download")
+EVENTS_PARAMS = ("limit", "offset", "title", "download")
+ZONES_PARAMS = ("as_of", "asof", "download")
+META_PARAMS = ("download",)
 
 
 class BadRequest(ValueError):
@@ -73,6 +87,49 @@ def _number(qs: dict[str, list[str]], name: str, default: float, lo: float, hi: 
     if not lo <= x <= hi:
         raise BadRequest(f"{name}={raw!r} is outside {lo:g}..{hi:g}")
     return x
+
+
+def _parsed(query: str) -> dict[str, list[str]]:
+    return parse_qs(query.lstrip("?"), keep_blank_values=True)
+
+
+def image_problems(query: str) -> list[str]:
+    """Everything in an image export's query string that would not be obeyed (empty: all good)."""
+    qs = _parsed(query)
+    problems = list(EventFilter.from_query(query, allow=IMAGE_PARAMS).problems)
+    for name, lo, hi in (
+        ("width", MIN_PX, MAX_PX),
+        ("height", MIN_PX, MAX_PX),
+        ("scale", MIN_SCALE, MAX_SCALE),
+    ):
+        try:
+            _number(qs, name, lo, lo, hi)
+        except BadRequest as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def data_problems(kind: str, query: str) -> list[str]:
+    """The same for an ``api/`` route: filter values, paging, dates and unknown parameter names."""
+    qs = _parsed(query)
+    if kind in ("csv", "geojson"):
+        problems = list(EventFilter.from_query(query, allow=EVENTS_PARAMS).problems)
+        try:
+            export.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
+        except export.ExportError as exc:
+            problems.append(str(exc))
+        return problems
+    if kind == "zones":
+        problems = unknown_params(qs, ZONES_PARAMS)
+        for name in ("as_of", "asof"):
+            value = (_one(qs, name) or "").strip()
+            if value:
+                try:
+                    parse_date(name, value)
+                except FilterError as exc:
+                    problems.append(str(exc))
+        return problems
+    return unknown_params(qs, META_PARAMS)
 
 
 def view_query(query: str) -> str:
@@ -206,6 +263,21 @@ def _error(status: int, message: str) -> flask.Response:
     return flask.Response(message + "\n", status=status, mimetype="text/plain")
 
 
+def _bad_request(problems: list[str]) -> flask.Response:
+    """400 with every problem listed, as JSON (values quoted back stay data, never markup)."""
+    body = {
+        "error": "not answered: parameters not understood (each listed with what the dashboard would do)",
+        "problems": problems,
+    }
+    return flask.Response(
+        json.dumps(body, ensure_ascii=False) + "\n", status=400, mimetype="application/json"
+    )
+
+
+def _query_string() -> str:
+    return flask.request.query_string.decode("utf-8", "replace")
+
+
 def base_url(app: dash.Dash) -> str:
     """The dashboard's own address as the browser sees it (host from the request, our prefix)."""
     return flask.request.host_url.rstrip("/") + app.config.requests_pathname_prefix
@@ -216,10 +288,13 @@ def register(app: dash.Dash) -> None:
     prefix = app.config.routes_pathname_prefix
 
     def image(what: str, fmt: str) -> flask.Response:
+        query = _query_string()
+        if problems := image_problems(query):
+            return _bad_request(problems)
         try:
-            art = image_export(what, fmt, flask.request.query_string.decode(), base_url(app))
+            art = image_export(what, fmt, query, base_url(app))
         except BadRequest as exc:
-            return _error(400, str(exc))
+            return _bad_request([str(exc)])
         except snapshot.ChromiumMissing as exc:
             return _error(503, str(exc))
         except snapshot.SnapshotTimeout as exc:
@@ -229,10 +304,13 @@ def register(app: dash.Dash) -> None:
         return _respond(art, download=flask.request.args.get("download") == "1")
 
     def data(kind: str) -> flask.Response:
+        query = _query_string()
+        if problems := data_problems(kind, query):
+            return _bad_request(problems)
         try:
-            art = data_export(kind, flask.request.query_string.decode())
+            art = data_export(kind, query)
         except (BadRequest, export.ExportError) as exc:
-            return _error(400, str(exc))
+            return _bad_request([str(exc)])
         return _respond(art, download=flask.request.args.get("download") == "1")
 
     server = app.server
@@ -257,3 +335,31 @@ def register(app: dash.Dash) -> None:
         server.add_url_rule(
             f"{prefix}{path}", endpoint=f"api_{kind}", view_func=lambda k=kind: data(k), methods=["GET"]
         )
+    guard_unknown_paths(app)
+
+
+def guard_unknown_paths(app: dash.Dash) -> None:
+    """404 for paths the app does not serve, instead of Dash's page.
+
+    Dash registers a catch-all ``<prefix><path:path>`` that answers any path with the dashboard
+    (for multi-page apps, which this is not: views live in the query string). So a mistyped
+    ``export/map.gif`` looked like a working address. Only requests that land on that catch-all
+    are refused; the page (``<prefix>``, embed mode included), Dash's ``_dash-*`` routes,
+    ``_reload-hash``, ``_favicon.ico``, component suites, assets and our routes match their own
+    rules first and are untouched.
+    """
+    catchall = app.config.routes_pathname_prefix + "<path:path>"
+    home = app.config.requests_pathname_prefix
+
+    @app.server.before_request
+    def unknown_path() -> flask.Response | None:
+        rule = flask.request.url_rule
+        if rule is None or rule.rule != catchall:
+            return None
+        message = (
+            f"Not found: {shown(flask.request.path)}\n"
+            f"The dashboard is at {home}; data under {home}api/ "
+            "(events.csv, events.geojson, zones.geojson, meta); images under "
+            f"{home}export/ (map.png|svg|pdf, timeline.png|svg|pdf, briefing.pdf)."
+        )
+        return _error(404, message)

@@ -3,30 +3,132 @@
 The dashboard keeps no other state: the controls write a filter into the query string, and
 every figure, count, export and the detail panel is computed from the query string alone.
 That is what makes a copied link reproduce a view, and an export stamp the view it shows.
+
+Links are typed by hand, pasted from mail and cut by chat clients, so a link is read leniently
+but never silently: what can be read is kept, and each value that cannot be read, or is read
+only in part, is named in ``EventFilter.problems``. The page shows that list next to the
+counts; the API answers 400 with it (a script should fail loudly rather than get other rows
+than it asked for). What happens to each kind of bad value, and why:
+
+- An unknown value of a list parameter (``type``, ``prec``, ``origin``, ``layers``) is dropped
+  and the valid ones are kept. When none is valid the parameter is ignored, which means "all"
+  (as an empty tick list does in the filter bar), and a message says so: showing nothing would
+  read as "no such events", a false statement about the data.
+- A date that is not a date is ignored. ``start`` after ``end`` ignores the whole range instead
+  of swapping it: which end is wrong cannot be known, and a guessed range looks like an answer.
+- ``minfat`` that is not a number, or negative, is ignored; a fraction is rounded up (at least
+  2.5 deaths is at least 3); above ``MAX_MIN_FATALITIES`` it is clamped, so an absurd value
+  shows no incident (as asked) without reaching numpy as a number it cannot compare.
+- A parameter given twice with different values keeps the last; an unknown parameter name is
+  ignored. Both are named.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import parse_qs, urlencode
 
 from .models import EVENT_TYPES
 
-LAYERS: tuple[str, ...] = ("zones", "events", "sites", "rivers", "borders")
+LAYERS: tuple[str, ...] = ("zones", "events", "labels", "sites", "rivers", "borders")
 ORIGINS: tuple[str, ...] = ("extracted", "reference")
+PRECISIONS: tuple[str, ...] = ("1", "2", "3")
 MAX_TEXT = 200
+MAX_MIN_FATALITIES = 100_000
+# Every parameter a view's query string may carry; anything else is named as not understood.
+FILTER_PARAMS: tuple[str, ...] = (
+    "start",
+    "end",
+    "asof",
+    "type",
+    "actor",
+    "minfat",
+    "prec",
+    "zone",
+    "origin",
+    "outlet",
+    "q",
+    "layers",
+    "event",
+    "lat",
+    "lon",
+    "zoom",
+    "embed",
+)
+MAX_PROBLEMS = 20  # a hostile link with a thousand bad values gets a short list, not a wall
+MAX_SHOWN = 60  # characters of an untrusted value quoted back in a message
 
 
 class FilterError(ValueError):
     """A query string value that cannot be read; the message names the parameter."""
 
 
-def _parse_date(name: str, value: str) -> date:
+def shown(value: str) -> str:
+    """An untrusted value as quoted back in a message: control characters escaped, clipped.
+
+    It stays plain text wherever it goes (a Dash text child, JSON, text/plain); this only keeps
+    a message readable and short.
+    """
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def suggest(value: str, choices: Iterable[str]) -> str | None:
+    """The choice a mistyped value most likely meant ("battles" -> "battle"), or None."""
+    norm = _norm(value)
+    normed = {_norm(c): c for c in choices}
+    if not norm:
+        return None
+    if norm in normed:
+        return normed[norm]
+    if len(norm) >= 3:
+        for n, choice in normed.items():
+            head = n.split("_")[0]
+            if n.startswith(norm) or (len(head) >= 3 and norm.startswith(head)):
+                return choice
+    close = difflib.get_close_matches(norm, list(normed), n=1, cutoff=0.7)
+    return normed[close[0]] if close else None
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """' (did you mean "x"?)' for a message, or "" when nothing is close."""
+    hint = suggest(value, choices)
+    return f' (did you mean "{hint}"?)' if hint and hint != value else ""
+
+
+def parse_date(name: str, value: str) -> date:
+    """YYYY-MM-DD, or an ISO date-time (its date); anything else raises naming ``name``."""
+    v = value.strip()
     try:
-        return date.fromisoformat(value.strip()[:10])
+        return date.fromisoformat(v)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(v).date()
     except ValueError as exc:
-        raise FilterError(f"{name}={value!r} is not a date (want YYYY-MM-DD)") from exc
+        raise FilterError(f"{name}={shown(value)} is not a date (want YYYY-MM-DD); ignored") from exc
+
+
+def unknown_params(qs: Mapping[str, list[str]], known: Iterable[str]) -> list[str]:
+    """One message per parameter name in ``qs`` (from ``parse_qs``) that is not in ``known``."""
+    names = sorted(set(known))
+    out = []
+    for name, vals in qs.items():
+        if name in names:
+            continue
+        value = next((v for v in reversed(vals) if v.strip()), "")
+        said = f"{shown(name)}={shown(value)}" if value else shown(name)
+        out.append(f"unknown parameter {shown(name)}{did_you_mean(name, names)}; {said} ignored")
+    return out
 
 
 @dataclass(frozen=True)
@@ -50,7 +152,9 @@ class EventFilter:
     lon: float | None = None
     zoom: float | None = None
     embed: bool = False  # the compact page for intranet iframes; kept so filtering stays embedded
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
+    # What the link asked for that was not understood, one message per value; not part of the
+    # view (two links showing the same thing are the same filter, and caches key on it).
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     def zones_date(self, fallback: date) -> date:
         """The as-of date for zones: explicit, else the end of the range, else ``fallback``."""
@@ -90,29 +194,36 @@ class EventFilter:
         return urlencode(pairs)
 
     @classmethod
-    def from_query(cls, query: str | None, strict: bool = False) -> EventFilter:
-        """Read a query string. Unknown values are dropped (or raise with ``strict``), never guessed."""
-        qs = parse_qs((query or "").lstrip("?"), keep_blank_values=False)
+    def from_query(cls, query: str | None, strict: bool = False, allow: Iterable[str] = ()) -> EventFilter:
+        """Read a query string: keep what can be read, name the rest in ``problems``.
+
+        ``allow`` names further parameters the caller reads itself (an export's ``width``), so
+        they are not reported as unknown. ``strict`` raises ``FilterError`` instead.
+        """
+        qs = parse_qs((query or "").lstrip("?"), keep_blank_values=True)
         problems: list[str] = []
 
         def one(name: str) -> str | None:
-            vals = qs.get(name)
-            return vals[-1] if vals else None
+            vals = [v.strip() for v in qs.get(name, []) if v.strip()]
+            if not vals:
+                return None
+            if len(set(vals)) > 1:
+                given = ", ".join(shown(v) for v in dict.fromkeys(vals))
+                problems.append(
+                    f"{name} is given {len(vals)} times ({given}); used the last, {shown(vals[-1])}"
+                )
+            return vals[-1]
 
         def many(name: str) -> list[str]:
-            out: list[str] = []
             # Repeated keys, never a separator inside a value: outlet names may contain "|" or ",".
-            for v in qs.get(name, []):
-                if v.strip():
-                    out.append(v.strip())
-            return out
+            return [v.strip() for v in qs.get(name, []) if v.strip()]
 
         def dated(name: str) -> date | None:
             v = one(name)
             if not v:
                 return None
             try:
-                return _parse_date(name, v)
+                return parse_date(name, v)
             except FilterError as exc:
                 problems.append(str(exc))
                 return None
@@ -124,57 +235,109 @@ class EventFilter:
             try:
                 x = float(v)
             except ValueError:
-                problems.append(f"{name}={v!r} is not a number")
+                problems.append(f"{name}={shown(v)} is not a number; ignored")
                 return None
             if not lo <= x <= hi:
-                problems.append(f"{name}={v!r} is outside {lo}..{hi}")
+                problems.append(f"{name}={shown(v)} is outside {lo:g}..{hi:g}; ignored")
                 return None
             return x
 
-        types = [t for t in many("type") if t in EVENT_TYPES]
-        bad_types = [t for t in many("type") if t not in EVENT_TYPES]
-        if bad_types:
-            problems.append(f"unknown event type(s): {', '.join(bad_types)}")
-        precisions = []
-        for p in many("prec"):
-            if p in ("1", "2", "3"):
-                precisions.append(int(p))
-            else:
-                problems.append(f"prec={p!r} is not 1, 2 or 3")
-        origins = [o for o in many("origin") if o in ORIGINS]
-        layers_raw = one("layers")
-        if layers_raw is None:
-            layers: tuple[str, ...] = LAYERS
-        elif layers_raw == "none":
-            layers = ()
-        else:
-            layers = tuple(x for x in LAYERS if x in layers_raw.split(","))
-        minfat = number("minfat", 0, 100000)
+        def chosen(name: str, choices: Sequence[str], what: str, everything: str) -> list[str]:
+            """Valid values of a list parameter; each invalid one named, "all" when none is valid."""
+            raw = many(name)
+            good = [v for v in raw if v in choices]
+            for v in raw:
+                if v in choices:
+                    continue
+                parts = [p.strip() for p in re.split(r"[,|;+ ]+", v) if p.strip()]
+                if len(parts) > 1 and all(p in choices for p in parts):
+                    hint = " (give each as its own parameter: " + "&".join(f"{name}={p}" for p in parts) + ")"
+                else:
+                    hint = did_you_mean(v, choices)
+                problems.append(
+                    f"{name}={shown(v)} is not {what}{hint}; ignored (use one of: {', '.join(choices)})"
+                )
+            if raw and not good:
+                problems.append(f"no {name}= value could be read, so {everything} shown")
+            return good
+
+        def min_fatalities() -> int:
+            v = one("minfat")
+            if v is None:
+                return 0
+            try:
+                x = float(v)
+            except ValueError:
+                problems.append(f"minfat={shown(v)} is not a number; ignored")
+                return 0
+            if math.isnan(x) or x < 0:
+                problems.append(f"minfat={shown(v)} is not a count of fatalities (0 or more); ignored")
+                return 0
+            if x > MAX_MIN_FATALITIES:
+                problems.append(f"minfat={shown(v)} is over {MAX_MIN_FATALITIES}; used {MAX_MIN_FATALITIES}")
+                return MAX_MIN_FATALITIES
+            n = math.ceil(x)
+            if n != x:
+                problems.append(f"minfat={shown(v)} is not a whole number; used {n}")
+            return n
+
         start, end = dated("start"), dated("end")
         if start and end and start > end:
-            problems.append(f"start {start} is after end {end}; swapped them")
-            start, end = end, start
+            problems.append(
+                f"start={start} is after end={end}; the date range is ignored "
+                "(not swapped: which of the two is wrong cannot be known)"
+            )
+            start = end = None
+        as_of = dated("asof")
+        types = chosen("type", EVENT_TYPES, "an event type", "every event type is")
+        actors = tuple(dict.fromkeys(many("actor")))
+        minfat = min_fatalities()
+        precisions = chosen("prec", PRECISIONS, "a location precision", "every precision is")
+        zones = tuple(dict.fromkeys(many("zone")))
+        origins = chosen("origin", ORIGINS, "a source", "every source is")
+        outlets = tuple(dict.fromkeys(many("outlet")))
+        text = one("q") or ""
+        if len(text) > MAX_TEXT:
+            problems.append(f"q= is {len(text)} characters long; only the first {MAX_TEXT} are searched")
+            text = text[:MAX_TEXT].strip()
+        layers = _layers(one("layers"), problems)
+        event = one("event")
+        lat, lon = number("lat", -90, 90), number("lon", -180, 180)
+        if (lat is None) != (lon is None):
+            given, missing = ("lat", "lon") if lat is not None else ("lon", "lat")
+            problems.append(f"{given}= without a valid {missing}=; the map position is ignored")
+            lat = lon = None
+        zoom = number("zoom", 0, 22)
+        embed_raw = one("embed")
+        embed = (embed_raw or "").lower() in ("1", "true", "yes")
+        if embed_raw and not embed and embed_raw.lower() not in ("0", "false", "no"):
+            problems.append(f"embed={shown(embed_raw)} is not 1 or 0; ignored")
+
+        problems += unknown_params(qs, (*FILTER_PARAMS, *allow))
+
+        if len(problems) > MAX_PROBLEMS:
+            problems[MAX_PROBLEMS - 1 :] = [f"… and {len(problems) - MAX_PROBLEMS + 1} more"]
         if strict and problems:
             raise FilterError("; ".join(problems))
         return cls(
             start=start,
             end=end,
-            as_of=dated("asof"),
+            as_of=as_of,
             types=tuple(sorted(set(types), key=EVENT_TYPES.index)),
-            actors=tuple(dict.fromkeys(many("actor"))),
-            min_fatalities=int(minfat or 0),
-            precisions=tuple(sorted(set(precisions))),
-            zones=tuple(dict.fromkeys(many("zone"))),
+            actors=actors,
+            min_fatalities=minfat,
+            precisions=tuple(sorted({int(p) for p in precisions})),
+            zones=zones,
             origins=tuple(o for o in ORIGINS if o in origins),
-            outlets=tuple(dict.fromkeys(many("outlet"))),
-            text=(one("q") or "").strip()[:MAX_TEXT],
+            outlets=outlets,
+            text=text,
             layers=layers,
-            event=one("event"),
-            lat=number("lat", -90, 90),
-            lon=number("lon", -180, 180),
-            zoom=number("zoom", 0, 22),
-            embed=(one("embed") or "").lower() in ("1", "true", "yes"),
-            extra={"problems": "; ".join(problems)} if problems else {},
+            event=event,
+            lat=lat,
+            lon=lon,
+            zoom=zoom,
+            embed=embed,
+            problems=tuple(problems),
         )
 
     def without_view(self) -> EventFilter:
@@ -197,3 +360,23 @@ class EventFilter:
         if self.text:
             parts.append(f'mentioning "{self.text}"')
         return " ".join(parts)
+
+
+def _layers(raw: str | None, problems: list[str]) -> tuple[str, ...]:
+    """``layers=zones,events`` or ``none``; unknown names are named, and none valid means all."""
+    if raw is None:
+        return LAYERS
+    if raw == "none":
+        return ()
+    asked = [x.strip() for x in raw.split(",") if x.strip()]
+    for x in asked:
+        if x not in LAYERS:
+            problems.append(
+                f'layers: "{shown(x)}" is not a layer{did_you_mean(x, LAYERS)}; '
+                f"ignored (use {', '.join(LAYERS)} or none)"
+            )
+    layers = tuple(x for x in LAYERS if x in asked)
+    if not layers:
+        problems.append("no layer in layers= could be read, so every layer is shown")
+        return LAYERS
+    return layers

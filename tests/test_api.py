@@ -18,7 +18,13 @@ from pypdf import PdfReader
 from conflictmap.config import Settings
 
 PREFIX = "/tools/map/"
-QUERIES = ["", "type=battle", "start=2023-01-01&end=2023-12-31", "zone=SDF&asof=2020-06-01", "q=oil&prec=1|2"]
+QUERIES = [
+    "",
+    "type=battle",
+    "start=2023-01-01&end=2023-12-31",
+    "zone=SDF&asof=2020-06-01",
+    "q=oil&prec=1&prec=2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +129,113 @@ def test_image_bounds_are_checked_before_rendering(client):
     for q in ("width=100", "height=99999", "scale=9", "width=abc"):
         resp = client.get(f"{PREFIX}export/map.png?{q}")
         assert resp.status_code == 400, q
-    # Not an export: Dash's catch-all answers with the page, never an image.
-    assert client.get(f"{PREFIX}export/briefing.png").mimetype == "text/html"
+    # Not an export: 404, never the page (Dash's catch-all) and never an image.
+    assert client.get(f"{PREFIX}export/briefing.png").status_code == 404
+
+
+def problems_of(resp) -> list[str]:
+    assert resp.status_code == 400 and resp.mimetype == "application/json", resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["error"].startswith("not answered")
+    return body["problems"]
+
+
+def test_a_bogus_type_is_a_400_naming_it_not_every_row(client):
+    for route in ("api/events.csv", "api/events.geojson"):
+        problems = problems_of(client.get(f"{PREFIX}{route}?type=bogus"))
+        assert problems[0].startswith("type=bogus is not an event type; ignored")
+        assert problems[1] == "no type= value could be read, so every event type is shown"
+
+
+def test_every_problem_of_a_request_is_listed_at_once(client):
+    resp = client.get(
+        f"{PREFIX}api/events.csv?type=battles&start=garbage&end=2020-01-01&minfat=1e9&typo=1&limit=abc"
+    )
+    assert problems_of(resp) == [
+        "start=garbage is not a date (want YYYY-MM-DD); ignored",
+        'type=battles is not an event type (did you mean "battle"?); ignored (use one of: battle, '
+        "explosion_remote_violence, violence_against_civilians, protest, riot, strategic_development)",
+        "no type= value could be read, so every event type is shown",
+        "minfat=1e9 is over 100000; used 100000",
+        'unknown parameter typo (did you mean "type"?); typo=1 ignored',
+        "limit='abc' is not a whole number",
+    ]
+
+
+def test_reversed_range_and_untrusted_values_come_back_as_json_data(client):
+    problems = problems_of(client.get(f"{PREFIX}api/events.geojson?start=2024-02-01&end=2024-01-01"))
+    assert problems == [
+        "start=2024-02-01 is after end=2024-01-01; the date range is ignored "
+        "(not swapped: which of the two is wrong cannot be known)"
+    ]
+    resp = client.get(f"{PREFIX}api/events.csv?type=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert problems_of(resp)[0].startswith("type=<script>alert(1)</script> is not an event type")
+
+
+@pytest.mark.parametrize(
+    ("path", "first"),
+    [
+        ("api/zones.geojson?as_of=June", "as_of=June is not a date (want YYYY-MM-DD); ignored"),
+        ("api/zones.geojson?type=battle", "unknown parameter type; type=battle ignored"),
+        ("api/meta?verbose=1", "unknown parameter verbose; verbose=1 ignored"),
+        ("export/map.png?type=bogus", "type=bogus is not an event type; ignored"),
+        ("export/map.png?width=5", "width='5' is outside 300..4000"),
+        ("export/timeline.svg?as_of=2024-01-01", 'unknown parameter as_of (did you mean "asof"?)'),
+        ("export/briefing.pdf?limit=5", "unknown parameter limit; limit=5 ignored"),
+    ],
+)
+def test_other_routes_refuse_what_they_do_not_understand(client, path, first):
+    assert problems_of(client.get(PREFIX + path))[0].startswith(first)
+
+
+def test_parameters_a_route_reads_are_not_problems(client):
+    ok = [
+        "api/events.csv?type=battle&limit=5&offset=0&download=1&title=x",
+        "api/events.geojson?start=2023-01-01&end=2024-12-31&zone=SDF&prec=1&origin=reference&embed=1",
+        "api/zones.geojson?asof=2024-01-01&download=1",
+        "api/zones.geojson?as_of=2024-01-01",
+        "api/meta?download=1",
+    ]
+    assert [client.get(PREFIX + path).status_code for path in ok] == [200] * len(ok)
+
+
+def test_unknown_paths_are_404_and_the_dashboard_paths_are_not(client, app):
+    missing = ["nonexistent", "export/map.gif", "api/nothing", "api/events.xlsx", "assets/nothing.css"]
+    for path in missing:
+        resp = client.get(PREFIX + path)
+        assert resp.status_code == 404, path
+    assert "Not found: /tools/map/export/map.gif" in client.get(PREFIX + "export/map.gif").get_data(
+        as_text=True
+    )
+    assert client.get("/nonexistent").status_code == 404  # outside the prefix
+    page = client.get(PREFIX + "?embed=1&type=battles")  # a bad link still opens the page
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    script = page.get_data(as_text=True).split('<script src="', 2)[1].split('"', 1)[0]
+    good = [
+        PREFIX,
+        PREFIX + "_dash-layout",
+        PREFIX + "_dash-dependencies",
+        PREFIX + "_reload-hash",
+        PREFIX + "_favicon.ico",
+        PREFIX + "assets/style.css",
+        script,  # a component suite
+    ]
+    assert [client.get(path).status_code for path in good] == [200] * len(good)
+    assert client.get(PREFIX[:-1]).status_code in (301, 308)  # the prefix without its slash redirects
+
+
+def test_unknown_paths_are_404_at_the_root_prefix_too(tmp_path, app):
+    from app import create_app
+    from components import service_access
+
+    before = service_access.settings()  # create_app registers its settings process-wide
+    try:
+        root = create_app(Settings(data_dir=tmp_path, url_prefix="/")).server.test_client()
+        missing = [root.get(p).status_code for p in ("/nonexistent", "/export/map.gif", "/api/nothing")]
+        served = [root.get(p).status_code for p in ("/", "/?embed=1", "/_dash-layout", "/api/meta")]
+    finally:
+        service_access.use_settings(before)
+    assert missing == [404] * 3 and served == [200] * 4
 
 
 def test_export_without_chromium_says_how_to_install(client, monkeypatch, tmp_path):

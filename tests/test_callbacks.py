@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pytest
+
 from components.detail_panel import evidence_spans, paragraph_with_marks
 from components.filters import (
     _clicked_incident,
@@ -9,6 +11,7 @@ from components.filters import (
     controls_from_filter,
     filter_from_controls,
 )
+from conflictmap.config import Settings
 from conflictmap.query import EventFilter
 
 
@@ -92,3 +95,107 @@ def test_unset_control_values_compare_equal():
 
     defaults = [None, None, None, [], None, 0, [], None, [], None, None, list(LAYERS)]
     assert all(_same(a, b) for a, b in zip(defaults, controls_from_filter(EventFilter()), strict=True))
+
+
+def _texts(node) -> list[str]:
+    """Every text child under a Dash component, failing on anything that is not a component or str."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [t for child in node for t in _texts(child)]
+    assert type(node).__module__.startswith("dash.html"), type(node)
+    assert not hasattr(node, "dangerously_allow_html")
+    return _texts(node.children) if node.children is not None else []
+
+
+def test_link_notice_lists_what_the_link_asked_for_and_was_ignored():
+    from dash import html
+
+    from components.status_panel import link_notice
+
+    link = "?type=battles&type=protest&start=garbage&minfat=1e9"
+    notice = link_notice(link, link)
+    assert isinstance(notice, html.Details) and notice.open is True
+    summary, items = notice.children
+    assert summary.children == (
+        "This link was not fully understood (3 items); the map and counts show what could be read:"
+    )
+    assert [li.children for li in items.children] == [
+        "start=garbage is not a date (want YYYY-MM-DD); ignored",
+        'type=battles is not an event type (did you mean "battle"?); ignored (use one of: battle, '
+        "explosion_remote_violence, violence_against_civilians, protest, riot, strategic_development)",
+        "minfat=1e9 is over 100000; used 100000",
+    ]
+
+
+def test_link_notice_is_empty_for_a_clean_link():
+    from components.status_panel import link_notice
+
+    assert link_notice("", "") == [] and link_notice(None, None) == []
+    clean = "?type=battle&start=2024-01-01&layers=zones,events&embed=1"
+    assert link_notice(clean, clean) == []
+
+
+def test_link_notice_quotes_untrusted_values_as_plain_text():
+    from components.status_panel import link_notice
+
+    link = "?type=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"
+    texts = _texts(link_notice(link, link))
+    assert texts[1].startswith("type=<img src=x onerror=alert(1)> is not an event type")
+    assert texts[2] == "no type= value could be read, so every event type is shown"
+
+
+def test_link_notice_outlives_the_filter_bar_rewriting_the_url_but_not_a_change():
+    """The filter bar rewrites ``?minfat=1e9&type=riot`` to ``?minfat=100000&type=riot`` on load."""
+    from components.status_panel import link_notice
+
+    opened = "?minfat=1e9&type=riot&start=2024-02-01&end=2024-01-01"
+    rewritten = "?type=riot&minfat=100000&lat=35.1000&lon=40.2000&zoom=8.00"  # a pan keeps it too
+    texts = _texts(link_notice(rewritten, opened))
+    assert texts[1:] == [
+        "start=2024-02-01 is after end=2024-01-01; the date range is ignored "
+        "(not swapped: which of the two is wrong cannot be known)",
+        "minfat=1e9 is over 100000; used 100000",
+    ]
+    # The analyst ticked another type: the opened link's problems no longer describe the view.
+    assert link_notice("?type=riot&type=protest&minfat=100000", opened) == []
+    # Before the opened link is known (first call), the URL itself is read.
+    assert _texts(link_notice("?type=battles", None))[1].startswith("type=battles")
+
+
+@pytest.fixture(scope="module")
+def bundled_app(tmp_path_factory):
+    from app import create_app
+    from components import service_access
+
+    before = service_access._settings[:]  # noqa: SLF001 - restore what other modules registered
+    yield create_app(Settings(data_dir=tmp_path_factory.mktemp("cbdata")))
+    service_access._settings[:] = before  # noqa: SLF001
+
+
+def test_link_notice_names_actors_and_zones_that_match_nothing(bundled_app):
+    from components import ids
+    from components.status_panel import link_notice, update_status
+
+    link = "?actor=SDFF&zone=SDF&zone=Kurds&type=battle"
+    texts = _texts(link_notice(link, link))
+    assert texts[0].startswith("This link was not fully understood (2 items)")
+    assert texts[1] == 'actor=SDFF matches nothing in the data (did you mean "SDF"?); no incident matches it'
+    assert texts[2].startswith("zone=Kurds matches nothing in the data")
+    # The filter bar offers only known names, so it drops these and rewrites the URL: ignored.
+    texts = _texts(link_notice("?zone=SDF&type=battle", link))
+    assert texts[1] == 'actor=SDFF matches nothing in the data (did you mean "SDF"?); ignored'
+    assert texts[2].startswith("zone=Kurds matches nothing in the data") and texts[2].endswith("; ignored")
+    assert link_notice("?actor=SDF&zone=SDF", "?actor=SDF&zone=SDF") == []
+    # The counts' own problem list carries data problems only, not the link's.
+    _counts, problems = update_status("?type=battles")
+    assert "battles" not in " ".join(_texts(problems))
+    layout = str(bundled_app.layout())
+    assert ids.LINK_NOTICE in layout and ids.LINK_OPENED in layout
+
+
+def test_the_opened_link_is_remembered_as_given():
+    from components.status_panel import remember_link
+
+    assert remember_link("/", "?type=battles") == "?type=battles"
+    assert remember_link("/", None) == ""

@@ -57,6 +57,7 @@ def test_headers_on_every_response(client, app):
         PREFIX + "api/events.csv?limit=-5",  # a 400
         PREFIX + "export/map.png?width=5",  # a 400
         "/nowhere",  # a 404 outside the prefix
+        PREFIX + "nowhere",  # a 404 inside it (the unknown-path guard)
     ]
     seen = set()
     for path in paths:
