@@ -137,3 +137,22 @@ def test_threshold_splits_events_from_candidates(gaz):
     cands = extract_article_all(art, gaz)
     assert cands and all(c.confidence < CONFIDENCE_THRESHOLD for c in cands)
     assert extract_article(art, gaz) == []
+
+
+def test_a_site_named_with_a_lowercase_generic_noun_is_found(gaz):
+    evs = events("Tribal fighters seized control of the Omar oil field on Sunday.", gaz)
+    assert [e.place_id for e in evs] == ["dz:al-omar-oil-field"]
+
+
+def test_the_town_a_village_lies_in_is_not_a_second_event(gaz):
+    evs = events("A landmine exploded in the village of Kasra in Deir ez-Zor city on Sunday.", gaz)
+    assert len(evs) == 1
+
+
+def test_a_foiled_suicide_attack_is_a_clash(gaz):
+    evs = events(
+        "Security forces foiled a suicide attack on a checkpoint in Hajin on Sunday, killing the "
+        "two attackers in a firefight.",
+        gaz,
+    )
+    assert [(e.event_type, e.sub_event_type) for e in evs] == [("battle", "armed clash")]

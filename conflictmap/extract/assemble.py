@@ -28,7 +28,13 @@ from conflictmap.extract.actors import (
 from conflictmap.extract.dates import find_dates, year_anchor
 from conflictmap.extract.merge import merge_drafts, merge_follow_up, previous_event, same_place
 from conflictmap.extract.numbers import count_before, fatalities, group_fatalities
-from conflictmap.extract.places import PlaceMention, area_phrases, article_area, find_places
+from conflictmap.extract.places import (
+    PlaceMention,
+    area_phrases,
+    article_area,
+    drop_containers,
+    find_places,
+)
 from conflictmap.extract.roles import refine_triggers, sentence_role
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
@@ -240,7 +246,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 actors.append(a)
     if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
         actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
-    chosen = _choose_places(places)
+    chosen = drop_containers(sent.text, _choose_places(places), ctx.gaz)
     if not chosen and unresolved:
         ctx.unresolved.extend(unresolved)
         return

@@ -9,16 +9,21 @@ Capitalised names after "in"/"near" that the gazetteer does not know are reporte
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conflictmap.extract.roles import person_or_outlet
 from conflictmap.extract.rules import load_lexicon
-from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
+from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact, norm_fold
 from conflictmap.models import Place
 
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff][\w’'‘`\u0600-\u06ff]*(?:-[\w’'‘`\u0600-\u06ff]+)*")
+# "the Omar oil field", "the Tishrin dam": a site's lowercase generic noun is part of its name
+_SITE_TAIL = re.compile(
+    r"\s(?:oil|gas)\s+fields?$|\s(?:field|dam|airport|airbase|camp|base|bridge|crossing|prison)$"
+)
 _ARTICLE_PREFIX = re.compile(r"^(?:al|el|as|ash|ad|ar|at|az|an|ath)-[A-Z\u0600-\u06ff]")
 _GOV_AFTER = re.compile(r"^\W{0,2}\s*(?:province|governorate|countryside|region)\b", re.I)
 _GOV_BEFORE = re.compile(r"\b(?:countryside|province|governorate)\s+of\s+(?:the\s+)?$", re.I)
@@ -99,7 +104,7 @@ def find_places(
             span = re.sub(r"[’']s$", "", text[span_start:span_end])
             if span in lex.not_places or (n == 1 and len(span) < 3):
                 continue
-            if n > 1 and toks[i + n - 1].group(0).islower():
+            if n > 1 and toks[i + n - 1].group(0).islower() and not _SITE_TAIL.search(span):
                 continue  # "Deir az-Zour as well": a trailing lowercase word is not part of a name
             res = gaz.lookup(
                 span, allow_skeleton=(n == 1 and len(span) >= 5), allow_fold=(n > 1 or len(span) >= 5)
@@ -228,3 +233,45 @@ def bank_of(text: str) -> str | None:
     if not m:
         return None
     return "east" if m.group(1).lower() in ("eastern", "left") else "west"
+
+
+_CONTAINED = re.compile(
+    r"^(?:\s+(?:village|town|city|area|district|subdistrict|neighbou?rhood|camp))?\s*,?\s+in\s+(?:the\s+)?"
+    r"(?:(?:town|city|village|area|countryside|district|region)\s+of\s+)?$",
+    re.I,
+)
+
+
+def _km(a: Place, b: Place) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+def _namesakes(gaz: Gazetteer, name: str) -> list[Place]:
+    """Every gazetteer place written ``name`` (exact or folded spelling), not only the first pick."""
+    ids = gaz._exact.get(norm_exact(name)) or gaz._fold.get(norm_fold(name)) or []  # noqa: SLF001
+    return [p for p in (gaz.get(i) for i in ids) if p is not None]
+
+
+def drop_containers(
+    text: str, mentions: list[PlaceMention], gaz: Gazetteer, near_km: float = 25.0
+) -> list[PlaceMention]:
+    """ "the village of A in B city": B says where A is, it is not a second place of the event.
+    B is dropped, and A is read as the namesake nearest to B; when no place of that name lies
+    within ``near_km`` of B, the event is placed at B (near precision) and the method says why."""
+    out = list(mentions)
+    for a, b in zip(mentions, mentions[1:], strict=False):
+        if b not in out or a not in out or not _CONTAINED.match(text[a.end : b.start]):
+            continue
+        out.remove(b)
+        if a.place.place_id == b.place.place_id or _km(a.place, b.place) <= near_km:
+            continue
+        i = out.index(a)
+        near = min(_namesakes(gaz, a.text), key=lambda p: _km(p, b.place), default=None)
+        if near is not None and _km(near, b.place) <= near_km:
+            out[i] = replace(a, place=near, method=f"{a.method}; the namesake in {b.text}")
+        else:
+            method = f"in {b.text}: no {a.text} known within {near_km:.0f} km of it"
+            out[i] = replace(a, place=b.place, method=method, precision=2, area=b.area)
+    return out

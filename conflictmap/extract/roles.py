@@ -34,6 +34,8 @@ class Roles:
     clash_words: re.Pattern[str]
     generic_attack: re.Pattern[str]
     person_before: re.Pattern[str]
+    foiled: re.Pattern[str]
+    generic_blast: re.Pattern[str]
     attributive: re.Pattern[str]
     participle_object: re.Pattern[str]
     media_after: re.Pattern[str]
@@ -115,6 +117,18 @@ def refine_triggers(text: str, triggers: list) -> list:
     an air strike."""
     r = load_roles()
     triggers = [t for t in triggers if not _descriptive(text, t, r)]
+    fought = bool(r.clash_words.search(text))
+    out = []
+    for t in triggers:
+        if t.event_type == "explosion_remote_violence" and (
+            r.foiled.search(text[max(0, t.start - 50) : t.start])
+            or (fought and r.generic_blast.match(t.text.strip()))
+        ):
+            # "security forces foiled a suicide attack", "gunfire followed by explosions": the
+            # fight is the event, not a bombing
+            t = replace(t, event_type="battle", sub_event_type="armed clash", priority=60)
+        out.append(t)
+    triggers = out
     generic = [t for t in triggers if t.event_type == "battle" and r.generic_attack.match(t.text.strip())]
     if not generic:
         return triggers
