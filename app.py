@@ -84,8 +84,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                     className="page-header",
                 ),
                 filters.layout(),
-                status_panel.layout(),
-                export_panel.layout(),
+                html.Div([status_panel.layout(), export_panel.layout()], className="toolbar"),
                 html.Main(
                     [
                         html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),

@@ -185,6 +185,15 @@ def _contested_outlines(zones_fc: dict | None) -> list[dict[str, Any]]:
     ]
 
 
+def fatalities_text(fatalities: float, stated: int, count: int) -> str:
+    """A toll as the reports gave it: "not stated" is not zero, and a partial sum says so."""
+    if stated <= 0 or math.isnan(fatalities):
+        return "not stated"
+    if stated < count:
+        return f"{int(fatalities)} (stated for {stated} of {count} incidents)"
+    return str(int(fatalities))
+
+
 def _event_hover(
     etype: str,
     count: int,
@@ -194,6 +203,7 @@ def _event_hover(
     precision: int,
     actors: Any,
     fatalities: float,
+    stated: int,
 ) -> str:
     when = first if last == first else f"{first} … {last}"
     lines = [
@@ -203,16 +213,21 @@ def _event_hover(
     ]
     if actors:
         lines.append(f"actors: {plain(actors, 90)}")
-    lines.append(f"fatalities: {0 if math.isnan(fatalities) else int(fatalities)}")
+    lines.append(f"fatalities: {fatalities_text(fatalities, stated, count)}")
     lines.append("click for the report")
     return "<br>".join(lines)
 
 
 def _hover_texts(part: pd.DataFrame) -> list[str]:
     # Plain lists, not itertuples: this runs for every marker on every filter change.
+    stated = (
+        part["fatalities_stated"].tolist()
+        if "fatalities_stated" in part.columns
+        else [int(c) for c in part["count"].tolist()]
+    )
     return [
-        _event_hover(t, int(c), f, la, loc, int(p), a, float(fat))
-        for t, c, f, la, loc, p, a, fat in zip(
+        _event_hover(t, int(c), f, la, loc, int(p), a, float(fat), int(st))
+        for t, c, f, la, loc, p, a, fat, st in zip(
             part["event_type"].tolist(),
             part["count"].tolist(),
             part["first"].dt.strftime("%Y-%m-%d").tolist(),
@@ -221,6 +236,7 @@ def _hover_texts(part: pd.DataFrame) -> list[str]:
             part["geo_precision"].tolist(),
             part["actors"].tolist(),
             part["fatalities"].astype(float).tolist(),
+            stated,
             strict=True,
         )
     ]
@@ -294,6 +310,7 @@ def _site_trace(sites: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 MAX_LABELS = 160
+LEGEND_WIDTH = 210  # px kept right of the map for the legend
 
 
 def label_names(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> pd.DataFrame:
@@ -385,15 +402,17 @@ def map_spec(
             "layers": _basemap_layers(basemap, layers)
             + (_contested_outlines(zones_fc) if "zones" in layers else []),
         },
-        "margin": {"l": 0, "r": 0, "t": 36 if title else 0, "b": 0},
+        "margin": {"l": 0, "r": LEGEND_WIDTH, "t": 36 if title else 0, "b": 0},
+        # Beside the map, not over it: a legend on the map hid the north-west of the governorate.
         "legend": {
-            "x": 0.005,
-            "y": 0.995,
+            "x": 1.0,
+            "y": 1.0,
             "xanchor": "left",
             "yanchor": "top",
-            "bgcolor": "rgba(255,255,255,0.85)",
+            "bgcolor": "rgba(255,255,255,0.95)",
             "font": {"size": 11},
             "groupclick": "toggleitem",
+            "itemwidth": 30,
         },
         "uirevision": "map",
         "clickmode": "event",
@@ -491,36 +510,43 @@ def timeline_spec(
         )
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for change in zone_changes:
-        day, label = change if isinstance(change, tuple) else (change, "control changes")
-        if (start is None or day >= start) and (end is None or day <= end):
-            shapes.append(
-                {
-                    "type": "line",
-                    "x0": day.isoformat(),
-                    "x1": day.isoformat(),
-                    "xref": "x",
-                    "y0": 0,
-                    "y1": 1,
-                    "yref": "paper",
-                    "line": {"color": "#444", "dash": "dot", "width": 1.5},
-                }
-            )
-            # Vertical text along its line: changes days apart (Dec 2024) stay readable.
-            annotations.append(
-                {
-                    "x": day.isoformat(),
-                    "y": 1.0,
-                    "yref": "paper",
-                    "text": plain(label, 40),
-                    "hovertext": f"{day.isoformat()}: {plain(label, 80)}",
-                    "showarrow": False,
-                    "textangle": -90,
-                    "xanchor": "left",
-                    "yanchor": "top",
-                    "font": {"size": 9, "color": "#444"},
-                }
-            )
+    days = [
+        (day, label)
+        for day, label in (c if isinstance(c, tuple) else (c, "control changes") for c in zone_changes)
+        if (start is None or day >= start) and (end is None or day <= end)
+    ]
+    for day, _label in days:
+        shapes.append(
+            {
+                "type": "line",
+                "x0": day.isoformat(),
+                "x1": day.isoformat(),
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"color": "#444", "dash": "dot", "width": 1.5},
+            }
+        )
+    # Changes days apart (3, 6, 11 Dec 2024) would print on top of each other over a long range:
+    # one label per cluster, the full list in its hover text.
+    for cluster in _close_together(days, _span_days(bins, start, end) / 45):
+        first = cluster[0][0]
+        text = cluster[0][1] if len(cluster) == 1 else f"{len(cluster)} control changes"
+        annotations.append(
+            {
+                "x": first.isoformat(),
+                "y": 1.0,
+                "yref": "paper",
+                "text": plain(text, 40),
+                "hovertext": "<br>".join(f"{d.isoformat()}: {plain(lab, 80)}" for d, lab in cluster),
+                "showarrow": False,
+                "textangle": -90,
+                "xanchor": "right",
+                "yanchor": "top",
+                "font": {"size": 9, "color": "#444"},
+            }
+        )
     if bins.empty:
         annotations.append(
             {"text": EMPTY_MESSAGE, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False}
@@ -534,7 +560,7 @@ def timeline_spec(
         "barmode": "stack",
         "bargap": 0.05,
         "margin": {"l": 40, "r": 50, "t": 10, "b": 30},
-        "height": 210,
+        "height": 180,
         "xaxis": {"type": "date", "title": None, **({"range": xrange} if xrange else {"autorange": True})},
         "yaxis": {
             "title": {"text": f"incidents / {unit}"},
@@ -560,6 +586,25 @@ def timeline_spec(
         "annotations": annotations,
     }
     return {"data": traces, "layout": layout}
+
+
+def _span_days(bins: pd.DataFrame, start: date | None, end: date | None) -> float:
+    if start and end:
+        return max((end - start).days, 1)
+    if not bins.empty:
+        return max((pd.Timestamp(bins["bin"].max()) - pd.Timestamp(bins["bin"].min())).days, 1)
+    return 365.0
+
+
+def _close_together(days: list[tuple[date, str]], gap: float) -> list[list[tuple[date, str]]]:
+    """Runs of dated labels where each is within ``gap`` days of the one before it."""
+    clusters: list[list[tuple[date, str]]] = []
+    for day, label in sorted(days):
+        if clusters and (day - clusters[-1][-1][0]).days <= gap:
+            clusters[-1].append((day, label))
+        else:
+            clusters.append([(day, label)])
+    return clusters
 
 
 def _iso_days(values: Any) -> list[str]:

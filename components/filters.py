@@ -144,12 +144,23 @@ def layout(compact: bool = False) -> html.Div:
         ],
         className="filter-buttons",
     )
-    # In embed mode the second row is hidden, not removed: the sync callback needs every control.
-    rows = [
-        html.Div(row1, className="filter-row"),
-        html.Div(row2, className="filter-row", style={"display": "none"} if compact else None),
-    ]
-    return html.Div([*rows, buttons], className="filter-bar compact" if compact else "filter-bar")
+    # The second row folds away so the map gets the room; folded, it is hidden, not removed:
+    # the sync callback needs every control. In embed mode the fold itself is hidden (CSS).
+    more = html.Details(
+        [
+            html.Summary(
+                "More filters: actors, fatalities, precision, zone, source, outlet, layers",
+                className="more-filters-summary",
+            ),
+            html.Div(row2, className="filter-row"),
+        ],
+        id=ids.MORE_FILTERS,
+        className="more-filters",
+    )
+    return html.Div(
+        [html.Div([*row1, buttons], className="filter-row"), more],
+        className="filter-bar compact" if compact else "filter-bar",
+    )
 
 
 CONTROL_OUTPUTS = [

@@ -247,6 +247,7 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
         "geo_precision",
         "count",
         "fatalities",
+        "fatalities_stated",
         "incident_id",
         "location",
         "first",
@@ -265,7 +266,10 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
     uniq, first_pos, inverse, counts = np.unique(
         keys, return_index=True, return_inverse=True, return_counts=True
     )
-    fat = np.nan_to_num(located["fatalities"].to_numpy(dtype=float)[order])
+    raw_fat = located["fatalities"].to_numpy(dtype=float)[order]
+    fat = np.nan_to_num(raw_fat)
+    # How many incidents under the marker state a toll: "not stated" must never print as 0.
+    stated = np.bincount(inverse, weights=(~np.isnan(raw_fat)).astype(float), minlength=len(uniq))
     d = dates[order]
     first_date = np.full(len(uniq), np.iinfo(np.int64).max)
     last_date = np.full(len(uniq), np.iinfo(np.int64).min)
@@ -281,6 +285,7 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
             "geo_precision": head["geo_precision"].to_numpy(),
             "count": counts,
             "fatalities": np.bincount(inverse, weights=fat, minlength=len(uniq)),
+            "fatalities_stated": stated.astype(int),
             "incident_id": head["incident_id"].to_numpy(dtype=object),
             "location": head["location"].to_numpy(dtype=object),
             "first": pd.to_datetime(first_date),

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from components.figures import EMPTY_MESSAGE, label_names, map_figure, timeline_figure
+from components.figures import EMPTY_MESSAGE, fatalities_text, label_names, map_figure, timeline_figure
 from components.theme import EVENT_COLOURS
 from conflictmap.index import EventIndex, build_incidents, map_groups, split_outlets, timeline_bins
 from conflictmap.query import EventFilter
@@ -237,3 +237,13 @@ def test_place_labels_name_the_events_places_first_and_never_a_governorate_disc(
     assert labels.mode == "text" and list(labels.text) == names
     off = map_figure(groups, None, {}, None, ("events",), settlements=towns)
     assert not [t for t in off.data if t.meta and t.meta.get("kind") == "labels"]
+
+
+def test_unknown_tolls_read_not_stated_never_zero(index):
+    frame = index.frame.copy()
+    frame["fatalities"] = float("nan")
+    fig = map_figure(map_groups(frame), None, {}, None, ("events",))
+    hover = " ".join(t for tr in fig.data for t in tr.text)
+    assert "fatalities: not stated" in hover and "fatalities: 0" not in hover
+    assert fatalities_text(7.0, 1, 3) == "7 (stated for 1 of 3 incidents)"
+    assert fatalities_text(0.0, 2, 2) == "0"
