@@ -156,3 +156,30 @@ def test_a_foiled_suicide_attack_is_a_clash(gaz):
         gaz,
     )
     assert [(e.event_type, e.sub_event_type) for e in evs] == [("battle", "armed clash")]
+
+
+def test_an_event_placed_abroad_is_not_put_at_the_articles_town(gaz):
+    text = (
+        "A drone struck an SDF post near Hajin on Sunday.\n\n"
+        "Two soldiers were wounded in rocket attacks on a base in Iraq's Anbar province on Saturday."
+    )
+    evs = events(text, gaz)
+    assert [(e.event_type, e.place_id, e.event_date) for e in evs] == [
+        ("explosion_remote_violence", "dz:hajin", date(2024, 8, 11))
+    ]
+
+
+def test_besieged_as_an_adjective_is_no_siege(gaz):
+    assert events("Army tanks reached the airport in besieged Deir ez-Zor on Sunday.", gaz) == []
+
+
+def test_a_planted_mine_is_a_remote_explosive(gaz):
+    evs = events("Three shepherds were killed by a mine planted near Gharanij on Sunday.", gaz)
+    assert [(e.sub_event_type, e.fatalities) for e in evs] == [("remote explosive/landmine/ied", 3)]
+
+
+def test_a_date_before_a_count_is_not_the_count(gaz):
+    from conflictmap.extract.numbers import fatalities
+
+    assert fatalities("On December 13, two soldiers and an interpreter were killed in an ambush.")[0] == 2
+    assert fatalities("At least 1,200 fighters were killed in the battle.")[0] == 1200

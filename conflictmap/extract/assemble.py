@@ -35,7 +35,7 @@ from conflictmap.extract.places import (
     drop_containers,
     find_places,
 )
-from conflictmap.extract.roles import refine_triggers, sentence_role
+from conflictmap.extract.roles import elsewhere, refine_triggers, sentence_role
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
 from conflictmap.extract.timing import (
@@ -125,7 +125,8 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
     dates = resolve_relative(dates, drafts[-1].day if drafts else None)
-    if sentence_role(text, any(d.day is not None and d.precision == "day" for d in dates)):
+    day_given = any(d.day is not None and d.precision == "day" for d in dates)
+    if sentence_role(text, day_given):
         return  # background, a tally over a period, or a habit: no incident of its own
     actors_m = [
         ActorMention(m.start - sent.start, m.end - sent.start, m.text, m.actor)
@@ -284,6 +285,9 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
         for p in chosen:
             n = count_before(text, p.start)
             targets.append((p.place, p.text, p.precision, p.method, True, False, n, p.area))
+    elif elsewhere(text):
+        ctx.unresolved.append("(a place outside the study area)")  # not the article's place
+        return
     else:
         ctx_place = _paragraph_place(drafts, sent)
         background = ctx.published is not None and (ctx.published - day).days > 14

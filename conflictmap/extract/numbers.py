@@ -16,7 +16,7 @@ _LOWER = r"(?:at least|more than|over|no fewer than|nearly|almost|about|around|s
 def _num_rx() -> str:
     words = sorted(load_lexicon().number_words, key=len, reverse=True)
     word = "|".join(re.escape(w) for w in words)
-    return r"(?:\d[\d,]*|(?:" + word + r")(?:[- ](?:" + word + r"))?)"
+    return r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+|(?:" + word + r")(?:[- ](?:" + word + r"))?)"
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ class Roles:
     clash_words: re.Pattern[str]
     generic_attack: re.Pattern[str]
     person_before: re.Pattern[str]
+    elsewhere: re.Pattern[str]
     foiled: re.Pattern[str]
     generic_blast: re.Pattern[str]
     attributive: re.Pattern[str]
@@ -60,6 +61,7 @@ def load_roles() -> Roles:
 def sentence_role(text: str, day_given: bool) -> str | None:
     """``aggregate``, ``background``, ``generic`` or None (may report an incident)."""
     r = load_roles()
+
     if r.aggregate.search(text) and (r.aggregate_frame.search(text) or not day_given):
         return "aggregate"
     if r.background.search(text) and not day_given:
@@ -155,4 +157,15 @@ def _descriptive(text: str, t, r: Roles) -> bool:
         return True
     if t.sub_event_type.endswith("territory") and word.endswith("ed") and r.participle_object.search(left):
         return True
+    if text[t.start : t.start + 8].lower() == "besieged" and re.match(
+        r"\s+(?:[A-Z]|(?:city|town|enclave|garrison|areas?)\b)", text[t.start + 8 :]
+    ):
+        return True  # "the besieged city", "in besieged Deir ez-Zor": a state, not a siege laid
     return False
+
+
+def elsewhere(text: str) -> bool:
+    """The sentence places its event outside the study area by name ("Iraq's Anbar", "in
+    northern Syria") without a place the gazetteer resolves: it must not fall back to the
+    article's place."""
+    return bool(load_roles().elsewhere.search(text))
