@@ -75,30 +75,33 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
             out.append(d)
     final: list[Draft] = []
     for d in out:
-        vague = d.fallback and not d.date_explicit
-        coarse = d.geo_precision == 3 or d.fallback or d.area
-        detail = next(
-            (
-                k
-                for k in out
-                if k is not d
-                and k.event_type == d.event_type
-                and (
-                    k.sub_event_type == d.sub_event_type
-                    or (coarse and not d.secondary and d.event_type in _VIOLENT)
-                )
-                and k.place_explicit
-                and not k.area
-                and _same_kind(k, d)
-                and (vague or (coarse and _near_day(k, d)))
-            ),
-            None,
-        )
+        detail = next((k for k in out if _detail_of(k, d)), None)
         if detail is not None:
+            own = detail.fatalities
             _absorb(detail, d)
+            if sum(_detail_of(k, d) for k in out) > 1:
+                detail.fatalities = own  # the lead's toll sums several incidents: not this one's
         else:
             final.append(d)
     return final
+
+
+def _detail_of(k: Draft, d: Draft) -> bool:
+    """``k`` is the town-level telling of ``d``, a lead that names no place or date of its own,
+    or only the governorate or a region (same type, a day apart at most)."""
+    vague = d.fallback and not d.date_explicit
+    coarse = d.geo_precision == 3 or d.fallback or d.area
+    return (
+        k is not d
+        and k.event_type == d.event_type
+        and (
+            k.sub_event_type == d.sub_event_type or (coarse and not d.secondary and d.event_type in _VIOLENT)
+        )
+        and k.place_explicit
+        and not k.area
+        and _same_kind(k, d)
+        and (vague or (coarse and _near_day(k, d)))
+    )
 
 
 def event_id(article_id: str, spans: list[tuple[int, int]], event_type: str, place_id: str | None) -> str:

@@ -139,7 +139,10 @@ def fatalities(sentence: str) -> tuple[int | None, bool]:
 
 
 def _is_not_death_count(sentence: str, m: re.Match[str]) -> bool:
-    """'48-hour', '5 a.m.', years and ages are numbers that are not deaths."""
+    """'48-hour', '5 a.m.', years and ages are numbers that are not deaths; 'with six airstrikes
+    and killed 11' counts strikes, the killed are after the verb."""
+    if re.search(r"\band\s+(?:\w+ly\s+)?(?:killed|killing)\b", m.group(0), re.I):
+        return True
     after = sentence[m.end(2) : m.end(2) + 6].lower()
     return after.startswith(("-hour", " hour", "-day", " a.m", " p.m", " years", "-year", " km", "%"))
 
