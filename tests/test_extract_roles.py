@@ -183,3 +183,19 @@ def test_a_date_before_a_count_is_not_the_count(gaz):
 
     assert fatalities("On December 13, two soldiers and an interpreter were killed in an ambush.")[0] == 2
     assert fatalities("At least 1,200 fighters were killed in the battle.")[0] == 1200
+
+
+def test_a_given_name_in_a_list_of_villages_is_a_village():
+    text = "Fighters took the villages of Hatla, Mazlum, and Kasra on Sunday."
+    start = text.index("Mazlum")
+    assert person_or_outlet(text, start, start + 6, listed=True) is None
+    assert person_or_outlet("Mazlum said the fighters took the villages.", 0, 6) == "person"
+
+
+def test_the_leads_day_dates_the_detail(gaz):
+    text = (
+        "ISIS cells ambushed an army convoy in the Deir ez-Zor countryside on Monday.\n\n"
+        "A military source said the convoy was ambushed near Gharanij."
+    )
+    evs = events(text, gaz)
+    assert [(e.place_id, e.event_date) for e in evs] == [("dz:gharanij", date(2024, 8, 12))]

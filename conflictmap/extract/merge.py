@@ -79,6 +79,9 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
         if detail is not None:
             own = detail.fatalities
             _absorb(detail, d)
+            if d.date_explicit and not detail.date_explicit:
+                # "attacked on Monday" in the lead, the detail dated only by the report's day
+                detail.day, detail.date_precision, detail.date_explicit = d.day, d.date_precision, True
             if sum(_detail_of(k, d) for k in out) > 1:
                 detail.fatalities = own  # the lead's toll sums several incidents: not this one's
         else:

@@ -138,7 +138,10 @@ def find_places(
             i += 1
             continue
         n, s, e, res = hit
-        if person_or_outlet(text, s, e):
+        listed = bool(
+            re.search(r"\b[A-Za-z][\w'’-]*[a-z],\s*(?:and\s+)?$", text[max(0, s - 40) : s])
+        ) and bool(re.match(r"\s*(?:,|and\b)", text[e:]))
+        if person_or_outlet(text, s, e, listed):
             i += n  # "spokesman Farhad Shami", "Mazloum Abdi", "the Khabour network": no place
             continue
         out.append(_classify(text, s, e, res, gaz))

@@ -82,8 +82,10 @@ def _title_case(text: str) -> bool:
     return len(long) >= 4 and sum(w[0].isupper() for w in long) / len(long) > 0.6
 
 
-def person_or_outlet(text: str, start: int, end: int) -> str | None:
-    """Why the name at text[start:end] is not a place here ("person", "outlet"), or None."""
+def person_or_outlet(text: str, start: int, end: int, listed: bool = False) -> str | None:
+    """Why the name at text[start:end] is not a place here ("person", "outlet"), or None.
+    ``listed``: the name follows a place in a list ("Hatla, Mazlum, Busayra"), so a given name
+    there is a village."""
     r = load_roles()
     name = text[start:end]
     if name.lower() in r.media_names or r.media_after.match(text, end):
@@ -96,7 +98,7 @@ def person_or_outlet(text: str, start: int, end: int) -> str | None:
         before.group(1).lower() in r.given_names or r.person_before.search(left[: before.start()])
     ):
         return "person"  # "Farhad Shami", "commander Abu Layla Hasan": a surname
-    if name.lower() in r.given_names and not r.place_cue_before.search(left):
+    if name.lower() in r.given_names and not listed and not r.place_cue_before.search(left):
         return "person"  # "Mohammed" read by the gazetteer's loose spelling match as a village
     nxt = _NEXT.match(text, end)
     if nxt and _title_case(text):
