@@ -185,7 +185,11 @@ def _zone_text(zone: str) -> str:
 
 
 def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> html.Div:
-    """Other incidents drawn under the same marker (same point and type), as links."""
+    """Every other incident of the view drawn at the same point, of any type: the chooser.
+
+    Markers of several types (and governorate-level discs at the capital) sit on one point, so a
+    click can only pick one of them; this list reaches all the others in one more click.
+    """
     if row.empty:
         return html.Div()
     flt = EventFilter.from_query(search)
@@ -194,23 +198,29 @@ def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> htm
     same = selected[
         (selected["latitude"] == r["latitude"])
         & (selected["longitude"] == r["longitude"])
-        & (selected["event_type"] == r["event_type"])
-        & (selected["geo_precision"] == r["geo_precision"])
         & (selected["incident_id"] != incident_id)
     ].sort_values("event_date", ascending=False)
     if same.empty:
         return html.Div()
     items = [
         html.Li(
-            dcc.Link(
-                f"{d.event_date.date().isoformat()} · {d.sub_event_type} · {d.location or ''}",
-                href="?" + replace(flt, event=d.incident_id).to_query(),
-            )
+            [
+                html.Span(className="swatch", style={"background": EVENT_COLOURS.get(d.event_type, "#777")}),
+                dcc.Link(
+                    f"{d.event_date.date().isoformat()} · {EVENT_LABELS.get(d.event_type, d.event_type)}"
+                    f" · {d.sub_event_type} · {d.location or ''}",
+                    href="?" + replace(flt, event=d.incident_id).to_query(),
+                ),
+            ]
         )
         for d in same.head(25).itertuples()
     ]
-    more = f" (showing 25 of {len(same)})" if len(same) > 25 else ""
-    return html.Div([html.H4(f"Also under this marker{more}"), html.Ul(items)], className="others")
+    more = f"showing 25 of {len(same)}" if len(same) > 25 else f"{len(same)}"
+    return html.Div(
+        [html.H4(f"Also at this place ({more}), any type"), html.Ul(items)],
+        className="others",
+        id="others-here",
+    )
 
 
 @callback(Output(ids.DETAIL, "children"), Input(ids.URL, "search"))

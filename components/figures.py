@@ -246,14 +246,14 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
     traces: list[dict[str, Any]] = []
     if groups.empty:
         return traces
-    for etype in EVENT_TYPES:
-        sub = groups[groups["event_type"] == etype]
-        if sub.empty:
-            continue
-        for approx in (False, True):
-            part = sub[(sub["geo_precision"] >= 3) == approx]
+    # Pale governorate-level discs first (underneath), then the placed markers; within a trace,
+    # big markers first so a small one is never hidden under a big one.
+    for approx in (True, False):
+        for etype in EVENT_TYPES:
+            part = groups[(groups["event_type"] == etype) & ((groups["geo_precision"] >= 3) == approx)]
             if part.empty:
                 continue
+            part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
             sizes = [
                 marker_size(f, c)
                 for f, c in zip(part["fatalities"].tolist(), part["count"].tolist(), strict=True)
@@ -349,9 +349,12 @@ def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list
             "scattermap",
             lat=names["latitude"].tolist(),
             lon=names["longitude"].tolist(),
-            mode="text",
+            # Text only would be mode="text", but plotly then offsets the text by an undefined
+            # marker size (NaN) and MapLibre refuses the layer: keep an invisible dot instead.
+            mode="markers+text",
             text=[plain(n, 40) for n in names["name"].tolist()],
             textposition="top right",
+            marker={"size": 5, "color": "#2b2b2b", "opacity": 0.0},
             textfont={"size": 11, "color": "#2b2b2b"},
             hoverinfo="skip",
             name="Place names",
@@ -359,6 +362,30 @@ def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list
             meta={"kind": "labels"},
         )
     ]
+
+
+def selection_trace(selected: tuple[float, float, float] | None) -> dict[str, Any]:
+    """A dark halo under the selected incident's marker; empty when nothing is selected.
+
+    Always present, at a fixed index (``selection_index``), so selecting another incident
+    patches two short arrays instead of resending the map.
+    """
+    lat, lon, size = ([selected[0]], [selected[1]], [selected[2] + 14]) if selected else ([], [], [])
+    return _trace(
+        "scattermap",
+        lat=lat,
+        lon=lon,
+        mode="markers",
+        marker={"size": size, "color": "#111111", "opacity": 0.45},
+        hoverinfo="skip",
+        name="Selected incident",
+        showlegend=False,
+        meta={"kind": "selection"},
+    )
+
+
+def selection_index(fig: dict[str, Any]) -> int:
+    return next(i for i, t in enumerate(fig["data"]) if (t.get("meta") or {}).get("kind") == "selection")
 
 
 def map_spec(
@@ -372,6 +399,7 @@ def map_spec(
     title: str | None = None,
     notice: str | None = None,
     settlements: pd.DataFrame | None = None,
+    selected: tuple[float, float, float] | None = None,
 ) -> dict[str, Any]:
     """The map as a plain figure dict: basemap lines, zones of the as-of date, key sites, events.
 
@@ -386,6 +414,7 @@ def map_spec(
         traces += _zone_traces(zones_fc)
     if "sites" in layers:
         traces += _site_trace(sites)
+    traces.append(selection_trace(selected if "events" in layers else None))
     if "events" in layers:
         traces += _event_traces(groups)
     if "labels" in layers:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from components import ids
-from components.figures import DEFAULT_ZOOM, map_figure, map_spec
+from components.figures import DEFAULT_ZOOM, map_figure, map_spec, marker_size, selection_index
 from components.service_access import service, settings
 from conflictmap.query import EventFilter
 from conflictmap.zones import coverage_note
@@ -51,8 +51,37 @@ def _map_args(search: str | None) -> tuple[tuple, dict]:
         "tile_url": settings().tile_url,
         "notice": notice,
         "settlements": svc.settlements(),
+        "selected": selected_marker(search),
     }
     return args, kwargs
+
+
+def selected_marker(search: str | None) -> tuple[float, float, float] | None:
+    """Where the selected incident is drawn and how big its marker is; None when it is not in
+    view (no selection, filtered out, or without a point)."""
+    flt = EventFilter.from_query(search)
+    if not flt.event or "events" not in flt.layers:
+        return None
+    svc = service()
+    groups = svc.view(flt).groups
+    frame = svc.index().frame
+    row = frame[frame["incident_id"] == flt.event]
+    if row.empty or groups.empty:
+        return None
+    r = row.iloc[0]
+    same = groups[
+        (groups["latitude"] == r["latitude"])
+        & (groups["longitude"] == r["longitude"])
+        & (groups["event_type"] == r["event_type"])
+        & (groups["geo_precision"] == r["geo_precision"])
+    ]
+    if same.empty:
+        return None
+    g = same.iloc[0]
+    size = marker_size(float(g["fatalities"]), int(g["count"]))
+    if int(g["geo_precision"]) >= 3:
+        size = max(30.0, size * 1.6)
+    return (float(g["latitude"]), float(g["longitude"]), round(size, 2))
 
 
 def build_map(search: str | None):
@@ -80,7 +109,21 @@ def render_map(search: str | None) -> dict:
     State(ids.MAP_DRAWN, "data"),
 )
 def update_map(search, drawn):
-    return redraw_if_changed(render_map, search, drawn)
+    """A new filter redraws the map; a new selection only moves the halo (a two-array patch)."""
+    key = drawn_key(search)
+    selected = selected_marker(search)
+    wanted = list(selected) if selected else None
+    if isinstance(drawn, dict) and drawn.get("key") == key:
+        if drawn.get("selected") == wanted:
+            return no_update, no_update
+        patch = Patch()
+        halo = patch["data"][drawn["halo"]]
+        halo["lat"] = [selected[0]] if selected else []
+        halo["lon"] = [selected[1]] if selected else []
+        halo["marker"]["size"] = [selected[2] + 14] if selected else []
+        return patch, {**drawn, "selected": wanted}
+    fig = render_map(search)
+    return fig, {"key": key, "halo": selection_index(fig), "selected": wanted}
 
 
 def redraw_if_changed(render, search: str | None, drawn: str | None) -> tuple:

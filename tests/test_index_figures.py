@@ -6,7 +6,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from components.figures import EMPTY_MESSAGE, fatalities_text, label_names, map_figure, timeline_figure
+from components.figures import (
+    EMPTY_MESSAGE,
+    fatalities_text,
+    label_names,
+    map_figure,
+    map_spec,
+    selection_index,
+    timeline_figure,
+)
 from components.theme import EVENT_COLOURS
 from conflictmap.index import EventIndex, build_incidents, map_groups, split_outlets, timeline_bins
 from conflictmap.query import EventFilter
@@ -103,7 +111,7 @@ def test_map_figure_traces_ids_and_colours(index):
     assert isinstance(fig, go.Figure)
     kinds = [t.type for t in fig.data]
     assert kinds[0] == "choroplethmap" and set(kinds[1:]) == {"scattermap"}
-    ids = {cd[0] for t in fig.data[1:] for cd in t.customdata}
+    ids = {cd[0] for t in fig.data[1:] if t.meta["kind"] == "events" for cd in t.customdata}
     assert ids == set(groups["incident_id"])
     battle = next(t for t in fig.data if t.name == "Battle")
     assert battle.marker.color == EVENT_COLOURS["battle"]
@@ -122,7 +130,7 @@ def test_hover_text_carries_no_markup(index):
     frame = index.frame.copy()
     frame.loc[0, "location"] = '<img src=x onerror="alert(1)">Dhiban'
     fig = map_figure(map_groups(frame), None, {}, None, ("events",))
-    text = " ".join(t for tr in fig.data for t in tr.text)
+    text = " ".join(t for tr in fig.data if tr.meta["kind"] == "events" for t in tr.text)
     assert "<img" not in text and "onerror" not in text.replace("onerror=", "") or "‹img" in text
 
 
@@ -234,7 +242,7 @@ def test_place_labels_name_the_events_places_first_and_never_a_governorate_disc(
     assert "Deir ez-Zor" not in names  # only named by a governorate-level report (precision 3)
     fig = map_figure(groups, None, {}, None, ("events", "labels"), settlements=towns)
     labels = next(t for t in fig.data if t.meta and t.meta.get("kind") == "labels")
-    assert labels.mode == "text" and list(labels.text) == names
+    assert labels.mode == "markers+text" and labels.marker.opacity == 0 and list(labels.text) == names
     off = map_figure(groups, None, {}, None, ("events",), settlements=towns)
     assert not [t for t in off.data if t.meta and t.meta.get("kind") == "labels"]
 
@@ -243,7 +251,19 @@ def test_unknown_tolls_read_not_stated_never_zero(index):
     frame = index.frame.copy()
     frame["fatalities"] = float("nan")
     fig = map_figure(map_groups(frame), None, {}, None, ("events",))
-    hover = " ".join(t for tr in fig.data for t in tr.text)
+    hover = " ".join(t for tr in fig.data if tr.meta["kind"] == "events" for t in tr.text)
     assert "fatalities: not stated" in hover and "fatalities: 0" not in hover
     assert fatalities_text(7.0, 1, 3) == "7 (stated for 1 of 3 incidents)"
     assert fatalities_text(0.0, 2, 2) == "0"
+
+
+def test_selected_incident_gets_a_halo_under_its_marker(index):
+    groups = map_groups(index.frame)
+    plain_fig = map_spec(groups, None, {}, None, ("events",))
+    halo = plain_fig["data"][selection_index(plain_fig)]
+    assert halo["lat"] == [] and halo["meta"]["kind"] == "selection"
+    fig = map_spec(groups, None, {}, None, ("events",), selected=(35.1, 40.2, 12.0))
+    i = selection_index(fig)
+    assert fig["data"][i]["lat"] == [35.1] and fig["data"][i]["marker"]["size"] == [26.0]
+    # under every event marker: the halo comes before the event traces
+    assert all(t["meta"]["kind"] == "events" for t in fig["data"][i + 1 :])

@@ -12,13 +12,14 @@ import pytest
 from components.theme import ZONE_COLOURS
 from tests.browser.drawn import (
     MODEL_EVENT_MARKERS,
+    drawn,
     drawn_event_types,
     drawn_zone_controllers,
     event_colours_js,
     wait_drawn,
     wait_events_match_figure,
 )
-from tests.browser.test_dashboard import open_dashboard
+from tests.browser.test_dashboard import MARKER_XY, open_dashboard
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +30,37 @@ SDF, REGIME, TRANSITIONAL = (
 )
 
 
+HALO = "#111111"
+# Screen position of the selection halo, from MapLibre's projection of the drawn feature.
+HALO_XY = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd._fullLayout.map._subplot.map;
+  for (const l of map.getStyle().layers) {
+    if (l.type !== 'circle') continue;
+    for (const f of map.queryRenderedFeatures({layers: [l.id]})) {
+      const c = f.layer.paint['circle-color'];
+      if (c && Math.round(c.r * 255) === 17 && Math.round(c.g * 255) === 17) {
+        const p = map.project(f.geometry.coordinates);
+        const box = map.getCanvas().getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y};
+      }
+    }
+  }
+  return null;
+}"""
+
+
 def console_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     return errors
+
+
+def open_more_filters(page) -> None:
+    """Unfold the second filter row (actors, precision, layers ...), folded by default."""
+    if page.locator("#more-filters").get_attribute("open") is None:
+        page.locator("#more-filters summary").click()
+    page.locator("#filter-layers").wait_for(state="visible")
 
 
 def set_date(page, selector: str, value: str) -> None:
@@ -86,6 +114,7 @@ def test_type_filters_dates_and_layers_redraw_the_map(page, app_server):
     assert set(narrowed) <= {"protest", "battle"}
 
     # 4. The events layer switched off: no event circle is drawn; back on: they return.
+    open_more_filters(page)
     page.locator("#filter-layers").get_by_label("Events").uncheck()
     wait_drawn(
         page, "(layers) => !layers.some(l => l.type === 'circle' && ['#d55e00','#009e73'].includes(l.colour))"
@@ -119,6 +148,7 @@ def test_as_of_date_swaps_the_drawn_zones(page, app_server):
     assert REGIME not in drawn_zone_controllers(page)
 
     # The zones layer off: no zone fill is drawn at all.
+    open_more_filters(page)
     page.locator("#filter-layers").get_by_label("Control zones").uncheck()
     wait_drawn(page, f"(layers) => !layers.some(l => l.type === 'fill' && l.colour === '{transitional}')")
     assert drawn_zone_controllers(page) == set()
@@ -147,4 +177,28 @@ def test_timeline_drag_redraws_the_map(page, app_server):
     )
     wait_events_match_figure(page)
     assert sum(drawn_event_types(page).values()) == page.evaluate(MODEL_EVENT_MARKERS)
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
+
+
+def test_clicked_incident_is_highlighted_where_it_is_drawn(page, app_server):
+    errors = console_errors(page)
+    open_dashboard(page, app_server.base, "?start=2023-06-01&end=2023-06-30&lat=34.69&lon=40.83&zoom=9")
+    wait_events_match_figure(page)
+    assert not [layer for layer in drawn(page) if layer["colour"] == HALO]
+    xy = page.evaluate(MARKER_XY, "inc:hostile-event")
+    assert xy, "the test article's marker is not on the map"
+    page.mouse.move(xy["x"], xy["y"])
+    page.mouse.click(xy["x"], xy["y"])
+    page.wait_for_function("() => location.search.includes('event=')", timeout=20_000)
+    # MapLibre draws one halo, centred on the clicked marker.
+    wait_drawn(page, f"(layers) => layers.some(l => l.type === 'circle' && l.colour === '{HALO}')")
+    halo = [layer for layer in drawn(page) if layer["colour"] == HALO]
+    assert len(halo) == 1 and halo[0]["n"] == 1
+    at = page.evaluate(HALO_XY)
+    assert abs(at["x"] - xy["x"]) < 3 and abs(at["y"] - xy["y"]) < 3
+    # Filtering the incident's type out removes the halo with its marker.
+    page.get_by_label("Protest").check()
+    page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
+    wait_events_match_figure(page, ["protest"])
+    wait_drawn(page, f"(layers) => !layers.some(l => l.colour === '{HALO}')")
     assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
