@@ -149,6 +149,12 @@ def refine_triggers(text: str, triggers: list) -> list:
     return out
 
 
+_TARGET_NOUN = re.compile(
+    r"\bthe (?:\w+ )?(?:area|site|village|town|position|base|building|house|vehicle|checkpoint|post)\s+$",
+    re.I,
+)
+
+
 def _descriptive(text: str, t, r: Roles) -> bool:
     """A trigger that describes who someone is, not what happened: "a force battling ISIS",
     "the coalition fighting Daesh" (a participle after the group, no auxiliary), "areas
@@ -159,6 +165,12 @@ def _descriptive(text: str, t, r: Roles) -> bool:
         return True
     if t.sub_event_type.endswith("territory") and word.endswith("ed") and r.participle_object.search(left):
         return True
+    if (
+        word == "attacked"
+        and _TARGET_NOUN.search(left)
+        and re.match(r"\s+(?:is|was|lies|belongs|had|has)\b", text[t.end :])
+    ):
+        return True  # "the area attacked is under regime control": which area, not a second attack
     if text[t.start : t.start + 8].lower() == "besieged" and re.match(
         r"\s+(?:[A-Z]|(?:city|town|enclave|garrison|areas?)\b)", text[t.start + 8 :]
     ):
