@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import AppServer, free_port
+from tests.browser.drawn import drawn_event_types, wait_drawn, wait_events_match_figure
 from tests.browser.test_dashboard import MAP_READY, MARKERS
 
 pytestmark = pytest.mark.browser
@@ -101,6 +102,30 @@ def test_iframe_on_allowed_origin_shows_the_embedded_map(page, embed_setup):
     assert any(f"{PREFIX}_dash-update-component" in u for u in urls)
     assert any(f"{PREFIX}assets/style.css" in u for u in urls)
     assert not any(u.startswith(app.base.replace(PREFIX, "/_dash")) for u in urls)
+
+
+def test_embedded_map_redraws_after_changes_in_the_frame(page, embed_setup):
+    """In the iframe too, MapLibre draws what the filter asks, after two changes in a row."""
+    app, allowed, _ = embed_setup
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(allowed.origin + "/index.html", wait_until="load")
+    frame = page.locator("iframe").element_handle().content_frame()
+    assert frame is not None
+    frame.wait_for_function(MAP_READY, timeout=60_000)
+    wait_events_match_figure(frame, ["battle"])
+    battles = drawn_event_types(frame)
+    assert set(battles) == {"battle"}
+    frame.get_by_label("Protest").check()
+    frame.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
+    wait_drawn(frame, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#009e73')")
+    wait_events_match_figure(frame, ["battle", "protest"])
+    assert set(drawn_event_types(frame)) == {"battle", "protest"}
+    frame.get_by_label("Battle").uncheck()
+    frame.wait_for_function("() => !location.search.includes('type=battle')", timeout=20_000)
+    wait_events_match_figure(frame, ["protest"])
+    assert set(drawn_event_types(frame)) == {"protest"}
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
 
 
 def test_iframe_on_other_origin_is_refused(browser, embed_setup):
