@@ -1,4 +1,4 @@
-"""`conflictmap` command line: ingest, extract, evaluate, prepare, serve, zones, synth.
+"""`conflictmap` command line: ingest, extract, evaluate, reextract, prepare, serve, zones, synth.
 
 Reports go to stdout (rich tables), progress bars to stderr, logs through logging.
 """
@@ -109,6 +109,47 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
+    from .reextract import reextract
+    from .store import EventStore
+
+    store = EventStore(settings.db_url)
+    with progress_bar("re-extract") as update:
+        report = reextract(store, progress=update, dry_run=args.dry_run)
+    table = Table(
+        title=f"Re-extraction report ({'dry run, nothing written' if args.dry_run else settings.db_url})"
+    )
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("articles read again", str(report.articles))
+    table.add_row("extracted events before", str(report.events_before))
+    table.add_row("extracted events after", str(report.events_after))
+    table.add_row("added", str(len(report.added)))
+    table.add_row("removed", str(len(report.removed)))
+    table.add_row("changed", str(len(report.changed)))
+    table.add_row("kept (decided by hand)", str(len(report.kept)))
+    table.add_row("articles that failed (events left as they were)", str(len(report.failed)))
+    console.print(table)
+    before = ", ".join(f"{v} ({n})" for v, n in sorted(report.versions_before.items())) or "none"
+    console.print(f"extractor before: {before}; now: {report.version_after}", markup=False, highlight=False)
+    fields: dict[str, int] = {}
+    for _, diff in report.changed:
+        for f in diff:
+            fields[f] = fields.get(f, 0) + 1
+    if fields:
+        console.print(
+            "changed fields: "
+            + ", ".join(f"{f} {n}" for f, n in sorted(fields.items(), key=lambda x: -x[1])),
+            markup=False,
+            highlight=False,
+        )
+    for f in report.failed:
+        console.print(f"  failed: {f}", markup=False, style="red")
+    if report.incidents is not None:
+        console.print(f"incidents after regrouping: {report.incidents}", markup=False)
+    return 0
+
+
 def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import prepare
     from .store import EventStore
@@ -184,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
     p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser(
+        "reextract", help="re-run the current extractor over stored articles and report what changed"
+    )
+    p.add_argument("--dry-run", action="store_true", help="count the changes, write nothing")
+    p.set_defaults(func=cmd_reextract)
     p = sub.add_parser("prepare", help="create the store and load the bundled data (idempotent)")
     p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("zones", help="validate a control-zones GeoJSON file")

@@ -121,3 +121,14 @@ def test_zones_command_refuses_a_bad_file_with_its_name(tmp_path):
     assert "mine.geojson" in res.stdout
     ok = run("zones", str(ROOT / "data" / "zones.geojson"), data_dir=tmp_path)
     assert ok.returncode == 0 and "SDF" in ok.stdout
+
+
+def test_reextract_reports_what_changed(tmp_path):
+    assert run("ingest", str(FEEDS / "articles.jsonl"), data_dir=tmp_path).returncode == 0
+    dry = run("reextract", "--dry-run", data_dir=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run, nothing written" in dry.stdout and "articles read again" in dry.stdout
+    assert "re-extract" in dry.stderr  # the progress bar
+    line = next(ln for ln in dry.stdout.splitlines() if "│ added" in ln or ln.strip("│ ").startswith("added"))
+    assert line.strip("│ ").split("│")[-1].strip() == "0"  # same rules as at ingest: nothing new
+    assert "extractor before: rules-" in dry.stdout
