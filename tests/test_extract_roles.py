@@ -199,3 +199,23 @@ def test_the_leads_day_dates_the_detail(gaz):
     )
     evs = events(text, gaz)
     assert [(e.place_id, e.event_date) for e in evs] == [("dz:gharanij", date(2024, 8, 12))]
+
+
+def test_a_claim_of_responsibility_names_the_attacker(gaz):
+    text = (
+        "A drone attack hit a base at the Al-Omar oil field on Monday, wounding two guards.\n\n"
+        "The Islamic Resistance in Iraq claimed responsibility for the attack."
+    )
+    evs = events(text, gaz)
+    assert len(evs) == 1
+    assert evs[0].actor1 == "Iran-backed militias"
+    assert "claim of responsibility" in evs[0].notes
+
+
+def test_syrian_forces_after_december_2024_are_the_transitional_government(gaz):
+    evs = events(
+        "Syrian forces seized control of the town of Diban from the SDF on Sunday.",
+        gaz,
+        published=date(2026, 1, 20),
+    )
+    assert evs and "Other: Syrian transitional government" in {evs[0].actor1, evs[0].actor2}

@@ -35,7 +35,7 @@ from conflictmap.extract.places import (
     drop_containers,
     find_places,
 )
-from conflictmap.extract.roles import elsewhere, refine_triggers, sentence_role
+from conflictmap.extract.roles import claimed_by, elsewhere, refine_triggers, sentence_role
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.extract.sentences import Sentence, split_sentences
 from conflictmap.extract.timing import (
@@ -147,6 +147,8 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         for off, name in ctx.all_unresolved
         if sent.start <= off < sent.end and not any(s <= off - sent.start < e for s, e in masked)
     ]
+    if claimed_by(text, distinct(actors_m), drafts):
+        return  # a claim of responsibility names who did it; it is not a new incident
     fat, toll = fatalities(text)
     main = resolve_raids([t for t in triggers if t.kind != "kill"], fat)
     anaphor = lex.anaphor.search(text)

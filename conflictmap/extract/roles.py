@@ -34,6 +34,7 @@ class Roles:
     clash_words: re.Pattern[str]
     generic_attack: re.Pattern[str]
     person_before: re.Pattern[str]
+    responsibility: re.Pattern[str]
     elsewhere: re.Pattern[str]
     foiled: re.Pattern[str]
     generic_blast: re.Pattern[str]
@@ -183,3 +184,22 @@ def elsewhere(text: str) -> bool:
     northern Syria") without a place the gazetteer resolves: it must not fall back to the
     article's place."""
     return bool(load_roles().elsewhere.search(text))
+
+
+_UNKNOWN = frozenset({"Unidentified armed group", "Unidentified drone", "Other: Unidentified aircraft"})
+_VIOLENT = frozenset({"battle", "explosion_remote_violence", "violence_against_civilians"})
+
+
+def claimed_by(text: str, actors: list[str], drafts: list) -> bool:
+    """ "The Islamic Resistance in Iraq claimed responsibility": the claimant becomes the
+    attacker of the latest violent event of the article (replacing an unidentified one).
+    True when the sentence was such a claim (it reports no incident of its own)."""
+    if not load_roles().responsibility.search(text):
+        return False
+    claimants = [a for a in actors if a != "Civilians" and a not in _UNKNOWN]
+    target = next((d for d in reversed(drafts) if d.event_type in _VIOLENT), None)
+    if claimants and target is not None and target.actors[:1] != claimants[:1]:
+        others = [a for a in target.actors if a not in _UNKNOWN and a != claimants[0]]
+        target.actors = [claimants[0], *others][:2]
+        target.notes.append(f"attacker from a claim of responsibility ({claimants[0]})")
+    return True
