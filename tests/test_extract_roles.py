@@ -219,3 +219,28 @@ def test_syrian_forces_after_december_2024_are_the_transitional_government(gaz):
         published=date(2026, 1, 20),
     )
     assert evs and "Other: Syrian transitional government" in {evs[0].actor1, evs[0].actor2}
+
+
+def test_no_casualties_in_the_next_sentence_is_zero_deaths(gaz):
+    text = "A drone struck an SDF post near Hajin on Sunday. No casualties were reported."
+    evs = events(text, gaz)
+    assert [(e.place_id, e.fatalities) for e in evs] == [("dz:hajin", 0)]
+
+
+def test_no_casualties_in_these_attacks_covers_each_of_them(gaz):
+    text = (
+        "Gunmen targeted an SDF checkpoint with machine guns in Hajin on Sunday. Separately, "
+        "cells attacked a patrol with small arms in Gharanij on Sunday. No casualties were "
+        "confirmed in these attacks."
+    )
+    evs = events(text, gaz)
+    assert sorted((e.place_id, e.event_type, e.fatalities) for e in evs) == [
+        ("dz:gharanij", "battle", 0),
+        ("dz:hajin", "battle", 0),
+    ]
+
+
+def test_a_count_written_with_a_plus_is_its_lower_bound():
+    from conflictmap.extract.numbers import fatalities
+
+    assert fatalities("The unit suffered over 30 casualties in the ambush, including 12+ killed.")[0] == 12

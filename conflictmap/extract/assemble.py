@@ -56,6 +56,9 @@ REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
 # a battle over territory: each town that changed hands is an event of its own (atomic by place).
 MAX_SPLIT = 3
 _ARMED_NONE = {"Civilians"}
+_PLURAL_BACK = re.compile(
+    r"\b(?:these|those|the|both) (?:\w+ )?(?:attacks|clashes|strikes|airstrikes|incidents|operations)\b", re.I
+)
 
 
 @dataclass
@@ -120,6 +123,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     text = sent.text
     triggers = refine_triggers(text, find_triggers(text))
     if not triggers and not lex.anaphor.search(text):
+        _no_casualties(sent, drafts)
         return
     dates = find_dates(text, ctx.published, ctx.anchor)
     if any(d.kind == "range" for d in dates):
@@ -170,6 +174,10 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     prev = previous_event(drafts, sent, own_places)
     if prev and anaphor and not explicit_dates and same_place(own_places, prev):
         merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
+        if fat == 0 and _PLURAL_BACK.search(text):  # "no casualties in these attacks": in each
+            for d in drafts:
+                if d.fatalities is None and sent.index - d.sentence.index <= 3:
+                    d.fatalities = 0
         return
     if not main:
         if not triggers or toll or anaphor:
@@ -213,6 +221,17 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
             unresolved,
             not is_primary,
         )
+
+
+def _no_casualties(sent: Sentence, drafts: list[Draft]) -> None:
+    """ "No casualties were reported.": a sentence with no event of its own that says nobody
+    died belongs to the events of the sentence before (0 deaths where none was stated)."""
+    if not drafts or sent.index - drafts[-1].sentence.index > 1 or fatalities(sent.text) != (0, False):
+        return
+    for d in drafts:
+        if d.sentence.index == drafts[-1].sentence.index and d.fatalities is None:
+            d.fatalities = 0
+            d.spans.append((sent.start, sent.end))
 
 
 def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, unresolved, secondary) -> None:

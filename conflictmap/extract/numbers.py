@@ -16,7 +16,7 @@ _LOWER = r"(?:at least|more than|over|no fewer than|nearly|almost|about|around|s
 def _num_rx() -> str:
     words = sorted(load_lexicon().number_words, key=len, reverse=True)
     word = "|".join(re.escape(w) for w in words)
-    return r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+|(?:" + word + r")(?:[- ](?:" + word + r"))?)"
+    return r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+\+?|(?:" + word + r")(?:[- ](?:" + word + r"))?)"
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +94,7 @@ def _object_count(sentence: str) -> int | None:
 
 def parse_number(token: str) -> int | None:
     """'20', '1,000', 'twenty', 'twenty-one' -> int; vague words -> None."""
-    t = token.lower().strip()
+    t = token.lower().strip().rstrip("+")  # "15+ killed": at least 15
     if re.fullmatch(r"\d[\d,]*", t):
         return int(t.replace(",", ""))
     words = load_lexicon().number_words
