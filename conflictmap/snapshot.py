@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import logging
+import math
 import os
 import shutil
 import threading
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,7 @@ class Renderer:
         future = asyncio.run_coroutine_threadsafe(k.calc_fig(fig, opts=opts), loop)
         try:
             # kaleido times out the render itself; the extra margin covers waiting for the tab.
-            return future.result(self.timeout * 2 + 5)
+            body = future.result(self.timeout * 2 + 5)
         except TimeoutError as exc:  # concurrent.futures' is the builtin since 3.11
             future.cancel()
             raise SnapshotTimeout(
@@ -141,6 +144,9 @@ class Renderer:
             if self._browser_gone():
                 self.close()  # the next request starts a fresh browser
             raise SnapshotError(f"rendering the {fmt.upper()} failed: {exc}") from exc
+        if fmt == "pdf":
+            body = pdf_with_title(body, figure_title(fig))
+        return body
 
     def _browser_gone(self) -> bool:
         k = self._kaleido
@@ -174,12 +180,41 @@ def timed(fn: Callable[[], bytes]) -> tuple[bytes, float]:
     return out, time.perf_counter() - t0
 
 
+# ---- PDF metadata ---------------------------------------------------------------------------------
+
+
+def figure_title(fig: dict[str, Any]) -> str:
+    """The text of a figure's title ("" when it has none)."""
+    title = (fig.get("layout") or {}).get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    return str(title or "")
+
+
+def pdf_with_title(body: bytes, title: str) -> bytes:
+    """The PDF with ``title`` as its document title.
+
+    Chromium prints the page's own title into the PDF, which for kaleido is "Kaleido-fier": a
+    reader's window, tab and search index would show that instead of the briefing's title.
+    """
+    if not title:
+        return body
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body)))
+    writer.add_metadata({"/Title": title, "/Creator": "conflictmap (kaleido, Chromium)"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 # ---- the briefing graphic: a figure dict dressed with what it shows -------------------------------
 # Plain dict surgery (no plotly import): the map and timeline are the dashboard's own figures.
 
 LICENCE_LINE = (
     "Basemap: Natural Earth (public domain) · places: GeoNames (CC BY 4.0) · rivers: GSHHG (LGPL-3.0)"
 )
+NOT_STATED = "not stated"
 
 
 @dataclass(frozen=True)
@@ -213,6 +248,33 @@ class Stamp:
     def footer(self) -> str:
         when = self.exported_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return f"Exported {when} · view: {self.url}"
+
+    def map_position_chosen(self) -> bool:
+        """Whether the view's link places the map itself (the analyst panned or zoomed): then the
+        export keeps that centre and zoom; otherwise it is framed on the incidents."""
+        qs = parse_qs(urlsplit(self.url).query)
+        return bool(qs.get("zoom") or (qs.get("lat") and qs.get("lon")))
+
+
+def fatalities_cell(value: Any) -> str:
+    """A fatality count as printed in a table: unknown (None, NaN, blank) is "not stated", never 0."""
+    if value is None:
+        return NOT_STATED
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("", "nan", "none", "null", "<na>", NOT_STATED):
+            return NOT_STATED
+        try:
+            value = float(text)
+        except ValueError:
+            return text
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return NOT_STATED
+    if math.isnan(number):
+        return NOT_STATED
+    return f"{int(number):,}"
 
 
 def _wrap(text: str, width: int) -> str:
@@ -260,22 +322,466 @@ def _legend_every_type(fig: dict[str, Any]) -> None:
             shown.add(group)
 
 
-def dress(
-    fig: dict[str, Any], stamp: Stamp, width: int, height: int, legend_bottom: int = 0
+# ---- map furniture: framing, scale bar, north arrow, legends of size and precision ----------------
+# Everything is drawn as layout shapes and annotations on top of the dashboard's own map figure,
+# placed in pixels from a corner of the map (``xsizemode="pixel"`` shapes, ``xshift`` notes), so
+# it lands where it should at any export size, and stays vector text in SVG and PDF.
+
+WORLD_PX = 512.0  # MapLibre's world is 512 px wide at zoom 0; plotly's map.zoom is MapLibre's zoom
+EARTH_M = 40_075_016.686  # the equator, metres (WGS84)
+FIT_ZOOM = (5.0, 8.5)  # a lone incident is shown with its district around it, never a street
+FIT_PAD_PX = 40  # incidents stay clear of the frame, the scale bar and the north arrow
+SCALE_STEPS_KM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+COLUMN_GAP_PX = 14
+INK = "#333"
+SAMPLE_COLOUR = "#3b4654"  # a neutral slate, none of the event types' colours
+
+# The map's marker conventions, copied from components/figures.py (conflictmap never imports the
+# components); tests/test_snapshot.py compares them with the figure code so the legend cannot
+# drift from what the map draws.
+SIZE_STEPS = (0, 5, 25, 100)
+AREA_ONLY_MIN_SIZE, AREA_ONLY_GROWTH = 30.0, 1.6
+PRECISION_OPACITY = {1: 0.92, 2: 0.62, 3: 0.28}
+PRECISION_TEXT = {
+    1: "solid: in a named town or village",
+    2: "paler: near a town, or part of a district",
+    3: "large pale disc: governorate or region only, drawn at its capital (not a place)",
+}
+
+
+def marker_size(fatalities: float, count: int = 1) -> float:
+    """The map's circle diameter in px for an incident group (see ``components.figures``)."""
+    fat = 0.0 if fatalities is None or math.isnan(fatalities) else max(float(fatalities), 0.0)
+    return min(42.0, 9.0 + 3.2 * math.sqrt(fat) + 1.5 * math.log2(max(count, 1)))
+
+
+def _merc_y(lat: float) -> float:
+    phi = math.radians(max(-85.05, min(85.05, lat)))
+    return (1 - math.log(math.tan(math.pi / 4 + phi / 2)) / math.pi) / 2
+
+
+def _merc_lat(y: float) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y))))
+
+
+def metres_per_px(lat: float, zoom: float) -> float:
+    """Ground distance of one screen pixel at a latitude and MapLibre zoom (Web Mercator)."""
+    return EARTH_M * math.cos(math.radians(lat)) / (WORLD_PX * 2**zoom)
+
+
+def event_points(fig: dict[str, Any]) -> tuple[list[tuple[float, float]], float]:
+    """(lat, lon) of every event marker in the figure and the largest marker's diameter in px."""
+    points: list[tuple[float, float]] = []
+    biggest = 0.0
+    for t in fig.get("data", []):
+        if (t.get("meta") or {}).get("kind") != "events":
+            continue
+        size = (t.get("marker") or {}).get("size", 0)
+        sizes = size if isinstance(size, list | tuple) else [size]
+        biggest = max([biggest, *(float(s) for s in sizes if s is not None)])
+        for lat, lon in zip(t.get("lat") or [], t.get("lon") or [], strict=False):
+            if lat is None or lon is None:
+                continue
+            lat, lon = float(lat), float(lon)
+            if math.isfinite(lat) and math.isfinite(lon):
+                points.append((lat, lon))
+    return points, biggest
+
+
+def fit_view(
+    points: list[tuple[float, float]],
+    width_px: float,
+    height_px: float,
+    pad_px: float = FIT_PAD_PX,
+    zoom_range: tuple[float, float] = FIT_ZOOM,
+) -> tuple[float, float, float] | None:
+    """Centre (lat, lon) and zoom that show every point with ``pad_px`` to spare; None if no point."""
+    if not points:
+        return None
+    xs = [(lon + 180.0) / 360.0 for _, lon in points]
+    ys = [_merc_y(lat) for lat, _ in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    room_w, room_h = max(width_px - 2 * pad_px, 40.0), max(height_px - 2 * pad_px, 40.0)
+    fits = [
+        math.log2(room / (span * WORLD_PX))
+        for room, span in ((room_w, x1 - x0), (room_h, y1 - y0))
+        if span > 0
+    ]
+    zoom = min(fits) if fits else zoom_range[1]
+    zoom = max(zoom_range[0], min(zoom_range[1], zoom))
+    return _merc_lat((y0 + y1) / 2), (x0 + x1) / 2 * 360.0 - 180.0, round(zoom, 3)
+
+
+def nice_distance_km(km_per_px: float, max_px: float) -> float:
+    """The longest round distance (1, 2, 5, 10, 20, 25, 50 … km) whose bar fits in ``max_px``."""
+    fitting = [d for d in SCALE_STEPS_KM if d / km_per_px <= max_px]
+    return float(fitting[-1]) if fitting else SCALE_STEPS_KM[0] / 2
+
+
+@dataclass(frozen=True)
+class MapBox:
+    """Where the map sits: its domain in paper fractions, and the paper's size in pixels."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    plot_w: float
+    plot_h: float
+
+    @property
+    def width_px(self) -> float:
+        return (self.x1 - self.x0) * self.plot_w
+
+    @property
+    def height_px(self) -> float:
+        return (self.y1 - self.y0) * self.plot_h
+
+
+def _shape(kind: str, x: float, y: float, **props: Any) -> dict[str, Any]:
+    """A shape sized in pixels around the paper point (x, y); +y is up."""
+    return {
+        "type": kind,
+        "xref": "paper",
+        "yref": "paper",
+        "xsizemode": "pixel",
+        "ysizemode": "pixel",
+        "xanchor": x,
+        "yanchor": y,
+        "layer": "above",
+        **props,
+    }
+
+
+def _rect(x: float, y: float, px0: float, py0: float, px1: float, py1: float, **style: Any) -> dict[str, Any]:
+    return _shape("rect", x, y, x0=px0, x1=px1, y0=py0, y1=py1, **style)
+
+
+def _circle(x: float, y: float, cx: float, cy: float, diameter: float, **style: Any) -> dict[str, Any]:
+    r = diameter / 2
+    return _shape("circle", x, y, x0=cx - r, x1=cx + r, y0=cy - r, y1=cy + r, **style)
+
+
+def _text(
+    text: str, x: float, y: float, dx: float, dy: float, xanchor: str, yanchor: str, size: int = 11, **kw: Any
 ) -> dict[str, Any]:
-    """Title, subtitle, sources/licences and export stamp around a map or timeline figure dict."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x,
+        "y": y,
+        "xshift": dx,
+        "yshift": dy,
+        "xanchor": xanchor,
+        "yanchor": yanchor,
+        "showarrow": False,
+        "align": "left",
+        "font": {"size": size, "color": kw.pop("colour", INK)},
+        **kw,
+    }
+
+
+def scale_bar(box: MapBox, lat: float, zoom: float) -> tuple[list[dict], list[dict]]:
+    """A two-part bar with its length in km, in the map's lower left corner (shapes, notes)."""
+    km_per_px = metres_per_px(lat, zoom) / 1000
+    km = nice_distance_km(km_per_px, max(60.0, min(220.0, box.width_px * 0.2)))
+    bar = km / km_per_px
+    x, y = box.x0, box.y0
+    left, base = 16.0, 14.0
+    label = f"{km:g} km"
+    shapes = [
+        _rect(
+            x,
+            y,
+            8,
+            6,
+            left + bar + 12 + 7 * len(label),
+            40,
+            fillcolor="rgba(255,255,255,0.85)",
+            line={"width": 0},
+        ),
+        _rect(x, y, left, base, left + bar / 2, base + 6, fillcolor=INK, line={"color": INK, "width": 1}),
+        _rect(
+            x,
+            y,
+            left + bar / 2,
+            base,
+            left + bar,
+            base + 6,
+            fillcolor="white",
+            line={"color": INK, "width": 1},
+        ),
+    ]
+    notes = [
+        _text("0", x, y, left, base + 8, "center", "bottom", 10),
+        _text(label, x, y, left + bar, base + 8, "center", "bottom", 10),
+    ]
+    return shapes, notes
+
+
+def north_arrow(box: MapBox, bearing: float = 0.0) -> tuple[list[dict], list[dict]]:
+    """An arrow and "N" in the map's upper right corner, turned with the map's bearing."""
+    x, y = box.x1, box.y1
+    cx, cy = -34.0, -46.0  # the arrow's middle, from the corner
+    turn = math.radians(-bearing)  # MapLibre's bearing turns the map clockwise: north turns back
+
+    def at(px: float, py: float) -> tuple[float, float]:
+        return (
+            cx + px * math.cos(turn) + py * math.sin(turn),
+            cy - px * math.sin(turn) + py * math.cos(turn),
+        )
+
+    tip, left, notch, right = at(0, 16), at(-9, -14), at(0, -7), at(9, -14)
+    path = "M {:.1f},{:.1f} L {:.1f},{:.1f} L {:.1f},{:.1f} L {:.1f},{:.1f} Z".format(
+        *tip, *left, *notch, *right
+    )
+    shapes = [
+        _circle(x, y, cx, cy + 4, 50, fillcolor="rgba(255,255,255,0.85)", line={"width": 0}),
+        _shape("path", x, y, path=path, fillcolor=INK, line={"color": INK, "width": 1}),
+    ]
+    lx, ly = at(0, 19)
+    notes = [_text("<b>N</b>", x, y, lx, ly, "center", "bottom", 13)]
+    return shapes, notes
+
+
+def map_legends(x: float, y: float, width_px: float) -> tuple[list[dict], list[dict], float]:
+    """Legends of circle size (fatalities) and location precision, bottom-up from paper (x, y).
+
+    Returns shapes, notes and the height they take in pixels.
+    """
+    shapes: list[dict] = []
+    notes: list[dict] = []
+    gutter = 48.0  # circles are centred in it, their labels start after it
+    chars = max(24, int((width_px - gutter - 8) / 5.9))
+    h = 4.0
+    # Location precision: the same slate in the map's three opacities and the area-only size.
+    area_disc = max(AREA_ONLY_MIN_SIZE, marker_size(0) * AREA_ONLY_GROWTH)
+    for prec in (3, 2, 1):
+        size = area_disc if prec == 3 else 16.0
+        text = _wrap(PRECISION_TEXT[prec], chars)
+        row = max(size, 14.0 * (text.count("<br>") + 1)) + 8
+        mid = h + row / 2
+        shapes.append(
+            _circle(
+                x,
+                y,
+                gutter / 2,
+                mid,
+                size,
+                fillcolor=SAMPLE_COLOUR,
+                opacity=PRECISION_OPACITY[prec],
+                line={"width": 0},
+            )
+        )
+        notes.append(_text(text, x, y, gutter, mid, "left", "middle", 10))
+        h += row
+    notes.append(_text("<b>Location precision</b>", x, y, 4, h + 2, "left", "bottom", 12))
+    h += 30
+    # Circle size: fatalities of the incidents under a circle.
+    note = _wrap("a little larger when several incidents share one circle", chars + 8)
+    notes.append(_text(note, x, y, 4, h, "left", "bottom", 9, colour="#555"))
+    h += 12.0 * (note.count("<br>") + 1) + 6
+    for fat in reversed(SIZE_STEPS):
+        size = marker_size(fat)
+        row = max(size, 14.0) + 6
+        mid = h + row / 2
+        shapes.append(
+            _circle(
+                x,
+                y,
+                gutter / 2,
+                mid,
+                size,
+                fillcolor=SAMPLE_COLOUR,
+                opacity=0.75,
+                line={"color": "white", "width": 0.6},
+            )
+        )
+        label = (
+            "none or not stated" if fat == 0 else (f"{fat} or more" if fat == SIZE_STEPS[-1] else str(fat))
+        )
+        notes.append(_text(label, x, y, gutter, mid, "left", "middle", 10))
+        h += row
+    notes.append(_text("<b>Circle size: fatalities</b>", x, y, 4, h + 2, "left", "bottom", 12))
+    h += 20
+    return shapes, notes, h
+
+
+def project(lat: float, lon: float, centre: tuple[float, float], zoom: float) -> tuple[float, float]:
+    """Pixels right of and below the map's centre where (lat, lon) is drawn (Web Mercator)."""
+    world = WORLD_PX * 2**zoom
+    return (
+        (lon - centre[1]) / 360.0 * world,
+        (_merc_y(lat) - _merc_y(centre[0])) * world,
+    )
+
+
+def place_labels(
+    fig: dict[str, Any], box: MapBox, centre: tuple[float, float], zoom: float, keep_clear: list[tuple]
+) -> list[dict[str, Any]]:
+    """The map's place-name labels as notes on the page, and their text trace taken out.
+
+    MapLibre needs a glyph server to draw text, which an offline export does not have (kaleido
+    answers "Map error."), so the names are drawn by plotly over the map instead: vector text
+    in SVG and PDF. They come in the figure's order (most important first); a name that would
+    cover one already placed, the scale bar or the north arrow, or fall off the map, is left out.
+    """
+    notes: list[dict[str, Any]] = []
+    keep: list[dict[str, Any]] = []
+    taken = list(keep_clear)
+    for a in (fig.get("layout") or {}).get("annotations") or []:  # the map's own notices
+        if a.get("xref") == "paper" and a.get("yref") == "paper" and a.get("text"):
+            size = float((a.get("font") or {}).get("size") or 12)
+            w, h = 0.6 * size * len(str(a["text"])) + 12, size + 12
+            cx = (float(a.get("x", 0.5)) - box.x0) * box.plot_w
+            cy = (box.y1 - float(a.get("y", 0.5))) * box.plot_h
+            x0 = {"left": cx, "right": cx - w}.get(a.get("xanchor", "center"), cx - w / 2)
+            y0 = {"top": cy, "bottom": cy - h}.get(a.get("yanchor", "middle"), cy - h / 2)
+            taken.append((x0, y0, x0 + w, y0 + h))
+    for t in fig.get("data", []):
+        is_text = str(t.get("mode", "")) == "text" and str(t.get("type", "")).endswith("map")
+        if not ((t.get("meta") or {}).get("kind") == "labels" or is_text):
+            keep.append(t)
+            continue
+        font = dict(t.get("textfont") or {})
+        size = float(font.get("size") or 11)
+        texts = t.get("text") or []
+        texts = texts if isinstance(texts, list | tuple) else [texts] * len(t.get("lat") or [])
+        for lat, lon, text in zip(t.get("lat") or [], t.get("lon") or [], texts, strict=False):
+            if lat is None or lon is None or not text:
+                continue
+            dx, dy = project(float(lat), float(lon), centre, zoom)
+            px, py = box.width_px / 2 + dx + 3, box.height_px / 2 + dy - 2  # "top right" of the point
+            w, h = 0.58 * size * len(str(text)) + 4, size + 4
+            rect = (px, py - h, px + w, py)
+            if rect[0] < 4 or rect[1] < 4 or rect[2] > box.width_px - 4 or rect[3] > box.height_px - 4:
+                continue
+            if any(not (rect[2] < r[0] or r[2] < rect[0] or rect[3] < r[1] or r[3] < rect[1]) for r in taken):
+                continue
+            taken.append(rect)
+            notes.append(
+                {
+                    "text": str(text),
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": box.x0 + px / box.plot_w,
+                    "y": box.y1 - py / box.plot_h,
+                    "xanchor": "left",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": size, "color": font.get("color") or INK},
+                }
+            )
+    fig["data"] = keep
+    return notes
+
+
+def _has_map(fig: dict[str, Any]) -> bool:
+    return "map" in (fig.get("layout") or {}) and any(
+        str(t.get("type", "")).endswith("map") for t in fig.get("data", [])
+    )
+
+
+def legend_column_px(width: int) -> float:
+    """Width of the column beside the map that holds the legends."""
+    return max(240.0, min(330.0, 0.23 * width))
+
+
+def _margins(fig: dict[str, Any], stamp: Stamp, width: int, legend_bottom: int) -> tuple[dict[str, Any], str]:
+    """The dressed figure's margins and its footer text (sources, licences, export stamp)."""
     from .textsafe import plain
 
-    fig = copy.deepcopy(fig)
-    _legend_every_type(fig)
-    layout = fig.setdefault("layout", {})
     chars = max(60, int(width / 6.2))
     footer = _wrap(plain(stamp.sources()), chars) + "<br>" + _wrap(plain(stamp.footer()), chars)
     n_footer = footer.count("<br>") + 1
-    top, bottom = 84, 16 + 13 * n_footer + legend_bottom
-    margin = dict(layout.get("margin") or {})
-    margin.update({"t": top, "b": bottom, "l": max(margin.get("l", 0), 10), "r": max(margin.get("r", 0), 10)})
-    plot_h = max(50, height - top - bottom)
+    margin = dict((fig.get("layout") or {}).get("margin") or {})
+    margin.update({"t": 84, "b": 16 + 13 * n_footer + legend_bottom})
+    if _has_map(fig):  # the dashboard's room for its legend: on paper the legend has its column
+        margin.update(l=10, r=10)
+    else:
+        margin.update(l=max(margin.get("l", 0), 10), r=max(margin.get("r", 0), 10))
+    return margin, footer
+
+
+def _anchor_notes_in(notes: list[dict[str, Any]], x: tuple[float, float], y: tuple[float, float]) -> None:
+    """Paper-placed notes of a figure now drawn in a part of the page move into that part."""
+    for a in notes:
+        if a.get("xref") == "paper" and isinstance(a.get("x"), int | float):
+            a["x"] = x[0] + a["x"] * (x[1] - x[0])
+        if a.get("yref") == "paper" and isinstance(a.get("y"), int | float):
+            a["y"] = y[0] + a["y"] * (y[1] - y[0])
+
+
+def place_map(fig: dict[str, Any], plot_w: float, y: tuple[float, float]) -> None:
+    """Put the map in rows ``y`` of the page, leaving the legend column on its right."""
+    lay = fig["layout"]
+    x1 = 1 - (legend_column_px(plot_w) + COLUMN_GAP_PX) / plot_w
+    lay.setdefault("map", {})["domain"] = {"x": [0, x1], "y": list(y)}
+    _anchor_notes_in(lay.setdefault("annotations", []), (0, x1), y)
+
+
+def furnish_map(fig: dict[str, Any], stamp: Stamp, plot_w: float, plot_h: float) -> None:
+    """Frame the map on its incidents, add scale bar, north arrow and the legends beside it."""
+    from .textsafe import plain
+
+    lay = fig["layout"]
+    m = lay.setdefault("map", {})
+    dom = m.get("domain") or {"x": [0, 1], "y": [0, 1]}
+    box = MapBox(dom["x"][0], dom["x"][1], dom["y"][0], dom["y"][1], plot_w, plot_h)
+    if not stamp.map_position_chosen():
+        points, biggest = event_points(fig)
+        fitted = fit_view(points, box.width_px, box.height_px, FIT_PAD_PX + biggest / 2)
+        if fitted:
+            m["center"], m["zoom"] = {"lat": fitted[0], "lon": fitted[1]}, fitted[2]
+    centre = m.get("center") or {}
+    lat, lon, zoom = float(centre.get("lat", 35.0)), float(centre.get("lon", 40.0)), float(m.get("zoom", 7.0))
+    shapes, notes = list(lay.get("shapes") or []), list(lay.get("annotations") or [])
+    # Pixel boxes (from the map's top left) of the scale bar and the north arrow.
+    corners = [(0, box.height_px - 46, 260, box.height_px), (box.width_px - 66, 0, box.width_px, 84)]
+    notes += place_labels(fig, box, (lat, lon), zoom, corners)
+    for part_shapes, part_notes in (
+        scale_bar(box, lat, zoom),
+        north_arrow(box, float(m.get("bearing") or 0)),
+    ):
+        shapes += part_shapes
+        notes += part_notes
+    col_x = box.x1 + COLUMN_GAP_PX / plot_w
+    col_w = plot_w * (1 - col_x)
+    legend_shapes, legend_notes, _ = map_legends(col_x, box.y0, col_w)
+    lay["shapes"], lay["annotations"] = shapes + legend_shapes, notes + legend_notes
+    # The colour legend moves from over the map's north-west into the column, long names wrapped.
+    chars = max(22, int((col_w - 48) / 6.0))
+    for t in fig.get("data", []):
+        if t.get("name"):
+            t["name"] = _wrap(plain(t["name"]), chars)
+    legend = dict(lay.get("legend") or {})
+    legend.update(x=col_x, y=box.y1, xanchor="left", yanchor="top", xref="paper", yref="paper")
+    legend.update(bgcolor="rgba(255,255,255,0)", tracegroupgap=6)
+    lay["legend"] = legend
+
+
+def dress(
+    fig: dict[str, Any], stamp: Stamp, width: int, height: int, legend_bottom: int = 0
+) -> dict[str, Any]:
+    """Title, subtitle, sources/licences and export stamp around a map or timeline figure dict.
+
+    A map also gets its furniture: framed on its incidents (unless the view's link places it),
+    a scale bar, a north arrow, and beside it the legends of colour, circle size and precision.
+    """
+    from .textsafe import plain
+
+    fig = copy.deepcopy(fig)
+    fig.setdefault("data", [])
+    _legend_every_type(fig)
+    layout = fig.setdefault("layout", {})
+    margin, footer = _margins(fig, stamp, width, legend_bottom)
+    plot_w = max(50, width - margin["l"] - margin["r"])
+    plot_h = max(50, height - margin["t"] - margin["b"])
+    if _has_map(fig):
+        if "domain" not in layout["map"]:  # a map on its own; the briefing places its map itself
+            place_map(fig, plot_w, (0, 1))
+        furnish_map(fig, stamp, plot_w, plot_h)
     layout.update(
         margin=margin,
         width=width,
@@ -327,6 +833,28 @@ def _timeline_into(fig: dict[str, Any], timeline: dict[str, Any], y0: float, y1:
     lay["annotations"] = notes
 
 
+TABLE_COLUMNS = ["date", "type", "place", "actors", "fatalities", "sources"]
+TABLE_WIDTHS = [70, 110, 110, 170, 62, 160]
+TABLE_FONT_PX, TABLE_ROW_PX, TABLE_LINE_PX = 10, 22, 14
+# Pixel rows of the briefing page below the map, from the bottom up (see ``briefing_figure``).
+HEADING_PX = 18  # a section heading (12 px text) and the space under it
+TICKS_PX = 40  # the timeline's date labels: two lines ("Aug 4" over "2024") and a gap
+TIMELINE_PX = 170
+
+
+def _table_height(cells: list[list[str]], widths: list[float]) -> float:
+    """Pixels the table needs: a header and each row as tall as its longest wrapped cell."""
+    per_char = TABLE_FONT_PX * 0.56
+    total = TABLE_ROW_PX + 8
+    for row in zip(*cells, strict=False):
+        lines = max(
+            max(1, math.ceil(len(str(c)) * per_char / max(w - 12, 20)))
+            for c, w in zip(row, widths, strict=False)
+        )
+        total += TABLE_ROW_PX + (lines - 1) * TABLE_LINE_PX
+    return total
+
+
 def briefing_figure(
     map_fig: dict[str, Any],
     timeline_fig: dict[str, Any],
@@ -335,42 +863,77 @@ def briefing_figure(
     width: int = 1100,
     height: int = 1550,
 ) -> dict[str, Any]:
-    """One page: the map on top, the timeline under it, then the period's main events with sources."""
+    """One page: the map on top, the timeline under it, then the period's main events with sources.
+
+    The page is laid out in pixels from the bottom: the table as tall as its rows, its heading,
+    the timeline's date labels (two lines), the timeline, its heading, and the map takes the
+    rest. Fatalities a report did not state print as "not stated", never as 0.
+    """
     from .textsafe import plain
 
     fig = copy.deepcopy(map_fig)
     fig.setdefault("data", [])
     lay = fig.setdefault("layout", {})
-    lay.setdefault("map", {})["domain"] = {"x": [0, 1], "y": [0.47, 1.0]}
-    _timeline_into(fig, timeline_fig, 0.31, 0.43)
-    columns = list(table[0].keys()) if table else ["date", "type", "place", "actors", "fatalities", "sources"]
-    cells = [[plain(row.get(c), 90) for row in table] for c in columns]
+    margin, _ = _margins(fig, stamp, width, 0)
+    plot_w = max(50, width - margin["l"] - margin["r"])
+    plot_h = max(50, height - margin["t"] - margin["b"])
+
+    columns = list(table[0].keys()) if table else TABLE_COLUMNS
+    cells = [
+        [fatalities_cell(row.get(c)) if c == "fatalities" else plain(row.get(c), 90) for row in table]
+        for c in columns
+    ]
+    if not table:
+        cells = [["No events match these filters"]] + [[""]] * (len(columns) - 1)
+    weights = [TABLE_WIDTHS[TABLE_COLUMNS.index(c)] if c in TABLE_COLUMNS else 100 for c in columns]
+    widths_px = [w * plot_w / sum(weights) for w in weights]
+
+    def frac(px: float) -> float:
+        return px / plot_h
+
+    table_top = _table_height(cells, widths_px)
+    table_heading = table_top + 6
+    timeline_bottom = table_heading + HEADING_PX + TICKS_PX
+    timeline_top = timeline_bottom + TIMELINE_PX
+    timeline_heading = timeline_top + 8
+    map_bottom = timeline_heading + HEADING_PX + 16
+    if map_bottom > plot_h * 0.7:  # a very long table (or a short page): the map keeps 30 %
+        log.warning("briefing: the table needs %.0f px of %.0f; the page will be crowded", table_top, plot_h)
+
+    place_map(fig, plot_w, (min(frac(map_bottom), 0.7), 1.0))
+    _timeline_into(fig, timeline_fig, frac(timeline_bottom), frac(timeline_top))
     fig["data"].append(
         {
             "type": "table",
-            "domain": {"x": [0, 1], "y": [0, 0.27]},
-            "columnwidth": [70, 110, 110, 170, 55, 160][: len(columns)],
+            "domain": {"x": [0, 1], "y": [0, frac(table_top)]},
+            "columnwidth": weights,
             "header": {
                 "values": [c.capitalize() for c in columns],
                 "fill": {"color": "#e9e4d8"},
                 "font": {"size": 11, "color": "#111"},
                 "align": "left",
+                "height": TABLE_ROW_PX,
             },
             "cells": {
-                "values": cells
-                if table
-                else [["No events match these filters"]] + [[""]] * (len(columns) - 1),
-                "font": {"size": 10, "color": "#222"},
+                "values": cells,
+                "font": {"size": TABLE_FONT_PX, "color": "#222"},
                 "align": "left",
-                "height": 22,
+                "height": TABLE_ROW_PX,
             },
         }
     )
     notes = list(lay.get("annotations") or [])
     notes.append(
-        _note("Main events of the period (most fatalities first), with their sources", 0.285, "bottom", 12)
+        _note(
+            "Main events of the period (most fatalities first), with their sources",
+            frac(table_heading),
+            "bottom",
+            12,
+        )
     )
-    notes.append(_note("Incidents per period by type (bars), fatalities (line)", 0.445, "bottom", 12))
+    notes.append(
+        _note("Incidents per period by type (bars), fatalities (line)", frac(timeline_heading), "bottom", 12)
+    )
     lay["annotations"] = notes
     lay["showlegend"] = True
     return dress(fig, stamp, width, height)
