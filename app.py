@@ -17,20 +17,25 @@ PAGE_ROOT = "page-root"
 # Panels register their callbacks with ``dash.callback`` when first imported; Dash hands that
 # global list to the first app it sets up and then empties it. Keeping a copy lets every app
 # built by ``create_app`` (tests build several in one process) get the same callbacks.
-_PANEL_CALLBACKS: tuple[list, dict] = ([], {})
+_PANEL_CALLBACKS: tuple[list, dict, list] = ([], {}, [])
 
 
 def _attach_panel_callbacks(app: dash.Dash) -> None:
     from dash import _callback as dash_callback
 
-    saved_list, saved_map = _PANEL_CALLBACKS
+    saved_list, saved_map, saved_scripts = _PANEL_CALLBACKS
     if dash_callback.GLOBAL_CALLBACK_MAP:
         saved_map.update(dash_callback.GLOBAL_CALLBACK_MAP)
         saved_list.extend(dash_callback.GLOBAL_CALLBACK_LIST)
         dash_callback.GLOBAL_CALLBACK_MAP.clear()
         dash_callback.GLOBAL_CALLBACK_LIST.clear()
+    # Clientside callbacks' inline scripts (the table's keyboard support) travel the same way.
+    if dash_callback.GLOBAL_INLINE_SCRIPTS:
+        saved_scripts.extend(dash_callback.GLOBAL_INLINE_SCRIPTS)
+        dash_callback.GLOBAL_INLINE_SCRIPTS.clear()
     app.callback_map.update(saved_map)
     app._callback_list.extend(saved_list)  # noqa: SLF001 - Dash has no public API for this
+    app._inline_scripts.extend(saved_scripts)  # noqa: SLF001 - same
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -43,6 +48,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         routes,
         security,
         status_panel,
+        table_panel,
         timeline_panel,
     )
     from components.service_access import service, use_settings
@@ -87,7 +93,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                 html.Div([status_panel.layout(), export_panel.layout()], className="toolbar"),
                 html.Main(
                     [
-                        html.Div([map_panel.layout(), timeline_panel.layout()], className="main-column"),
+                        html.Div(
+                            [map_panel.layout(), timeline_panel.layout(), table_panel.layout()],
+                            className="main-column",
+                        ),
                         html.Aside(detail_panel.layout(), className="side-column"),
                     ],
                     className="main",

@@ -51,15 +51,28 @@ OFFLINE_STYLE: dict[str, Any] = {
 }
 
 
-def map_style(tile_url: str | None = None) -> dict[str, Any]:
-    """The offline style, or raster tiles from an intranet tile server when one is configured."""
-    if not tile_url:
-        return OFFLINE_STYLE
-    return {
-        "version": 8,
-        "sources": {**_KEEP_SOURCES, "tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
-        "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
-    }
+# The fontstack of the SDF glyphs the app serves itself (assets/glyphs/, scripts/build_glyphs.py).
+LABEL_FONT = "DejaVu Sans Book"
+
+
+def map_style(tile_url: str | None = None, glyphs_url: str | None = None) -> dict[str, Any]:
+    """The offline style, or raster tiles from an intranet tile server when one is configured.
+
+    ``glyphs_url`` is the app's own glyph template (``.../assets/glyphs/{fontstack}/{range}.pbf``):
+    MapLibre draws no text without glyphs, and a remote glyphs URL would leave the machine.
+    """
+    style: dict[str, Any] = (
+        dict(OFFLINE_STYLE)
+        if not tile_url
+        else {
+            "version": 8,
+            "sources": {**_KEEP_SOURCES, "tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
+            "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
+        }
+    )
+    if glyphs_url:
+        style["glyphs"] = glyphs_url
+    return style
 
 
 def marker_size(fatalities: float, count: int) -> float:
@@ -355,7 +368,7 @@ def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list
             text=[plain(n, 40) for n in names["name"].tolist()],
             textposition="top right",
             marker={"size": 5, "color": "#2b2b2b", "opacity": 0.0},
-            textfont={"size": 11, "color": "#2b2b2b"},
+            textfont={"size": 11, "color": "#2b2b2b", "family": LABEL_FONT},
             hoverinfo="skip",
             name="Place names",
             showlegend=False,
@@ -400,6 +413,7 @@ def map_spec(
     notice: str | None = None,
     settlements: pd.DataFrame | None = None,
     selected: tuple[float, float, float] | None = None,
+    glyphs_url: str | None = None,
 ) -> dict[str, Any]:
     """The map as a plain figure dict: basemap lines, zones of the as-of date, key sites, events.
 
@@ -417,7 +431,7 @@ def map_spec(
     traces.append(selection_trace(selected if "events" in layers else None))
     if "events" in layers:
         traces += _event_traces(groups)
-    if "labels" in layers:
+    if "labels" in layers and glyphs_url:  # no glyphs, no text: MapLibre would refuse the layer
         traces += _label_trace(groups if "events" in layers else groups.iloc[0:0], settlements)
     if not traces:
         # Without a map trace plotly draws no map at all; keep the basemap and the background.
@@ -425,7 +439,7 @@ def map_spec(
     lat, lon, zoom = view if view else (DEFAULT_CENTER["lat"], DEFAULT_CENTER["lon"], DEFAULT_ZOOM)
     layout: dict[str, Any] = {
         "map": {
-            "style": map_style(tile_url),
+            "style": map_style(tile_url, glyphs_url),
             "center": {"lat": lat, "lon": lon},
             "zoom": zoom,
             "layers": _basemap_layers(basemap, layers)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import dash
+import flask
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from components import ids
@@ -52,8 +54,21 @@ def _map_args(search: str | None) -> tuple[tuple, dict]:
         "notice": notice,
         "settlements": svc.settlements(),
         "selected": selected_marker(search),
+        "glyphs_url": glyphs_url(),
     }
     return args, kwargs
+
+
+def glyphs_url() -> str | None:
+    """The app's own glyph template as an absolute URL of the host the request came to.
+
+    Absolute, because the export browser (kaleido) draws the same figure from a page of its own,
+    where a path alone would not resolve; the host is the app's, so nothing leaves the machine.
+    None outside a request (tests, scripts): the map is then drawn without place names.
+    """
+    if not flask.has_request_context():
+        return None
+    return flask.request.host_url.rstrip("/") + dash.get_asset_url("glyphs/{fontstack}/{range}.pbf")
 
 
 def selected_marker(search: str | None) -> tuple[float, float, float] | None:

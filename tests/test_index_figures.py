@@ -240,11 +240,16 @@ def test_place_labels_name_the_events_places_first_and_never_a_governorate_disc(
     assert set(names[: len(event_places)]) == event_places  # the events' own places lead
     assert "Big City" in names and names.count("Dhiban") <= 1  # no name twice
     assert "Deir ez-Zor" not in names  # only named by a governorate-level report (precision 3)
-    fig = map_figure(groups, None, {}, None, ("events", "labels"), settlements=towns)
+    glyphs = "http://127.0.0.1:8050/assets/glyphs/{fontstack}/{range}.pbf"
+    fig = map_figure(groups, None, {}, None, ("events", "labels"), settlements=towns, glyphs_url=glyphs)
+    assert fig.layout.map.style["glyphs"] == glyphs  # the app's own glyphs, never a remote host
     labels = next(t for t in fig.data if t.meta and t.meta.get("kind") == "labels")
     assert labels.mode == "markers+text" and labels.marker.opacity == 0 and list(labels.text) == names
-    off = map_figure(groups, None, {}, None, ("events",), settlements=towns)
+    off = map_figure(groups, None, {}, None, ("events",), settlements=towns, glyphs_url=glyphs)
     assert not [t for t in off.data if t.meta and t.meta.get("kind") == "labels"]
+    # Without glyphs MapLibre cannot draw text: no label layer rather than a broken map.
+    bare = map_figure(groups, None, {}, None, ("events", "labels"), settlements=towns)
+    assert not [t for t in bare.data if t.meta and t.meta.get("kind") == "labels"]
 
 
 def test_unknown_tolls_read_not_stated_never_zero(index):
