@@ -244,3 +244,8 @@ def test_a_count_written_with_a_plus_is_its_lower_bound():
     from conflictmap.extract.numbers import fatalities
 
     assert fatalities("The unit suffered over 30 casualties in the ambush, including 12+ killed.")[0] == 12
+
+
+def test_the_ends_of_a_road_are_one_event_not_two(gaz):
+    evs = events("A roadside bomb hit an SDF vehicle on the road linking Hajin and Gharanij on Sunday.", gaz)
+    assert [(e.place_id, e.geo_precision) for e in evs] == [("dz:hajin", 2)]

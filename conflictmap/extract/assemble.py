@@ -34,6 +34,7 @@ from conflictmap.extract.places import (
     article_area,
     drop_containers,
     find_places,
+    span_ends,
 )
 from conflictmap.extract.roles import claimed_by, elsewhere, refine_triggers, sentence_role
 from conflictmap.extract.rules import load_lexicon
@@ -268,7 +269,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 actors.append(a)
     if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
         actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
-    chosen = drop_containers(sent.text, _choose_places(places), ctx.gaz)
+    chosen = span_ends(sent.text, drop_containers(sent.text, _choose_places(places), ctx.gaz))
     if not chosen and unresolved:
         ctx.unresolved.extend(unresolved)
         return

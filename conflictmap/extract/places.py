@@ -278,3 +278,28 @@ def drop_containers(
             method = f"in {b.text}: no {a.text} known within {near_km:.0f} km of it"
             out[i] = replace(a, place=b.place, method=method, precision=2, area=b.area)
     return out
+
+
+_SPAN_START = re.compile(
+    r"\b(?:road|highway|route|motorway|stretch|area|region|desert|countryside|line|front)\s+"
+    r"(?:linking|connecting|joining|between|from)\s+(?:the\s+)?(?:(?:town|city|village)s?\s+of\s+)?$",
+    re.I,
+)
+
+
+def span_ends(text: str, mentions: list[PlaceMention]) -> list[PlaceMention]:
+    """ "on the road linking A and B", "in the area between A and B": A and B bound a stretch,
+    they are not two places of the event. One event, near A (precision 2)."""
+    out = list(mentions)
+    for a, b in zip(mentions, mentions[1:], strict=False):
+        if a not in out or b not in out:
+            continue
+        if _SPAN_START.search(text[max(0, a.start - 60) : a.start]) and re.fullmatch(
+            r"\s*(?:,\s*)?(?:and|to|with)\s+(?:the\s+)?(?:(?:town|city|village)\s+of\s+)?",
+            text[a.end : b.start],
+        ):
+            out.remove(b)
+            out[out.index(a)] = replace(
+                a, precision=2, method=f"{a.method}; one end of a stretch to {b.text}"
+            )
+    return out
