@@ -2,16 +2,19 @@
 
 The buttons feed one callback that calls the same functions as the ``/export`` and ``/api``
 routes with the page's query string (plus ``title=`` from the title box), and hands the bytes
-to a ``dcc.Download``. While it runs the buttons are disabled and a line says what is being
-made; the renderer's own timeout bounds the wait, and a failure (no Chromium, timeout) comes
-back as a message, so a slow export never freezes the page. The title is not written into the
-page's URL: the filter bar owns the URL, and the title belongs to the export, not the view.
+to a ``dcc.Download`` under a name that says what the view holds
+(``deir-ez-zor-battle-protest-2023-08-01-to-2023-10-31.png``, see ``conflictmap.naming``).
+While it runs the buttons are disabled and a line says what is being made; the renderer's own
+timeout bounds the wait, and a failure (no Chromium, timeout) comes back as a message, so a
+slow export never freezes the page. The title is not written into the page's URL: the filter
+bar owns the URL, and the title belongs to the export, not the view.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import dash
@@ -20,6 +23,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from components import ids, routes
 from conflictmap import export, snapshot
+from conflictmap.naming import download_name
 from conflictmap.query import EventFilter
 
 log = logging.getLogger(__name__)
@@ -82,12 +86,13 @@ def export_query(search: str | None, title: str | None) -> str:
 
 
 def make(kind: str, query: str, base_url: str) -> routes.Artifact:
+    """The file a button makes, named after the view it holds (``deir-ez-zor-battles-2024.csv``)."""
     what, fmt = BUTTONS[kind][1].split(".")
     if what == "events":
         art = routes.data_export(fmt, query)
     else:
         art = routes.image_export(what, fmt, query, base_url)
-    return art
+    return replace(art, filename=download_name(EventFilter.from_query(query), fmt, what))
 
 
 @callback(Output(TITLE, "placeholder"), Input(ids.URL, "search"))

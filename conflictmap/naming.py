@@ -61,13 +61,17 @@ def _last_of_month(day: date) -> date:
 
 
 def date_part(start: date | None, end: date | None) -> str:
-    """ "2024" for a whole year, "2024-08" for a whole month, "2024-08-12" for one day,
-    else "<start>-to-<end>"; "from-<start>" / "to-<end>" when one end is open; "" for all dates."""
+    """The dates of a view in a file name.
+
+    "2024" for a whole year, "2023-to-2024" for whole years, "2024-08" for a whole month,
+    "2024-08-12" for one day, else "<start>-to-<end>"; "from-<start>" or "to-<end>" when one
+    end is open; "" for all dates.
+    """
     if start and end:
         if start == end:
             return start.isoformat()
-        if start == date(start.year, 1, 1) and end == date(start.year, 12, 31):
-            return str(start.year)
+        if start == date(start.year, 1, 1) and end == date(end.year, 12, 31):
+            return str(start.year) if start.year == end.year else f"{start.year}-to-{end.year}"
         if start.day == 1 and end == _last_of_month(start):
             return f"{start:%Y-%m}"
         return f"{start.isoformat()}-to-{end.isoformat()}"

@@ -92,7 +92,9 @@ def test_a_long_filter_is_cut_at_a_word_and_keeps_its_dates():
 
 def test_date_part_and_slug():
     assert date_part(date(2023, 1, 1), date(2023, 12, 31)) == "2023"
-    assert date_part(date(2023, 1, 1), date(2024, 12, 31)) == "2023-01-01-to-2024-12-31"
+    assert date_part(date(2023, 1, 1), date(2024, 12, 31)) == "2023-to-2024"
+    assert date_part(date(2023, 1, 2), date(2024, 12, 31)) == "2023-01-02-to-2024-12-31"
+    assert date_part(date(2023, 8, 1), date(2023, 10, 31)) == "2023-08-01-to-2023-10-31"
     assert date_part(date(2024, 2, 1), date(2024, 2, 29)) == "2024-02"
     assert date_part(None, None) == ""
     assert slug("Deir ez-Zor Military Council (DMC)") == "deir-ez-zor-military-council-dmc"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 
 import pytest
 from pypdf import PdfReader
@@ -13,6 +14,8 @@ from tests.browser.test_dashboard import MARKERS, open_dashboard, wait_map
 pytestmark = pytest.mark.browser
 
 QUERY = "?start=2023-01-01&end=2024-12-31&type=battle"
+STEM = "deir-ez-zor-battles-2023-to-2024"  # the view, not the typed title, names the files
+TITLE = "Battles on the Euphrates"
 
 
 def download(page, button_id: str, timeout: float = 120_000) -> tuple[bytes, str]:
@@ -25,29 +28,45 @@ def download(page, button_id: str, timeout: float = 120_000) -> tuple[bytes, str
     return open(path, "rb").read(), dl.suggested_filename
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
 def test_export_buttons_download_files_that_open(page, app_server):
     open_dashboard(page, app_server.base, QUERY)
-    page.fill("#export-title", "Battles on the Euphrates")
+    page.fill("#export-title", TITLE)
     count = int(page.inner_text("#count-incidents").replace(",", ""))
 
     data, name = download(page, "export-csv")
     rows = list(csv.DictReader(io.StringIO(data.decode())))
-    assert name.endswith(".csv") and len(rows) == count  # exactly what the dashboard counts
+    assert name == f"{STEM}.csv" and len(rows) == count  # exactly what the dashboard counts
     assert {r["event_type"] for r in rows} == {"Battles"}
+    assert f"Saved {STEM}.csv" in page.inner_text("#export-status")
 
     data, name = download(page, "export-geojson")
-    assert name.endswith(".geojson") and data.count(b'"Feature"') == count
+    assert name == f"{STEM}.geojson" and data.count(b'"Feature"') == count
 
     data, name = download(page, "export-png")
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and name.endswith(".png") and "battles-on-the-euphrates" in name
-    data, _ = download(page, "export-svg")
-    assert data.lstrip()[:4] == b"<svg" and b"Battles on the Euphrates" in data
+    assert name == f"{STEM}.png" and png_size(data) == (1400, 1000)
+    data, name = download(page, "export-svg")
+    assert name == f"{STEM}.svg" and data.lstrip()[:4] == b"<svg" and TITLE.encode() in data
 
-    data, _ = download(page, "export-pdf")
-    assert data[:5] == b"%PDF-"
-    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
-    assert "Battles on the Euphrates" in text and "Zone: SDF" in text and "Battle" in text
-    assert "Saved" in page.inner_text("#export-status")
+    data, name = download(page, "export-pdf")
+    assert name == f"{STEM}.pdf" and data[:5] == b"%PDF-"
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == TITLE
+    text = reader.pages[0].extract_text()
+    assert TITLE in text and "Zone: SDF" in text and "Battle" in text
+    assert "Circle size: fatalities" in text and "Location precision" in text and " km" in text
+
+    data, name = download(page, "export-briefing")
+    assert name == f"{STEM}-briefing.pdf"
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == TITLE
+    text = reader.pages[0].extract_text()
+    assert "Main events of the period" in text and "Circle size: fatalities" in text
+    assert f"Saved {STEM}-briefing.pdf" in page.inner_text("#export-status")
     assert page.js_errors == []
 
 
@@ -62,16 +81,23 @@ def test_copied_link_restores_the_view_in_a_new_context(browser, app_server):
     try:
         page = ctx.new_page()
         open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31&asof=2023-09-15&type=battle")
-        page.wait_for_function("() => document.querySelector('#count-incidents')", timeout=40_000)
-        page.wait_for_timeout(1000)
+        page.wait_for_function(
+            "() => /\\d/.test(document.querySelector('#count-incidents')?.innerText || '')", timeout=40_000
+        )
         counts, markers = page.inner_text("#count-incidents"), page.evaluate(MARKERS)
         page.click("#copy-link")
-        link = ""
-        for _ in range(100):  # the copy callback fills the clipboard a moment after the click
-            link = page.evaluate("async () => await navigator.clipboard.readText()")
-            if "type=battle" in link:
-                break
-            page.wait_for_timeout(200)
+        # The copy callback fills the clipboard a moment after the click: poll it, up to 20 s.
+        link = page.evaluate(
+            """async () => {
+              const until = Date.now() + 20000;
+              while (Date.now() < until) {
+                const text = await navigator.clipboard.readText();
+                if (text.includes('type=battle')) return text;
+                await new Promise((r) => setTimeout(r, 200));
+              }
+              return '';
+            }"""
+        )
         assert link.startswith(app_server.base) and "asof=2023-09-15" in link
         p2 = other.new_page()
         p2.goto(link, wait_until="load")
