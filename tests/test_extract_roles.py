@@ -249,3 +249,14 @@ def test_a_count_written_with_a_plus_is_its_lower_bound():
 def test_the_ends_of_a_road_are_one_event_not_two(gaz):
     evs = events("A roadside bomb hit an SDF vehicle on the road linking Hajin and Gharanij on Sunday.", gaz)
     assert [(e.place_id, e.geo_precision) for e in evs] == [("dz:hajin", 2)]
+
+
+def test_a_coordinated_subject_is_one_side_headed_by_the_first(gaz):
+    evs = events(
+        "Syrian forces and tribal fighters seized control of the town of Diban from the SDF on Sunday.",
+        gaz,
+        published=date(2026, 1, 20),
+    )
+    assert [(e.actor1, e.actor2, e.sub_event_type) for e in evs] == [
+        ("Other: Syrian transitional government", "SDF", "government regains territory")
+    ]

@@ -95,6 +95,12 @@ _CLAUSE_END = re.compile(
 )
 
 
+_CONJUNCT = re.compile(
+    r"\s*(?:,\s*)?(?:and|along with|together with|with)\s+(?:the\s+)?(?:allied\s+|affiliated\s+|local\s+)?",
+    re.I,
+)
+
+
 def pick_actors(
     text: str, trig_start: int, trig_end: int, mentions: list[ActorMention], etype: str
 ) -> list[str]:
@@ -131,19 +137,24 @@ def pick_actors(
         for m in after:
             if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
                 chosen.append(m)
+    allies: set[str] = set()
     if not chosen:
         before = [m for m in armed if m.start < trig_start]
         stop = _CLAUSE_END.search(text, trig_end)
         limit = stop.start() if stop else len(text)
         after = [m for m in armed if trig_start <= m.start < limit]
-        if before:
+        if len(before) >= 2 and _CONJUNCT.fullmatch(text[before[-2].end : before[-1].start]):
+            # "Syrian forces and tribal fighters seized ...": one side, headed by the first
+            chosen.append(before[-2])
+            allies.add(before[-1].actor)
+        elif before:
             chosen.append(before[-1])
-        other = [m for m in after if not chosen or m.actor != chosen[0].actor]
+        other = [m for m in after if (not chosen or m.actor != chosen[0].actor) and m.actor not in allies]
         if other:
             chosen.append(other[0])
     if len(chosen) < 2:  # fill from the nearest mentions on either side
         for m in sorted(armed, key=lambda m: abs(m.start - trig_start)):
-            if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
+            if m.actor not in {c.actor for c in chosen} | allies and len(chosen) < 2:
                 chosen.append(m)
     out = [m.actor for m in chosen]
     if any(m.actor == "Civilians" for m in mentions):

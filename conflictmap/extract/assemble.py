@@ -299,7 +299,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     if (
         etype == "battle"
         and sub == "non-state actor overtakes territory"
-        and actors[:1] == ["Syrian regime forces"]
+        and actors[:1] in (["Syrian regime forces"], ["Other: Syrian transitional government"])
     ):
         sub = "government regains territory"
     targets: list[tuple[Place, str, int, str, bool, bool, int | None, bool]] = []
