@@ -260,3 +260,31 @@ def test_a_coordinated_subject_is_one_side_headed_by_the_first(gaz):
     assert [(e.actor1, e.actor2, e.sub_event_type) for e in evs] == [
         ("Other: Syrian transitional government", "SDF", "government regains territory")
     ]
+
+
+def test_a_rising_death_toll_is_not_an_event_but_the_dated_fight_is(gaz):
+    text = (
+        "The death toll from clashes between the SDF and tribal fighters in eastern Deir ez-Zor "
+        "has risen to 90 since August 27, the monitor said on Tuesday. On Monday, fighting "
+        "continued in the town of Dhiban, where five fighters were killed."
+    )
+    evs = events(text, gaz)
+    assert [(e.place_id, e.event_date, e.fatalities) for e in evs] == [("dz:diban", date(2024, 8, 12), 5)]
+
+
+def test_similar_strikes_in_a_recap_are_not_a_new_event(gaz):
+    text = (
+        "Israeli warplanes struck weapons depots of Iran-backed militias near Abu Kamal late on "
+        "Sunday, killing nine fighters. Similar strikes have killed dozens of militiamen in the area."
+    )
+    evs = events(text, gaz)
+    assert [(e.event_date, e.fatalities) for e in evs] == [(date(2024, 8, 11), 9)]
+
+
+def test_he_was_attacked_tells_the_same_killing(gaz):
+    text = (
+        "Unknown gunmen shot dead a local council official in the town of al-Busayrah on Tuesday. "
+        "The official was riding a motorcycle when he was attacked."
+    )
+    evs = events(text, gaz)
+    assert [(e.event_type, e.fatalities) for e in evs] == [("violence_against_civilians", 1)]

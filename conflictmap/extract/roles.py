@@ -34,6 +34,7 @@ class Roles:
     clash_words: re.Pattern[str]
     generic_attack: re.Pattern[str]
     person_before: re.Pattern[str]
+    toll_rise: re.Pattern[str]
     responsibility: re.Pattern[str]
     elsewhere: re.Pattern[str]
     foiled: re.Pattern[str]
@@ -60,11 +61,12 @@ def load_roles() -> Roles:
 
 
 def sentence_role(text: str, day_given: bool) -> str | None:
-    """``aggregate``, ``background``, ``generic`` or None (may report an incident)."""
+    """``aggregate``, ``toll``, ``background``, ``generic`` or None (may report an incident)."""
     r = load_roles()
-
     if r.aggregate.search(text) and (r.aggregate_frame.search(text) or not day_given):
         return "aggregate"
+    if r.toll_rise.search(text):
+        return "toll"  # "the death toll has risen to 90 since August 27": a running total
     if r.background.search(text) and not day_given:
         return "background"
     if r.generic_present.search(text) and not day_given:

@@ -69,7 +69,11 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         return "infinitive"
     if lex.call_verbs.search(left8):
         return "called for"
-    if lex.habitual.search(left8) or lex.habitual.search(right):
+    if (
+        lex.habitual.search(left8)
+        or lex.habitual.search(right)
+        or lex.habitual.search(text[max(0, m.start() - 12) : m.end()])
+    ):
         return "habitual"
     if lex.background.search(left8):
         return "background"
