@@ -333,6 +333,7 @@ FIT_ZOOM = (5.0, 8.5)  # a lone incident is shown with its district around it, n
 FIT_PAD_PX = 40  # incidents stay clear of the frame, the scale bar and the north arrow
 SCALE_STEPS_KM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
 COLUMN_GAP_PX = 14
+AXIS_LABELS_PX = 36  # a date axis's labels under a chart: two lines ("Aug 4" over "2024")
 INK = "#333"
 SAMPLE_COLOUR = "#3b4654"  # a neutral slate, none of the event types' colours
 
@@ -342,6 +343,8 @@ SAMPLE_COLOUR = "#3b4654"  # a neutral slate, none of the event types' colours
 SIZE_STEPS = (0, 5, 25, 100)
 AREA_ONLY_MIN_SIZE, AREA_ONLY_GROWTH = 30.0, 1.6
 PRECISION_OPACITY = {1: 0.92, 2: 0.62, 3: 0.28}
+PRECISION_SHORT = {1: "solid: town or village", 2: "paler: near a town", 3: "pale disc: governorate only"}
+LEGEND_GROUP_GAP = 3
 PRECISION_TEXT = {
     1: "solid: in a named town or village",
     2: "paler: near a town, or part of a district",
@@ -545,9 +548,17 @@ def north_arrow(box: MapBox, bearing: float = 0.0) -> tuple[list[dict], list[dic
     return shapes, notes
 
 
-def map_legends(x: float, y: float, width_px: float) -> tuple[list[dict], list[dict], float]:
+def _sample(x: float, y: float, cx: float, cy: float, size: float, opacity: float) -> dict[str, Any]:
+    line = {"color": "white", "width": 0.6}
+    return _circle(x, y, cx, cy, size, fillcolor=SAMPLE_COLOUR, opacity=opacity, line=line)
+
+
+def map_legends(
+    x: float, y: float, width_px: float, compact: bool = False
+) -> tuple[list[dict], list[dict], float]:
     """Legends of circle size (fatalities) and location precision, bottom-up from paper (x, y).
 
+    ``compact`` (a small image) puts the sizes in one row and shortens the precision texts.
     Returns shapes, notes and the height they take in pixels.
     """
     shapes: list[dict] = []
@@ -557,55 +568,59 @@ def map_legends(x: float, y: float, width_px: float) -> tuple[list[dict], list[d
     h = 4.0
     # Location precision: the same slate in the map's three opacities and the area-only size.
     area_disc = max(AREA_ONLY_MIN_SIZE, marker_size(0) * AREA_ONLY_GROWTH)
+    texts = PRECISION_SHORT if compact else PRECISION_TEXT
     for prec in (3, 2, 1):
-        size = area_disc if prec == 3 else 16.0
-        text = _wrap(PRECISION_TEXT[prec], chars)
-        row = max(size, 14.0 * (text.count("<br>") + 1)) + 8
+        size = area_disc if prec == 3 else (14.0 if compact else 16.0)
+        text = _wrap(texts[prec], chars)
+        row = max(size, 14.0 * (text.count("<br>") + 1)) + (4 if compact else 8)
         mid = h + row / 2
-        shapes.append(
-            _circle(
-                x,
-                y,
-                gutter / 2,
-                mid,
-                size,
-                fillcolor=SAMPLE_COLOUR,
-                opacity=PRECISION_OPACITY[prec],
-                line={"width": 0},
-            )
-        )
+        shapes.append(_sample(x, y, gutter / 2, mid, size, PRECISION_OPACITY[prec]))
         notes.append(_text(text, x, y, gutter, mid, "left", "middle", 10))
         h += row
     notes.append(_text("<b>Location precision</b>", x, y, 4, h + 2, "left", "bottom", 12))
-    h += 30
+    h += 26 if compact else 30
     # Circle size: fatalities of the incidents under a circle.
-    note = _wrap("a little larger when several incidents share one circle", chars + 8)
-    notes.append(_text(note, x, y, 4, h, "left", "bottom", 9, colour="#555"))
-    h += 12.0 * (note.count("<br>") + 1) + 6
-    for fat in reversed(SIZE_STEPS):
-        size = marker_size(fat)
-        row = max(size, 14.0) + 6
-        mid = h + row / 2
-        shapes.append(
-            _circle(
-                x,
-                y,
-                gutter / 2,
-                mid,
-                size,
-                fillcolor=SAMPLE_COLOUR,
-                opacity=0.75,
-                line={"color": "white", "width": 0.6},
+    if compact:
+        cx = 4.0
+        labels = {0: "none or<br>not stated", SIZE_STEPS[-1]: f"{SIZE_STEPS[-1]}+"}
+        for fat in SIZE_STEPS:
+            size = marker_size(fat)
+            cx += max(size, 44.0) / 2
+            shapes.append(_sample(x, y, cx, h + 26 + 21, size, 0.75))
+            notes.append(_text(labels.get(fat, str(fat)), x, y, cx, h + 24, "center", "top", 9))
+            cx += max(size, 44.0) / 2 + 6
+        h += 26 + 42 + 4
+    else:
+        note = _wrap("a little larger when several incidents share one circle", chars + 8)
+        notes.append(_text(note, x, y, 4, h, "left", "bottom", 9, colour="#555"))
+        h += 12.0 * (note.count("<br>") + 1) + 6
+        for fat in reversed(SIZE_STEPS):
+            size = marker_size(fat)
+            row = max(size, 14.0) + 6
+            mid = h + row / 2
+            shapes.append(_sample(x, y, gutter / 2, mid, size, 0.75))
+            last = f"{fat} or more" if fat == SIZE_STEPS[-1] else str(fat)
+            notes.append(
+                _text("none or not stated" if fat == 0 else last, x, y, gutter, mid, "left", "middle", 10)
             )
-        )
-        label = (
-            "none or not stated" if fat == 0 else (f"{fat} or more" if fat == SIZE_STEPS[-1] else str(fat))
-        )
-        notes.append(_text(label, x, y, gutter, mid, "left", "middle", 10))
-        h += row
+            h += row
     notes.append(_text("<b>Circle size: fatalities</b>", x, y, 4, h + 2, "left", "bottom", 12))
     h += 20
     return shapes, notes, h
+
+
+def legend_height_px(fig: dict[str, Any]) -> float:
+    """A generous estimate of the height of plotly's own legend (group titles, entries, gaps)."""
+    font = float(((fig.get("layout") or {}).get("legend") or {}).get("font", {}).get("size") or 11)
+    entries, groups, titles = 0.0, set(), 0
+    for t in fig.get("data", []):
+        default = not str(t.get("type", "")).startswith("choropleth")
+        if not t.get("showlegend", default) or t.get("visible") is False or not t.get("name"):
+            continue
+        entries += max(19.0, font * 1.3 * (str(t["name"]).count("<br>") + 1) + 6)
+        groups.add(t.get("legendgroup") or id(t))
+        titles += bool((t.get("legendgrouptitle") or {}).get("text"))
+    return 10 + titles * 24 + entries + LEGEND_GROUP_GAP * max(0, len(groups) - 1)
 
 
 def project(lat: float, lon: float, centre: tuple[float, float], zoom: float) -> tuple[float, float]:
@@ -696,7 +711,8 @@ def _margins(fig: dict[str, Any], stamp: Stamp, width: int, legend_bottom: int) 
     footer = _wrap(plain(stamp.sources()), chars) + "<br>" + _wrap(plain(stamp.footer()), chars)
     n_footer = footer.count("<br>") + 1
     margin = dict((fig.get("layout") or {}).get("margin") or {})
-    margin.update({"t": 84, "b": 16 + 13 * n_footer + legend_bottom})
+    below = legend_bottom + AXIS_LABELS_PX if legend_bottom else 0  # date labels, then the legend
+    margin.update({"t": 84, "b": 16 + 13 * n_footer + below})
     if _has_map(fig):  # the dashboard's room for its legend: on paper the legend has its column
         margin.update(l=10, r=10)
     else:
@@ -748,8 +764,6 @@ def furnish_map(fig: dict[str, Any], stamp: Stamp, plot_w: float, plot_h: float)
         notes += part_notes
     col_x = box.x1 + COLUMN_GAP_PX / plot_w
     col_w = plot_w * (1 - col_x)
-    legend_shapes, legend_notes, _ = map_legends(col_x, box.y0, col_w)
-    lay["shapes"], lay["annotations"] = shapes + legend_shapes, notes + legend_notes
     # The colour legend moves from over the map's north-west into the column, long names wrapped.
     chars = max(22, int((col_w - 48) / 6.0))
     for t in fig.get("data", []):
@@ -757,8 +771,19 @@ def furnish_map(fig: dict[str, Any], stamp: Stamp, plot_w: float, plot_h: float)
             t["name"] = _wrap(plain(t["name"]), chars)
     legend = dict(lay.get("legend") or {})
     legend.update(x=col_x, y=box.y1, xanchor="left", yanchor="top", xref="paper", yref="paper")
-    legend.update(bgcolor="rgba(255,255,255,0)", tracegroupgap=6)
+    legend.update(bgcolor="rgba(255,255,255,0)", tracegroupgap=LEGEND_GROUP_GAP)
     lay["legend"] = legend
+    # Size and precision legends at the foot of the column; in one row when the image is small.
+    above = legend_height_px(fig) if lay.get("showlegend", True) else 0.0
+    for compact in (False, True):
+        legend_shapes, legend_notes, needed = map_legends(col_x, box.y0, col_w, compact)
+        if above + needed + 12 <= box.height_px:
+            break
+    else:
+        log.info(
+            "legends need %.0f px beside a map %.0f px high: they overlap", above + needed, box.height_px
+        )
+    lay["shapes"], lay["annotations"] = shapes + legend_shapes, notes + legend_notes
 
 
 def dress(
@@ -798,7 +823,13 @@ def dress(
     )
     notes = list(layout.get("annotations") or [])
     notes.append(_note(plain(stamp.subtitle()), 1 + 8 / plot_h, "bottom", 13))
-    notes.append(_note(footer, -(legend_bottom + 6) / plot_h, "top", 10, "#444"))
+    below = 0
+    if legend_bottom:  # a chart's legend under its date labels, and the footer under the legend
+        below = legend_bottom + AXIS_LABELS_PX
+        legend = dict(layout.get("legend") or {})
+        legend.update(orientation="h", x=0, xanchor="left", y=-AXIS_LABELS_PX / plot_h, yanchor="top")
+        layout["legend"] = legend
+    notes.append(_note(footer, -(below + 6) / plot_h, "top", 10, "#444"))
     layout["annotations"] = notes
     return fig
 

@@ -171,6 +171,16 @@ def test_map_furniture_and_legends_are_on_the_page():
     assert {s.get("opacity") for s in circles} >= set(snapshot.PRECISION_OPACITY.values())
 
 
+def test_a_small_image_gets_the_compact_legends():
+    fig = map_fig()
+    for i in range(7):  # a legend as long as the dashboard's: zones, sites, every event type
+        fig["data"].append({"type": "scattermap", "lat": [], "lon": [], "name": f"Zone or type number {i}"})
+    big = " ".join(notes_of(snapshot.dress(fig, stamp(), 1400, 1000)))
+    small = " ".join(notes_of(snapshot.dress(fig, stamp(), 800, 600)))
+    assert "100 or more" in big and "solid: in a named town or village" in big
+    assert "100+" in small and "solid: town or village" in small and "100 or more" not in small
+
+
 def test_place_names_become_page_text_inside_the_map():
     fig = map_fig()
     fig["data"].append(
@@ -217,7 +227,14 @@ def test_timeline_export_gets_no_map_furniture():
     }
     out = snapshot.dress(timeline, stamp(), 1400, 460, legend_bottom=40)
     assert "Location precision" not in " ".join(notes_of(out)) and not out["layout"].get("shapes")
-    assert out["layout"]["margin"]["l"] == 40 and out["layout"]["margin"]["r"] == 50
+    lay = out["layout"]
+    assert lay["margin"]["l"] == 40 and lay["margin"]["r"] == 50
+    # date labels (two lines), then the chart's legend, then the footer: none on another
+    plot_h = 460 - lay["margin"]["t"] - lay["margin"]["b"]
+    footer = next(a for a in lay["annotations"] if a["text"].startswith("Events:"))
+    assert lay["legend"]["yanchor"] == "top" and -lay["legend"]["y"] * plot_h >= snapshot.AXIS_LABELS_PX
+    assert (lay["legend"]["y"] - footer["y"]) * plot_h >= 40
+    assert -footer["y"] * plot_h + 13 * (footer["text"].count("<br>") + 1) <= lay["margin"]["b"]
 
 
 # ---- the briefing page --------------------------------------------------------------------------
