@@ -1,7 +1,8 @@
 """Colours and labels shared by figures and panels.
 
-Colour-blind safe: event types use the Okabe-Ito palette plus Tol's wine, and control zones use
-hues far from every event colour so a marker never disappears into the zone under it.
+Colour-blind safe, checked by ``tests/test_palette.py``: every pair of marker colours stays at
+least 15 CIELAB units apart with normal vision and under simulated deuteranopia and protanopia
+(Machado et al. 2009), and every marker stands out from every zone fill it can sit on.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ EVENT_COLOURS: dict[str, str] = {
     "explosion_remote_violence": "#0072B2",  # blue
     "violence_against_civilians": "#882255",  # wine
     "protest": "#009E73",  # bluish green
-    "riot": "#E69F00",  # orange
-    "strategic_development": "#555555",  # dark grey
+    "riot": "#56B4E9",  # sky blue (orange sat too close to the vermillion of battles)
+    "strategic_development": "#000000",  # black (dark grey merged with the wine under deuteranopia)
 }
 
 EVENT_LABELS: dict[str, str] = {
@@ -46,7 +47,7 @@ BASEMAP_COLOURS = {
     "deir_ez_zor": "#5b4a2f",
     "rivers": "#3a7dc9",
     "lakes": "#a9cbea",
-    "sites": "#8a6a3b",  # brown: never confused with the grey of strategic developments
+    "sites": "#332288",  # indigo (brown turned into battles' olive under deuteranopia)
 }
 
 

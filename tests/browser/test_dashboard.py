@@ -6,6 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.browser.drawn import (
+    drawn_event_types,
+    drawn_zone_controllers,
+    wait_drawn,
+    wait_events_match_figure,
+)
 from tests.browser.hostile import HOSTILE_SENTENCE
 
 pytestmark = pytest.mark.browser
@@ -62,9 +68,12 @@ def query_of(page) -> dict[str, list[str]]:
 
 
 def test_map_draws_zones_and_markers(page, app_server):
-    open_dashboard(page, app_server.base)
-    zones = page.evaluate(ZONE_TRACES)
-    assert any("SDF" in z for z in zones), zones
+    open_dashboard(page, app_server.base, "?asof=2025-06-01")
+    assert any("SDF" in z for z in page.evaluate(ZONE_TRACES))
+    # What MapLibre draws, not only plotly's model: both banks filled, markers of several types.
+    wait_events_match_figure(page)
+    assert drawn_zone_controllers(page) >= {"SDF", "Syrian transitional government"}
+    assert len(drawn_event_types(page)) >= 3
     assert page.evaluate(MARKERS) > 5
     assert "incidents" in page.inner_text(".status-panel")
     assert page.js_errors == []
@@ -72,21 +81,29 @@ def test_map_draws_zones_and_markers(page, app_server):
 
 def test_filter_changes_url_and_markers(page, app_server):
     open_dashboard(page, app_server.base)
-    before = page.evaluate(MARKERS)
+    wait_events_match_figure(page)
+    before = sum(drawn_event_types(page).values())
     page.get_by_label("Protest").check()
     page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
-    page.wait_for_function(f"() => ({MARKERS})() !== {before}", timeout=20_000)
-    after = page.evaluate(MARKERS)
+    wait_events_match_figure(page, ["protest"])
+    after = sum(drawn_event_types(page).values())
     assert 0 < after < before
     assert query_of(page)["type"] == ["protest"]
 
 
 def test_as_of_date_changes_zone_controllers(page, app_server):
     open_dashboard(page, app_server.base, "?asof=2023-06-01")
-    assert any("regime" in z for z in page.evaluate(ZONE_TRACES))
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'fill' && l.colour === '#cc6677')")
+    assert "Syrian regime and Iran-backed militias" in drawn_zone_controllers(page)
     open_dashboard(page, app_server.base, "?asof=2025-01-15")
-    zones = page.evaluate(ZONE_TRACES)
-    assert any("transitional" in z for z in zones) and not any("regime" in z for z in zones)
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'fill' && l.colour === '#44aa99')")
+    drawn_now = drawn_zone_controllers(page)
+    assert "Syrian transitional government" in drawn_now
+    assert "Syrian regime and Iran-backed militias" not in drawn_now
+    # After 19 January 2026 the government holds both banks: no SDF fill is drawn.
+    open_dashboard(page, app_server.base, "?asof=2026-03-01")
+    wait_drawn(page, "(layers) => layers.some(l => l.type === 'fill' && l.colour === '#44aa99')")
+    assert "SDF" not in drawn_zone_controllers(page)
 
 
 def test_click_marker_shows_evidence_as_text_and_runs_nothing(page, app_server):
@@ -128,6 +145,9 @@ def test_copied_url_restores_the_view(page, browser, app_server):
         wait_map(p2)
         assert p2.inner_text("#count-incidents") == counts
         assert p2.evaluate(MARKERS) == markers
+        wait_events_match_figure(page, ["battle"])
+        wait_events_match_figure(p2, ["battle"])
+        assert drawn_event_types(p2) == drawn_event_types(page)
         assert p2.is_checked("#filter-types input[value='battle']")
         assert query_of(p2)["type"] == ["battle"]
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.theme import ZONE_COLOURS
+from components.theme import EVENT_COLOURS, ZONE_COLOURS
 from tests.browser.drawn import (
     MODEL_EVENT_MARKERS,
     drawn,
@@ -169,7 +169,7 @@ def test_timeline_drag_redraws_the_map(page, app_server):
     page.mouse.move(box["x"] + box["width"] * 0.95, y, steps=10)
     page.mouse.up()
     page.wait_for_function("() => !location.search.includes('start=2017-01-01')", timeout=20_000)
-    every = "['#d55e00','#0072b2','#882255','#009e73','#e69f00','#555555']"
+    every = str([c.lower() for c in EVENT_COLOURS.values()])
     wait_drawn(
         page,
         f"(layers) => {{ const n = layers.filter(l => l.type === 'circle' && {every}.includes(l.colour))"
