@@ -158,6 +158,18 @@ def test_scale_bar_length_matches_its_label():
     assert 60 <= bar_px <= 220 and km in snapshot.SCALE_STEPS_KM
 
 
+def test_north_arrow_points_north_on_a_turned_map():
+    box = snapshot.MapBox(0, 0.75, 0, 1, 1380, 860)
+
+    def tip(bearing: float) -> tuple[float, float]:
+        path = next(s for s in snapshot.north_arrow(box, bearing)[0] if s["type"] == "path")["path"]
+        x, y = (float(v) for v in path.split()[1].split(","))
+        return x - -34.0, y - -46.0  # from the arrow's middle; +y is up
+
+    assert tip(0)[0] == pytest.approx(0) and tip(0)[1] > 10
+    assert tip(90)[0] < -10 and tip(90)[1] == pytest.approx(0, abs=1e-6)  # east up: north left
+
+
 def test_map_furniture_and_legends_are_on_the_page():
     fig = snapshot.dress(map_fig(), stamp(), 1400, 1000)
     texts = " ".join(notes_of(fig))
