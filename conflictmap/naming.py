@@ -88,9 +88,11 @@ def _filter_words(flt: EventFilter) -> list[str]:
     actors = [s for s in (slug(a) for a in flt.actors) if s]
     if actors:
         words.append("involving-" + "-".join(actors))
-    zones = [s for s in (slug(z) for z in flt.zones) if s]
+    zones = [s for s in (slug(z) for z in flt.zones if z != "none") if s]
     if zones:
         words.append("in-" + "-".join(zones) + "-zone" + ("s" if len(zones) > 1 else ""))
+    if "none" in flt.zones:  # the filter bar's "outside every zone"
+        words.append("outside-zones")
     if flt.min_fatalities:
         words.append(f"{flt.min_fatalities}-plus-killed")
     precisions = [p for p in sorted(flt.precisions) if p in PRECISION_WORDS]

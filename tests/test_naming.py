@@ -32,6 +32,12 @@ Q = EventFilter.from_query
             "csv",
             "deir-ez-zor-explosions-involving-sdf-in-sdf-zone-5-plus-killed-mentioning-oil-field.csv",
         ),
+        ("zone=none", "csv", "deir-ez-zor-all-events-outside-zones.csv"),
+        (
+            "zone=SDF&zone=Syrian+transitional+government",
+            "csv",
+            "deir-ez-zor-all-events-in-sdf-syrian-transitional-government-zones.csv",
+        ),
         (
             "prec=1&prec=2&origin=reference",
             "csv",
