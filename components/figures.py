@@ -599,6 +599,8 @@ def timeline_spec(
         if start and end
         else None
     )
+    max_count = float(bins.groupby("bin")["count"].sum().max()) if not bins.empty else 0.0
+    max_fatalities = float(bins.groupby("bin")["fatalities"].sum().max()) if not bins.empty else 0.0
     layout: dict[str, Any] = {
         "barmode": "stack",
         "bargap": 0.05,
@@ -610,9 +612,13 @@ def timeline_spec(
             "fixedrange": True,
             "rangemode": "tozero",
             "tickformat": ",d",
+            **_whole_ticks(max_count),
         },
         "yaxis2": {
             "tickformat": ",d",
+            # Its own ticks, not ticks synced to the left axis's grid (which gave 71 and 141).
+            "tickmode": "auto",
+            **_whole_ticks(max_fatalities),
             "overlaying": "y",
             "side": "right",
             "fixedrange": True,
@@ -629,6 +635,14 @@ def timeline_spec(
         "annotations": annotations,
     }
     return {"data": traces, "layout": layout}
+
+
+def _whole_ticks(top: float) -> dict[str, Any]:
+    """Whole-number ticks, each once: with small counts plotly picks steps of 0.5, which the
+    integer format prints as 0, 1, 1, 2, 2."""
+    if top != top or top > 8:  # NaN, or large enough for plotly's own steps to be whole
+        return {}
+    return {"tick0": 0, "dtick": 1 if top <= 5 else 2}
 
 
 def _span_days(bins: pd.DataFrame, start: date | None, end: date | None) -> float:

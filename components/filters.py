@@ -32,6 +32,28 @@ LAYER_LABELS = {
 }
 
 
+def _zone_options() -> list[dict]:
+    controllers = sorted({z.controller for z in service().zones()}) + ["none", "unknown"]
+    return [{"label": ZONE_CHOICE_LABELS.get(c, c), "value": c} for c in controllers]
+
+
+def _options(kind: str) -> list:
+    if kind == "zones":
+        return _zone_options()
+    return [{"label": v, "value": v} for v in service().index().choices(kind)]
+
+
+def with_link_values(options: list, values: list | tuple) -> list:
+    """The options plus any value a link asked for that the data does not hold.
+
+    A dropdown drops a value it has no option for, and the filter bar would then rewrite the
+    URL to "any": a link asking for an actor nobody reported must show 0 incidents, not all.
+    """
+    known = {o["value"] if isinstance(o, dict) else o for o in options}
+    extra = [{"label": f"{v} (not in the data)", "value": v} for v in values if v not in known]
+    return [*options, *extra]
+
+
 def _field(label: str, control, width: str = "auto") -> html.Div:
     return html.Div(
         [html.Label(label, className="filter-label"), control],
@@ -43,9 +65,7 @@ def _field(label: str, control, width: str = "auto") -> html.Div:
 def layout(compact: bool = False) -> html.Div:
     """The filter bar; option lists come from the data at page load."""
     svc = service()
-    index = svc.index()
     lo, hi = svc.default_range()
-    controllers = sorted({z.controller for z in svc.zones()}) + ["none", "unknown"]
     date_picker = dcc.DatePickerRange(
         id=ids.DATES,
         start_date_id=ids.DATES + "-start",
@@ -80,7 +100,7 @@ def layout(compact: bool = False) -> html.Div:
     row2 = [
         _field(
             "Actors",
-            dcc.Dropdown(id=ids.ACTORS, options=index.choices("actors"), multi=True, placeholder="any actor"),
+            dcc.Dropdown(id=ids.ACTORS, options=_options("actors"), multi=True, placeholder="any actor"),
             "2",
         ),
         _field(
@@ -100,7 +120,7 @@ def layout(compact: bool = False) -> html.Div:
             "Zone held by (on the event's date)",
             dcc.Dropdown(
                 id=ids.ZONES,
-                options=[{"label": ZONE_CHOICE_LABELS.get(c, c), "value": c} for c in controllers],
+                options=_options("zones"),
                 multi=True,
                 placeholder="any zone",
             ),
@@ -120,9 +140,7 @@ def layout(compact: bool = False) -> html.Div:
         ),
         _field(
             "Outlet",
-            dcc.Dropdown(
-                id=ids.OUTLETS, options=index.choices("outlets"), multi=True, placeholder="any outlet"
-            ),
+            dcc.Dropdown(id=ids.OUTLETS, options=_options("outlets"), multi=True, placeholder="any outlet"),
             "2",
         ),
         _field(
@@ -178,6 +196,8 @@ CONTROL_OUTPUTS = [
     Output(ids.LAYERS, "value"),
 ]
 CONTROL_INPUTS = [Input(o.component_id, o.component_property) for o in CONTROL_OUTPUTS]
+OPTION_OUTPUTS = [Output(ids.ACTORS, "options"), Output(ids.ZONES, "options"), Output(ids.OUTLETS, "options")]
+NO_OPTIONS = [no_update] * len(OPTION_OUTPUTS)
 
 
 def controls_from_filter(flt: EventFilter) -> list:
@@ -283,6 +303,7 @@ def _clicked_incident(click: dict | None) -> str | None:
 @callback(
     Output(ids.URL, "search"),
     *CONTROL_OUTPUTS,
+    *OPTION_OUTPUTS,
     Input(ids.URL, "search"),
     *CONTROL_INPUTS,
     Input(ids.MAP, "clickData"),
@@ -301,10 +322,16 @@ def sync_filters(search, *rest):
         # A link was opened (or the browser moved in history): the URL sets the controls.
         # Only controls that differ are written, so nothing the analyst set is undone needlessly.
         wanted = controls_from_filter(current)
-        return [no_update, *(no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True))]
+        options = [
+            with_link_values(_options("actors"), current.actors) if current.actors else no_update,
+            with_link_values(_options("zones"), current.zones) if current.zones else no_update,
+            with_link_values(_options("outlets"), current.outlets) if current.outlets else no_update,
+        ]
+        controls = [no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True)]
+        return [no_update, *controls, *options]
     if trigger == ids.RESET:
         fresh = EventFilter(embed=current.embed)
-        return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh)]
+        return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
     # Everything else: the URL is rebuilt from ALL inputs, not just the one that fired. Dash
     # drops the answer of a call that a newer call of the same callback overtook (a map
     # relayout right after a tick, say), so each answer must carry every control's state.
@@ -320,8 +347,8 @@ def sync_filters(search, *rest):
         controls = controls_from_filter(flt)
     query = flt.to_query()
     if query == (search or "").lstrip("?"):
-        return [no_update, *controls]
-    return ["?" + query if query else "", *controls]
+        return [no_update, *controls, *NO_OPTIONS]
+    return ["?" + query if query else "", *controls, *NO_OPTIONS]
 
 
 @callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))

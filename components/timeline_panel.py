@@ -26,8 +26,12 @@ def layout() -> html.Div:
                     "showSendToCloud": False,
                     "displaylogo": False,
                     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                    # Double-click autoranges (relayout "xaxis.autorange"), which the filter bar
+                    # reads as "clear the range"; plotly's default "reset" would re-send the
+                    # figure's own range and write it into the URL.
+                    "doubleClick": "autosize",
                 },
-                style={"height": "210px"},
+                style={"height": "180px"},
             ),
             html.Div(
                 "Drag across the timeline to set the date range; double-click to reset.", className="hint"

@@ -199,3 +199,13 @@ def test_the_opened_link_is_remembered_as_given():
 
     assert remember_link("/", "?type=battles") == "?type=battles"
     assert remember_link("/", None) == ""
+
+
+def test_a_link_naming_an_actor_nobody_reported_keeps_it_as_an_option():
+    from components.filters import with_link_values
+
+    options = [{"label": "SDF", "value": "SDF"}]
+    kept = with_link_values(options, ["SDF", "SDFF"])
+    assert kept[0] == options[0]
+    assert kept[1] == {"label": "SDFF (not in the data)", "value": "SDFF"}
+    assert with_link_values(options, []) == options

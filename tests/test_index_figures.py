@@ -272,3 +272,10 @@ def test_selected_incident_gets_a_halo_under_its_marker(index):
     assert fig["data"][i]["lat"] == [35.1] and fig["data"][i]["marker"]["size"] == [26.0]
     # under every event marker: the halo comes before the event traces
     assert all(t["meta"]["kind"] == "events" for t in fig["data"][i + 1 :])
+
+
+def test_timeline_ticks_are_whole_numbers_once(index):
+    bins, unit = timeline_bins(index.frame, date(2024, 8, 1), date(2024, 12, 31))
+    fig = timeline_figure(bins, unit, [], date(2024, 8, 1), date(2024, 12, 31))
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.tick0 == 0  # counts of 1-2: steps of 1
+    assert fig.layout.yaxis2.tickmode == "auto"

@@ -194,3 +194,23 @@ def test_dragging_on_the_timeline_sets_the_date_filter(page, app_server):
         f"() => document.querySelector('#filter-dates-start').value === '{start}'", timeout=10_000
     )
     assert page.input_value("#filter-dates-end") == end
+
+
+def test_double_click_on_the_timeline_clears_the_date_range(page, app_server):
+    open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31&type=battle")
+    plot = page.locator("#timeline .nsewdrag").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => !location.search.includes('start=')", timeout=20_000)
+    q = query_of(page)
+    assert "end" not in q and q["type"] == ["battle"]  # the range went, the rest of the view stayed
+
+
+def test_a_link_naming_an_unknown_actor_shows_nothing_and_says_so(page, app_server):
+    open_dashboard(page, app_server.base, "?actor=Nobody%20Brigade")
+    page.wait_for_function(
+        "() => document.querySelector('#count-incidents').innerText === '0'", timeout=20_000
+    )
+    assert query_of(page)["actor"] == ["Nobody Brigade"]  # the filter bar did not rewrite it to "any"
+    assert "Nobody Brigade" in page.inner_text(".status-panel")
