@@ -288,3 +288,25 @@ def test_he_was_attacked_tells_the_same_killing(gaz):
     )
     evs = events(text, gaz)
     assert [(e.event_type, e.fatalities) for e in evs] == [("violence_against_civilians", 1)]
+
+
+def test_a_reply_is_its_own_event_and_the_weapon_is_the_subjects(gaz):
+    text = (
+        "Tensions rose in Deir ez-Zor after regime forces shelled the village of al-Tabiya on "
+        "Sunday, wounding three civilians. The SDF responded on Sunday by targeting regime "
+        "positions in the city of Deir ez-Zor with mortar fire."
+    )
+    evs = events(text, gaz)
+    assert sorted((e.place_id, e.actor1, e.geo_precision) for e in evs) == [
+        ("dz:deir-ez-zor", "SDF", 1),
+        ("dz:tabiyah-jazira", "Syrian regime forces", 1),
+    ]
+
+
+def test_it_came_two_days_after_dates_the_earlier_event_before(gaz):
+    text = (
+        "A coalition drone strike killed an ISIS leader near al-Shuhayl on Thursday. The strike "
+        "came two days after ISIS cells attacked an SDF checkpoint in Hajin, killing two fighters."
+    )
+    evs = {e.place_id: e.event_date for e in events(text, gaz)}
+    assert evs == {"dz:al-shuhayl": date(2024, 8, 8), "dz:hajin": date(2024, 8, 6)}

@@ -86,7 +86,7 @@ AIR_ACTORS = frozenset(
 # Forces that carry out most air and drone strikes here and are rarely their target: an earlier
 # mention of one of them attributes an otherwise unattributed strike.
 STRIKING_ACTORS = frozenset({"US forces", "US-led coalition", "Israel", "Russia", "Turkey"})
-_AGENT = re.compile(r"\bby\s+(?:the\s+)?(?:\S+\s+){0,2}$", re.I)
+_AGENT = re.compile(r"\bby\s+(?!\w+ing\b)(?:the\s+)?(?:\S+\s+){0,2}$", re.I)  # not "by targeting X"
 _BETWEEN = re.compile(r"^[^.;]{0,40}?\bbetween\b", re.I)
 # Where the clause that holds a trigger ends: an object after this belongs to another clause.
 _CLAUSE_END = re.compile(
@@ -95,6 +95,7 @@ _CLAUSE_END = re.compile(
 )
 
 
+_INSTRUMENT = re.compile(r"\b(?:with|using)\s+(?:\w+\s+){0,2}$", re.I)
 _CONJUNCT = re.compile(
     r"\s*(?:,\s*)?(?:and|along with|together with|with)\s+(?:the\s+)?(?:allied\s+|affiliated\s+|local\s+)?",
     re.I,
@@ -143,7 +144,13 @@ def pick_actors(
         stop = _CLAUSE_END.search(text, trig_end)
         limit = stop.start() if stop else len(text)
         after = [m for m in armed if trig_start <= m.start < limit]
-        if len(before) >= 2 and _CONJUNCT.fullmatch(text[before[-2].end : before[-1].start]):
+        clause = max((c.end() for c in _CLAUSE_END.finditer(text, 0, trig_start)), default=0)
+        own = [m for m in before if m.start >= clause]
+        if len(own) >= 2 and _INSTRUMENT.search(text[max(0, trig_start - 30) : trig_start]):
+            # "the SDF responded by targeting regime positions with mortar fire": the weapon is
+            # the subject's, the nearer actor is its target
+            chosen.append(own[0])
+        elif len(before) >= 2 and _CONJUNCT.fullmatch(text[before[-2].end : before[-1].start]):
             # "Syrian forces and tribal fighters seized ...": one side, headed by the first
             chosen.append(before[-2])
             allies.add(before[-1].actor)

@@ -129,7 +129,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     dates = find_dates(text, ctx.published, ctx.anchor)
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
-    dates = resolve_relative(dates, drafts[-1].day if drafts else None)
+    dates = resolve_relative(dates, drafts[-1].day if drafts else None, text)
     day_given = any(d.day is not None and d.precision == "day" for d in dates)
     if sentence_role(text, day_given):
         return  # background, a tally over a period, or a habit: no incident of its own

@@ -103,7 +103,20 @@ def _detail_of(k: Draft, d: Draft) -> bool:
         and k.place_explicit
         and not k.area
         and _same_kind(k, d)
+        and _same_side(k, d)
         and (vague or (coarse and _near_day(k, d)))
+    )
+
+
+def _same_side(k: Draft, d: Draft) -> bool:
+    """Not a reply: "regime forces shelled X ... the SDF responded by shelling Y" are two
+    incidents, whatever places they name (strikes and shelling: the first actor fired).
+    Unknown attackers agree with anyone."""
+    if k.event_type != "explosion_remote_violence":
+        return True  # a battle has two sides; the order the text names them in says nothing
+    a, b = k.actors[:1], d.actors[:1]
+    return not (
+        a and b and a != b and not a[0].startswith("Unidentified") and not b[0].startswith("Unidentified")
     )
 
 

@@ -48,6 +48,7 @@ _ROAD_SECOND = re.compile(
 )
 _AREA_AFTER = re.compile(r"^\s+(?:area|areas|region|district|countryside)\b", re.I)
 _CITY_AFTER = re.compile(r"^\s+(?:city|town)\b", re.I)
+_CITY_BEFORE = re.compile(r"\b(?:city|town) of\s+$", re.I)  # "the city of Deir ez-Zor": the city
 _UNRESOLVED_CUE = re.compile(r"\b(?:in|near|at|outside|(?:town|village|city|area) of)\s+(?:the\s+)?$", re.I)
 _AREA_PHRASE = re.compile(
     r"\b(?:the|this|that|entire|whole)\s+(?:entire\s+)?(?:((?:north|south)?(?:east|west)ern|northern|southern)\s+)?"
@@ -203,7 +204,7 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
         )
     elif _NEAR.search(before) or _AREA_AFTER.match(after) or _ROAD_FIRST.search(before):
         method, prec = f"near/area of {place.name} ({res.method})", 2
-    elif _governorate_named(place) and not _CITY_AFTER.match(after):
+    elif _governorate_named(place) and not _CITY_AFTER.match(after) and not _CITY_BEFORE.search(before):
         area, method, prec = True, f"governorate or city name, coded to the city ({res.method})", 3
     return PlaceMention(s, e, text[s:e], place, method, prec, role, area)
 

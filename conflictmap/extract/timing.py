@@ -37,7 +37,12 @@ class DatedMention:
     sentence: int
 
 
-def resolve_relative(dates: list[DatePhrase], previous_day: date | None) -> list[DatePhrase]:
+_CAME = re.compile(
+    r"\b(?:came|comes|happened|occurred|took place|followed|was (?:carried out|launched))\s*$", re.I
+)
+
+
+def resolve_relative(dates: list[DatePhrase], previous_day: date | None, text: str = "") -> list[DatePhrase]:
     """Relative phrases resolved (see module doc); one with no anchor is dropped."""
     if not any(d.kind == "relative" for d in dates):
         return dates
@@ -50,6 +55,13 @@ def resolve_relative(dates: list[DatePhrase], previous_day: date | None) -> list
         if before and re.search(r"(?i)\b(?:after|before)$", d.text):
             # "on August 28, a day after the SDF detained him": the detention is the day before
             resolved = relative_to(d, before[-1].day, invert=True)
+        elif (
+            previous_day is not None
+            and re.search(r"(?i)\b(?:after|before)$", d.text)
+            and _CAME.search(text[: d.start])
+        ):
+            # "The strike came two days after ISIS attacked ...": the attack, two days before it
+            resolved = relative_to(d, previous_day, invert=True)
         else:
             resolved = relative_to(d, before[-1].day if before else previous_day)
         if resolved is not None:

@@ -75,8 +75,8 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         or lex.habitual.search(text[max(0, m.start() - 12) : m.end()])
     ):
         return "habitual"
-    if lex.background.search(left8):
-        return "background"
+    if lex.background.search(re.split(r"\b(?:after|when|following|once)\b", left8, flags=re.I)[-1]):
+        return "background"  # not "tensions rose after regime forces shelled X": a new clause
     around = text[max(0, m.start() - 30) : m.end() + 50]
     if re.search(r"\b(?:ha(?:s|ve|d) been \w+ing|(?:is|are) (?:still )?\w+ing)\b", around) and m.group(
         0
