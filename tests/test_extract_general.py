@@ -277,7 +277,14 @@ CASES = [
         TUE,
         "QSD militia kidnapped five young men from the village of al-Hawayij in Deir Ezzor eastern "
         "countryside on Sunday and took them to an unknown destination, SANA reported.",
-        [w(("violence_against_civilians", "attack"), date(2024, 8, 11), "dz:al-hawayij", {"SDF"})],
+        [
+            w(
+                ("violence_against_civilians", "abduction/forced disappearance"),
+                date(2024, 8, 11),
+                "dz:al-hawayij",
+                {"SDF"},
+            )
+        ],
     ),
     Case(
         "asharq: tribal forces seize villages on the jazira bank",

@@ -35,6 +35,7 @@ TUE = date(2024, 8, 13)  # Sunday 11, Monday 12, Saturday 10, Friday 9, Thursday
 WED_2025 = date(2025, 2, 12)  # after 8 Dec 2024: Monday 10 Feb, Tuesday 11 Feb
 TRANSITIONAL = "Other: Syrian transitional government"
 TRANSFER = "strategic_development", "non-violent transfer of territory"
+ABDUCT = "violence_against_civilians", "abduction/forced disappearance"  # ACLED: kidnappings
 
 CASES2 = [
     Case(
@@ -223,7 +224,7 @@ CASES2 = [
         "ISIS gunmen killed an SDF fighter in the village of al-Jurdi on Sunday. In a separate incident on Monday, unknown gunmen kidnapped a truck driver near the town of al-Busaira.",
         [
             w(CLASH, date(2024, 8, 11), "dz:al-jurdi-al-sharqi", {"ISIS", "SDF"}, 1),
-            w(VAC, date(2024, 8, 12), "dz:al-busayrah", {"Unidentified armed group", "Civilians"}),
+            w(ABDUCT, date(2024, 8, 12), "dz:al-busayrah", {"Unidentified armed group", "Civilians"}),
         ],
     ),
     Case(

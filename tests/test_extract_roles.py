@@ -310,3 +310,14 @@ def test_it_came_two_days_after_dates_the_earlier_event_before(gaz):
     )
     evs = {e.place_id: e.event_date for e in events(text, gaz)}
     assert evs == {"dz:al-shuhayl": date(2024, 8, 8), "dz:hajin": date(2024, 8, 6)}
+
+
+def test_a_kidnapping_is_an_abduction_and_the_wounded_are_the_target(gaz):
+    text = (
+        "Two members of the Asayish were wounded on Sunday when an explosive device went off near "
+        "their patrol in Hajin. Meanwhile, gunmen kidnapped a young man from the town of al-Susah "
+        "on Sunday."
+    )
+    evs = {e.place_id: e for e in events(text, gaz)}
+    assert evs["dz:hajin"].actor1 == "Unidentified armed group" and evs["dz:hajin"].actor2 == "Asayish"
+    assert evs["dz:al-susah"].sub_event_type == "abduction/forced disappearance"

@@ -93,7 +93,7 @@ def _detail_of(k: Draft, d: Draft) -> bool:
     """``k`` is the town-level telling of ``d``, a lead that names no place or date of its own,
     or only the governorate or a region (same type, a day apart at most)."""
     vague = d.fallback and not d.date_explicit
-    coarse = d.geo_precision == 3 or d.fallback or d.area
+    coarse = d.geo_precision == 3 or d.fallback or d.area or not d.place_explicit
     return (
         k is not d
         and k.event_type == d.event_type
