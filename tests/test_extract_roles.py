@@ -321,3 +321,28 @@ def test_a_kidnapping_is_an_abduction_and_the_wounded_are_the_target(gaz):
     evs = {e.place_id: e for e in events(text, gaz)}
     assert evs["dz:hajin"].actor1 == "Unidentified armed group" and evs["dz:hajin"].actor2 == "Asayish"
     assert evs["dz:al-susah"].sub_event_type == "abduction/forced disappearance"
+
+
+def test_the_author_named_inside_the_trigger_comes_first(gaz):
+    text = (
+        "On Sunday, a drone of unknown affiliation targeted a car on the road between al-Mayadin "
+        "and al-Quriyah, killing two members of an Iran-backed militia."
+    )
+    evs = events(text, gaz)
+    assert [(e.actor1, e.actor2, e.fatalities) for e in evs] == [
+        ("Unidentified drone", "Iran-backed militias", 2)
+    ]
+    evs = events("ISIS targeted an Asayish checkpoint with machine guns in Hajin on Sunday.", gaz)
+    assert [(e.actor1, e.actor2) for e in evs] == [("ISIS", "Asayish")]
+
+
+def test_deaths_in_a_recap_of_days_of_fighting_are_not_an_event(gaz):
+    text = "The situation was calm on Tuesday, after three days of clashes that left at least 25 people dead."
+    assert events(text, gaz) == []
+
+
+def test_a_prisoner_exchange_is_an_agreement(gaz):
+    evs = events(
+        "On Sunday, the SDF and regime forces exchanged prisoners at the al-Salihiyah crossing.", gaz
+    )
+    assert [(e.event_type, e.sub_event_type) for e in evs] == [("strategic_development", "agreement")]

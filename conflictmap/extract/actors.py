@@ -95,6 +95,7 @@ _CLAUSE_END = re.compile(
 )
 
 
+_VERB = re.compile(r"\b(?:struck|hit|targeted|bombed|shelled|attacked|carried out|launched|fired)\b", re.I)
 _INSTRUMENT = re.compile(r"\b(?:with|using)\s+(?:\w+\s+){0,2}$", re.I)
 _CONJUNCT = re.compile(
     r"\s*(?:,\s*)?(?:and|along with|together with|with)\s+(?:the\s+)?(?:allied\s+|affiliated\s+|local\s+)?",
@@ -133,12 +134,21 @@ def pick_actors(
             rest = [m for m in armed if m.actor != agent.actor]
             if rest:
                 chosen.append(min(rest, key=lambda m: abs(m.start - trig_start)))
-    elif _BETWEEN.match(text[trig_end:]):
+    elif etype == "battle" and _BETWEEN.match(text[trig_end:]):  # "clashes ... between X and Y"
         after = [m for m in armed if m.start >= trig_end]
         for m in after:
             if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
                 chosen.append(m)
     allies: set[str] = set()
+    inside = [
+        m for m in armed if m.start < trig_end and m.end > trig_start and _VERB.search(text, m.end, trig_end)
+    ]  # the subject inside the trigger ("a drone ... targeted"), not its object
+    if not chosen and inside:
+        # "a drone of unknown affiliation targeted", "Israeli strikes": the trigger names its author
+        chosen.append(inside[0])
+        rest = [m for m in armed if m.actor != inside[0].actor]
+        if rest:
+            chosen.append(min(rest, key=lambda m: abs(m.start - trig_start)))
     if not chosen:
         before = [m for m in armed if m.start < trig_start]
         stop = _CLAUSE_END.search(text, trig_end)

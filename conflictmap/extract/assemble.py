@@ -181,8 +181,8 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
                     d.fatalities = 0
         return
     if not main:
-        if not triggers or toll or anaphor:
-            return  # a toll, or a follow-up to an event not coded here
+        if not triggers or toll or anaphor or lex.background.search(text):
+            return  # a toll, a follow-up to an event not coded here, or deaths of a recap
         victims = bool(lex.civilian_victims.search(text))
         perpetrators = [a for a in distinct(actors_m) if a not in _ARMED_NONE]
         if fat is None and not perpetrators:
