@@ -346,3 +346,21 @@ def test_a_prisoner_exchange_is_an_agreement(gaz):
         "On Sunday, the SDF and regime forces exchanged prisoners at the al-Salihiyah crossing.", gaz
     )
     assert [(e.event_type, e.sub_event_type) for e in evs] == [("strategic_development", "agreement")]
+
+
+def test_dateline_dates_the_report_and_a_bare_toll_joins_the_incident(gaz):
+    text = (
+        "DEIR EZ-ZOR, Aug. 13 (NPA) - Clashes broke out on Friday between members of the Baggara "
+        "tribe and SDF fighters in the town of Diban, sources said. Two fighters and a civilian "
+        "were killed."
+    )
+    evs = events(text, gaz)
+    assert [(e.place_id, e.event_date, e.fatalities) for e in evs] == [("dz:diban", date(2024, 8, 9), 3)]
+    assert {evs[0].actor1, evs[0].actor2} == {"Arab tribal fighters", "SDF"}
+
+
+def test_a_modal_in_a_quote_does_not_block_the_event_after_it():
+    from conflictmap.extract.triggers import find_triggers
+
+    text = "A commander said 'our forces will respond to any attack' after the regime shelled Diban."
+    assert [t.text for t in find_triggers(text)] == ["shelled"]

@@ -57,6 +57,7 @@ REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
 # a battle over territory: each town that changed hands is an event of its own (atomic by place).
 MAX_SPLIT = 3
 _ARMED_NONE = {"Civilians"}
+_DATELINE_END = re.compile(r"\s*(?:,?\s*\d{4})?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[-–—:]\s")
 _PLURAL_BACK = re.compile(
     r"\b(?:these|those|the|both) (?:\w+ )?(?:attacks|clashes|strikes|airstrikes|incidents|operations)\b", re.I
 )
@@ -127,6 +128,8 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         _no_casualties(sent, drafts)
         return
     dates = find_dates(text, ctx.published, ctx.anchor)
+    if sent.index == 0:  # "DEIR EZ-ZOR, Jan. 10 (NPA) -": the dateline dates the report, not the event
+        dates = [d for d in dates if not (d.start < 40 and _DATELINE_END.match(text, d.end))]
     if any(d.kind == "range" for d in dates):
         return  # "from Aug. 27 to Sept. 12": a period summarised, not one event
     dates = resolve_relative(dates, drafts[-1].day if drafts else None, text)
@@ -181,6 +184,17 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
                     d.fatalities = 0
         return
     if not main:
+        if (
+            prev is not None
+            and fat is not None
+            and not toll
+            and not explicit_dates
+            and sent.index - prev.sentence.index <= 1
+            and same_place(own_places, prev)
+        ):
+            # "Two fighters and a civilian were killed.": the toll of the incident just told
+            merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
+            return
         if not triggers or toll or anaphor or lex.background.search(text):
             return  # a toll, a follow-up to an event not coded here, or deaths of a recap
         victims = bool(lex.civilian_victims.search(text))

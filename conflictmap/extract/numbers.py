@@ -55,6 +55,28 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _coordinated() -> re.Pattern[str]:
+    n = _num_rx()
+    noun = r"(?:[\w’'-]+\s+){1,3}?"
+    return re.compile(
+        r"\b("
+        + _LOWER
+        + r"\s+)?("
+        + n
+        + r")\s+"
+        + noun
+        + r"and\s+("
+        + n
+        + r"|an?|one)\s+"
+        + noun
+        + r"(?:were|have been|had been)\s+(?:\w+ly\s+)?"
+        + _DEATH
+        + r"\b",
+        re.I,
+    )
+
+
 _ZERO = re.compile(
     r"\b(?:no (?:casualties|deaths|fatalities|injuries|one was (?:killed|hurt|injured))|nobody was (?:killed|hurt)|"  # noqa: E501
     r"without (?:any )?casualties|no (?:\w+ )?(?:casualties|deaths) (?:or|and) (?:damage|injuries)|"
@@ -118,6 +140,11 @@ def fatalities(sentence: str) -> tuple[int | None, bool]:
     lex = load_lexicon()
     toll = bool(lex.toll.search(sentence))
     sentence = _ASIDE.sub(" ", sentence)  # "five members, including a leader, were killed"
+    both = _coordinated().search(sentence)
+    if both:  # "two fighters and a civilian were killed": 3
+        first, second = parse_number(both.group(2)), parse_number(both.group(3)) or 1
+        if first is not None:
+            return (None, True) if toll else (first + second, False)
     for rx in _patterns():
         m = rx.search(sentence)
         if m:

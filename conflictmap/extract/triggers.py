@@ -28,6 +28,9 @@ class Trigger:
     kind: str
 
 
+_AFTER = re.compile(r"\b(?:after|when|following|once)\b", re.I)
+
+
 def _left(text: str, start: int, words: int) -> str:
     head = text[:start]
     parts = re.split(r"[,;:()“”\"]", head)
@@ -39,7 +42,9 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
     """Why this trigger does not report an event that happened (None: it does)."""
     lex = load_lexicon()
     left4 = _left(text, m.start(), 4)
-    left8 = _left(text, m.start(), 8)
+    # a subordinate clause starts afresh: "vowed to respond after the regime shelled X" reports
+    # the shelling; modal, call and background words before "after" belong to the other clause
+    left8 = _AFTER.split(_left(text, m.start(), 8))[-1]
     right = text[m.end() : m.end() + 25]
     if lex.negation.search(left4):
         return "negated"
@@ -75,8 +80,8 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         or lex.habitual.search(text[max(0, m.start() - 12) : m.end()])
     ):
         return "habitual"
-    if lex.background.search(re.split(r"\b(?:after|when|following|once)\b", left8, flags=re.I)[-1]):
-        return "background"  # not "tensions rose after regime forces shelled X": a new clause
+    if lex.background.search(left8):
+        return "background"
     around = text[max(0, m.start() - 30) : m.end() + 50]
     if re.search(r"\b(?:ha(?:s|ve|d) been \w+ing|(?:is|are) (?:still )?\w+ing)\b", around) and m.group(
         0
