@@ -181,7 +181,7 @@ def test_a_planted_mine_is_a_remote_explosive(gaz):
 def test_a_date_before_a_count_is_not_the_count(gaz):
     from conflictmap.extract.numbers import fatalities
 
-    assert fatalities("On December 13, two soldiers and an interpreter were killed in an ambush.")[0] == 2
+    assert fatalities("On December 13, two soldiers and an interpreter were killed in an ambush.")[0] == 3
     assert fatalities("At least 1,200 fighters were killed in the battle.")[0] == 1200
 
 
