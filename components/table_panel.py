@@ -277,6 +277,11 @@ def show_selection(search, shown_ids, page_current, active_cell):
         page_out = want_page if want_page != page else no_update
         if active and active.get("row_id") == event and active.get("row") == row and page_out is no_update:
             cell_out = cells_out = no_update  # the analyst is on that row already: keep their column
+        elif not active:
+            # Selected elsewhere (a marker, a link) and the analyst is not in the table: highlight
+            # and turn the page only. An active cell takes the focus, and the browser would
+            # scroll the page away from the map the analyst just clicked.
+            cell_out = cells_out = no_update
         else:
             column = active.get("column") if active else 0
             column = column if isinstance(column, int) and 0 <= column < len(COLUMN_IDS) else 0

@@ -155,6 +155,10 @@ def test_the_urls_incident_is_highlighted_and_its_page_shown(on_bundled):
     target = data[20]["id"]  # newest first, 15 a page: the 6th row of the second page
     styles, page, cell, cells, status = run_selection(URL_FIRED, f"?event={target}")
     assert page == 1
+    # Selected on the map: no active cell, which would take the focus and scroll the page away.
+    assert cell is no_update and cells is no_update
+    in_table = {"row": 0, "column": 0, "column_id": "date", "row_id": data[0]["id"]}
+    _, _, cell, cells, _ = run_selection(URL_FIRED, f"?event={target}", active_cell=in_table)
     assert cell == {"row": 5, "column": 0, "column_id": "date", "row_id": target} and cells == [cell]
     assert len(styles) == 1 and styles[0]["if"] == {"filter_query": "{id} = " + json.dumps(target)}
     assert styles[0]["fontWeight"] == "600"  # not by colour alone
@@ -165,7 +169,10 @@ def test_the_page_follows_the_order_the_analyst_sorted(on_bundled):
     data, _, _ = table_panel.update_table("", None)
     oldest_first = [r["id"] for r in reversed(data)]
     target = oldest_first[31]
-    _, page, cell, _, _ = run_selection(TABLE_FIRED, f"?event={target}", shown_ids=oldest_first)
+    in_table = {"row": 0, "column": 0, "column_id": "date", "row_id": oldest_first[0]}
+    _, page, cell, _, _ = run_selection(
+        TABLE_FIRED, f"?event={target}", shown_ids=oldest_first, active_cell=in_table
+    )
     assert page == 2 and cell["row"] == 1 and cell["row_id"] == target
 
 
@@ -210,7 +217,10 @@ def test_a_stale_order_from_the_old_rows_falls_back_to_newest_first(on_bundled):
     data, _, _ = table_panel.update_table("?type=battle", None)
     target = data[16]["id"]
     stale = ["inc:from-the-previous-filter", target]
-    _, page, cell, _, _ = run_selection(URL_FIRED, f"?type=battle&event={target}", shown_ids=stale)
+    in_table = {"row": 0, "column": 0, "column_id": "date", "row_id": data[0]["id"]}
+    _, page, cell, _, _ = run_selection(
+        URL_FIRED, f"?type=battle&event={target}", shown_ids=stale, active_cell=in_table
+    )
     assert page == 1 and cell["row"] == 1
 
 

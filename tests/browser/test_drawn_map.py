@@ -187,9 +187,12 @@ def test_clicked_incident_is_highlighted_where_it_is_drawn(page, app_server):
     assert not [layer for layer in drawn(page) if layer["colour"] == HALO]
     xy = page.evaluate(MARKER_XY, "inc:hostile-event")
     assert xy, "the test article's marker is not on the map"
+    scrolled = page.evaluate("() => window.scrollY")
     page.mouse.move(xy["x"], xy["y"])
     page.mouse.click(xy["x"], xy["y"])
     page.wait_for_function("() => location.search.includes('event=')", timeout=20_000)
+    page.locator("#detail .detail-title").wait_for(timeout=20_000)
+    assert page.evaluate("() => window.scrollY") == scrolled  # the page did not jump to the table
     # MapLibre draws one halo, centred on the clicked marker.
     wait_drawn(page, f"(layers) => layers.some(l => l.type === 'circle' && l.colour === '{HALO}')")
     halo = [layer for layer in drawn(page) if layer["colour"] == HALO]
