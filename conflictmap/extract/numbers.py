@@ -77,6 +77,11 @@ def _coordinated() -> re.Pattern[str]:
     )
 
 
+_ANY_DEATH = re.compile(
+    r"kill|dead|die|slain|lives|perish|execut|assassin|eliminat|death|fatalit|bodies|casualt|injur|hurt|loss|harm|"
+    r"damage|murder|shot|wound",
+    re.I,
+)
 _ZERO = re.compile(
     r"\b(?:no (?:casualties|deaths|fatalities|injuries|one was (?:killed|hurt|injured))|nobody was (?:killed|hurt)|"  # noqa: E501
     r"without (?:any )?casualties|no (?:\w+ )?(?:casualties|deaths) (?:or|and) (?:damage|injuries)|"
@@ -139,8 +144,10 @@ def fatalities(sentence: str) -> tuple[int | None, bool]:
     """(count, is_running_toll). A running toll or a vague amount gives None."""
     lex = load_lexicon()
     toll = bool(lex.toll.search(sentence))
+    if not _ANY_DEATH.search(sentence):
+        return None, toll  # most sentences name no death or casualty: one search, not twenty
     sentence = _ASIDE.sub(" ", sentence)  # "five members, including a leader, were killed"
-    both = _coordinated().search(sentence)
+    both = _coordinated().search(sentence) if " and " in sentence else None
     if both:  # "two fighters and a civilian were killed": 3
         first, second = parse_number(both.group(2)), parse_number(both.group(3)) or 1
         if first is not None:
