@@ -449,7 +449,7 @@ def map_spec(
         # Beside the map, not over it: a legend on the map hid the north-west of the governorate.
         "legend": {
             "x": 1.0,
-            "y": 1.0,
+            "y": 0.94,  # below the modebar, which sits at the graph's top right
             "xanchor": "left",
             "yanchor": "top",
             "bgcolor": "rgba(255,255,255,0.95)",
