@@ -377,6 +377,32 @@ def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list
     ]
 
 
+def marker_at(groups: pd.DataFrame, lat: float, lon: float, zoom: float) -> str | None:
+    """The incident of the smallest event marker drawn over (lat, lon) at ``zoom``, if any.
+
+    A key-site dot sits on top of a town's markers and wins plotly's hover (small markers do),
+    so a click there would open nothing; this finds the marker the analyst saw under the dot.
+    Web-Mercator pixels: MapLibre's world is 512 px wide at zoom 0.
+    """
+    if groups.empty:
+        return None
+    world = 512 * 2**zoom
+    stretch = 1 / max(math.cos(math.radians(lat)), 1e-6)  # Mercator: a degree of latitude is longer
+
+    def px(dlat: float, dlon: float) -> float:
+        return math.hypot(dlon / 360 * world, dlat / 360 * world * stretch)
+
+    best: tuple[float, str] | None = None
+    for g in groups.itertuples(index=False):
+        size = marker_size(float(g.fatalities), int(g.count))
+        if int(g.geo_precision) >= 3:
+            size = max(30.0, size * 1.6)
+        dist = px(float(g.latitude) - lat, float(g.longitude) - lon)
+        if dist <= size / 2 and (best is None or size < best[0]):
+            best = (size, str(g.incident_id))
+    return best[1] if best else None
+
+
 def selection_trace(selected: tuple[float, float, float] | None) -> dict[str, Any]:
     """A dark halo under the selected incident's marker; empty when nothing is selected.
 

@@ -13,6 +13,7 @@ from datetime import date
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import ids
+from components.figures import DEFAULT_ZOOM, marker_at
 from components.service_access import service
 from components.theme import EVENT_LABELS, PRECISION_LABELS
 from conflictmap.models import EVENT_TYPES
@@ -288,7 +289,7 @@ def _view_from_relayout(relayout: dict | None) -> tuple[float, float, float] | N
         return None
 
 
-def _clicked_incident(click: dict | None) -> str | None:
+def _clicked_incident(click: dict | None, flt: EventFilter | None = None) -> str | None:
     try:
         point = click["points"][0]  # type: ignore[index]
         data = point.get("customdata")
@@ -297,6 +298,14 @@ def _clicked_incident(click: dict | None) -> str | None:
     # Event markers carry [incident_id, count]; zones and sites carry [id, "zone"/"site"].
     if isinstance(data, list) and len(data) == 2 and not isinstance(data[1], str):
         return str(data[0])
+    if isinstance(data, list) and len(data) == 2 and data[1] == "site" and flt is not None:
+        # A key-site dot drawn over a town's markers took the click: open the marker under it.
+        try:
+            lat, lon = float(point["lat"]), float(point["lon"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        groups = service().view(flt).groups
+        return marker_at(groups, lat, lon, flt.zoom or DEFAULT_ZOOM)
     return None
 
 
@@ -340,7 +349,7 @@ def sync_filters(search, *rest):
     prop = "" if opened_plain else (ctx.triggered[0]["prop_id"] if ctx.triggered else "")
     if prop == f"{ids.MAP}.relayoutData" and (view := _view_from_relayout(map_view)):
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
-    elif prop == f"{ids.MAP}.clickData" and (incident := _clicked_incident(click)):
+    elif prop == f"{ids.MAP}.clickData" and (incident := _clicked_incident(click, flt)):
         flt = replace(flt, event=incident)
     elif trigger == ids.TIMELINE and (rng := _range_from_relayout(relayout)) is not None:
         flt = replace(flt, start=rng[0], end=rng[1])

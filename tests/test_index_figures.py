@@ -12,6 +12,7 @@ from components.figures import (
     label_names,
     map_figure,
     map_spec,
+    marker_at,
     selection_index,
     timeline_figure,
 )
@@ -279,3 +280,11 @@ def test_timeline_ticks_are_whole_numbers_once(index):
     fig = timeline_figure(bins, unit, [], date(2024, 8, 1), date(2024, 12, 31))
     assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.tick0 == 0  # counts of 1-2: steps of 1
     assert fig.layout.yaxis2.tickmode == "auto"
+
+
+def test_a_click_on_a_key_site_opens_the_marker_drawn_under_it(index):
+    groups = map_groups(index.frame)
+    town = groups[groups["geo_precision"] < 3].iloc[0]
+    lat, lon = float(town["latitude"]), float(town["longitude"])
+    assert marker_at(groups, lat + 0.001, lon, 9) == town["incident_id"]  # a dot a few px away
+    assert marker_at(groups, lat + 1.0, lon, 9) is None  # far from every marker
