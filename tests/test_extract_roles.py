@@ -364,3 +364,19 @@ def test_a_modal_in_a_quote_does_not_block_the_event_after_it():
 
     text = "A commander said 'our forces will respond to any attack' after the regime shelled Diban."
     assert [t.text for t in find_triggers(text)] == ["shelled"]
+
+
+def test_a_persons_name_and_home_town_are_not_where_the_arrest_was(gaz):
+    evs = events(
+        "The Asayish arrested Ahmad Hamad al-Omar, a resident of Abu Hamam, at a checkpoint in Hajin on Thursday.",
+        gaz,
+    )
+    assert [e.place_id for e in evs] == ["dz:hajin"]
+
+
+def test_allied_air_forces_are_one_side(gaz):
+    evs = events(
+        "Regime warplanes and Russian jets carried out airstrikes on ISIS positions near al-Mayadin on Saturday.",
+        gaz,
+    )
+    assert [(e.actor1, e.actor2) for e in evs] == [("Syrian regime forces", "ISIS")]

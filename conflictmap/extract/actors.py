@@ -145,8 +145,13 @@ def pick_actors(
     ]  # the subject inside the trigger ("a drone ... targeted"), not its object
     if not chosen and inside:
         # "a drone of unknown affiliation targeted", "Israeli strikes": the trigger names its author
-        chosen.append(inside[0])
-        rest = [m for m in armed if m.actor != inside[0].actor]
+        head = inside[0]
+        partners = [m for m in armed if m.end <= head.start and _CONJUNCT.fullmatch(text[m.end : head.start])]
+        if partners:  # "regime warplanes and Russian jets carried out": one side, the first heads it
+            allies.add(head.actor)
+            head = partners[0]
+        chosen.append(head)
+        rest = [m for m in armed if m.actor != head.actor and m.actor not in allies]
         if rest:
             chosen.append(min(rest, key=lambda m: abs(m.start - trig_start)))
     if not chosen:

@@ -160,8 +160,11 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     fat, toll = fatalities(text)
     main = resolve_raids([t for t in triggers if t.kind != "kill"], fat)
     anaphor = lex.anaphor.search(text)
-    if any(re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text) for t in main):
-        # "kidnapped five men from the village of X": where they were taken from is the place
+    if any(re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text) for t in main) and not any(
+        p.role == "event" and not p.area for p in places
+    ):
+        # "kidnapped five men from the village of X": where they were taken from is the place,
+        # unless the sentence says where it happened ("a resident of X, at a checkpoint in Y")
         places = [replace(p, role="event") if p.role == "origin" else p for p in places]
     own_places = [p for p in places if p.role == "event"]
     for t in main if any(d.day for d in dates) else ():  # framing clauses included

@@ -31,7 +31,11 @@ _DIRECTION = re.compile(
     r"\b((?:north|south)?(?:east|west)ern|northern|southern|central)\s+(?:(?:countryside|province|governorate|parts?)\s+of\s+(?:the\s+)?)?$",
     re.I,
 )
-_ORIGIN = re.compile(r"\bfrom\s+(?:the\s+)?(?:(?:town|village|city|area|direction)\s+of\s+)?$", re.I)
+_ORIGIN = re.compile(
+    r"\b(?:from|an? (?:resident|native) of|originally from|hails from)\s+(?:the\s+)?"
+    r"(?:(?:town|village|city|area|direction)\s+of\s+)?$",
+    re.I,
+)
 _RELATIVE = re.compile(r"\b(?:(?:north|south)?(?:east|west)|north|south)\s+of\s+(?:the\s+)?$", re.I)
 _NEAR = re.compile(
     r"\b(?:near|outside|around|close to|vicinity of|outskirts of|suburbs of|edge of)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",  # noqa: E501

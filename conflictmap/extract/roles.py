@@ -75,7 +75,7 @@ def sentence_role(text: str, day_given: bool) -> str | None:
 
 
 _NEXT = re.compile(r"\s+([A-Z][\w'’-]+)")
-_PREV_NAME = re.compile(r"\b([A-Z][\w'’-]+)\s+$")
+_PREV_NAME = re.compile(r"\b([A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+)?\s+$")  # "Ahmad Hamad al-Omar"
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 
 
@@ -97,8 +97,11 @@ def person_or_outlet(text: str, start: int, end: int, listed: bool = False) -> s
     if r.person_before.search(left):
         return "person"
     before = _PREV_NAME.search(left)
+    names = before.group(0).split() if before else []
     if before and (
-        before.group(1).lower() in r.given_names or r.person_before.search(left[: before.start()])
+        any(w.lower() in r.given_names for w in names)
+        or r.person_before.search(left[: before.start()])
+        or (len(names) == 2 and r.person_before.search(left[: before.start()] + names[0] + " "))
     ):
         return "person"  # "Farhad Shami", "commander Abu Layla Hasan": a surname
     if name.lower() in r.given_names and not listed and not r.place_cue_before.search(left):
