@@ -380,3 +380,29 @@ def test_allied_air_forces_are_one_side(gaz):
         gaz,
     )
     assert [(e.actor1, e.actor2) for e in evs] == [("Syrian regime forces", "ISIS")]
+
+
+def test_a_claim_with_no_earlier_event_is_the_report_itself(gaz):
+    evs = events(
+        "ISIS claimed responsibility for an attack that killed four SDF members in Diban on Saturday.", gaz
+    )
+    assert [(e.place_id, e.event_date, e.fatalities, e.actor1) for e in evs] == [
+        ("dz:diban", date(2024, 8, 10), 4, "ISIS")
+    ]
+
+
+def test_a_week_after_the_clashes_is_a_recap():
+    from conflictmap.extract.triggers import find_triggers
+
+    assert find_triggers("A week after the clashes in Diban, the town remains tense.") == []
+
+
+def test_the_attack_told_by_its_rockets_is_one_event(gaz):
+    text = (
+        "The attack on Sunday was the third on the base this month. Three rockets landed inside "
+        "the Conoco base, causing material damage, the coalition said."
+    )
+    evs = events(text, gaz)
+    assert [(e.event_type, e.event_date, e.fatalities) for e in evs] == [
+        ("explosion_remote_violence", date(2024, 8, 11), 0)
+    ]

@@ -75,7 +75,7 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
             out.append(d)
     final: list[Draft] = []
     for d in out:
-        detail = next((k for k in out if _detail_of(k, d)), None)
+        detail = next((k for k in out if _detail_of(k, d) or _weapon_of(k, d)), None)
         if detail is not None:
             own = detail.fatalities
             _absorb(detail, d)
@@ -87,6 +87,26 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
         else:
             final.append(d)
     return final
+
+
+_DEFINITE_ATTACK = re.compile(r"\b(?:the|this|that|its)\s+(?:\w+\s+)?attack\b", re.I)
+
+
+def _weapon_of(k: Draft, d: Draft) -> bool:
+    """ "The attack on Sunday was the third on the base. Three rockets landed inside it": the
+    bare attack is the rocket fire told in the next sentence (same place, a day apart at most)."""
+    from conflictmap.extract.roles import bare_attack
+
+    return (
+        k is not d
+        and d.event_type == "battle"
+        and k.event_type == "explosion_remote_violence"
+        and k.place.place_id == d.place.place_id
+        and abs(k.sentence.index - d.sentence.index) <= 2
+        and (_near_day(k, d) or (not k.date_explicit and 0 <= (k.day - d.day).days <= 7))
+        and bare_attack(d)
+        and bool(_DEFINITE_ATTACK.search(d.sentence.text))  # "the attack", not "launched an attack"
+    )
 
 
 def _detail_of(k: Draft, d: Draft) -> bool:

@@ -203,8 +203,16 @@ def claimed_by(text: str, actors: list[str], drafts: list) -> bool:
         return False
     claimants = [a for a in actors if a != "Civilians" and a not in _UNKNOWN]
     target = next((d for d in reversed(drafts) if d.event_type in _VIOLENT), None)
+    if target is None:
+        return False  # "ISIS claimed an attack that killed four in X on Saturday": the report itself
     if claimants and target is not None and target.actors[:1] != claimants[:1]:
         others = [a for a in target.actors if a not in _UNKNOWN and a != claimants[0]]
         target.actors = [claimants[0], *others][:2]
         target.notes.append(f"attacker from a claim of responsibility ({claimants[0]})")
     return True
+
+
+def bare_attack(d) -> bool:
+    """A draft coded from a bare "attack" with no word of fighting in its sentence."""
+    r = load_roles()
+    return bool(r.generic_attack.match(d.trigger.strip())) and not r.clash_words.search(d.sentence.text)

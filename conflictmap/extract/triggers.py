@@ -28,6 +28,9 @@ class Trigger:
     kind: str
 
 
+_RECAP = re.compile(
+    r"\b(?:\w+ )?(?:days?|weeks?|months?|years?) (?:after|since) (?:the|last|this|those) (?:\w+ )?$", re.I
+)
 _AFTER = re.compile(r"\b(?:after|when|following|once)\b", re.I)
 
 
@@ -82,6 +85,8 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         return "habitual"
     if lex.background.search(left8):
         return "background"
+    if not m.group(0).lower().endswith("ed") and _RECAP.search(text[max(0, m.start() - 40) : m.start()]):
+        return "recap"  # "a week after the clashes in X, the town remains tense"
     around = text[max(0, m.start() - 30) : m.end() + 50]
     if re.search(r"\b(?:ha(?:s|ve|d) been \w+ing|(?:is|are) (?:still )?\w+ing)\b", around) and m.group(
         0
