@@ -406,3 +406,29 @@ def test_the_attack_told_by_its_rockets_is_one_event(gaz):
     assert [(e.event_type, e.event_date, e.fatalities) for e in evs] == [
         ("explosion_remote_violence", date(2024, 8, 11), 0)
     ]
+
+
+def test_liberation_and_its_toll_are_one_territorial_event(gaz):
+    text = (
+        "The SDF announced on Saturday the full liberation of the town of Hajin from ISIS. "
+        "Dozens of militants were killed in the final assault."
+    )
+    evs = events(text, gaz)
+    assert [(e.sub_event_type, e.place_id) for e in evs] == [
+        ("non-state actor overtakes territory", "dz:hajin")
+    ]
+
+
+def test_checkpoints_handed_over_under_an_agreement_are_a_transfer(gaz):
+    evs = events(
+        "The SDF handed over 15 checkpoints near Hajin to government forces on Wednesday under an "
+        "agreement reached last week.",
+        gaz,
+        published=date(2025, 3, 20),
+    )
+    assert [e.sub_event_type for e in evs] == ["non-violent transfer of territory"]
+
+
+def test_a_named_victim_counts_one(gaz):
+    evs = events("Gunmen killed Sheikh Ahmed al-Khalaf, a tribal dignitary, in Gharanij on Sunday.", gaz)
+    assert [(e.event_type, e.fatalities) for e in evs] == [("violence_against_civilians", 1)]

@@ -195,7 +195,7 @@ def named_attacker(text: str, trig_start: int, trig_end: int, mentions: list[Act
         if m.start < trig_end and m.end > trig_start:
             return True  # "Israeli strikes", "regime shelling": the trigger names its author
         if m.end <= trig_start and not re.search(
-            r"\b(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed|killed|wounded|injured)\b",
+            r"\b(?:(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed|killed|wounded|injured)|came under|(?:was|were) under)\b",
             text[m.end : trig_start],
         ):
             return True

@@ -189,7 +189,6 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     if not main:
         if (
             prev is not None
-            and fat is not None
             and not toll
             and not explicit_dates
             and sent.index - prev.sentence.index <= 1

@@ -55,7 +55,30 @@ def _near_day(k: Draft, d: Draft) -> bool:
     return k.day == d.day or (not (d.date_explicit and k.date_explicit) and abs((k.day - d.day).days) <= 1)
 
 
+def _retype_told_attacks(drafts: list[Draft]) -> None:
+    """ "...came under rocket attack twice. The first attack targeted the X base": an attack
+    the article already typed by its weapon keeps that type in the sentences that tell it."""
+    from conflictmap.extract.roles import bare_attack
+
+    for i, d in enumerate(drafts):
+        if d.event_type != "battle" or not bare_attack(d) or not _DEFINITE_ATTACK.search(d.sentence.text):
+            continue
+        told = next(
+            (
+                k
+                for k in reversed(drafts[:i])
+                if k.event_type == "explosion_remote_violence" and d.sentence.index - k.sentence.index <= 2
+            ),
+            None,
+        )
+        if told is not None:
+            d.event_type, d.sub_event_type = told.event_type, told.sub_event_type
+            if not d.date_explicit and told.date_explicit:
+                d.day, d.date_precision, d.date_explicit = told.day, told.date_precision, True
+
+
 def merge_drafts(drafts: list[Draft]) -> list[Draft]:
+    _retype_told_attacks(drafts)
     out: list[Draft] = []
     for d in drafts:
         twin = next(

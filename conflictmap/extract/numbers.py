@@ -108,7 +108,15 @@ _ONE_OBJ = re.compile(
 _SECOND = re.compile(r"^(?:[\w’'-]+\s+){0,4}?and\s+(?:an?|the|his|her|their|another)\s+(?!\w+ing\b)\w+", re.I)
 
 
+_NAMED_VICTIM = re.compile(
+    r"\b" + _KILL_VERB + r"\s+(?:(?:Sheikh|Shaykh|Mr\.?|Dr\.?|Imam|Mukhtar|commander|leader)\s+)?"
+    r"(?:[A-Z][\w’'-]+\s+){1,3}?[A-Z]?[\w’'-]+,\s+(?:an?|the)\s+\w+"
+)
+
+
 def _object_count(sentence: str) -> int | None:
+    if _NAMED_VICTIM.search(sentence):
+        return 1  # "gunmen killed Sheikh Ahmed al-Khalaf, a tribal dignitary"
     m = _ONE_OBJ.search(sentence)
     if not m:
         return None

@@ -28,6 +28,9 @@ class Trigger:
     kind: str
 
 
+_FRAME = re.compile(
+    r"\b(?:under|as part of|in line with|in accordance with|per)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?$", re.I
+)
 _RECAP = re.compile(
     r"\b(?:\w+ )?(?:days?|weeks?|months?|years?) (?:after|since) (?:the|last|this|those) (?:\w+ )?$", re.I
 )
@@ -65,6 +68,12 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         return "purpose"  # "an agreement to end the fighting"
     if lex.topic.search(head):
         return "topic"  # "protested against the arrest campaign": what a protest is about
+    if (
+        kind == "noun"
+        and _FRAME.search(head)
+        and re.match(r"(?i)agreement|deal|truce|ceasefire|cease-fire", m.group(0))
+    ):
+        return "frame"  # "handed over checkpoints under an agreement reached last week"
     if lex.modal.search(left8) or re.match(r"^\s+(?:could|would|may|might|will)\b", right):
         return "modal"
     word = m.group(0).lower()
