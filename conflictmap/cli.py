@@ -42,13 +42,20 @@ def progress_bar(label: str) -> Iterator:
         yield update
 
 
+# Exit status of `conflictmap ingest`, for scripts and cron jobs (documented in the README).
+INGEST_OK, INGEST_REFUSED, INGEST_INCOMPLETE = 0, 1, 3
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import ingest_paths
     from .store import EventStore
 
     store = EventStore(settings.db_url)
+    max_errors = 0 if args.strict else args.max_errors
     with progress_bar("ingest") as update:
-        report = ingest_paths(store, args.paths, progress=update)
+        report = ingest_paths(
+            store, args.paths, progress=update, limits=settings.ingest_limits, max_errors=max_errors
+        )
     table = Table(title=f"Ingest report ({settings.db_url})")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -59,6 +66,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     table.add_row("incidents in store (after grouping reports)", str(store.counts()["incidents"]))
     table.add_row("places not resolved to a town", str(len(report.unresolved)))
     table.add_row("items refused", str(len(report.errors)))
+    table.add_row("events refused (date outside the window)", str(len(report.events_refused)))
+    if report.not_stored:
+        table.add_row("articles not stored (run stopped)", str(report.not_stored))
     console.print(table)
     for u in report.unresolved[:50]:
         console.print(
@@ -67,8 +77,32 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for origin, why in report.articles_skipped[:20]:
         console.print(f"  skipped: {origin}: {why}", markup=False)
     for e in report.errors:
-        console.print(f"  refused: {e}", markup=False, style="red")
-    return 0 if report.articles_read or not report.errors else 1
+        console.print(f"  refused: {e}", markup=False, highlight=False, style="red", soft_wrap=True)
+    for e in report.events_refused:
+        console.print(f"  refused: {e}", markup=False, highlight=False, style="red", soft_wrap=True)
+    if not report.complete or report.incidents_pending:
+        lines = [f"STOPPED: {report.stopped}." if report.stopped else "NOT COMPLETE."]
+        lines.append(f"Stored: {report.articles_added} new article(s) with {report.events_added} event(s).")
+        if report.not_stored:
+            lines.append(
+                f"Not stored: {report.not_stored} article(s), from {report.first_not_stored} on. Free space "
+                "(or fix the store) and run the same command again: stored articles are skipped, the rest go in."
+            )
+        for p in report.paths_not_read:
+            lines.append(f"Not read: {p}")
+        if report.incidents_pending:
+            lines.append("Reports were not grouped into incidents yet; the next ingest does it.")
+        console.print("\n".join(lines), markup=False, highlight=False, style="bold red", soft_wrap=True)
+        return INGEST_INCOMPLETE
+    if report.refused:
+        console.print(
+            f"{report.refused} item(s) refused (listed above); everything else was stored.",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )
+        return INGEST_REFUSED
+    return INGEST_OK
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -193,6 +227,16 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _non_negative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {value!r}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="conflictmap", description=__doc__.split("\n")[0])
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -201,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest", help="read articles (files, folders, JSON Lines, RSS/Atom, URLs) into the store"
     )
     p.add_argument("paths", nargs="+")
+    strict = p.add_mutually_exclusive_group()
+    strict.add_argument(
+        "--strict", action="store_true", help="stop at the first refused item (same as --max-errors 0)"
+    )
+    strict.add_argument(
+        "--max-errors",
+        type=_non_negative,
+        metavar="N",
+        help="stop once more than N items were refused (default: read everything, exit 1 if any was)",
+    )
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("extract", help="articles JSONL -> events JSONL (offline, no database)")
     p.add_argument("input")

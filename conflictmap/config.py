@@ -7,7 +7,10 @@ One frozen object, read once: callbacks and the CLI take it as an argument (or t
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +21,48 @@ BUNDLED_DATA = PROJECT_ROOT / "data"
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else default
+
+
+_SIZE = re.compile(r"^\s*(\d[\d_]*)\s*([kmg]i?b?|b)?\s*$", re.I)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
+
+
+def parse_size(name: str, value: str) -> int:
+    """``20000000``, ``20MB``, ``20M`` or ``16MiB`` -> bytes; anything else names the variable."""
+    m = _SIZE.match(value)
+    if not m or int(m[1].replace("_", "")) <= 0:
+        raise ValueError(f"{name}={value!r}: expected a positive size such as 20000000, 20MB or 16MiB")
+    unit = (m[2] or "").lower().removesuffix("b")
+    return int(m[1].replace("_", "")) * _SIZE_UNITS[unit]
+
+
+def _parse_day(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected a date as YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """What ingest accepts: sizes that keep memory bounded and dates that can be true.
+
+    Why limits at all: a feed is untrusted input, and a 200 MB "article" or a 50 MB JSON line
+    once took gigabytes of memory and minutes of extraction while the good files queued behind
+    it. A real report is a few thousand words; the defaults leave a wide margin above that.
+    The date window keeps typos and hostile values (a publication date of 9999-12-30) from
+    becoming events that stretch every timeline to the year 9999.
+    """
+
+    max_file_bytes: int = 20_000_000  # a feed, HTML, text or Markdown file (read whole), or a URL's body
+    max_line_bytes: int = 10_000_000  # one line of a JSON Lines file (read line by line)
+    max_article_chars: int = 1_000_000  # an article's text once markup is removed
+    date_min: date = date(1990, 1, 1)
+    date_max: date | None = None  # None: tomorrow, counted from the day the run starts
+
+    def window(self, today: date | None = None) -> tuple[date, date]:
+        """The accepted publication and event dates, both ends included."""
+        return self.date_min, self.date_max or (today or date.today()) + timedelta(days=1)
 
 
 def _normalise_prefix(value: str) -> str:
@@ -38,6 +83,7 @@ class Settings:
     tile_url: str | None = None  # an intranet XYZ tile server; off by default (offline)
     debug: bool = False
     show_reference: bool = True
+    ingest_limits: IngestLimits = field(default_factory=IngestLimits)
 
     @property
     def db_url(self) -> str:
@@ -69,7 +115,41 @@ class Settings:
             tile_url=get("TILE_URL"),
             debug=(get("DEBUG") or "").lower() in ("1", "true", "yes"),
             show_reference=(get("SHOW_REFERENCE") or "1").lower() not in ("0", "false", "no"),
+            ingest_limits=_ingest_limits(get),
         )
+
+
+def _ingest_limits(get: Callable[[str], str | None]) -> IngestLimits:
+    """``CONFLICTMAP_INGEST_*`` -> limits; a value that cannot be read stops the start with its name."""
+    defaults = IngestLimits()
+    sizes = {}
+    for key in ("MAX_FILE_BYTES", "MAX_LINE_BYTES"):
+        raw = get(f"INGEST_{key}")
+        sizes[key.lower()] = (
+            parse_size(f"CONFLICTMAP_INGEST_{key}", raw) if raw else getattr(defaults, key.lower())
+        )
+    raw_chars = get("INGEST_MAX_ARTICLE_CHARS")
+    chars = defaults.max_article_chars
+    if raw_chars:
+        if not raw_chars.strip().replace("_", "").isdigit() or int(raw_chars.replace("_", "")) <= 0:
+            raise ValueError(
+                f"CONFLICTMAP_INGEST_MAX_ARTICLE_CHARS={raw_chars!r}: expected a positive whole number"
+            )
+        chars = int(raw_chars.replace("_", ""))
+    lo, hi = get("INGEST_DATE_MIN"), get("INGEST_DATE_MAX")
+    date_min = _parse_day("CONFLICTMAP_INGEST_DATE_MIN", lo) if lo else defaults.date_min
+    date_max = _parse_day("CONFLICTMAP_INGEST_DATE_MAX", hi) if hi else None
+    if date_max is not None and date_max < date_min:
+        raise ValueError(
+            f"CONFLICTMAP_INGEST_DATE_MAX={hi!r} is before CONFLICTMAP_INGEST_DATE_MIN ({date_min})"
+        )
+    return IngestLimits(
+        max_file_bytes=sizes["max_file_bytes"],
+        max_line_bytes=sizes["max_line_bytes"],
+        max_article_chars=chars,
+        date_min=date_min,
+        date_max=date_max,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -6,17 +6,23 @@ into a tag), links only when they are http/https. One bad item yields an ``Inges
 ``error`` naming the file and line/item, and iteration goes on; a caller reports errors and keeps
 the articles. Network access happens only through the ``fetch`` callable (``fetch.fetch_url`` by
 default), so parsing stays testable offline.
+
+Which files are opened, how many bytes are read and in which encoding is ``ingest_files``'
+business; what an article may be (``IngestLimits``: its size, its publication date inside the
+accepted window, text that is valid Unicode) is checked here, once, for every kind of input in
+``iter_articles``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -27,7 +33,19 @@ import feedparser
 import nh3
 import trafilatura
 
+from conflictmap.config import IngestLimits
 from conflictmap.fetch import FetchError, fetch_url
+from conflictmap.ingest_files import (
+    Entry,
+    Refused,
+    count_lines,
+    declared_encoding,
+    decode_document,
+    iter_text_lines,
+    open_regular,
+    read_capped,
+    walk_folder,
+)
 from conflictmap.models import Article, content_hash
 from conflictmap.textsafe import safe_url
 
@@ -46,6 +64,7 @@ _BLOCK_TAG = re.compile(
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _DATE_LINE = re.compile(r"^\s*(?:date\s*:?\s*)?(\d{4}-\d{2}-\d{2})(?:[T ][\d:.+\-Z]*)?\s*$", re.I)
 _FEED_SNIFF = re.compile(rb"<(?:[a-zA-Z0-9_]+:)?(rss|feed|RDF)\b")
+ARABIC_UNDECLARED_OK = frozenset({"cp1256", "iso8859_6", "cp720", "cp864"})
 
 
 @dataclass(frozen=True)
@@ -116,22 +135,13 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "cp1256", "latin-1"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 never fails
-
-
 def looks_like_feed(data: bytes) -> bool:
     """A feed names its root early: <rss>, <feed> (Atom) or <rdf:RDF> in the first few KB."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] != b"<":
         return False
     m = _FEED_SNIFF.search(head)
-    return bool(m) and b"<html" not in head[: m.start()].lower()
+    return m is not None and b"<html" not in head[: m.start()].lower()
 
 
 # ----------------------------------------------------------------------------- parsers
@@ -151,14 +161,25 @@ def _article(
 
 
 def parse_feed(data: bytes, origin: str) -> Iterator[IngestItem]:
-    """RSS 2.0 / Atom / RDF bytes -> one item per entry; unparseable XML -> an error item."""
+    """RSS 2.0 / Atom / RDF bytes -> one item per entry; unparseable XML -> an error item.
+
+    The bytes must be valid in their encoding (``decode_document``) before feedparser sees them:
+    left to itself it falls back to another encoding and the whole feed comes out garbled.
+    """
+    try:
+        text, encoding = decode_document(data, origin, declared_ok=True)
+    except Refused as exc:
+        yield IngestItem(None, origin, str(exc))
+        return
+    if encoding in ARABIC_UNDECLARED_OK and encoding != declared_encoding(data):
+        data = text.encode("utf-8")  # detected, not declared: hand feedparser UTF-8 it cannot misread
     parsed = feedparser.parse(data)
     entries = parsed.entries
     if parsed.bozo and not isinstance(parsed.bozo_exception, feedparser.CharacterEncodingOverride):
-        exc = parsed.bozo_exception
-        where = f" (line {exc.getLineNumber()})" if hasattr(exc, "getLineNumber") else ""
+        bozo = parsed.bozo_exception
+        where = f" (line {bozo.getLineNumber()})" if hasattr(bozo, "getLineNumber") else ""
         recovered = f"; {len(entries)} entries recovered by the lenient parser" if entries else ""
-        yield IngestItem(None, origin, f"{origin}: not a well-formed feed{where}: {exc}{recovered}")
+        yield IngestItem(None, origin, f"{origin}: not a well-formed feed{where}: {bozo}{recovered}")
         if not entries:
             return
     feed_title = parsed.feed.get("title")
@@ -189,37 +210,62 @@ def _feed_entry(entry: Any, feed_title: Any, where: str) -> IngestItem:
             published = date(struct.tm_year, struct.tm_mon, struct.tm_mday)
             break
     source = feed_title or (urlsplit(url).hostname if url else None)
-    key = url or (str(entry.get("id")) if entry.get("id") else None)
-    return IngestItem(_article(derive_id(key, text), url, source, entry.get("title"), published, text), where)
+    ident = url or (str(entry.get("id")) if entry.get("id") else None)
+    return IngestItem(_article(derive_id(ident, text), url, source, entry.get("title"), published, text), where)
 
 
-def parse_jsonl(lines: Iterator[str] | list[str], origin: str) -> Iterator[IngestItem]:
+def parse_jsonl(lines: Iterable[str], origin: str) -> Iterator[IngestItem]:
     """One JSON object a line (id, url, source, title, publication_date, text); blank lines skipped."""
     for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{origin}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield IngestItem(None, where, f"{where}: not JSON ({exc.msg}, column {exc.colno})")
-            continue
-        if not isinstance(row, dict):
-            yield IngestItem(None, where, f"{where}: expected a JSON object, got {type(row).__name__}")
-            continue
-        raw_text = row.get("text")
-        if not isinstance(raw_text, str) or not raw_text.strip():
-            yield IngestItem(None, where, f"{where}: no 'text'")
-            continue
-        text = to_plain(raw_text)
-        url = safe_url(row.get("url"))
-        raw_date = row.get("publication_date")
-        published = parse_date(raw_date)
-        if raw_date and published is None:
-            log.warning("%s: unreadable publication_date %r, kept as unknown", where, raw_date)
-        raw_id = row.get("id")
-        id_ = str(raw_id).strip() if raw_id not in (None, "") else derive_id(url, text)
-        yield IngestItem(_article(id_, url, row.get("source"), row.get("title"), published, text), where)
+        if line.strip():
+            yield parse_jsonl_line(line, f"{origin}:{n}")
+
+
+def parse_jsonl_line(line: str, where: str) -> IngestItem:
+    """One JSON Lines row -> an item; whatever is wrong with it stays with this line."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return IngestItem(None, where, f"{where}: not JSON ({exc.msg}, column {exc.colno})")
+    except RecursionError:
+        return IngestItem(None, where, f"{where}: JSON nested too deeply to read; not read")
+    if not isinstance(row, dict):
+        return IngestItem(None, where, f"{where}: expected a JSON object, got {type(row).__name__}")
+    try:
+        return _jsonl_row(row, where)
+    except Exception as exc:  # one odd row must not stop the file
+        log.exception("JSON line %s", where)
+        return IngestItem(None, where, f"{where}: cannot read ({type(exc).__name__}: {exc})")
+
+
+def _jsonl_row(row: dict[str, Any], where: str) -> IngestItem:
+    for key in ("text", "title", "source", "url", "id", "publication_date"):
+        problem = _not_unicode(row.get(key))
+        if problem:
+            return IngestItem(None, where, f"{where}: '{key}' {problem}; not read")
+    raw_text = row.get("text")
+    if not isinstance(raw_text, str) or not raw_text.strip():
+        return IngestItem(None, where, f"{where}: no 'text'")
+    text = to_plain(raw_text)
+    url = safe_url(row.get("url"))
+    raw_date = row.get("publication_date")
+    published = parse_date(raw_date)
+    if raw_date and published is None:
+        log.warning("%s: unreadable publication_date %r, kept as unknown", where, raw_date)
+    raw_id = row.get("id")
+    id_ = str(raw_id).strip() if raw_id not in (None, "") else derive_id(url, text)
+    return IngestItem(_article(id_, url, row.get("source"), row.get("title"), published, text), where)
+
+
+def _not_unicode(value: Any) -> str | None:
+    """Why a string cannot be stored as text (a lone surrogate such as JSON's "\\ud800"), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate (U+{ord(value[exc.start]):04X}, not a character) at position {exc.start + 1}"
+    return None
 
 
 def parse_text_file(raw: str, origin: str, name: str) -> IngestItem:
@@ -250,8 +296,13 @@ def parse_html(data: bytes | str, origin: str, url: str | None = None) -> Ingest
     Only its extractor runs, on bytes already in hand: trafilatura's own downloader (which can fall
     back to unverified TLS) is never called, and extraction makes no request.
     """
+    if isinstance(data, bytes):
+        try:
+            data, _encoding = decode_document(data, origin, declared_ok=True)
+        except Refused as exc:
+            return IngestItem(None, origin, str(exc))
     doc = trafilatura.bare_extraction(
-        data if isinstance(data, str) else _decode(data),
+        data,
         url=url,
         with_metadata=True,
         include_comments=False,
@@ -272,49 +323,110 @@ def parse_html(data: bytes | str, origin: str, url: str | None = None) -> Ingest
 # ----------------------------------------------------------------------------- dispatch
 
 
-def _iter_file(path: Path, origin: str) -> Iterator[IngestItem]:
+def _iter_file(
+    path: Path, origin: str, limits: IngestLimits, identity: tuple[int, int] | None = None
+) -> Iterator[IngestItem]:
+    """One file's items. JSON Lines are streamed line by line; other files are read whole, up to
+    ``limits.max_file_bytes``."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        yield IngestItem(None, origin, f"{origin}: cannot read ({exc.strerror or exc})")
+        fh = open_regular(path, origin, identity)
+    except Refused as exc:
+        yield IngestItem(None, origin, str(exc))
         return
-    suffix = path.suffix.lower()
-    try:
-        if suffix in JSONL_SUFFIXES:
-            yield from parse_jsonl(_decode(data).splitlines(), origin)
-        elif suffix in FEED_SUFFIXES or looks_like_feed(data):
-            yield from parse_feed(data, origin)
-        elif suffix in HTML_SUFFIXES:
-            yield parse_html(data, origin)
-        else:
-            yield parse_text_file(_decode(data), origin, path.name)
-    except Exception as exc:  # a parser bug on one file must not stop a folder
-        log.exception("ingest %s", origin)
-        yield IngestItem(None, origin, f"{origin}: cannot parse ({type(exc).__name__}: {exc})")
+    with fh:
+        suffix = path.suffix.lower()
+        try:
+            if suffix in JSONL_SUFFIXES:
+                for line in iter_text_lines(fh, origin, limits.max_line_bytes):
+                    if line.error:
+                        yield IngestItem(None, f"{origin}:{line.number}", line.error)
+                    elif line.text is not None and line.text.strip():
+                        yield parse_jsonl_line(line.text, f"{origin}:{line.number}")
+                return
+            data = read_capped(fh, limits.max_file_bytes, origin)
+            if suffix in FEED_SUFFIXES or looks_like_feed(data):
+                yield from parse_feed(data, origin)
+            elif suffix in HTML_SUFFIXES:
+                yield parse_html(data, origin)
+            else:
+                text, _encoding = decode_document(data, origin)
+                yield parse_text_file(text, origin, path.name)
+        except Refused as exc:
+            yield IngestItem(None, origin, str(exc))
+        except Exception as exc:  # a parser bug on one file must not stop a folder
+            log.exception("ingest %s", origin)
+            yield IngestItem(None, origin, f"{origin}: cannot parse ({type(exc).__name__}: {exc})")
+
+
+def _folder_entries(folder: Path) -> list[Entry]:
+    return walk_folder(folder, FOLDER_SUFFIXES, folder.name)
 
 
 def _folder_files(folder: Path) -> list[Path]:
     """Readable article files under ``folder``, sorted, hidden files and folders skipped."""
-    found = []
-    for p in folder.rglob("*"):
-        rel = p.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES:
-            found.append(p)
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    return [e.path for e in _folder_entries(folder) if e.problem is None]
 
 
 def _is_url(path: str | Path) -> bool:
     return isinstance(path, str) and path.strip().lower().startswith(("http://", "https://"))
 
 
-def iter_articles(path: str | Path, fetch: Callable[[str], bytes] | None = None) -> Iterator[IngestItem]:
-    """Yield every article (or error) found at ``path``: a folder, a file, or an http(s) URL."""
+def iter_articles(
+    path: str | Path,
+    fetch: Callable[[str], bytes] | None = None,
+    limits: IngestLimits | None = None,
+    today: date | None = None,
+) -> Iterator[IngestItem]:
+    """Yield every article (or error) found at ``path``: a folder, a file, or an http(s) URL.
+
+    Every article passes ``check_article`` (size, dates, valid text) on the way out.
+    """
+    limits = limits or IngestLimits()
+    window = limits.window(today)
+    for item in _raw_items(path, fetch, limits):
+        yield check_article(item, limits, window)
+
+
+def check_article(item: IngestItem, limits: IngestLimits, window: tuple[date, date]) -> IngestItem:
+    """An article too long, dated outside ``window`` or holding text that is not valid Unicode
+    becomes an error item saying so; anything else passes unchanged."""
+    art = item.article
+    if art is None:
+        return item
+    where = item.origin
+    for name in ("text", "title", "source", "url", "id"):
+        problem = _not_unicode(getattr(art, name))
+        if problem:
+            return replace(item, article=None, error=f"{where}: its {name} {problem}; not stored")
+    if len(art.text) > limits.max_article_chars:
+        return replace(
+            item,
+            article=None,
+            error=(
+                f"{where}: article text is {len(art.text):,} characters, more than the limit of "
+                f"{limits.max_article_chars:,} (CONFLICTMAP_INGEST_MAX_ARTICLE_CHARS); not stored"
+            ),
+        )
+    lo, hi = window
+    if art.published is not None and not lo <= art.published <= hi:
+        return replace(
+            item,
+            article=None,
+            error=(
+                f"{where}: publication date {art.published.isoformat()} is outside the accepted "
+                f"{lo.isoformat()} to {hi.isoformat()} (CONFLICTMAP_INGEST_DATE_MIN/MAX); not stored"
+            ),
+        )
+    return item
+
+
+def _raw_items(
+    path: str | Path, fetch: Callable[[str], bytes] | None, limits: IngestLimits
+) -> Iterator[IngestItem]:
     if _is_url(path):
         url = str(path).strip()
         try:
-            data = (fetch or fetch_url)(url)
+            data = (fetch or functools.partial(fetch_url, max_bytes=limits.max_file_bytes))(url)
         except FetchError as exc:
             yield IngestItem(None, url, str(exc))
             return
@@ -328,37 +440,50 @@ def iter_articles(path: str | Path, fetch: Callable[[str], bytes] | None = None)
         return
     p = Path(path)
     if p.is_dir():
-        for f in _folder_files(p):
-            yield from _iter_file(f, (Path(p.name) / f.relative_to(p)).as_posix())
-    elif p.exists():
-        yield from _iter_file(p, p.name)
+        for entry in _folder_entries(p):
+            if entry.problem:
+                yield IngestItem(None, entry.origin, f"{entry.origin}: {entry.problem}")
+            else:
+                yield from _iter_file(entry.path, entry.origin, limits, entry.identity)
+    elif p.exists() or p.is_symlink():
+        yield from _iter_file(p, p.name, limits)
     else:
         yield IngestItem(None, str(path), f"{path}: no such file or folder")
 
 
-def _count_file(path: Path) -> int:
+def _count_file(path: Path, limits: IngestLimits) -> int:
     suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        with path.open("rb") as fh:
-            return sum(1 for line in fh if line.strip())
-    if suffix in FEED_SUFFIXES or (
-        suffix not in TEXT_SUFFIXES | HTML_SUFFIXES and looks_like_feed(path.read_bytes())
-    ):
-        data = path.read_bytes()
+    with open_regular(path, path.name) as fh:
+        if suffix in JSONL_SUFFIXES:
+            return count_lines(fh)
+        if suffix in TEXT_SUFFIXES | HTML_SUFFIXES:
+            return 1
+        try:
+            data = read_capped(fh, limits.max_file_bytes, path.name)
+        except Refused:
+            return 1
+    if suffix in FEED_SUFFIXES or looks_like_feed(data):
         return max(1, len(re.findall(rb"<(?:[a-zA-Z0-9_]+:)?(?:item|entry)[\s>]", data)))
     return 1
 
 
-def count_items(path: str | Path) -> int | None:
+def count_items(path: str | Path, limits: IngestLimits | None = None) -> int | None:
     """Roughly how many items ``iter_articles`` will yield, for a progress bar; None if unknown."""
     if _is_url(path):
         return None
+    limits = limits or IngestLimits()
     p = Path(path)
     try:
         if p.is_dir():
-            return sum(_count_file(f) for f in _folder_files(p))
-        if p.is_file():
-            return _count_file(p)
-    except OSError:
+            total = 0
+            for e in _folder_entries(p):
+                try:
+                    total += 1 if e.problem else _count_file(e.path, limits)
+                except (OSError, Refused):
+                    total += 1
+            return total
+        if p.exists():
+            return _count_file(p, limits)
+    except (OSError, Refused):
         return None
     return None

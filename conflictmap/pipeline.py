@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from .config import Settings
+from sqlalchemy.exc import OperationalError
+
+from .config import IngestLimits, Settings
 from .models import Event
 from .store import EventStore
 
@@ -39,7 +43,23 @@ class IngestReport:
     events_added: int = 0
     incidents: int = 0
     unresolved: list[Unresolved] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # items refused or not written, each named
+    events_refused: list[str] = field(default_factory=list)  # events dated outside the window
+    stopped: str | None = None  # why the run stopped before the end (disk full, --max-errors)
+    not_stored: int = 0  # articles read after a storage failure, so not written
+    first_not_stored: str | None = None  # where the rerun picks up
+    paths_not_read: list[str] = field(default_factory=list)  # after --max-errors stopped the run
+    incidents_pending: bool = False  # reports stored but not grouped yet (the next ingest does it)
+
+    @property
+    def refused(self) -> int:
+        """Items and events refused: the number ``--max-errors`` counts."""
+        return len(self.errors) + len(self.events_refused)
+
+    @property
+    def complete(self) -> bool:
+        """Everything named was read and everything readable was stored."""
+        return self.stopped is None and not self.not_stored and not self.paths_not_read
 
     def merge(self, other: IngestReport) -> None:
         self.articles_read += other.articles_read
@@ -48,6 +68,12 @@ class IngestReport:
         self.events_added += other.events_added
         self.unresolved += other.unresolved
         self.errors += other.errors
+        self.events_refused += other.events_refused
+        self.stopped = self.stopped or other.stopped
+        self.not_stored += other.not_stored
+        self.first_not_stored = self.first_not_stored or other.first_not_stored
+        self.paths_not_read += other.paths_not_read
+        self.incidents_pending = self.incidents_pending or other.incidents_pending
 
 
 def _unresolved(found: Iterable[Event]) -> list[Unresolved]:
@@ -60,37 +86,87 @@ def _unresolved(found: Iterable[Event]) -> list[Unresolved]:
     return out
 
 
+# A write the store cannot make at all (disk or database full, I/O error, read-only, locked past
+# its timeout): every later write would fail the same way, so the run stops instead.
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, sqlite3.OperationalError, OSError)
+REGROUP_PENDING = "ingest_regroup_pending"
+
+
+def _storage_message(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).splitlines()[0]
+
+
+def split_by_window(found: Iterable[Event], window: tuple[date, date]) -> tuple[list[Event], list[Event]]:
+    """Events dated inside the accepted window, and those outside it (never stored)."""
+    lo, hi = window
+    kept: list[Event] = []
+    out: list[Event] = []
+    for e in found:
+        day = e.event_date if isinstance(e.event_date, date) else date.fromisoformat(str(e.event_date))
+        (kept if lo <= day <= hi else out).append(e)
+    return kept, out
+
+
 def ingest_paths(
     store: EventStore,
     paths: Iterable[str | Path],
     progress: Progress | None = None,
     fetch: Callable[[str], bytes] | None = None,
+    limits: IngestLimits | None = None,
+    max_errors: int | None = None,
 ) -> IngestReport:
-    """Read, extract and store every article under ``paths``; articles seen before are skipped."""
+    """Read, extract and store every article under ``paths``; articles seen before are skipped.
+
+    Each item stands alone: a bad one is refused by name and the next one is read. Two things
+    stop the run early, and the report says where: a write the store cannot make (disk full:
+    what was stored stays, the articles after it are counted as not stored, and running the same
+    command again finishes the job since stored articles are skipped), and more than
+    ``max_errors`` refusals (``--strict`` is 0).
+    """
     from .extract import extract_article
     from .gazetteer import load_gazetteer
     from .ingest import count_items, iter_articles
 
+    limits = limits or IngestLimits()
+    window = limits.window()
     gazetteer = load_gazetteer()
     report = IngestReport()
-    for path in paths:
+    pending = store.get_meta(REGROUP_PENDING) == "1"
+    paths = list(paths)
+    for n_path, path in enumerate(paths):
+        if report.stopped and report.not_stored == 0 and report.first_not_stored is None:
+            report.paths_not_read += [str(p) for p in paths[n_path:]]
+            break
         try:
-            total = count_items(path)
+            total = count_items(path, limits)
         except Exception:  # noqa: BLE001 - a count is only for the progress bar
             total = None
         done = 0
         try:
-            items = iter_articles(path, fetch=fetch) if fetch else iter_articles(path)
+            items = iter_articles(path, fetch=fetch, limits=limits)
             for item in items:
                 done += 1
                 if progress:
                     progress(done, total, str(path))
+                if report.stopped:
+                    if report.first_not_stored is None:  # --max-errors: read no further
+                        report.paths_not_read.append(f"{path} (from {item.origin} on)")
+                        break
+                    if item.article is not None:  # storage failed: count what is left
+                        report.not_stored += 1
+                    continue
                 if item.article is None:
                     report.errors.append(item.error or f"{item.origin}: unreadable item")
+                    _check_max_errors(report, max_errors)
                     continue
                 report.articles_read += 1
                 article = item.article
-                why = store.seen(article)
+                try:
+                    why = store.seen(article)
+                except STORAGE_ERRORS as exc:
+                    _storage_failed(report, item.origin, exc)
+                    continue
                 if why:
                     report.articles_skipped.append((item.origin, why))
                     continue
@@ -99,20 +175,65 @@ def ingest_paths(
                 except Exception as exc:  # noqa: BLE001 - one article's failure must not stop the feed
                     log.exception("extraction failed for %s", item.origin)
                     report.errors.append(f"{item.origin}: extraction failed: {exc}")
+                    _check_max_errors(report, max_errors)
                     continue
-                result = store.add_article(article, found, origin=item.origin)
+                found, outside = split_by_window(found, window)
+                for e in outside:
+                    report.events_refused.append(
+                        f"{item.origin}: event dated {e.event_date} ({e.event_type} at "
+                        f"{e.location or 'no place named'}) is outside the accepted {window[0]} to "
+                        f"{window[1]} (CONFLICTMAP_INGEST_DATE_MIN/MAX); not stored"
+                    )
+                try:
+                    if not pending:
+                        store.set_meta(REGROUP_PENDING, "1")
+                        pending = True
+                    result = store.add_article(article, found, origin=item.origin)
+                except STORAGE_ERRORS as exc:
+                    _storage_failed(report, item.origin, exc)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - this article cannot be written, the next may
+                    log.exception("cannot store %s", item.origin)
+                    report.errors.append(f"{item.origin}: could not be stored ({type(exc).__name__}: {exc})")
+                    _check_max_errors(report, max_errors)
+                    continue
                 if result.added:
                     report.articles_added += 1
                     report.events_added += result.events
                     report.unresolved += _unresolved(found)
                 else:
                     report.articles_skipped.append((item.origin, result.reason))
+                if outside:
+                    _check_max_errors(report, max_errors)
         except Exception as exc:  # noqa: BLE001 - an unreadable path is reported, the next one goes on
             log.exception("cannot ingest %s", path)
             report.errors.append(f"{path}: {exc}")
-    if report.articles_added:
-        report.incidents = regroup_incidents(store)
+            _check_max_errors(report, max_errors)
+    if report.articles_added or pending:
+        try:
+            report.incidents = regroup_incidents(store)
+            if pending:
+                store.set_meta(REGROUP_PENDING, "0")
+        except STORAGE_ERRORS as exc:
+            log.error("incidents not regrouped: %s", _storage_message(exc))
+            report.incidents_pending = True
+            if report.stopped is None:
+                report.stopped = f"reports could not be grouped into incidents ({_storage_message(exc)})"
     return report
+
+
+def _check_max_errors(report: IngestReport, max_errors: int | None) -> None:
+    if max_errors is not None and report.stopped is None and report.refused > max_errors:
+        report.stopped = f"more than {max_errors} item(s) refused (--max-errors {max_errors})"
+
+
+def _storage_failed(report: IngestReport, origin: str, exc: BaseException) -> None:
+    """The store refused a write: stop storing, keep reading only to count what was not stored."""
+    message = _storage_message(exc)
+    log.error("%s: cannot write to the store: %s", origin, message)
+    report.stopped = f"the store cannot be written ({message}) at {origin}"
+    report.first_not_stored = origin
+    report.not_stored += 1
 
 
 def regroup_incidents(store: EventStore) -> int:
@@ -229,7 +350,9 @@ def prepare(settings: Settings, progress: Progress | None = None) -> list[str]:
     added = 0
     sample = settings.bundled_dir / "sample_feed"
     if sample.is_dir():
-        report = ingest_paths(store, sorted(sample.glob("*.jsonl")), progress=progress)
+        report = ingest_paths(
+            store, sorted(sample.glob("*.jsonl")), progress=progress, limits=settings.ingest_limits
+        )
         problems += report.errors
         added = report.articles_added
     if reloaded and not added:

@@ -101,14 +101,40 @@ def test_evaluate_prints_files_folds_and_calibration(tmp_path):
 
 def test_ingest_reports_and_is_idempotent(tmp_path):
     first = run("ingest", str(FEEDS / "rss.xml"), str(FEEDS / "articles.jsonl"), data_dir=tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # two lines refused: scripts and cron jobs can tell
     assert "articles added" in first.stdout and "refused" in first.stdout
     assert "articles.jsonl:3" in first.stdout  # the cut-off line is named
+    assert "2 item(s) refused (listed above); everything else was stored." in first.stdout
     assert "ingest" in first.stderr  # the progress bar
     again = run("ingest", str(FEEDS / "rss.xml"), data_dir=tmp_path)
     assert again.returncode == 0
     line = next(ln for ln in again.stdout.splitlines() if "articles added" in ln)
     assert [c.strip() for c in line.strip("│ ").split("│")] == ["articles added", "0"]
+
+
+def test_ingest_of_a_hostile_folder_names_every_refusal_and_exits_1(tmp_path):
+    res = run("ingest", str(FEEDS / "hostile"), data_dir=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    out = " ".join(res.stdout.split())  # rich may wrap long lines
+    assert "refused: hostile/surrogate.jsonl:2: 'text' holds a lone surrogate" in out
+    assert "refused: hostile/deep.jsonl:2: JSON nested too deeply to read; not read" in out
+    assert "refused: hostile/one-bad-byte.jsonl:3: not valid UTF-8 (column 73); line not read" in out
+    assert "refused: hostile/latin1-report.txt: not valid UTF-8, UTF-16 or a legacy Arabic encoding" in out
+    assert (
+        "refused: hostile/dates.jsonl:1: publication date 9999-12-30 is outside the accepted 1990-01-01"
+        in out
+    )
+    assert "Traceback" not in res.stderr
+
+
+def test_ingest_strict_stops_at_the_first_refusal_and_exits_3(tmp_path):
+    res = run("ingest", "--strict", str(FEEDS / "articles.jsonl"), str(FEEDS / "rss.xml"), data_dir=tmp_path)
+    assert res.returncode == 3, res.stdout + res.stderr
+    out = " ".join(res.stdout.split())
+    assert "STOPPED: more than 0 item(s) refused (--max-errors 0)" in out
+    assert f"Not read: {FEEDS / 'rss.xml'}" in out
+    bad = run("ingest", "--max-errors", "-1", str(FEEDS / "rss.xml"), data_dir=tmp_path)
+    assert bad.returncode == 2 and "expected a whole number of 0 or more" in bad.stderr
 
 
 def test_zones_command_refuses_a_bad_file_with_its_name(tmp_path):
