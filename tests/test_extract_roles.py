@@ -432,3 +432,17 @@ def test_checkpoints_handed_over_under_an_agreement_are_a_transfer(gaz):
 def test_a_named_victim_counts_one(gaz):
     evs = events("Gunmen killed Sheikh Ahmed al-Khalaf, a tribal dignitary, in Gharanij on Sunday.", gaz)
     assert [(e.event_type, e.fatalities) for e in evs] == [("violence_against_civilians", 1)]
+
+
+def test_fire_on_protesters_is_a_protest_with_intervention(gaz):
+    evs = events(
+        "SDF forces opened fire on protesters in the town of al-Busayrah on Sunday, wounding two, "
+        "after residents rallied against fuel prices.",
+        gaz,
+    )
+    assert [(e.event_type, e.sub_event_type) for e in evs] == [("protest", "protest with intervention")]
+
+
+def test_a_new_military_base_is_a_base_established(gaz):
+    evs = events("Iran-backed militias set up a new military base near Abu Kamal on Sunday.", gaz)
+    assert [e.sub_event_type for e in evs] == ["headquarters or base established"]

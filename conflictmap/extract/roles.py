@@ -34,6 +34,8 @@ class Roles:
     clash_words: re.Pattern[str]
     generic_attack: re.Pattern[str]
     person_before: re.Pattern[str]
+    protesters: re.Pattern[str]
+    force_on_protest: re.Pattern[str]
     toll_rise: re.Pattern[str]
     responsibility: re.Pattern[str]
     elsewhere: re.Pattern[str]
@@ -127,6 +129,20 @@ def refine_triggers(text: str, triggers: list) -> list:
     an air strike."""
     r = load_roles()
     triggers = [t for t in triggers if not _descriptive(text, t, r)]
+    if any(t.event_type == "protest" for t in triggers) and r.force_on_protest.search(text):
+        # "forces opened fire on protesters": the protest, with intervention (ACLED), is the
+        # event; lethal force is its own sub-type
+        sub = (
+            "excessive force against protesters"
+            if re.search(r"\b(?:killed|killing|dead|died)\b", text, re.I)
+            else "protest with intervention"
+        )
+        triggers = [
+            replace(t, event_type="protest", sub_event_type=sub, priority=61)
+            if t.event_type in ("protest", "battle") and t.kind != "kill"
+            else t
+            for t in triggers
+        ]
     fought = bool(r.clash_words.search(text))
     out = []
     for t in triggers:
