@@ -446,3 +446,12 @@ def test_fire_on_protesters_is_a_protest_with_intervention(gaz):
 def test_a_new_military_base_is_a_base_established(gaz):
     evs = events("Iran-backed militias set up a new military base near Abu Kamal on Sunday.", gaz)
     assert [e.sub_event_type for e in evs] == ["headquarters or base established"]
+
+
+def test_a_town_named_as_a_boundary_is_not_the_event_place(gaz):
+    evs = events(
+        "Tribal fighters took control of the town of Hajin on Sunday and advanced to the al-Hasakah "
+        "border line.",
+        gaz,
+    )
+    assert [e.place_id for e in evs] == ["dz:hajin"]

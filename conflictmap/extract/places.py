@@ -51,6 +51,10 @@ _ROAD_SECOND = re.compile(
     re.I,
 )
 _AREA_AFTER = re.compile(r"^\s+(?:area|areas|region|district|countryside)\b", re.I)
+_BOUNDARY_AFTER = re.compile(
+    r"^\s*(?:(?:governorates?|provinces?)\s+)?(?:border(?!\s+(?:crossing|post|gate))(?:s| line| lines| area)?|boundary|frontier|administrative line)\b",
+    re.I,
+)
 _CITY_AFTER = re.compile(r"^\s+(?:city|town)\b", re.I)
 _CITY_BEFORE = re.compile(r"\b(?:city|town) of\s+$", re.I)  # "the city of Deir ez-Zor": the city
 _UNRESOLVED_CUE = re.compile(r"\b(?:in|near|at|outside|(?:town|village|city|area) of)\s+(?:the\s+)?$", re.I)
@@ -183,8 +187,8 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
     after = text[e : e + 30]
     place, method, prec, area = res.place, res.method, res.precision, False
     role = "event"
-    if _ROAD_SECOND.search(before):
-        role = "relative"
+    if _ROAD_SECOND.search(before) or _BOUNDARY_AFTER.match(after):
+        role = "relative"  # "...border line with al-Hasakah": a boundary, not where it happened
     elif _ORIGIN.search(before):
         role = "origin"
     elif _RELATIVE.search(before):
