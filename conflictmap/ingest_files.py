@@ -34,9 +34,9 @@ CHUNK = 64 * 1024
 
 ARABIC_LEGACY = ("cp1256", "iso8859_6", "cp720", "cp864")
 # Declared in a file (XML declaration, HTML meta): read as declared when the bytes are valid in it.
-DECLARABLE = frozenset({"utf_8", "utf_16", "utf_16_le", "utf_16_be", "ascii", "latin_1", "cp1252"}) | set(
-    ARABIC_LEGACY
-)
+DECLARABLE = frozenset(
+    {"utf_8", "utf_16", "utf_16_le", "utf_16_be", "ascii", "latin_1", "iso8859_1", "cp1252"}
+) | set(ARABIC_LEGACY)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
     (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
@@ -96,7 +96,13 @@ def walk_folder(folder: Path, suffixes: frozenset[str], label: str) -> list[Entr
     """
     root = folder.resolve()
     found: list[Entry] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or folder)
+        rel = where.relative_to(folder) if where.is_relative_to(folder) else Path(where.name)
+        found.append(Entry(where, _origin(label, rel), f"folder cannot be read ({exc.strerror or exc})"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable, followlinks=False):
         here = Path(dirpath)
         rel_dir = here.relative_to(folder)
         kept = []

@@ -211,3 +211,46 @@ def test_plain_text_is_kept_exactly_so_offsets_hold(tmp_path: Path) -> None:
     p.write_text(json.dumps({"id": "p1", "text": body}) + "\n", encoding="utf-8")
     (item,) = items(p)
     assert item.article.text == body
+
+
+def test_a_url_is_fetched_with_the_file_size_limit(monkeypatch, feeds: Path) -> None:
+    from conflictmap import ingest
+    from conflictmap.config import IngestLimits
+
+    asked: list[tuple[str, int]] = []
+
+    def fake_fetch_url(url: str, *, max_bytes: int) -> bytes:  # the network boundary
+        asked.append((url, max_bytes))
+        return (feeds / "rss.xml").read_bytes()
+
+    monkeypatch.setattr(ingest, "fetch_url", fake_fetch_url)
+    got = items("https://euphrates-desk.example/feed", limits=IngestLimits(max_file_bytes=123_456))
+    assert asked == [("https://euphrates-desk.example/feed", 123_456)]
+    assert len([i for i in got if i.article]) == 3
+
+
+def test_declared_and_bom_encodings_of_html_and_feeds(tmp_path: Path) -> None:
+    body = "قصفت مدفعية النظام أطراف بلدة الميادين صباح الثلاثاء، ولم ترد أنباء عن إصابات."
+    (tmp_path / "u16.xml").write_bytes(
+        (
+            '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>نشرة الفرات</title>'
+            f"<item><title>قصف على الميادين</title><description>{body}</description></item></channel></rss>"
+        ).encode("utf-16")
+    )
+    (tmp_path / "page.html").write_bytes(
+        (
+            '<html><head><meta charset="windows-1256"><title>قصف على الميادين</title></head>'
+            f"<body><article><p>{body}</p><p>{body}</p></article></body></html>"
+        ).encode("cp1256")
+    )
+    (tmp_path / "says-utf8.html").write_bytes(
+        b'<html><head><meta charset="utf-8"><title>x</title></head><body><p>Caf\xe9 closed.</p></body></html>'
+    )
+    by = {i.origin: i for i in items(tmp_path)}
+    feed = by[f"{tmp_path.name}/u16.xml item 1"].article
+    assert feed.title == "قصف على الميادين" and feed.text == body and feed.source == "نشرة الفرات"
+    page = by[f"{tmp_path.name}/page.html"].article
+    assert page.title == "قصف على الميادين" and body in page.text
+    assert by[f"{tmp_path.name}/says-utf8.html"].error == (
+        f"{tmp_path.name}/says-utf8.html: not valid UTF-8 as it declares (line 1, column 70: byte 0xe9); not read"
+    )

@@ -301,3 +301,18 @@ def test_reference_fact_and_extracted_report_in_one_sqlite_store_are_one_inciden
     assert store.event("ref:two")["incident_id"] != store.event("ref:one")["incident_id"]
     counts = DataService(settings).view(EventFilter()).counts
     assert counts == {"incidents": 2, "reports": 3, "fatalities": 3}
+
+
+def test_prepare_applies_the_ingest_date_window_of_its_settings(tmp_path):
+    from datetime import date
+
+    from conflictmap.config import IngestLimits
+
+    settings = Settings(data_dir=tmp_path, ingest_limits=IngestLimits(date_max=date(2020, 1, 1)))
+    problems = prepare(settings)
+    assert any(
+        "rudaw-2024-08-13.jsonl:1: publication date 2024-08-13 is outside the accepted 1990-01-01 to 2020-01-01"
+        in p
+        for p in problems
+    ), problems
+    assert EventStore(settings.db_url).counts()["articles"] == 0
