@@ -455,3 +455,21 @@ def test_a_town_named_as_a_boundary_is_not_the_event_place(gaz):
         gaz,
     )
     assert [e.place_id for e in evs] == ["dz:hajin"]
+
+
+def test_bodies_found_are_an_attack_by_someone_unknown(gaz):
+    evs = events(
+        "The bodies of three shepherds were found on Tuesday near Gharanij, local sources said.", gaz
+    )
+    assert [(e.event_type, e.actor1, e.actor2, e.fatalities) for e in evs] == [
+        ("violence_against_civilians", "Unidentified armed group", "Civilians", 3)
+    ]
+
+
+def test_an_operation_that_killed_fighters_is_a_clash(gaz):
+    evs = events(
+        "The SDF carried out a security operation in the town of Diban on Sunday, killing two ISIS "
+        "members and arresting five others.",
+        gaz,
+    )
+    assert [(e.event_type, e.sub_event_type, e.fatalities) for e in evs] == [("battle", "armed clash", 2)]

@@ -57,6 +57,10 @@ REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
 # a battle over territory: each town that changed hands is an event of its own (atomic by place).
 MAX_SPLIT = 3
 _ARMED_NONE = {"Civilians"}
+_ARMED_KILLED = re.compile(
+    r"\b(?:killing|killed)\b[^.;]{0,40}\b(?:members|fighters|militants|gunmen|terrorists|insurgents|jihadists|operatives)\b",
+    re.I,
+)
 _DATELINE_END = re.compile(r"\s*(?:,?\s*\d{4})?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[-–—:]\s")
 _PLURAL_BACK = re.compile(
     r"\b(?:these|those|the|both) (?:\w+ )?(?:attacks|clashes|strikes|airstrikes|incidents|operations)\b", re.I
@@ -159,6 +163,14 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         return  # a claim of responsibility names who did it; it is not a new incident
     fat, toll = fatalities(text)
     main = resolve_raids([t for t in triggers if t.kind != "kill"], fat)
+    if (
+        fat
+        and main
+        and _ARMED_KILLED.search(text)
+        and all(t.sub_event_type in ("arrests", "other") for t in main)
+    ):
+        # "an operation in X, killing two ISIS members and arresting five": a fight, not only arrests
+        main = [replace(main[0], event_type="battle", sub_event_type="armed clash", priority=60)]
     anaphor = lex.anaphor.search(text)
     if any(re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text) for t in main) and not any(
         p.role == "event" and not p.area for p in places
@@ -312,6 +324,8 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     hedged = bool(lex.hedge.search(text))
     if etype != "battle" and "Civilians" not in actors and lex.civilian_victims.search(text):
         actors.append("Civilians")
+    if etype == "violence_against_civilians" and not [a for a in actors if a != "Civilians"]:
+        actors.insert(0, "Unidentified armed group")  # "the bodies of three shepherds were found"
     if (
         etype == "battle"
         and sub == "non-state actor overtakes territory"

@@ -52,6 +52,8 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
         ),
         # "3 deaths", "two fatalities"
         re.compile(r"\b(" + _LOWER + r"\s+)?(" + n + r")\s+(?:deaths|fatalities|bodies)\b", re.I),
+        # "the bodies of three shepherds"
+        re.compile(r"\bbod(?:y|ies) of\s+(" + _LOWER + r"\s+)?(" + n + r")\b", re.I),
     )
 
 
