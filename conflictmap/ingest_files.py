@@ -303,6 +303,22 @@ def bom_encoding(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def has_nul(data: bytes) -> bool:
+    """NUL bytes in text without a BOM: UTF-16/32 whose BOM is missing, or not text at all.
+
+    Such bytes are valid UTF-8 (NUL is a character), so without this check a file saved as
+    UTF-16 without a BOM would be stored with a NUL beside every letter. No news text holds one.
+    """
+    return b"\x00" in data
+
+
+def _no_bom_message(origin: str) -> str:
+    return (
+        f"{origin}: holds NUL bytes: UTF-16 or UTF-32 without a byte order mark, or not text; "
+        "save it as UTF-8 or with a BOM; not read"
+    )
+
+
 def _where(data: bytes, pos: int) -> str:
     line = data.count(b"\n", 0, pos) + 1
     col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
@@ -363,6 +379,8 @@ def decode_document(data: bytes, origin: str, *, declared_ok: bool = False) -> t
             raise Refused(
                 f"{origin}: starts with a {name} byte order mark but is not valid {name}; not read"
             ) from exc
+    if has_nul(data):
+        raise Refused(_no_bom_message(origin))
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -432,9 +450,12 @@ def iter_text_lines(fh: BinaryIO, origin: str, limit: int) -> Iterator[DecodedLi
     trusted).
     """
     setting = "CONFLICTMAP_INGEST_MAX_LINE_BYTES"
-    head = fh.read(4)
+    head = fh.read(1024)
     fh.seek(0)
     bom = bom_encoding(head)
+    if not bom and has_nul(head):
+        yield DecodedLine(1, None, _no_bom_message(origin))
+        return
     stream: BinaryIO = fh
     name = "UTF-8"
     codec: str | None = "utf-8"

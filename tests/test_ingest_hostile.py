@@ -576,3 +576,17 @@ def test_cli_exit_status_refused_strict_and_max_errors(tmp_path: Path, monkeypat
     assert "1 item(s) refused (listed above); everything else was stored." in out
     code, out = _run_cli(monkeypatch, capsys, tmp_path / "b", str(later))
     assert code == 0  # seen before: nothing refused, nothing to do
+
+
+def test_utf16_without_a_bom_is_refused_by_name_not_stored_with_nuls(tmp_path: Path) -> None:
+    (tmp_path / "nobom.jsonl").write_bytes(
+        (_line(id="n1", text=AR1) + _line(id="n2", text=AR2)).encode("utf-16-le")
+    )
+    (tmp_path / "nobom.txt").write_bytes(("اشتباكات في هجين\n\n" + AR1 + "\n").encode("utf-16-be"))
+    got = list(iter_articles(tmp_path))
+    assert not _articles(got)
+    assert [i.error for i in got] == [
+        f"{tmp_path.name}/{name}: holds NUL bytes: UTF-16 or UTF-32 without a byte order mark, or not text; "
+        "save it as UTF-8 or with a BOM; not read"
+        for name in ("nobom.jsonl", "nobom.txt")
+    ]
