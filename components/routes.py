@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlencode
 
 import dash
 import flask
+import pandas as pd
 
 from components.map_panel import build_map
 from components.service_access import service
@@ -181,7 +182,8 @@ def main_events(query: str, n: int = TABLE_ROWS) -> list[dict[str, str]]:
                 "type": EVENT_LABELS.get(r.event_type, str(r.event_type)),
                 "place": str(r.location or ""),
                 "actors": actors,
-                "fatalities": str(int(r.fat_sort)),
+                # A toll no report gave is "not stated", never 0 (the sort still ranks it last).
+                "fatalities": "not stated" if pd.isna(r.fatalities) else str(int(r.fatalities)),
                 "sources": ", ".join(o for o in split_outlets(r.outlets) if o),
             }
         )

@@ -373,7 +373,6 @@ def test_briefing_pdf_as_downloaded(briefing):
     assert lowest_year[2] - heading[2] > heading[3] + 2  # baseline gap above the heading's height
 
 
-@pytest.mark.xfail(strict=True, reason="components/routes.main_events still turns an unknown toll into 0")
 def test_briefing_pdf_prints_unknown_tolls_as_not_stated(briefing):
     runs = positions(briefing.pages[0])
     # The table's fatalities column: the 12 Aug attack's 20, and the two strategic developments
