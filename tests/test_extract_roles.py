@@ -473,3 +473,10 @@ def test_an_operation_that_killed_fighters_is_a_clash(gaz):
         gaz,
     )
     assert [(e.event_type, e.sub_event_type, e.fatalities) for e in evs] == [("battle", "armed clash", 2)]
+
+
+def test_killing_its_driver_counts_one():
+    from conflictmap.extract.numbers import fatalities
+
+    assert fatalities("At dawn today, a drone struck a car near Gharanij, killing its driver.")[0] == 1
+    assert fatalities("A drone struck a car, killing the driver and wounding two passengers.")[0] == 1

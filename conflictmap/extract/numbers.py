@@ -116,9 +116,16 @@ _NAMED_VICTIM = re.compile(
 )
 
 
+_THE_ONE = re.compile(
+    r"\b" + _KILL_VERB + r"\s+(?:its|his|her|the)\s+(?:\w+\s+)?"
+    r"(?:driver|owner|passenger|son|daughter|brother|father|mother|wife|husband|commander|leader|head|"
+    r"mukhtar|guard|shepherd|farmer|teacher|doctor|official|member)\b(?!\s+and\s+(?!wound|injur))"
+)
+
+
 def _object_count(sentence: str) -> int | None:
-    if _NAMED_VICTIM.search(sentence):
-        return 1  # "gunmen killed Sheikh Ahmed al-Khalaf, a tribal dignitary"
+    if _NAMED_VICTIM.search(sentence) or _THE_ONE.search(sentence):
+        return 1  # "gunmen killed Sheikh Ahmed al-Khalaf, a tribal dignitary", "killing its driver"
     m = _ONE_OBJ.search(sentence)
     if not m:
         return None
