@@ -34,7 +34,7 @@ def layout() -> html.Div:
                 style={"height": "180px"},
             ),
             html.Div(
-                "Drag across the timeline to set the date range; double-click to reset.", className="hint"
+                "Drag across the timeline to set the date range; double-click to clear it.", className="hint"
             ),
         ],
         className="timeline-panel",
