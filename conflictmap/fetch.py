@@ -151,7 +151,8 @@ def open_pinned(url: str, ip: str, timeout: float) -> Response:
             "Connection": "close",
         },
     )
-    return conn.getresponse()
+    # HTTPResponse.getheader is overloaded (default: _T); mypy cannot match that to the Protocol
+    return conn.getresponse()  # type: ignore[return-value]
 
 
 def _read_capped(resp: Response, url: str, max_bytes: int, deadline: float, timeout: float) -> bytes:

@@ -36,6 +36,7 @@ import trafilatura
 from conflictmap.config import IngestLimits
 from conflictmap.fetch import FetchError, fetch_url
 from conflictmap.ingest_files import (
+    ARABIC_LEGACY,
     Entry,
     Refused,
     count_lines,
@@ -64,7 +65,6 @@ _BLOCK_TAG = re.compile(
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _DATE_LINE = re.compile(r"^\s*(?:date\s*:?\s*)?(\d{4}-\d{2}-\d{2})(?:[T ][\d:.+\-Z]*)?\s*$", re.I)
 _FEED_SNIFF = re.compile(rb"<(?:[a-zA-Z0-9_]+:)?(rss|feed|RDF)\b")
-ARABIC_UNDECLARED_OK = frozenset({"cp1256", "iso8859_6", "cp720", "cp864"})
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def parse_feed(data: bytes, origin: str) -> Iterator[IngestItem]:
     except Refused as exc:
         yield IngestItem(None, origin, str(exc))
         return
-    if encoding in ARABIC_UNDECLARED_OK and encoding != declared_encoding(data):
+    if encoding in ARABIC_LEGACY and encoding != declared_encoding(data):
         data = text.encode("utf-8")  # detected, not declared: hand feedparser UTF-8 it cannot misread
     parsed = feedparser.parse(data)
     entries = parsed.entries
@@ -211,7 +211,9 @@ def _feed_entry(entry: Any, feed_title: Any, where: str) -> IngestItem:
             break
     source = feed_title or (urlsplit(url).hostname if url else None)
     ident = url or (str(entry.get("id")) if entry.get("id") else None)
-    return IngestItem(_article(derive_id(ident, text), url, source, entry.get("title"), published, text), where)
+    return IngestItem(
+        _article(derive_id(ident, text), url, source, entry.get("title"), published, text), where
+    )
 
 
 def parse_jsonl(lines: Iterable[str], origin: str) -> Iterator[IngestItem]:
@@ -360,11 +362,6 @@ def _iter_file(
 
 def _folder_entries(folder: Path) -> list[Entry]:
     return walk_folder(folder, FOLDER_SUFFIXES, folder.name)
-
-
-def _folder_files(folder: Path) -> list[Path]:
-    """Readable article files under ``folder``, sorted, hidden files and folders skipped."""
-    return [e.path for e in _folder_entries(folder) if e.problem is None]
 
 
 def _is_url(path: str | Path) -> bool:
