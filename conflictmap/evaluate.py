@@ -6,8 +6,8 @@ developer and CI run has at ``../shared/tools/``) is imported by path, so the fi
 
 Folds: articles are split into ``k`` folds by a stable hash of their id
 (``sha256(id) mod k``), so the split never depends on file order and the same article is always
-in the same fold. Rules are written while reading some folds and judged on one that is never
-read (see ``docs`` in the module ``conflictmap.extract``: the unread fold is recorded there).
+in the same fold. Rules are written reading folds 0-3 of dev+dev2 and judged on fold 4, never
+read (``--hide-fold 4`` keeps its articles out of the listing).
 
 Scores are taken on the events a user of ``conflictmap extract`` gets: those at or above the
 confidence threshold. The calibration table uses every candidate, so it shows what the
@@ -121,7 +121,7 @@ def _dedupe_figures(gold_rows: list[dict], events: list[Event], scorer: ModuleTy
     for art in gold_rows:
         golds = art.get("events") or []
         preds = by_article.get(str(art["id"]), [])
-        pairs, _ = scorer.match(golds, [_score_row(e) for e in preds], True)
+        pairs, _ = scorer.match(golds, [e.to_dict() for e in preds], True)
         for gi, pi in pairs:
             if golds[gi].get("incident_id"):
                 gold_incident[preds[pi].event_id] = golds[gi]["incident_id"]
@@ -150,10 +150,6 @@ def _dedupe_figures(gold_rows: list[dict], events: list[Event], scorer: ModuleTy
     }
 
 
-def _score_row(ev: Event) -> dict[str, Any]:
-    return ev.to_dict()
-
-
 def _calibration(gold_rows: list[dict], events: list[Event], scorer: ModuleType) -> list[dict[str, Any]]:
     """Per confidence bin: how many candidates, how many right (strictly matched, or a redundant
     repeat of a matched gold event, which the scorer does not count against precision)."""
@@ -163,7 +159,7 @@ def _calibration(gold_rows: list[dict], events: list[Event], scorer: ModuleType)
         by_article.setdefault(ev.article_id, []).append(ev)
     for art in gold_rows:
         preds = by_article.get(str(art["id"]), [])
-        pairs, redundant = scorer.match(art.get("events") or [], [_score_row(e) for e in preds], True)
+        pairs, redundant = scorer.match(art.get("events") or [], [e.to_dict() for e in preds], True)
         ok = {pi for _, pi in pairs} | set(redundant)
         for pi, ev in enumerate(preds):
             right[ev.event_id + str(pi)] = pi in ok
@@ -218,32 +214,25 @@ def _error_kinds(gold_rows: list[dict], events: list[dict], scorer: ModuleType) 
                 if want and not want & have:
                     kinds["match: actor missing"] += 1
 
-        def why(a: dict, others: list[dict], role: str) -> str:
-            near = [(scorer.date_ok(a, o)[0], scorer.place_ok(a, o, km)[0], o) for o in others]
-            if any(d and p and o.get("event_type") != a.get("event_type") for d, p, o in near):
+        def why(role: str, near: list[tuple[bool, bool, dict]], etype: str) -> str:
+            if any(d and p and o.get("event_type") != etype for d, p, o in near):
                 return f"{role}: right place and date, other type"
-            same = [(d, p) for d, p, o in near if o.get("event_type") == a.get("event_type")]
+            same = [(d, p) for d, p, o in near if o.get("event_type") == etype]
             if any(d and not p for d, p in same):
                 return f"{role}: right type and date, wrong place"
             if any(p and not d for d, p in same):
                 return f"{role}: right type and place, wrong date"
-            return f"{role}: nothing like it"
+            return f"{role}: nothing like it" + (" in gold" if role == "false" else "")
 
         for gi, g in enumerate(golds):
             if gi not in mg and g.get("in_study_area") is not False:
-                kinds[why(g, preds, "missed")] += 1
+                near = [(scorer.date_ok(g, p)[0], scorer.place_ok(g, p, km)[0], p) for p in preds]
+                kinds[why("missed", near, g.get("event_type"))] += 1
         for pi, p in enumerate(preds):
             if pi not in mp and pi not in redundant:
                 # date_ok/place_ok take the gold first: compare each gold against this prediction
                 near = [(scorer.date_ok(g, p)[0], scorer.place_ok(g, p, km)[0], g) for g in golds]
-                if any(d and q and g.get("event_type") != p.get("event_type") for d, q, g in near):
-                    kinds["false: right place and date, other type"] += 1
-                elif any(d and not q and g.get("event_type") == p.get("event_type") for d, q, g in near):
-                    kinds["false: right type and date, wrong place"] += 1
-                elif any(q and not d and g.get("event_type") == p.get("event_type") for d, q, g in near):
-                    kinds["false: right type and place, wrong date"] += 1
-                else:
-                    kinds["false: nothing like it in gold"] += 1
+                kinds[why("false", near, p.get("event_type"))] += 1
     return kinds
 
 
@@ -287,7 +276,7 @@ def evaluate(
         candidates.extend(extract_article_all(art, gaz))
     elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     events = [e for e in candidates if e.confidence >= threshold]
-    pred_rows = [_score_row(e) for e in events]
+    pred_rows = [e.to_dict() for e in events]
     result = scorer.score(gold_rows, pred_rows)
     result["files"] = []
     for path, rows in per_file:
@@ -326,13 +315,8 @@ def evaluate(
 
 
 def _headline(s: dict) -> dict:
-    return {
-        "gold_events": s.get("gold_events"),
-        "predicted_events": s.get("predicted_events"),
-        "strict": s["strict"],
-        "loose": s["loose"],
-        "on_strict_matches": s.get("on_strict_matches", {}),
-    }
+    keys = ("gold_events", "predicted_events", "strict", "loose", "on_strict_matches")
+    return {k: s.get(k, {}) for k in keys}
 
 
 def format_report(result: dict, hide_folds: tuple[int, ...] = ()) -> str:

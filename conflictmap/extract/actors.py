@@ -210,3 +210,22 @@ def air_actor(text: str, earlier_mentions: list[ActorMention]) -> str:
     if earlier:
         return earlier[-1].actor
     return "Unidentified drone" if re.search(r"\bdrones?\b", text, re.I) else "Unidentified armed group"
+
+
+# Strategic developments whose other side is usually an armed group when one is named (an
+# operation "to stop ISIS attacks", a base, a truce): civilians in passing are not that side.
+_ARMED_SECOND = frozenset(
+    {"other", "agreement", "headquarters or base established", "non-violent transfer of territory"}
+)
+
+
+def order_actors(actors: list[str], etype: str, sub: str = "") -> list[str]:
+    """Sides in the order the event type reads them: perpetrator, then target or victims."""
+    armed = [a for a in actors if a != "Civilians"]
+    if etype == "strategic_development" and sub in _ARMED_SECOND and len(armed) >= 2:
+        return armed[:2]
+    if etype in ("violence_against_civilians", "strategic_development") or (
+        etype == "explosion_remote_violence" and len(armed) < 2
+    ):
+        return armed[:1] + (["Civilians"] if "Civilians" in actors else armed[1:2])
+    return armed[:2] if etype != "protest" else actors[:2]

@@ -23,18 +23,21 @@ from conflictmap.extract.actors import (
     distinct,
     find_actors,
     named_attacker,
+    order_actors,
     pick_actors,
 )
 from conflictmap.extract.dates import find_dates, year_anchor
-from conflictmap.extract.merge import merge_drafts, merge_follow_up, previous_event, same_place
+from conflictmap.extract.merge import merge_drafts, merge_follow_up, no_casualties, previous_event, same_place
 from conflictmap.extract.numbers import count_before, fatalities, group_fatalities
 from conflictmap.extract.places import (
     PlaceMention,
     area_phrases,
     article_area,
+    choose_places,
     drop_containers,
     find_places,
     span_ends,
+    trigger_distance,
 )
 from conflictmap.extract.roles import claimed_by, elsewhere, refine_triggers, sentence_role
 from conflictmap.extract.rules import load_lexicon
@@ -129,7 +132,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     text = sent.text
     triggers = refine_triggers(text, find_triggers(text))
     if not triggers and not lex.anaphor.search(text):
-        _no_casualties(sent, drafts)
+        no_casualties(sent, drafts)
         return
     dates = find_dates(text, ctx.published, ctx.anchor)
     if sent.index == 0:  # "DEIR EZ-ZOR, Jan. 10 (NPA) -": the dateline dates the report, not the event
@@ -228,7 +231,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     primary = max(groups, key=lambda k: max(t.priority for t in groups[k]))
     assigned: dict[str, list[PlaceMention]] = {k: [] for k in groups}
     for p in own_places + [p for p in places if p.role == "relative"]:
-        best = min(groups, key=lambda k: min(_distance(p, t) for t in groups[k]))
+        best = min(groups, key=lambda k: min(trigger_distance(p, t) for t in groups[k]))
         assigned[best].append(p)
     for etype, trigs in groups.items():
         is_primary = etype == primary
@@ -250,17 +253,6 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
             unresolved,
             not is_primary,
         )
-
-
-def _no_casualties(sent: Sentence, drafts: list[Draft]) -> None:
-    """ "No casualties were reported.": a sentence with no event of its own that says nobody
-    died belongs to the events of the sentence before (0 deaths where none was stated)."""
-    if not drafts or sent.index - drafts[-1].sentence.index > 1 or fatalities(sent.text) != (0, False):
-        return
-    for d in drafts:
-        if d.sentence.index == drafts[-1].sentence.index and d.fatalities is None:
-            d.fatalities = 0
-            d.spans.append((sent.start, sent.end))
 
 
 def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, unresolved, secondary) -> None:
@@ -297,7 +289,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 actors.append(a)
     if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
         actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
-    chosen = span_ends(sent.text, drop_containers(sent.text, _choose_places(places), ctx.gaz))
+    chosen = span_ends(sent.text, drop_containers(sent.text, choose_places(places), ctx.gaz))
     if not chosen and unresolved:
         ctx.unresolved.extend(unresolved)
         return
@@ -363,7 +355,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 day=day,
                 date_precision=precision,
                 date_explicit=explicit,
-                actors=_order_actors(actors, etype, sub),
+                actors=order_actors(actors, etype, sub),
                 place=place,
                 location=loc,
                 geo_precision=prec,
@@ -387,43 +379,6 @@ def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:
         if d.event_type == etype and len(d.actors) >= 2:
             return d.actors
     return ctx.main_actors
-
-
-# Strategic developments whose other side is usually an armed group when one is named (an
-# operation "to stop ISIS attacks", a base, a truce): civilians in passing are not that side.
-_ARMED_SECOND = frozenset(
-    {"other", "agreement", "headquarters or base established", "non-violent transfer of territory"}
-)
-
-
-def _order_actors(actors: list[str], etype: str, sub: str = "") -> list[str]:
-    armed = [a for a in actors if a != "Civilians"]
-    if etype == "strategic_development" and sub in _ARMED_SECOND and len(armed) >= 2:
-        return armed[:2]
-    if etype in ("violence_against_civilians", "strategic_development") or (
-        etype == "explosion_remote_violence" and len(armed) < 2
-    ):
-        return armed[:1] + (["Civilians"] if "Civilians" in actors else armed[1:2])
-    return armed[:2] if etype != "protest" else actors[:2]
-
-
-def _distance(p: PlaceMention, t: Trigger) -> int:
-    if p.start >= t.end:
-        return p.start - t.end
-    return (t.start - p.end) * 2 + 5  # places after the trigger are its objects more often
-
-
-def _choose_places(places: list[PlaceMention]) -> list[PlaceMention]:
-    event = [p for p in places if p.role == "event"]
-    towns = [p for p in event if not p.area]
-    pool = towns or event or [p for p in places if p.role == "relative"]
-    seen: set[str] = set()
-    out = []
-    for p in pool:
-        if p.place.place_id not in seen:
-            seen.add(p.place.place_id)
-            out.append(p)
-    return out
 
 
 def _paragraph_place(drafts: list[Draft], sent: Sentence) -> Draft | None:

@@ -257,3 +257,16 @@ def merge_follow_up(
             prev.actors.append(a)
     if (sent.start, sent.end) not in prev.spans:
         prev.spans.append((sent.start, sent.end))
+
+
+def no_casualties(sent: Sentence, drafts: list[Draft]) -> None:
+    """'No casualties were reported.': a sentence with no event of its own that says nobody
+    died belongs to the events of the sentence before (0 deaths where none was stated)."""
+    from conflictmap.extract.numbers import fatalities as _fatalities
+
+    if not drafts or sent.index - drafts[-1].sentence.index > 1 or _fatalities(sent.text) != (0, False):
+        return
+    for d in drafts:
+        if d.sentence.index == drafts[-1].sentence.index and d.fatalities is None:
+            d.fatalities = 0
+            d.spans.append((sent.start, sent.end))

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 from conflictmap.extract.roles import person_or_outlet
 from conflictmap.extract.rules import load_lexicon
@@ -311,4 +312,24 @@ def span_ends(text: str, mentions: list[PlaceMention]) -> list[PlaceMention]:
             out[out.index(a)] = replace(
                 a, precision=2, method=f"{a.method}; one end of a stretch to {b.text}"
             )
+    return out
+
+
+def trigger_distance(p: PlaceMention, t: Any) -> int:
+    """How far a place stands from a trigger (characters; places before it count double)."""
+    if p.start >= t.end:
+        return p.start - t.end
+    return (t.start - p.end) * 2 + 5  # places after the trigger are its objects more often
+
+
+def choose_places(places: list[PlaceMention]) -> list[PlaceMention]:
+    event = [p for p in places if p.role == "event"]
+    towns = [p for p in event if not p.area]
+    pool = towns or event or [p for p in places if p.role == "relative"]
+    seen: set[str] = set()
+    out = []
+    for p in pool:
+        if p.place.place_id not in seen:
+            seen.add(p.place.place_id)
+            out.append(p)
     return out
