@@ -9,6 +9,13 @@ feature and carrying on, as the pipeline does for articles, would silently move 
 repaired without guessing (a self-intersecting ring fixed by ``shapely.make_valid``, overlapping
 zones on the same day) load with a warning naming the feature.
 
+Any document, legal GeoJSON or not, gives zones or a ``ZonesError``, never another exception:
+``"properties": null`` (legal GeoJSON), properties or ``crs.properties`` given as a string,
+JSON nested too deeply to read, coordinates that are strings or booleans ("40.1" is not a
+number: shapely would have read it as one). The error names the file, each bad feature (index
+and zone_id when it has one) and the problem, so the pipeline can refuse the file and keep the
+zones already loaded while the rest of preparation runs.
+
 Border tie-break: a point on a shared border (or in an overlap) belongs to the zone with the
 lowest ``zone_id`` in plain string order among those that cover it. Arbitrary but deterministic:
 the same point always gets the same zone, in ``assign_zone`` and ``assign_zones`` alike.
@@ -36,7 +43,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from conflictmap.models import ZoneVersion
@@ -65,6 +72,10 @@ REGION_LON = (35.0, 43.0)
 REGION_LAT = (32.0, 38.0)
 OVERLAP_TOLERANCE_DEG2 = 1e-6  # ~0.01 km2: less than this is rounding at a shared border
 DEFAULT_MAX_VERTICES = 4000
+# Deepest nesting of a feature's properties (a real zone's are flat, ``sources`` a list): deeper
+# values would be stored as JSON and served back, and can exhaust the recursion limit there.
+MAX_PROPERTY_DEPTH = 16
+SHOWN_CHARS = 80  # how much of a bad value a message quotes back
 
 
 class ZonesError(Exception):
@@ -78,7 +89,10 @@ class ZoneLoad:
 
 
 def load_zones(path: Path) -> ZoneLoad:
-    """Read and validate a zones GeoJSON file (see the module docstring for the policy)."""
+    """Read and validate a zones GeoJSON file (see the module docstring for the policy).
+
+    Raises ``ZonesError`` (and nothing else) for any file that cannot be used.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -88,6 +102,8 @@ def load_zones(path: Path) -> ZoneLoad:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ZonesError(f"{path}: not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ZonesError(f"{path}: not readable: JSON nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ZonesError(f"{path}: expected a GeoJSON FeatureCollection")
     crs_problem = _crs_problem(doc.get("crs"))
@@ -102,12 +118,15 @@ def load_zones(path: Path) -> ZoneLoad:
     warnings: list[str] = []
     seen: dict[str, int] = {}
     for i, feat in enumerate(feats):
-        zid = feat.get("properties", {}).get("zone_id") if isinstance(feat, dict) else None
-        where = f"feature {i} (zone_id={zid!r})"
+        where = _where(i, feat)
         try:
             zone, warns = _parse_feature(feat)
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug here must still name the file and feature
+            log.exception("%s: %s: unexpected error while reading the feature", path, where)
+            problems.append(f"{where}: unreadable ({type(exc).__name__}: {_shown(str(exc))})")
             continue
         if zone.zone_id in seen:
             problems.append(f"{where}: duplicate zone_id, also feature {seen[zone.zone_id]}")
@@ -123,22 +142,50 @@ def load_zones(path: Path) -> ZoneLoad:
     return ZoneLoad(zones=zones, warnings=warnings)
 
 
+def _shown(value: Any) -> str:
+    """A bad value quoted back in a message: its repr, cut short (it may be huge or deeply nested)."""
+    if isinstance(value, (dict, list)) and _depth(value, limit=3) > 3:
+        return f"<a deeply nested {type(value).__name__}>"  # its repr could itself recurse too far
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _where(i: int, feat: Any) -> str:
+    """``feature 3 (zone_id='sdf-2019')``, or ``feature 3`` when it has no usable zone_id."""
+    props = feat.get("properties") if isinstance(feat, dict) else None
+    zid = props.get("zone_id") if isinstance(props, dict) else None
+    if isinstance(zid, str) and zid.strip():
+        return f"feature {i} (zone_id={_shown(zid)})"
+    return f"feature {i}"
+
+
 def _crs_problem(crs: Any) -> str | None:
     """RFC 7946 GeoJSON has no ``crs`` member; an old-style one must name WGS84 lon/lat."""
     if crs is None:
         return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
     if isinstance(name, str) and name.strip().lower() in WGS84_NAMES:
         return None
-    return f"crs {name or crs!r} is not WGS84 lon/lat (CRS84/EPSG:4326); reproject to WGS84 first"
+    if not isinstance(props, dict) or not isinstance(name, str):
+        return (
+            f"crs {_shown(crs)} is not a named CRS "
+            '({"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}); '
+            "leave crs out (RFC 7946 GeoJSON is WGS84 lon/lat)"
+        )
+    return f"crs {_shown(name)} is not WGS84 lon/lat (CRS84/EPSG:4326); reproject to WGS84 first"
 
 
 def _parse_feature(feat: Any) -> tuple[ZoneVersion, list[str]]:
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         raise ValueError("not a GeoJSON Feature")
     props = feat.get("properties")
+    if props is None:
+        raise ValueError(f"properties is null; a zone needs {', '.join(REQUIRED)}")
     if not isinstance(props, dict):
-        raise ValueError("no properties")
+        raise ValueError(f"properties must be an object, not {type(props).__name__} {_shown(props)}")
+    if _depth(props) > MAX_PROPERTY_DEPTH:
+        raise ValueError(f"properties nested deeper than {MAX_PROPERTY_DEPTH} levels")
     missing = [k for k in REQUIRED if k not in props]
     if missing:
         raise ValueError(f"missing properties: {', '.join(missing)}")
@@ -149,6 +196,9 @@ def _parse_feature(feat: Any) -> tuple[ZoneVersion, list[str]]:
     valid_to = None if props["valid_to"] is None else _date(props, "valid_to")
     if valid_to is not None and valid_from > valid_to:
         raise ValueError(f"valid_from {valid_from} is after valid_to {valid_to}")
+    for k in OPTIONAL:
+        if props.get(k) is not None and not isinstance(props[k], str):
+            raise ValueError(f"property {k} must be a string, not {type(props[k]).__name__}")
     geom, warns = _geometry(feat.get("geometry"))
     extra = {k: v for k, v in props.items() if k not in REQUIRED + OPTIONAL}
     _check_provenance(extra)
@@ -171,7 +221,7 @@ def _check_provenance(extra: dict[str, Any]) -> None:
     """The optional provenance properties, when present, must have the shape the UI relies on."""
     status = extra.get("status")
     if status is not None and status not in STATUSES:
-        raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        raise ValueError(f"status {_shown(status)} is not one of {', '.join(STATUSES)}")
     for key in ("sources", "contested_by"):
         value = extra.get(key)
         if value is not None and (
@@ -186,9 +236,76 @@ def _check_provenance(extra: dict[str, Any]) -> None:
 def _date(props: dict[str, Any], key: str) -> date:
     value = props[key]
     try:
-        return date.fromisoformat(str(value)[:10])
+        if not isinstance(value, str):
+            raise ValueError
+        return date.fromisoformat(value[:10])
     except ValueError:
-        raise ValueError(f"{key} {value!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise ValueError(f"{key} {_shown(value)} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _depth(value: Any, limit: int = MAX_PROPERTY_DEPTH) -> int:
+    """Nesting depth of a JSON value (scalars 0), without recursion; stops counting past ``limit``."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d + 1)
+            if deepest > limit:
+                return deepest
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def _position(value: Any, where: str) -> tuple[float, ...]:
+    """``[lon, lat]`` (or ``[lon, lat, z]``) of JSON numbers; anything else names the spot."""
+    if not isinstance(value, list) or not 2 <= len(value) <= 3:
+        raise ValueError(f"{where}: a position must be [lon, lat] numbers, got {_shown(value)}")
+    out = []
+    for v in value:
+        # bool is an int in Python, and "40.1" would be read as a number by shapely: neither is one.
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"{where}: coordinate {_shown(v)} is not a number ({type(v).__name__})")
+        try:
+            x = float(v)
+        except OverflowError:
+            raise ValueError(f"{where}: coordinate {_shown(v)} is too large") from None
+        if not math.isfinite(x):
+            raise ValueError(f"{where}: coordinate {v} is not a finite number")
+        out.append(x)
+    return tuple(out)
+
+
+def _rings(value: Any, where: str) -> list[list[tuple[float, ...]]]:
+    """A Polygon's coordinates: a non-empty list of rings, each a list of positions."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{where}: a polygon must be a non-empty list of rings, got {_shown(value)}")
+    rings = []
+    for r, ring in enumerate(value):
+        if not isinstance(ring, list):
+            raise ValueError(f"{where} ring {r}: a ring must be a list of positions, got {_shown(ring)}")
+        rings.append([_position(p, f"{where} ring {r} position {j}") for j, p in enumerate(ring)])
+    return rings
+
+
+def _shape(gj: dict[str, Any]) -> BaseGeometry:
+    """The geometry, built only from coordinates checked to be numbers at the right depth."""
+    coords = gj.get("coordinates")
+    try:
+        if gj["type"] == "Polygon":
+            rings = _rings(coords, "coordinates")
+            if not rings[0]:
+                return shapely.Polygon()
+            return shapely.Polygon(rings[0], rings[1:])
+        if not isinstance(coords, list) or not coords:
+            raise ValueError(f"a MultiPolygon needs a non-empty list of polygons, got {_shown(coords)}")
+        polys = [_rings(p, f"polygon {k}") for k, p in enumerate(coords)]
+        return shapely.MultiPolygon([shapely.Polygon(p[0], p[1:]) for p in polys if p[0]])
+    except ValueError:
+        raise
+    except Exception as exc:  # shapely (GEOS) refusing numbers it was given: too few points etc.
+        raise ValueError(f"unreadable geometry: {exc}") from None
 
 
 def _geometry(gj: Any) -> tuple[BaseGeometry, list[str]]:
@@ -196,11 +313,8 @@ def _geometry(gj: Any) -> tuple[BaseGeometry, list[str]]:
     if not isinstance(gj, dict):
         raise ValueError("no geometry")
     if gj.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ValueError(f"geometry type {gj.get('type')!r} is not Polygon/MultiPolygon")
-    try:
-        geom = shape(gj)
-    except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise ValueError(f"unreadable geometry: {exc}") from None
+        raise ValueError(f"geometry type {_shown(gj.get('type'))} is not Polygon/MultiPolygon")
+    geom = _shape(gj)
     coords = shapely.get_coordinates(geom)
     if len(coords) == 0 or geom.is_empty:
         raise ValueError("empty geometry")

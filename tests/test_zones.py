@@ -595,3 +595,201 @@ def test_api_zones_march_2026_government_everywhere(api):
     assert len(feats) == 3 and all(f["properties"]["sources"] for f in feats.values())
     for point in (EAST_BANK, POCKET, CITY, WEST_BANK):
         assert held_in(feats, *point) == [STG]
+
+
+# ---- hostile files: any document gives zones or a ZonesError naming file, feature and problem ----
+
+
+def raw_doc(tmp_path, text, name="hostile-zones.geojson"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def refusal(path) -> str:
+    """The ZonesError message for ``path`` (any other exception fails the test)."""
+    with pytest.raises(ZonesError) as err:
+        load_zones(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    return msg
+
+
+def with_geometry(coords, kind="Polygon", zone_id="z1"):
+    f = feature(zone_id)
+    f["geometry"] = {"type": kind, "coordinates": coords}
+    return f
+
+
+def test_properties_null_is_legal_geojson_refused_by_feature(tmp_path):
+    """``"properties": null`` is legal GeoJSON; it crashed loading with 'NoneType' has no 'get'."""
+    bare = feature("z2")
+    bare["properties"] = None
+    msg = refusal(write(tmp_path, [feature("z1"), bare]))
+    assert "feature 1" in msg and "properties is null" in msg and "zone_id" in msg
+    assert "feature 0" not in msg  # the good feature is not blamed
+
+
+def test_properties_given_as_a_string_refused_by_feature(tmp_path):
+    odd = feature("z2")
+    odd["properties"] = "zone_id=z2"
+    msg = refusal(write(tmp_path, [odd]))
+    assert "feature 0" in msg and "properties must be an object" in msg and "zone_id=z2" in msg
+
+
+@pytest.mark.parametrize(
+    "crs",
+    [
+        {"type": "name", "properties": "EPSG:4326"},  # crs.properties a string
+        {"type": "name", "properties": None},
+        {"type": "name", "properties": {"name": ["EPSG:4326"]}},
+        "EPSG:4326",
+        [1, 2],
+    ],
+)
+def test_malformed_crs_refused_with_the_file_named(tmp_path, crs):
+    msg = refusal(write(tmp_path, [feature()], crs=crs))
+    assert "crs" in msg and "WGS84" in msg
+
+
+def test_json_nested_deeper_than_python_reads_is_refused(tmp_path):
+    depth = 100_000
+    props = json.dumps(feature()["properties"])[:-1] + ', "notes_extra": ' + "[" * depth + "]" * depth + "}"
+    text = '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": ' + props + "}]}"
+    assert "nested too deeply" in refusal(raw_doc(tmp_path, text))
+
+
+def test_deep_properties_below_the_parser_limit_refused_by_feature(tmp_path):
+    nested: list = []
+    for _ in range(200):
+        nested = [nested]
+    msg = refusal(write(tmp_path, [feature("deep", extra=nested)]))
+    assert "feature 0 (zone_id='deep')" in msg and "nested deeper" in msg
+
+
+def test_deep_coordinates_refused(tmp_path):
+    deep: list = [40.0, 35.0]
+    for _ in range(300):
+        deep = [deep]
+    msg = refusal(write(tmp_path, [with_geometry(deep)]))
+    assert "feature 0 (zone_id='z1')" in msg and "position" in msg
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("40.0", "'40.0' is not a number (str)"),  # shapely read strings as numbers: accepted before
+        (True, "True is not a number (bool)"),  # bool is an int in Python, not a number in GeoJSON
+        (None, "None is not a number"),
+        ({"lon": 40}, "is not a number (dict)"),
+    ],
+)
+def test_coordinates_must_be_numbers(tmp_path, bad, says):
+    ring = [[bad if (i, j) == (1, 0) else v for j, v in enumerate(p)] for i, p in enumerate(SQUARE[0])]
+    msg = refusal(write(tmp_path, [feature("ok"), with_geometry([ring], zone_id="strs")]))
+    assert "feature 1 (zone_id='strs')" in msg and "ring 0 position 1" in msg and says in msg
+
+
+def test_every_coordinate_of_a_string_polygon_is_refused_not_only_the_first(tmp_path):
+    strings = [[[str(x), str(y)] for x, y in SQUARE[0]]]
+    assert "is not a number (str)" in refusal(write(tmp_path, [with_geometry(strings)]))
+
+
+def test_non_finite_and_huge_coordinates_refused(tmp_path):
+    nan_ring = "[[[NaN, 35.0], [40.5, 35.0], [40.5, 35.5], [40.0, 35.0]]]"
+    p = json.dumps(feature()["properties"])
+    text = (
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        + p
+        + ', "geometry": {"type": "Polygon", "coordinates": '
+        + nan_ring
+        + "}}]}"
+    )
+    assert "not a finite number" in refusal(raw_doc(tmp_path, text))
+    huge = [[[10**400, 35.0], [40.5, 35.0], [40.5, 35.5], [40.0, 35.0]]]
+    assert "too large" in refusal(write(tmp_path, [with_geometry(huge)]))
+
+
+@pytest.mark.parametrize(
+    ("coords", "kind", "says"),
+    [
+        ([SQUARE], "Polygon", "position 0"),  # a MultiPolygon's coordinates under Polygon
+        (SQUARE, "MultiPolygon", "polygon 0 ring 0 position 0"),  # a Polygon's under MultiPolygon
+        ([[[40.0], [40.5]]], "Polygon", "[lon, lat]"),
+        ({"a": 1}, "Polygon", "non-empty list of rings"),
+        ([], "MultiPolygon", "non-empty list of polygons"),
+        ([[[40.0, 35.0], [40.5, 35.0], [40.0, 35.0]]], "Polygon", "Too few points"),  # 3 points
+    ],
+)
+def test_coordinates_at_the_wrong_depth_refused(tmp_path, coords, kind, says):
+    msg = refusal(write(tmp_path, [with_geometry(coords, kind)]))
+    assert "feature 0 (zone_id='z1')" in msg and says in msg
+
+
+@pytest.mark.parametrize(
+    ("props", "says"),
+    [
+        ({"valid_from": 20200101}, "valid_from 20200101 is not an ISO date"),
+        ({"source": {"outlet": "Rudaw"}}, "source must be a string"),
+        ({"zone_id": ["a"]}, "zone_id must be a non-empty string"),
+        ({"status": ["held"]}, "status ['held'] is not one of"),
+    ],
+)
+def test_wrong_property_types_refused(tmp_path, props, says):
+    msg = refusal(write(tmp_path, [feature(**props)]))
+    assert "feature 0" in msg and says in msg
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[]", "null", '"zones"', "{}", '{"type": "FeatureCollection", "features": {}}', "\ufeff{", "{" * 50],
+)
+def test_not_a_feature_collection_refused(tmp_path, text):
+    refusal(raw_doc(tmp_path, text))
+
+
+def test_legal_variants_still_load(tmp_path):
+    ints = [[[40, 35], [41, 35], [41, 36], [40, 36], [40, 35]]]
+    with_z = [[[x, y, 0.0] for x, y in SQUARE[0]]]
+    multi = [SQUARE, [[[x + 1, y] for x, y in SQUARE[0]]]]
+    load = load_zones(
+        write(
+            tmp_path,
+            [
+                with_geometry(ints, zone_id="ints"),
+                with_geometry(with_z, zone_id="z3d"),
+                with_geometry(multi, "MultiPolygon", zone_id="multi"),
+            ],
+        )
+    )
+    assert [z.zone_id for z in load.zones] == ["ints", "z3d", "multi"]
+    assert load.zones[2].geometry.geom_type == "MultiPolygon"
+
+
+def test_a_refused_zones_file_is_reported_and_the_rest_of_preparation_runs(tmp_path):
+    """As CONFLICTMAP_ZONES_PATH: the app says which file, feature and problem, and still serves
+    the reference events (before, preparation stopped at 'NoneType' object has no attribute 'get')."""
+    from app import create_app
+    from components import service_access
+    from conflictmap.config import Settings
+
+    bare = feature("z2")
+    bare["properties"] = None
+    bad = write(tmp_path, [feature("z1"), bare])
+    before = service_access.settings()
+    try:
+        app = create_app(Settings(data_dir=tmp_path / "data", zones_path=bad, url_prefix="/"))
+        problems = list(service_access.service().problems)
+        client = app.server.test_client()
+        meta = client.get("/api/meta")
+        page = client.get("/")
+    finally:
+        service_access.use_settings(before)
+    refused = [p for p in problems if "Zones file refused" in p]
+    assert len(refused) == 1
+    assert str(bad) in refused[0] and "feature 1" in refused[0] and "properties is null" in refused[0]
+    assert not any("Preparing the data failed" in p for p in problems)
+    assert meta.status_code == 200 and page.status_code == 200
+    counts = meta.get_json()["counts"]
+    # Reference facts and the sample feed went in after the refusal; no zones were loaded.
+    assert counts["events"] > 100 and counts["articles"] == 1 and counts["zones"] == 0
