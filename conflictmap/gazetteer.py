@@ -8,8 +8,19 @@ Names are therefore matched at three levels, strictest first:
 2. ``fold``: the Arabic article dropped (al-/el-/ad-/az-/ash-..., also glued and assimilated
    as in "Ezzor"), digraphs folded (dh/th/kh/gh/sh/q), vowel runs merged into one, doubled letters
    and a final -h dropped: "Dhiban" == "Thiban", "Tayyaneh" == "Al-Tayana", "Zawr" == "Zour".
-3. ``skeleton``: consonants only; used only when exactly one place has that skeleton, so a typo
-   ("Dhban") still lands but two different villages never merge silently.
+3. ``skeleton``: consonants only; used only when exactly one place has that skeleton and the
+   folded keys are one typo apart (a letter added, dropped, changed or two swapped), so a typo
+   ("Dhban", "Daranj") still lands but two different villages never merge silently.
+
+The two loose levels (2 and 3) are guesses, so they are guarded (``loose_match_ok``):
+
+- a bare common given name ("Mohammed", "Salah", "Shiyar"; the list is
+  ``extract/rules/given_names.txt``) takes no loose match: folded, "Mohammed" would be the
+  village Muhaymidah and "Salah" al-Shula. An exact spelling of a place still matches, and a
+  name written with the article ("al-Hassan") is place-like and keeps the loose levels;
+- a folded match must keep the length of the written name: vowels fold to one letter, so a
+  long name can collapse onto a short one ("al-Siyasiyah" onto "al-Susah"); the shorter of the
+  two (letters, article left out) must be at least three quarters of the longer.
 
 Arabic names are matched with spaces, diacritics and tatweel removed and the hamza / alef /
 ta marbuta / alef maqsura variants unified ("البو كمال" == "البوكمال").
@@ -23,6 +34,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from conflictmap.models import Place
@@ -73,6 +85,8 @@ _AY = re.compile(r"[ae][yi](?=[^aeiouy]|$)")
 _AR_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _AR_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "ء", "ئ": "ء"})
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
+GIVEN_NAMES_FILE = Path(__file__).resolve().parent / "extract" / "rules" / "given_names.txt"
+LOOSE_LENGTH_RATIO = 0.75
 
 
 class GazetteerError(ValueError):
@@ -127,6 +141,57 @@ def norm_fold(name: str) -> str:
     return text
 
 
+def _core(name: str) -> str:
+    """Letters of a Latin name without its Arabic article: the length a folded match keeps."""
+    return re.sub(r"[^a-z]", "", "".join(t for t in norm_exact(name).split() if t not in _ARTICLES))
+
+
+@lru_cache(maxsize=1)
+def given_name_keys() -> frozenset[str]:
+    """Folded keys of the common given names in ``extract/rules/given_names.txt``."""
+    try:
+        lines = GIVEN_NAMES_FILE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        log.warning("gazetteer: %s missing; given names take loose matches", GIVEN_NAMES_FILE)
+        return frozenset()
+    return frozenset(norm_fold(n) for n in (ln.split("#", 1)[0].strip() for ln in lines) if n)
+
+
+def is_given_name(name: str) -> bool:
+    """A single bare word (no "al-"/"el-" article) that folds to a common given name."""
+    if len(norm_exact(name).split()) != 1:  # "al-Hassan", "Abu Hamam": written as a place
+        return False
+    return norm_fold(name) in given_name_keys()
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """Optimal string alignment distance of a and b is at most 1."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def loose_match_ok(written: str, candidate: str) -> bool:
+    """May ``written`` be read as ``candidate`` (a gazetteer spelling) by a loose level?"""
+    if is_given_name(written):
+        return False
+    a, b = _core(written), _core(candidate)
+    if not a or not b:
+        return True
+    return min(len(a), len(b)) / max(len(a), len(b)) >= LOOSE_LENGTH_RATIO
+
+
 def norm_skeleton(name: str) -> str:
     """Level 3: consonant skeleton of the folded key (first letter kept)."""
     key = norm_fold(name)
@@ -144,6 +209,7 @@ class Gazetteer:
     _exact: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _fold: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _skel: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _spellings: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
     _arabic: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[str, bool, bool], Resolution | None] = field(default_factory=dict, repr=False)
 
@@ -174,6 +240,7 @@ class Gazetteer:
             fold = norm_fold(variant)
             if len(fold) >= 3:
                 _append(self._fold, fold, pid)
+                self._spellings.setdefault(pid, []).append((fold, variant))
             skel = norm_skeleton(variant)
             if len(skel) >= 3:
                 _append(self._skel, skel, pid)
@@ -220,17 +287,45 @@ class Gazetteer:
             place = self._pick(ids)
             method = "exact name" if norm_exact(place.name) == norm_exact(name) else "alternate spelling"
             return Resolution(place, method, 1)
-        fold = norm_fold(name)
         if not allow_fold:
             return None
-        if len(fold) >= 3 and fold in self._fold:
-            return Resolution(self._pick(self._fold[fold]), "alternate spelling (transliteration folded)", 1)
-        if allow_skeleton:
+        ids = self._loose_fold(name)
+        if ids:
+            return Resolution(self._pick(ids), "alternate spelling (transliteration folded)", 1)
+        if allow_skeleton and not is_given_name(name):
+            fold = norm_fold(name)
             skel = norm_skeleton(name)
             ids = self._skel.get(skel)
             if len(skel) >= 4 and ids and len({self._by_id[i].name for i in ids}) == 1:
-                return Resolution(self._by_id[ids[0]], "similar spelling (consonant skeleton)", 1)
+                spellings = self._spellings.get(ids[0], [])
+                if any(_one_typo(fold, f) and loose_match_ok(name, v) for f, v in spellings):
+                    return Resolution(self._by_id[ids[0]], "similar spelling (consonant skeleton)", 1)
         return None
+
+    def _loose_fold(self, name: str) -> list[str]:
+        """Ids of places whose folded key is the name's and that pass ``loose_match_ok``."""
+        fold = norm_fold(name)
+        if len(fold) < 3 or fold not in self._fold or is_given_name(name):
+            return []
+        return [
+            pid
+            for pid in self._fold[fold]
+            if any(f == fold and loose_match_ok(name, v) for f, v in self._spellings.get(pid, []))
+        ]
+
+    def candidates(self, name: str, loose: bool = True) -> list[Place]:
+        """Every place written ``name``: all places with that exact spelling, else (``loose``) all
+        whose folded spelling matches under the guards of ``loose_match_ok``. Unlike ``lookup``,
+        no one place is picked: for choosing the namesake nearest to something else."""
+        name = name.strip()
+        if not name:
+            return []
+        if _ARABIC.search(name):
+            key = norm_arabic(name)
+            ids = self._arabic.get(key) or (self._arabic.get(key[2:]) if key.startswith("ال") else None)
+        else:
+            ids = self._exact.get(norm_exact(name)) or (self._loose_fold(name) if loose else None)
+        return [self._by_id[i] for i in ids or []]
 
     def governorate_capital(self, admin1: str) -> Place | None:
         """The capital a governorate-only mention is coded to (precision 3)."""

@@ -480,3 +480,18 @@ def test_killing_its_driver_counts_one():
 
     assert fatalities("At dawn today, a drone struck a car near Gharanij, killing its driver.")[0] == 1
     assert fatalities("A drone struck a car, killing the driver and wounding two passengers.")[0] == 1
+
+
+def test_given_names_read_as_people_not_villages(gaz):
+    # each name folds to a village of the gazetteer under the loose spelling match
+    evs = events("Local resident Mahmoud told reporters that a drone struck a car near Hajin on Sunday.", gaz)
+    assert {e.location for e in evs} <= {"Hajin"}
+    evs = events("Shells hit a house on Sunday, Salah, a farmer, told the outlet in Diban.", gaz)
+    assert all(e.location != "Salah" for e in evs)
+
+
+def test_a_sentence_opening_function_word_is_no_place(gaz):
+    from conflictmap.extract.places import find_places
+
+    found, _ = find_places("There were clashes on Sunday. These fighters fled to Hajin.", gaz)
+    assert [m.place.place_id for m in found] == ["dz:hajin"]

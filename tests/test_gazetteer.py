@@ -119,3 +119,46 @@ def test_small_custom_gazetteer(tmp_path):
     assert gaz.resolve("el-Testa").place.place_id == "dz:testville"
     assert gaz.resolve("Otherton").place.place_id == "gn:1"
     assert gaz.get("gn:1").admin1 == "Al-Hasakah"
+
+
+@pytest.mark.parametrize(
+    "name", ["Mohammed", "Muhammad", "Mahmoud", "Salah", "Saleh", "Shiyar", "Bilal", "Hala"]
+)
+def test_a_bare_given_name_takes_no_loose_spelling_match(gaz, name):
+    # folded or reduced to consonants these would be villages (Muhaymidah, al-Shula, al-Suwar...)
+    assert gaz.lookup(name) is None
+    assert gaz.candidates(name) == []
+
+
+def test_a_place_spelled_exactly_still_matches_even_when_a_given_name(gaz):
+    assert gaz.lookup("Mazloum").place.name == "Mazlum"  # an alternate spelling in the table
+    assert gaz.lookup("Abbas").place.name == "Al-Abbas"
+
+
+def test_loose_spellings_of_villages_still_resolve(gaz):
+    assert gaz.lookup("Mohaymida").place.place_id == "dz:muhaymidah"  # folded, not a given name
+    assert gaz.lookup("Daranj").method == "similar spelling (consonant skeleton)"  # two letters swapped
+    assert gaz.lookup("Bukmal").place.place_id == "dz:abu-kamal"  # a vowel dropped
+
+
+def test_a_folded_match_keeps_the_length_of_the_name(gaz):
+    # vowels fold to one letter: a long name must not collapse onto a short village
+    assert gaz.lookup("al-Siyasiyah") is None
+    assert gaz.lookup("al-Sousa").place.place_id == "dz:al-susah"
+
+
+def test_is_given_name_and_loose_guard():
+    from conflictmap.gazetteer import is_given_name, loose_match_ok
+
+    assert is_given_name("Mohamed") and is_given_name("Muhammed")  # folded keys: any spelling
+    assert not is_given_name("al-Hassan")  # written with the article: a place-like name
+    assert not is_given_name("Hajin")
+    assert not loose_match_ok("Salah", "Al-Shula")
+    assert loose_match_ok("Muheymide", "Muhaymidah")
+
+
+def test_candidates_lists_every_namesake(gaz):
+    assert [p.place_id for p in gaz.candidates("Hajin")] == ["dz:hajin"]
+    assert {p.place_id for p in gaz.candidates("Thiban")} == {"dz:diban"}
+    assert gaz.candidates("") == [] and gaz.candidates("Atlantis") == []
+    assert gaz.candidates("دير الزور")[0].place_id == "dz:deir-ez-zor"

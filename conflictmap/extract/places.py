@@ -13,11 +13,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from conflictmap.extract.roles import person_or_outlet
 from conflictmap.extract.rules import load_lexicon
-from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact, norm_fold
+from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
 from conflictmap.models import Place
 
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff][\w’'‘`\u0600-\u06ff]*(?:-[\w’'‘`\u0600-\u06ff]+)*")
@@ -65,6 +66,16 @@ _AREA_PHRASE = re.compile(
     re.I,
 )
 _BANK = re.compile(r"\b(eastern|western|left|right)\s+bank\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """English function words ("There", "These", "Whereas" at a sentence start): never read as
+    a place by a loose spelling match (folded, "There" is the district al-Thawra). spaCy's list,
+    loaded with the sentence splitter anyway."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -116,9 +127,8 @@ def find_places(
                 continue
             if n > 1 and toks[i + n - 1].group(0).islower() and not _SITE_TAIL.search(span):
                 continue  # "Deir az-Zour as well": a trailing lowercase word is not part of a name
-            res = gaz.lookup(
-                span, allow_skeleton=(n == 1 and len(span) >= 5), allow_fold=(n > 1 or len(span) >= 5)
-            )
+            loose = n > 1 or (len(span) >= 5 and span.lower() not in _english_words())
+            res = gaz.lookup(span, allow_skeleton=(n == 1 and loose), allow_fold=loose)
             if res:
                 hit = (n, span_start, span_start + len(span), res)
                 break
@@ -261,12 +271,6 @@ def _km(a: Place, b: Place) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
-def _namesakes(gaz: Gazetteer, name: str) -> list[Place]:
-    """Every gazetteer place written ``name`` (exact or folded spelling), not only the first pick."""
-    ids = gaz._exact.get(norm_exact(name)) or gaz._fold.get(norm_fold(name)) or []  # noqa: SLF001
-    return [p for p in (gaz.get(i) for i in ids) if p is not None]
-
-
 def drop_containers(
     text: str, mentions: list[PlaceMention], gaz: Gazetteer, near_km: float = 25.0
 ) -> list[PlaceMention]:
@@ -281,7 +285,7 @@ def drop_containers(
         if a.place.place_id == b.place.place_id or _km(a.place, b.place) <= near_km:
             continue
         i = out.index(a)
-        near = min(_namesakes(gaz, a.text), key=lambda p: _km(p, b.place), default=None)
+        near = min(gaz.candidates(a.text), key=lambda p: _km(p, b.place), default=None)
         if near is not None and _km(near, b.place) <= near_km:
             out[i] = replace(a, place=near, method=f"{a.method}; the namesake in {b.text}")
         else:

@@ -50,6 +50,12 @@ class Roles:
     place_cue_before: re.Pattern[str]
 
 
+def given_names() -> list[str]:
+    """The common given names of ``rules/given_names.txt`` (shared with the gazetteer)."""
+    lines = (RULES_DIR / "given_names.txt").read_text(encoding="utf-8").splitlines()
+    return [n for n in (ln.split("#", 1)[0].strip() for ln in lines) if n]
+
+
 @lru_cache(maxsize=2)
 def load_roles() -> Roles:
     data = json.loads((RULES_DIR / "roles.json").read_text(encoding="utf-8"))
@@ -57,7 +63,7 @@ def load_roles() -> Roles:
     return Roles(
         place_nouns=frozenset(data["place_nouns"]),
         media_names=frozenset(n.lower() for n in data["media_names"]),
-        given_names=frozenset(n.lower() for n in data["given_names"]),
+        given_names=frozenset(n.lower() for n in given_names()),
         **rx,
     )
 
