@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from conflictmap.extract.rules import load_actor_rules, load_lexicon
+from conflictmap.extract.rules import load_actor_rules, load_anaphor_rules, load_lexicon
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,22 @@ def find_actors(text: str, on: date | None = None) -> list[ActorMention]:
 
 
 _GENERIC_ARMED = re.compile(r"(?i)gunmen|armed men")
+
+
+def resolve_anaphors(text: str, mentions: list[ActorMention]) -> list[ActorMention]:
+    """The mentions plus "the group", "the militia", "the forces" ... (``rules/anaphors.csv``),
+    each read as the actor of its kind named last before it in the article; a phrase with no
+    such actor before it stays unread."""
+    out = list(mentions)
+    named = sorted(mentions, key=lambda m: m.start)
+    for rule in load_anaphor_rules():
+        for m in rule.pattern.finditer(text):
+            if any(a.start < m.end() and m.start() < a.end for a in out):
+                continue  # part of a name already read ("the Kurdish-led forces")
+            before = [a for a in named if a.end <= m.start() and a.actor in rule.antecedents]
+            if before:
+                out.append(ActorMention(m.start(), m.end(), m.group(0), before[-1].actor))
+    return sorted(out, key=lambda a: a.start)
 
 
 def distinct(mentions: list[ActorMention]) -> list[str]:
@@ -188,18 +204,31 @@ def named_attacker(text: str, trig_start: int, trig_end: int, mentions: list[Act
     """Whether the sentence names who fired: an armed actor before the trigger that is not the
     target of a passive ("a base housing US troops was targeted"), or an agent after "by"."""
     for m in mentions:
-        if m.actor == "Civilians":
+        if m.actor == "Civilians" or _speaker_only(text, m, trig_start):
             continue
         if re.search(r"\b(?:by|from)\s+(?:the\s+)?(?:\S+\s+){0,2}$", text[max(0, m.start - 25) : m.start]):
             return True
         if m.start < trig_end and m.end > trig_start:
             return True  # "Israeli strikes", "regime shelling": the trigger names its author
         if m.end <= trig_start and not re.search(
-            r"\b(?:(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed|killed|wounded|injured)|came under|(?:was|were) under)\b",
+            r"\b(?:(?:was|were|been|being)\s+(?:\w+\s+)?(?:targeted|hit|struck|attacked|shelled|bombed|killed|wounded|injured|fired|launched|dropped|detonated)|came under|(?:was|were) under)\b",
             text[m.end : trig_start],
         ):
             return True
     return False
+
+
+_SPEECH_AFTER = re.compile(
+    r"^\)?\s*(?:\([^)]{0,40}\)\s*)?(?:(?:has|have|had)\s+)?(?:said|says|confirmed|announced|reported|stated|added|told\s+\w+)\b"
+    r"(?![^.;]*\b(?:it|its|they|their|we|our|itself|themselves)\b)",
+    re.I,
+)
+
+
+def _speaker_only(text: str, m: ActorMention, trig_start: int) -> bool:
+    """ "CENTCOM confirmed that a rocket was fired at US forces": the name is the speaker of the
+    report, not who fired; unless the report speaks of itself ("the SDF said its forces...")."""
+    return m.end <= trig_start and bool(_SPEECH_AFTER.match(text[m.end : trig_start]))
 
 
 def air_actor(text: str, earlier_mentions: list[ActorMention]) -> str:

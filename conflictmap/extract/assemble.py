@@ -25,6 +25,7 @@ from conflictmap.extract.actors import (
     named_attacker,
     order_actors,
     pick_actors,
+    resolve_anaphors,
 )
 from conflictmap.extract.dates import find_dates, year_anchor
 from conflictmap.extract.merge import merge_drafts, merge_follow_up, no_casualties, previous_event, same_place
@@ -92,6 +93,7 @@ class Draft:
     area: bool = False
     spans: list[tuple[int, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    guessed_actors: list[str] = field(default_factory=list)  # sides taken from context, not the text
 
 
 @dataclass
@@ -116,10 +118,11 @@ def extract_drafts(
     all_places, all_unresolved = find_places(text, gaz)  # once per article; sliced per sentence
     area, area_method = article_area(title, text, gaz, all_places)
     ctx = Context(gaz, published, area, area_method, all_places=all_places, all_unresolved=all_unresolved)
-    ctx.actor_mentions = find_actors(text, published)  # once per article; sliced per sentence
+    named = find_actors(text, published)  # once per article; sliced per sentence
+    ctx.actor_mentions = resolve_anaphors(text, named)  # "the group": the group named last
     if published is None:
         ctx.anchor = year_anchor(text)
-    counts = Counter(m.actor for m in ctx.actor_mentions if m.actor != "Civilians")
+    counts = Counter(m.actor for m in named if m.actor != "Civilians")
     ctx.main_actors = [a for a, _ in counts.most_common(2)]
     drafts: list[Draft] = []
     for sent in split_sentences(text, title):
@@ -280,6 +283,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     elif etype == "explosion_remote_violence" and not named_attacker(text, trig.start, trig.end, actors_m):
         actors.insert(0, "Unidentified armed group")  # "a base was targeted in a rocket attack"
     sides = 2 if etype == "battle" or "Civilians" not in actors else 1  # victims are a side
+    guessed: list[str] = []
     if (
         etype in ("battle", "explosion_remote_violence")
         and len([a for a in actors if a != "Civilians"]) < sides
@@ -287,6 +291,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
         for a in _context_actors(drafts, etype, ctx):
             if a not in actors and len([x for x in actors if x != "Civilians"]) < sides:
                 actors.append(a)
+                guessed.append(a)
     if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
         actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
     chosen = span_ends(sent.text, drop_containers(sent.text, choose_places(places), ctx.gaz))
@@ -318,6 +323,8 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
         actors.append("Civilians")
     if etype == "violence_against_civilians" and not [a for a in actors if a != "Civilians"]:
         actors.insert(0, "Unidentified armed group")  # "the bodies of three shepherds were found"
+    if etype == "violence_against_civilians" and "Civilians" not in actors:
+        actors.append("Civilians")  # ACLED: the victims of violence against civilians are civilians
     if (
         etype == "battle"
         and sub == "non-state actor overtakes territory"
@@ -369,6 +376,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 area=is_area,
                 spans=[(sent.start, sent.end)],
                 notes=list(notes),
+                guessed_actors=list(guessed),
             )
         )
 

@@ -252,6 +252,16 @@ def merge_follow_up(
             p.method,
         )
         prev.place_explicit, prev.fallback, prev.area = True, False, False
+    if (
+        "Civilians" in actors
+        and "Civilians" not in prev.actors
+        and prev.event_type in ("explosion_remote_violence", "violence_against_civilians")
+    ):
+        # "The shelling killed a woman": the victims the follow-up names are the target, in place
+        # of a side only guessed from the rest of the article
+        prev.actors = [a for a in prev.actors if a not in prev.guessed_actors]
+        if len(prev.actors) < 2:
+            prev.actors.append("Civilians")
     for a in actors:
         if a not in prev.actors and len(prev.actors) < 2 and a != "Civilians":
             prev.actors.append(a)

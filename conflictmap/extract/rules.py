@@ -117,6 +117,28 @@ def load_actor_rules(rules_dir: Path = RULES_DIR) -> tuple[ActorRule, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class AnaphorRule:
+    pattern: re.Pattern[str]
+    antecedents: frozenset[str]  # actor labels the phrase may stand for
+
+
+@lru_cache(maxsize=4)
+def load_anaphor_rules(rules_dir: Path = RULES_DIR) -> tuple[AnaphorRule, ...]:
+    """ "the group", "the militia", "the forces": phrases that stand for the actor of their kind
+    named last (``rules/anaphors.csv``)."""
+    path = rules_dir / "anaphors.csv"
+    out = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for row in reader:
+            rx = _compile(r"\b(?:" + row["pattern"] + r")", f"{path}:{reader.line_num}")
+            if rx is not None:
+                names = frozenset(a.strip() for a in row["antecedents"].split("|") if a.strip())
+                out.append(AnaphorRule(rx, names))
+    return tuple(out)
+
+
 @lru_cache(maxsize=4)
 def load_trigger_rules(rules_dir: Path = RULES_DIR) -> tuple[TriggerRule, ...]:
     path = rules_dir / "triggers.csv"
