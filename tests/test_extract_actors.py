@@ -104,3 +104,28 @@ def test_a_name_that_contains_the_phrase_is_not_an_anaphor():
     text = "ISIS struck first. Then the Kurdish-led forces answered."
     found = resolve_anaphors(text, find_actors(text, TUE))
     assert [m.actor for m in found] == ["ISIS", "SDF"]
+
+
+@pytest.mark.parametrize(
+    "text,sub",
+    [
+        (
+            "ISIS militants have retaken half of Hajin in a counter-attack on Sunday.",
+            "non-state actor overtakes territory",
+        ),
+        (
+            "The SDF reclaimed the town of Diban from tribal fighters on Sunday.",
+            "non-state actor overtakes territory",
+        ),
+        ("Syrian army troops have retaken the town of al-Mayadin on Sunday.", "government regains territory"),
+    ],
+)
+def test_territory_retaken_or_reclaimed(gaz, text, sub):
+    evs = events(text, gaz, date(2017, 11, 14))
+    assert evs and evs[0].event_type == "battle" and evs[0].sub_event_type == sub
+
+
+def test_arrest_label_is_the_schema_one(gaz):
+    # EVENTS.md names the sub-type "arrest" (ACLED's "arrests")
+    evs = events("The Asayish arrested three men in Hajin on Sunday.", gaz)
+    assert [e.sub_event_type for e in evs] == ["arrest"]

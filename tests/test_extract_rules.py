@@ -153,7 +153,7 @@ def ev_text(ev, text):
             "protest",
             "peaceful protest",
         ),
-        ("The Asayish arrested five men in Hajin on Monday.", "strategic_development", "arrests"),
+        ("The Asayish arrested five men in Hajin on Monday.", "strategic_development", "arrest"),
         ("The SDF imposed a curfew in Abu Hamam on Monday.", "strategic_development", "other"),
         (
             "Air defences intercepted a drone over Al-Mayadin on Monday.",

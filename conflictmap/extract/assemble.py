@@ -173,7 +173,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         fat
         and main
         and _ARMED_KILLED.search(text)
-        and all(t.sub_event_type in ("arrests", "other") for t in main)
+        and all(t.sub_event_type in ("arrest", "other") for t in main)
     ):
         # "an operation in X, killing two ISIS members and arresting five": a fight, not only arrests
         main = [replace(main[0], event_type="battle", sub_event_type="armed clash", priority=60)]

@@ -154,7 +154,7 @@ def resolve_raids(main: list[Trigger], fat: int | None) -> list[Trigger]:
     raids = [t for t in main if t.kind == "raid"]
     if not raids:
         return main
-    arrests = [t for t in main if t.sub_event_type == "arrests"]
+    arrests = [t for t in main if t.sub_event_type == "arrest"]
     if fat:
         return [t for t in main if t not in arrests]
     if arrests:
