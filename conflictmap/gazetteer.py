@@ -8,9 +8,10 @@ Names are therefore matched at three levels, strictest first:
 2. ``fold``: the Arabic article dropped (al-/el-/ad-/az-/ash-..., also glued and assimilated
    as in "Ezzor"), digraphs folded (dh/th/kh/gh/sh/q), vowel runs merged into one, doubled letters
    and a final -h dropped: "Dhiban" == "Thiban", "Tayyaneh" == "Al-Tayana", "Zawr" == "Zour".
-3. ``skeleton``: consonants only; used only when exactly one place has that skeleton and the
-   folded keys are one typo apart (a letter added, dropped, changed or two swapped), so a typo
-   ("Dhban", "Daranj") still lands but two different villages never merge silently.
+3. ``skeleton``: consonants only (at least three); used only when exactly one place has that
+   skeleton and the folded keys are one typo apart (a letter added, dropped, changed or two
+   swapped), so a typo ("Dhban", "Daranj") still lands but two different villages never merge
+   silently.
 
 The two loose levels (2 and 3) are guesses, so they are guarded (``loose_match_ok``):
 
@@ -296,7 +297,7 @@ class Gazetteer:
             fold = norm_fold(name)
             skel = norm_skeleton(name)
             ids = self._skel.get(skel)
-            if len(skel) >= 4 and ids and len({self._by_id[i].name for i in ids}) == 1:
+            if len(skel) >= 3 and ids and len({self._by_id[i].name for i in ids}) == 1:
                 spellings = self._spellings.get(ids[0], [])
                 if any(_one_typo(fold, f) and loose_match_ok(name, v) for f, v in spellings):
                     return Resolution(self._by_id[ids[0]], "similar spelling (consonant skeleton)", 1)

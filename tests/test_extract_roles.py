@@ -495,3 +495,5 @@ def test_a_sentence_opening_function_word_is_no_place(gaz):
 
     found, _ = find_places("There were clashes on Sunday. These fighters fled to Hajin.", gaz)
     assert [m.place.place_id for m in found] == ["dz:hajin"]
+    found, _ = find_places("Crowds gathered in Clock Square and on Market Street in Hajin.", gaz)
+    assert [m.place.place_id for m in found] == ["dz:hajin"]  # place nouns are not loose names

@@ -139,6 +139,7 @@ def test_loose_spellings_of_villages_still_resolve(gaz):
     assert gaz.lookup("Mohaymida").place.place_id == "dz:muhaymidah"  # folded, not a given name
     assert gaz.lookup("Daranj").method == "similar spelling (consonant skeleton)"  # two letters swapped
     assert gaz.lookup("Bukmal").place.place_id == "dz:abu-kamal"  # a vowel dropped
+    assert gaz.lookup("Dhban").place.place_id == "dz:diban"  # three consonants, one letter short
 
 
 def test_a_folded_match_keeps_the_length_of_the_name(gaz):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from conflictmap.extract.roles import person_or_outlet
+from conflictmap.extract.roles import load_roles, person_or_outlet
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
 from conflictmap.models import Place
@@ -127,7 +127,11 @@ def find_places(
                 continue
             if n > 1 and toks[i + n - 1].group(0).islower() and not _SITE_TAIL.search(span):
                 continue  # "Deir az-Zour as well": a trailing lowercase word is not part of a name
-            loose = n > 1 or (len(span) >= 5 and span.lower() not in _english_words())
+            loose = n > 1 or (
+                len(span) >= 5
+                and span.lower() not in _english_words()
+                and span not in load_roles().place_nouns
+            )
             res = gaz.lookup(span, allow_skeleton=(n == 1 and loose), allow_fold=loose)
             if res:
                 hit = (n, span_start, span_start + len(span), res)
