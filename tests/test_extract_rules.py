@@ -269,3 +269,18 @@ def test_confidence_in_range_and_version(gaz):
     for ev in run(gaz, "Reportedly, clashes broke out in Diban."):
         assert 0.0 < ev.confidence < 1.0
         assert ev.extractor_version
+
+
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("The group said it ambushed four soldiers on the desert road, killing them all.", 4),
+        ("Gunmen opened fire on three guards at the gate, killing them.", 3),
+        ("Gunmen stopped three shepherds near the village and questioned them.", None),
+        ("The council named two fighters who fell as martyrs in the shelling.", 2),
+        ("Five members of the force were martyred on Sunday.", 5),
+    ],
+)
+def test_fatalities_told_by_pronoun_or_martyrdom(sentence, expected):
+    # texts written for this test
+    assert fatalities(sentence)[0] == expected

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from conflictmap.extract.rules import load_lexicon
 
-_DEATH = r"(?:killed|dead|died|slain|lost (?:their|his|her) lives|perished|executed|assassinated|shot dead|eliminated)"  # noqa: E501
+_DEATH = r"(?:killed|dead|died|slain|lost (?:their|his|her) lives|perished|executed|assassinated|shot dead|eliminated|martyred|fell (?:as )?martyrs)"  # noqa: E501
 _LOWER = r"(?:at least|more than|over|no fewer than|nearly|almost|about|around|some|up to|as many as|approximately)"  # noqa: E501
 
 
@@ -50,6 +50,17 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
         re.compile(
             r"\b(?:left|leaving)\s+(" + _LOWER + r"\s+)?(" + n + r")\s+(?:[\w’'-]+\s+){0,4}?dead\b", re.I
         ),
+        # "an attack on six soldiers, killing them": the pronoun counts the people just named
+        re.compile(
+            r"\b("
+            + _LOWER
+            + r"\s+)?("
+            + n
+            + r")\s+(?:[\w’'-]+\s+){0,3}?(?:fighters|soldiers|members|militants|troops|men|people|civilians|"
+            r"guards|officers|policemen|workers|shepherds|gunmen|operatives|personnel|recruits)\b[^.;]{0,80}?"
+            r"\b(?:killing|killed|kill)\s+(?:them|all of them|all (?:six|five|four|three|two))\b",
+            re.I,
+        ),
         # "3 deaths", "two fatalities"
         re.compile(r"\b(" + _LOWER + r"\s+)?(" + n + r")\s+(?:deaths|fatalities|bodies)\b", re.I),
         # "the bodies of three shepherds"
@@ -80,7 +91,7 @@ def _coordinated() -> re.Pattern[str]:
 
 
 _ANY_DEATH = re.compile(
-    r"kill|dead|die|slain|lives|perish|execut|assassin|eliminat|death|fatalit|bodies|casualt|injur|hurt|loss|harm|"
+    r"kill|dead|die|slain|lives|perish|execut|assassin|eliminat|death|fatalit|bodies|casualt|injur|hurt|loss|harm|martyr|"
     r"damage|murder|shot|wound",
     re.I,
 )
