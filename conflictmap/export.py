@@ -68,7 +68,10 @@ ACLED_EVENT_TYPES: dict[str, str] = {
     "strategic_development": "Strategic developments",
 }
 # ACLED capitalises only the first word, except acronyms.
-_SUB_SPECIAL = {"remote explosive/landmine/ied": "Remote explosive/landmine/IED"}
+_SUB_SPECIAL = {
+    "remote explosive/landmine/ied": "Remote explosive/landmine/IED",
+    "arrest": "Arrests",  # the schema says "arrest" (EVENTS.md); ACLED's column says "Arrests"
+}
 TIME_PRECISION = {"day": 1, "week": 2, "month": 3}
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 50_000

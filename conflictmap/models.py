@@ -38,7 +38,7 @@ SUB_EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "riot": ("violent demonstration", "mob violence"),
     "strategic_development": (
         "agreement",
-        "arrests",
+        "arrest",  # EVENTS.md names it so; ACLED's export label is "Arrests" (export.py)
         "change to group/activity",
         "disrupted weapons use",
         "headquarters or base established",
