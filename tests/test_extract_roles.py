@@ -497,3 +497,9 @@ def test_a_sentence_opening_function_word_is_no_place(gaz):
     assert [m.place.place_id for m in found] == ["dz:hajin"]
     found, _ = find_places("Crowds gathered in Clock Square and on Market Street in Hajin.", gaz)
     assert [m.place.place_id for m in found] == ["dz:hajin"]  # place nouns are not loose names
+
+
+def test_areas_liberated_from_a_group_describe_the_areas(gaz):
+    # "liberated" was read by the trigger as "liberate", so the participle rule never applied
+    evs = events("A drone struck a car on Sunday in areas liberated from ISIS near Hajin.", gaz)
+    assert [e.event_type for e in evs] == ["explosion_remote_violence"]

@@ -189,9 +189,10 @@ def _descriptive(text: str, t, r: Roles) -> bool:
     liberated from the group" (a participle after a place noun)."""
     left = text[max(0, t.start - 40) : t.start]
     word = t.text.lower()
+    whole = re.match(r"[\w-]*", text[t.start :]).group(0).lower()  # "liberate" matched in "liberated"
     if word in ("fighting", "battling", "combating", "combatting") and r.attributive.search(left):
         return True
-    if t.sub_event_type.endswith("territory") and word.endswith("ed") and r.participle_object.search(left):
+    if t.sub_event_type.endswith("territory") and whole.endswith("ed") and r.participle_object.search(left):
         return True
     if (
         word == "attacked"
