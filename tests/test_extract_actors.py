@@ -43,6 +43,8 @@ def events(text: str, gaz, published: date = TUE):
         ("Iranian-backed foreign militias", "Iran-backed militias", TUE),
         ("Iran-aligned Iraqi militiamen", "Iran-backed militias", TUE),
         ("Syrian security forces", "Syrian regime forces", TUE),
+        ("the Syrian Air Force", "Syrian regime forces", TUE),
+        ("Syrian warplanes", "Syrian regime forces", TUE),
         ("Syrian security forces", "Other: Syrian transitional government", date(2025, 6, 1)),
         ("government security forces", "Other: Syrian transitional government", date(2025, 6, 1)),
     ],
