@@ -131,3 +131,13 @@ def test_arrest_label_is_the_schema_one(gaz):
     # EVENTS.md names the sub-type "arrest" (ACLED's "arrests")
     evs = events("The Asayish arrested three men in Hajin on Sunday.", gaz)
     assert [e.sub_event_type for e in evs] == ["arrest"]
+
+
+def test_clash_between_two_sides_is_not_taken_over_by_an_agent_elsewhere(gaz):
+    evs = events(
+        "Fierce clashes broke out between the SDF and ISIS in Hajin on Sunday, amid shelling of the "
+        "town by coalition artillery.",
+        gaz,
+    )
+    battles = [e for e in evs if e.event_type == "battle"]
+    assert battles and {battles[0].actor1, battles[0].actor2} == {"SDF", "ISIS"}

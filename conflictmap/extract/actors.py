@@ -106,7 +106,7 @@ _AGENT = re.compile(r"\bby\s+(?!\w+ing\b)(?:the\s+)?(?:\S+\s+){0,2}$", re.I)  # 
 _BETWEEN = re.compile(r"^[^.;]{0,40}?\bbetween\b", re.I)
 # Where the clause that holds a trigger ends: an object after this belongs to another clause.
 _CLAUSE_END = re.compile(
-    r"[;.]|,\s*(?:and|but|while|whereas|as|after|before)\b|\b(?:and\s+(?:simultaneously|meanwhile|also|then)|while|whereas)\b",
+    r"[;.]|,\s*(?:and|but|while|whereas|as|after|before|amid|amidst|despite|during)\b|\b(?:and\s+(?:simultaneously|meanwhile|also|then)|while|whereas)\b",
     re.I,
 )
 
@@ -143,6 +143,11 @@ def pick_actors(
         stop = _CLAUSE_END.search(text, trig_end)
         agents = [m for m in agents if cut <= m.start < (stop.start() if stop else len(text))]
     chosen: list[ActorMention] = []
+    between = etype == "battle" and _BETWEEN.match(text[trig_end:])
+    if between:  # "clashes broke out between X and Y, amid shelling by Z": X and Y fought
+        after = [m for m in armed if trig_end <= m.start < trig_end + between.end() + 60]
+        if len({m.actor for m in after}) >= 2:
+            agents = []
     if agents:
         agent = min(agents, key=lambda m: abs(m.start - trig_start))
         chosen.append(agent)
@@ -150,7 +155,7 @@ def pick_actors(
             rest = [m for m in armed if m.actor != agent.actor]
             if rest:
                 chosen.append(min(rest, key=lambda m: abs(m.start - trig_start)))
-    elif etype == "battle" and _BETWEEN.match(text[trig_end:]):  # "clashes ... between X and Y"
+    elif between:  # "clashes ... between X and Y"
         after = [m for m in armed if m.start >= trig_end]
         for m in after:
             if m.actor not in {c.actor for c in chosen} and len(chosen) < 2:
