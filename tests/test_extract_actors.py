@@ -147,3 +147,12 @@ def test_clash_between_two_sides_is_not_taken_over_by_an_agent_elsewhere(gaz):
     )
     battles = [e for e in evs if e.event_type == "battle"]
     assert battles and {battles[0].actor1, battles[0].actor2} == {"SDF", "ISIS"}
+
+
+def test_a_pronoun_subject_is_the_last_events_perpetrator_even_with_victims_named(gaz):
+    evs = events(
+        "ISIS gunmen attacked an SDF post near Hajin on Sunday. They also kidnapped two shepherds near Hajin.",
+        gaz,
+    )
+    kidnap = [e for e in evs if e.event_type == "violence_against_civilians"]
+    assert kidnap and (kidnap[0].actor1, kidnap[0].actor2) == ("ISIS", "Civilians")

@@ -292,8 +292,14 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
             if a not in actors and len([x for x in actors if x != "Civilians"]) < sides:
                 actors.append(a)
                 guessed.append(a)
-    if not actors and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I) and drafts:
-        actors = drafts[-1].actors[:1]  # "It also detained ...": the subject of the last event
+    if (
+        not [a for a in actors if a != "Civilians"]
+        and re.match(r"^\W*(?:it|they|the group|the force|the forces)\b", text, re.I)
+        and drafts
+        and drafts[-1].actors[:1] != ["Civilians"]
+    ):
+        # "It also detained dozens of civilians": the subject of the last event, its victims kept
+        actors = drafts[-1].actors[:1] + actors
     chosen = span_ends(sent.text, drop_containers(sent.text, choose_places(places), ctx.gaz))
     if not chosen and unresolved:
         ctx.unresolved.extend(unresolved)
