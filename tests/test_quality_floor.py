@@ -17,7 +17,8 @@ Raised after the gazetteer guards, actor and sub-type rules (rules-0.2+e35dadd2)
 fp 19 fn 45 (P 0.863 R 0.727 F1 0.789); folds tp/fp 31/4, 19/2, 13/2, 47/3, 10/8; dev.jsonl 51/0,
 dev2.jsonl 69/19; date exact 0.918, actors 0.889, fatalities 0.744, sub-type 0.877 ("arrest", the
 label EVENTS.md gives); confidence >= 0.7 right 80 of 87. Margins kept: 5 events whole and per
-file, 3 per fold, about 3 matched events for the attribute shares.
+file, 3 per fold, about 3 matched events for the attribute shares. Then fatalities exact 0.795
+(31 of 39 matched events with a stated toll; 'killing them', 'fell as martyrs'): floor 0.71.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ FOLDS = {
 ATTRIBUTE_FLOORS = {
     "date_exact": 0.85,
     "actors_agree": 0.86,
-    "fatalities_exact": 0.68,
+    "fatalities_exact": 0.71,
     "sub_event_type_exact": 0.85,
 }
 
