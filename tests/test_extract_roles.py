@@ -503,3 +503,18 @@ def test_areas_liberated_from_a_group_describe_the_areas(gaz):
     # "liberated" was read by the trigger as "liberate", so the participle rule never applied
     evs = events("A drone struck a car on Sunday in areas liberated from ISIS near Hajin.", gaz)
     assert [e.event_type for e in evs] == ["explosion_remote_violence"]
+
+
+@pytest.mark.parametrize(
+    "text,place",
+    [
+        ("Mohammed Salah told the outlet that a drone hit a car near Hajin on Sunday.", "dz:hajin"),
+        ("Local official Shiyar Hasakah said the shells fell on Diban.", "dz:diban"),
+        ("Residents Mahmoud and Bilal said gunmen fled toward Gharanij.", "dz:gharanij"),
+    ],
+)
+def test_peoples_names_are_not_places(gaz, text, place):
+    from conflictmap.extract.places import find_places
+
+    found, _ = find_places(text, gaz)
+    assert [m.place.place_id for m in found] == [place]
