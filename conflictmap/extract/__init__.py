@@ -34,9 +34,14 @@ _HERE = Path(__file__).resolve().parent
 
 
 def _code_hash() -> str:
-    """sha256 over the extractor's code and rule tables (sorted by name), first 8 hex digits."""
+    """sha256 over the extractor's code and rule tables (sorted by name), first 8 hex digits.
+
+    The gazetteer's matching code is included: it decides which names are places, so a change
+    there changes the events as surely as a rule does.
+    """
     h = hashlib.sha256()
-    for path in sorted([*_HERE.glob("*.py"), *(_HERE / "rules").glob("*")]):
+    gazetteer = _HERE.parent / "gazetteer.py"
+    for path in sorted([*_HERE.glob("*.py"), *(_HERE / "rules").glob("*"), gazetteer]):
         if path.is_file():
             h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:8]
