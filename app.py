@@ -134,9 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--debug", action="store_true", help="Dash dev tools and reloader (development only)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a setting that cannot be read (it names the variable)
+        print(f"conflictmap: cannot start: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
     log.info("serving on http://%s:%d%s", args.host, args.port, app.config.url_base_pathname)
-    app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_hot_reload=False)
+    from components.security import DevRequestHandler  # Server header without versions
+
+    app.run(
+        host=args.host,
+        port=args.port,
+        debug=args.debug,
+        dev_tools_hot_reload=False,
+        request_handler=DevRequestHandler,
+    )
     return 0
 
 

@@ -65,6 +65,53 @@ class IngestLimits:
         return self.date_min, self.date_max or (today or date.today()) + timedelta(days=1)
 
 
+# One CSP frame-ancestors source: an origin (scheme, host, optional port; no path, no wildcard).
+_ORIGIN = re.compile(
+    r"^https?://"
+    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?:[1-9][0-9]{0,4}))?$"
+)
+FRAME_KEYWORDS = ("'self'", "'none'")
+
+
+def frame_ancestor_problems(tokens: tuple[str, ...] | list[str]) -> list[str]:
+    """What is wrong with a ``frame-ancestors`` allow-list (empty: nothing).
+
+    Why strict: the value is pasted into the Content-Security-Policy header, so a token like
+    ``script-src`` or a ``;`` would add directives (``'self' script-src *`` once widened the
+    policy). Only ``'self'``, ``'none'`` (alone) and origins such as ``https://portal.intranet``
+    or ``http://10.0.0.5:8080`` are accepted.
+    """
+    problems = []
+    for token in tokens:
+        if token.lower() in FRAME_KEYWORDS or (_ORIGIN.match(token) and int(_port(token) or 1) <= 65535):
+            continue
+        problems.append(f"{token!r} is not 'self', 'none' or an origin like https://portal.intranet[:8443]")
+    if any(t.lower() == "'none'" for t in tokens) and len(tokens) > 1:
+        problems.append("'none' cannot be combined with other sources")
+    return problems
+
+
+def _port(origin: str) -> str | None:
+    tail = origin.rsplit("]", 1)[-1].split("//", 1)[-1]
+    return tail.rsplit(":", 1)[1] if ":" in tail else None
+
+
+def parse_frame_ancestors(name: str, value: str | None) -> tuple[str, ...]:
+    """``CONFLICTMAP_FRAME_ANCESTORS`` (space-separated) -> sources; anything else names the variable."""
+    tokens = tuple((value or "").split())
+    if not tokens:
+        return ("'self'",)
+    if problems := frame_ancestor_problems(tokens):
+        raise ValueError(
+            f"{name}={value!r}: "
+            + "; ".join(problems)
+            + " (scheme://host[:port], no path, separated by spaces)"
+        )
+    return tokens
+
+
 def _normalise_prefix(value: str) -> str:
     value = "/" + value.strip("/") + "/" if value.strip("/") else "/"
     return value
@@ -84,6 +131,15 @@ class Settings:
     debug: bool = False
     show_reference: bool = True
     ingest_limits: IngestLimits = field(default_factory=IngestLimits)
+    # Largest request body (a callback's JSON): bigger ones answer 413 before being read.
+    max_request_bytes: int = 1 << 20
+
+    def __post_init__(self) -> None:
+        # Settings built in code (tests, scripts) are held to the same rules as the environment.
+        if problems := frame_ancestor_problems(self.frame_ancestors):
+            raise ValueError("frame_ancestors: " + "; ".join(problems))
+        if self.max_request_bytes <= 0:
+            raise ValueError(f"max_request_bytes={self.max_request_bytes}: expected a positive size")
 
     @property
     def db_url(self) -> str:
@@ -111,11 +167,12 @@ class Settings:
             database_url=get("DATABASE_URL"),
             zones_path=Path(zones).expanduser() if zones else None,
             url_prefix=_normalise_prefix(get("URL_PREFIX") or "/"),
-            frame_ancestors=tuple(ancestors.split()) if ancestors else ("'self'",),
+            frame_ancestors=parse_frame_ancestors("CONFLICTMAP_FRAME_ANCESTORS", ancestors),
             tile_url=get("TILE_URL"),
             debug=(get("DEBUG") or "").lower() in ("1", "true", "yes"),
             show_reference=(get("SHOW_REFERENCE") or "1").lower() not in ("0", "false", "no"),
             ingest_limits=_ingest_limits(get),
+            max_request_bytes=_max_request_bytes(get("MAX_REQUEST_BYTES")),
         )
 
 
@@ -150,6 +207,10 @@ def _ingest_limits(get: Callable[[str], str | None]) -> IngestLimits:
         date_min=date_min,
         date_max=date_max,
     )
+
+
+def _max_request_bytes(raw: str | None) -> int:
+    return parse_size("CONFLICTMAP_MAX_REQUEST_BYTES", raw) if raw else Settings.max_request_bytes
 
 
 @lru_cache(maxsize=1)

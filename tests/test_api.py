@@ -215,7 +215,6 @@ def test_unknown_paths_are_404_and_the_dashboard_paths_are_not(client, app):
         PREFIX,
         PREFIX + "_dash-layout",
         PREFIX + "_dash-dependencies",
-        PREFIX + "_reload-hash",
         PREFIX + "_favicon.ico",
         PREFIX + "assets/style.css",
         script,  # a component suite
@@ -293,3 +292,48 @@ def test_timeline_svg(client):
     assert resp.status_code == 200 and resp.data.lstrip()[:4] == b"<svg"
     assert b"Battle" in resp.data and b"incidents /" in resp.data
     json.dumps(resp.headers.get("Content-Disposition"))
+
+
+def test_hostile_request_shapes_are_4xx_at_the_root_prefix_too(tmp_path, app, caplog):
+    """The request shapes that answered 500 with a traceback: malformed callback bodies and
+    component-suite traversal; a body over the limit; the hot-reload route in production."""
+    from app import create_app
+    from components import service_access
+
+    before = service_access.settings()
+    caplog.set_level("ERROR")
+    try:
+        root = create_app(Settings(data_dir=tmp_path, url_prefix="/")).server.test_client()
+        cb = "/_dash-update-component"
+        shapes = {
+            "{}": root.post(cb, data="{}", content_type="application/json"),
+            "[]": root.post(cb, data="[]", content_type="application/json"),
+            "null": root.post(cb, data="null", content_type="application/json"),
+            "missing inputs": root.post(
+                cb, data=json.dumps({"output": "detail.children"}), content_type="application/json"
+            ),
+            "deep": root.post(cb, data="[" * 100_000 + "]" * 100_000, content_type="application/json"),
+            "..": root.get("/_dash-component-suites/dash/../../../../etc/passwd"),
+            "%2e%2e": root.get("/_dash-component-suites/dash/%2e%2e/%2e%2e/etc/passwd"),
+            "absolute": root.get("/_dash-component-suites/dash//etc/passwd"),
+            "big body": root.post(cb, data="x" * (2 << 20), content_type="application/json"),
+            "reload-hash": root.get("/_reload-hash"),
+            "post to api": root.post("/api/meta", data="{}"),
+        }
+        codes = {name: resp.status_code for name, resp in shapes.items()}
+    finally:
+        service_access.use_settings(before)
+    assert codes == {
+        "{}": 400,
+        "[]": 400,
+        "null": 400,
+        "missing inputs": 400,
+        "deep": 400,
+        "..": 404,
+        "%2e%2e": 404,
+        "absolute": 404,
+        "big body": 413,
+        "reload-hash": 404,
+        "post to api": 405,
+    }
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
