@@ -182,6 +182,7 @@ def install_guards(app: dash.Dash, settings: Settings) -> None:
     callback_rule = prefix + CALLBACK_PATH
     suites_rule = prefix + SUITES_PATH
     dev_rules = {prefix + p for p in DEV_PATHS}
+    kinds = _kinds_once(app)
 
     @server.before_request
     def guard_dash_routes() -> flask.Response | None:
@@ -189,7 +190,7 @@ def install_guards(app: dash.Dash, settings: Settings) -> None:
         if rule is None:
             return None
         if rule.rule == callback_rule and flask.request.method == "POST":
-            return _check_callback_request(app)
+            return _check_callback_request(app, kinds)
         if rule.rule.startswith(suites_rule):
             args = flask.request.view_args or {}
             if not suite_file_registered(
@@ -232,26 +233,30 @@ def value_kinds(app: dash.Dash) -> dict[tuple[str, str], tuple[type, ...]]:
     return kinds
 
 
-_KINDS_CACHE: dict[int, dict[tuple[str, str], tuple[type, ...]]] = {}
+def _kinds_once(app: dash.Dash) -> Callable[[], dict[tuple[str, str], tuple[type, ...]]]:
+    """``value_kinds(app)``, read from the layout on the first callback request and kept."""
+    cache: list[dict[tuple[str, str], tuple[type, ...]]] = []
+
+    def kinds() -> dict[tuple[str, str], tuple[type, ...]]:
+        if not cache:
+            try:
+                cache.append(value_kinds(app))
+            except Exception:  # noqa: BLE001 - without the table, only the shape is checked
+                log.exception("could not read the layout's component types; callback values not checked")
+                cache.append({})
+        return cache[0]
+
+    return kinds
 
 
-def _cached_kinds(app: dash.Dash) -> dict[tuple[str, str], tuple[type, ...]]:
-    key = id(app)
-    if key not in _KINDS_CACHE:
-        try:
-            _KINDS_CACHE[key] = value_kinds(app)
-        except Exception:  # noqa: BLE001 - without the table, only the shape is checked
-            log.exception("could not read the layout's component types; callback values not checked")
-            _KINDS_CACHE[key] = {}
-    return _KINDS_CACHE[key]
-
-
-def _check_callback_request(app: dash.Dash) -> flask.Response | None:
+def _check_callback_request(
+    app: dash.Dash, kinds: Callable[[], dict[tuple[str, str], tuple[type, ...]]]
+) -> flask.Response | None:
     try:
         body = flask.request.get_json()  # cached: Dash reads the same object; 413/415/400 raise here
     except RecursionError:
         return _refuse(400, "callback request refused: JSON nested too deeply", ["body nested too deeply"])
-    problems = callback_problems(body, app.callback_map, _cached_kinds(app))
+    problems = callback_problems(body, app.callback_map, kinds())
     if problems:
         log.info("refused a malformed callback request: %s", "; ".join(problems)[:500])
         return _refuse(400, "callback request refused: not a request this app's callbacks accept", problems)
