@@ -306,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    return int(args.func(args, Settings.from_env()) or 0)
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a setting from the environment that cannot be read: say which
+        print(f"conflictmap: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings) or 0)
 
 
 if __name__ == "__main__":

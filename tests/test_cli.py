@@ -159,3 +159,12 @@ def test_reextract_reports_what_changed(tmp_path):
     line = next(ln for ln in dry.stdout.splitlines() if "│ added" in ln or ln.strip("│ ").startswith("added"))
     assert line.strip("│ ").split("│")[-1].strip() == "0"  # same rules as at ingest: nothing new
     assert "extractor before: rules-" in dry.stdout
+
+
+def test_a_setting_that_cannot_be_read_is_named_without_a_traceback(monkeypatch, capsys):
+    from conflictmap.cli import main
+
+    monkeypatch.setenv("CONFLICTMAP_FRAME_ANCESTORS", "'self' script-src *")
+    assert main(["zones", "data/zones.geojson"]) == 2
+    err = capsys.readouterr().err
+    assert "CONFLICTMAP_FRAME_ANCESTORS" in err and "Traceback" not in err
