@@ -58,8 +58,14 @@ from conflictmap.models import Place
 
 REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
 # A list of more towns than this is a summary of an area: one event at the first town. Not for
-# a battle over territory: each town that changed hands is an event of its own (atomic by place).
+# a change of territory (taken in battle or handed over): each town that changed hands is an
+# event of its own (atomic by place).
 MAX_SPLIT = 3
+_TERRITORY = (
+    "non-state actor overtakes territory",
+    "government regains territory",
+    "non-violent transfer of territory",
+)
 _ARMED_NONE = {"Civilians"}
 _ARMED_KILLED = re.compile(
     r"\b(?:killing|killed)\b[^.;]{0,40}\b(?:members|fighters|militants|gunmen|terrorists|insurgents|jihadists|operatives)\b",
@@ -309,7 +315,7 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     if unresolved:
         notes.append("unresolved place name(s): " + ", ".join(unresolved))
         ctx.unresolved.extend(unresolved)
-    if listed > MAX_SPLIT and chosen and not (etype == "battle" and sub.endswith("territory")):
+    if listed > MAX_SPLIT and chosen and not _towns_changed_hands(sub, trig.text):
         notes.append(f"list of {listed} places; coded to the first: " + ", ".join(p.text for p in chosen))
         first = chosen[0]
         chosen = [
@@ -385,6 +391,16 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
                 guessed_actors=list(guessed),
             )
         )
+
+
+_POSITIONS = re.compile(r"\b(?:positions?|posts?|checkpoints?|headquarters|bases?|points?)\b", re.I)
+
+
+def _towns_changed_hands(sub: str, trigger: str) -> bool:
+    """A change of territory over a list of towns is one event per town, unless what was given up
+    is positions in them ("abandoned its positions in A, B, C and D"): then the list only says
+    where the positions stood, and it is one event, coded to the first town."""
+    return sub in _TERRITORY and not _POSITIONS.search(trigger)
 
 
 def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:

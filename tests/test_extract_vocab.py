@@ -1,0 +1,103 @@
+"""Trigger vocabulary outlets use that the first rule tables did not read: nominal and passive
+forms ("the shooting of", "a checkpoint targeted by gunmen", "other attacks hit"), an operation
+"was launched", withdrawals told as "evacuated by the army" or "retreated from", "took over";
+and the background sentences the same words must not turn into events.
+
+All texts were written for this test; none is copied from any corpus.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conflictmap.extract import extract_article
+from conflictmap.gazetteer import load_gazetteer
+from conflictmap.models import Article
+from tests.test_extract_general import CLASH, OTHER, SHELL, TAKE, VAC, Case, check, w
+
+TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug
+TRANSFER = "strategic_development", "non-violent transfer of territory"
+
+CASES = [
+    Case(
+        "nominal: the shooting of a man",
+        TUE,
+        "On Sunday the observatory recorded the shooting of a shop owner by gunmen in the town of Hajin.",
+        [w(VAC, date(2024, 8, 11), "dz:hajin", {"Civilians"})],
+    ),
+    Case(
+        "passive: a checkpoint targeted by gunmen",
+        TUE,
+        "On Monday, an SDF checkpoint in al-Busayrah was targeted by gunmen riding a motorcycle.",
+        [w(CLASH, date(2024, 8, 12), "dz:al-busayrah", {"SDF"})],
+    ),
+    Case(
+        "passive with a weapon: the weapon says what it was",
+        TUE,
+        "On Monday, an SDF position in Hajin was targeted by rockets.",
+        [w(SHELL, date(2024, 8, 12), "dz:hajin")],
+    ),
+    Case(
+        "noun subject: attacks hit a post",
+        TUE,
+        "On Sunday, attacks hit an Asayish post in Diban.",
+        [w(CLASH, date(2024, 8, 11), "dz:diban", {"Asayish"})],
+    ),
+    Case(
+        "passive: an operation that was launched on a date",
+        TUE,
+        "Raids continue under a security operation in the town of Hajin that was launched on Sunday by the SDF.",
+        [w(OTHER, date(2024, 8, 11), "dz:hajin", {"SDF"})],
+    ),
+    Case(
+        "withdrawal told as areas evacuated by the army: one event per town",
+        TUE,
+        "Hajin, al-Quriyah, Mayadin, Abu Kamal and other areas were evacuated by the Syrian army on Monday.",
+        [
+            w(TRANSFER, date(2024, 8, 12), "dz:hajin"),
+            w(TRANSFER, date(2024, 8, 12), "dz:al-quriyah"),
+            w(TRANSFER, date(2024, 8, 12), "dz:al-mayadin"),
+            w(TRANSFER, date(2024, 8, 12), "dz:abu-kamal"),
+        ],
+    ),
+    Case(
+        "positions given up in a list of towns: one event at the first",
+        TUE,
+        "On Monday the SDF abandoned its positions in Hajin, al-Quriyah, Mayadin and Gharanij.",
+        [w(TRANSFER, date(2024, 8, 12), "dz:hajin")],
+    ),
+    Case(
+        "took over a town",
+        TUE,
+        "Tribal fighters took over the village of Diban on Sunday after the SDF left.",
+        [w(TAKE, date(2024, 8, 11), "dz:diban")],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_vocabulary(case, gaz):
+    assert check(case, gaz) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the words as the topic of a demand or an inquiry, not an incident of the report
+        "Residents of Hajin marched on Monday, calling on the SDF to reveal the perpetrators of the "
+        "assassinations of tribal elders.",
+        "Tribal leaders in Diban demanded an investigation into the shooting of a teacher.",
+        # a leader who takes over a post is not territory
+        "A veteran officer took over as head of the local council in Hajin on Monday.",
+    ],
+)
+def test_vocabulary_not_an_incident(text, gaz):
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    assert [e.event_type for e in events if e.event_type != "protest"] == []
