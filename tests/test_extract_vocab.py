@@ -15,7 +15,7 @@ import pytest
 from conflictmap.extract import extract_article
 from conflictmap.gazetteer import load_gazetteer
 from conflictmap.models import Article
-from tests.test_extract_general import CLASH, OTHER, SHELL, TAKE, VAC, Case, check, w
+from tests.test_extract_general import CLASH, DRONE, OTHER, SHELL, TAKE, VAC, Case, check, w
 
 TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug
 TRANSFER = "strategic_development", "non-violent transfer of territory"
@@ -69,6 +69,20 @@ CASES = [
         [w(TRANSFER, date(2024, 8, 12), "dz:hajin")],
     ),
     Case(
+        "a singular aircraft noun: an airplane targeted",
+        TUE,
+        "On Sunday an unidentified airplane targeted a militia depot in al-Quriyah.",
+        [w(DRONE, date(2024, 8, 11), "dz:al-quriyah")],
+    ),
+    Case(
+        "the country that struck is not where it happened; deaths told later at the same town",
+        TUE,
+        "Nine militiamen were killed on Monday in the strikes, believed to be by Israel, on a site "
+        "near Abu Kamal, a monitor said. The monitor gave no more details of the toll. Officials "
+        "were not available for comment. A depot near Abu Kamal was hit, killing four of them.",
+        [w(DRONE, date(2024, 8, 12), "dz:abu-kamal", fat=9)],
+    ),
+    Case(
         "took over a town",
         TUE,
         "Tribal fighters took over the village of Diban on Sunday after the SDF left.",
@@ -101,3 +115,11 @@ def test_vocabulary(case, gaz):
 def test_vocabulary_not_an_incident(text, gaz):
     events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
     assert [e.event_type for e in events if e.event_type != "protest"] == []
+
+
+def test_a_country_that_acts_is_not_where_it_happened():
+    from conflictmap.extract.roles import elsewhere
+
+    assert not elsewhere("Strikes believed to be by Israel killed nine militiamen overnight.")
+    assert not elsewhere("Drones launched from Iraq hit a base on Monday.")
+    assert elsewhere("A drone struck a car in Iraq's Anbar on Monday.")

@@ -221,6 +221,12 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
             # "Two fighters and a civilian were killed.": the toll of the incident just told
             merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
             return
+        told = _told_here(drafts, sent, own_places) if not toll and not explicit_dates else None
+        if told is not None:
+            # "A site on the outskirts of X was targeted, killing seven": deaths, no event word and
+            # no date of their own, at a town where the article already told a violent event
+            merge_follow_up(told, sent, text, fat, own_places, distinct(actors_m))
+            return
         if not triggers or toll or anaphor or lex.background.search(text):
             return  # a toll, a follow-up to an event not coded here, or deaths of a recap
         victims = bool(lex.civilian_victims.search(text))
@@ -401,6 +407,25 @@ def _towns_changed_hands(sub: str, trigger: str) -> bool:
     is positions in them ("abandoned its positions in A, B, C and D"): then the list only says
     where the positions stood, and it is one event, coded to the first town."""
     return sub in _TERRITORY and not _POSITIONS.search(trigger)
+
+
+_VIOLENT = frozenset({"battle", "explosion_remote_violence", "violence_against_civilians"})
+
+
+def _told_here(drafts: list[Draft], sent: Sentence, places: list[PlaceMention]) -> Draft | None:
+    """The violent event told a few sentences before at a town this sentence names (by its id)."""
+    towns = {p.place.place_id for p in places if not p.area}
+    return next(
+        (
+            d
+            for d in reversed(drafts)
+            if d.event_type in _VIOLENT
+            and d.place.place_id in towns
+            and 0 < sent.index - d.sentence.index <= 4
+            and d.sentence.paragraph >= sent.paragraph - 2
+        ),
+        None,
+    )
 
 
 def _context_actors(drafts: list[Draft], etype: str, ctx: Context) -> list[str]:

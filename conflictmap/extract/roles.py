@@ -211,7 +211,15 @@ def elsewhere(text: str) -> bool:
     """The sentence places its event outside the study area by name ("Iraq's Anbar", "in
     northern Syria") without a place the gazetteer resolves: it must not fall back to the
     article's place."""
-    return bool(load_roles().elsewhere.search(text))
+    return any(
+        not _AGENT_BEFORE.search(text[max(0, m.start() - 20) : m.start()])
+        for m in load_roles().elsewhere.finditer(text)
+    )
+
+
+# "strikes believed to be by Israel", "drones launched from Iraq": a country that acts, or that a
+# weapon came from, does not say where the event happened
+_AGENT_BEFORE = re.compile(r"\b(?:by|from|backed by|with)\s+(?:the\s+)?$", re.I)
 
 
 _UNKNOWN = frozenset({"Unidentified armed group", "Unidentified drone", "Other: Unidentified aircraft"})
