@@ -314,10 +314,12 @@ class Gazetteer:
             if any(f == fold and loose_match_ok(name, v) for f, v in self._spellings.get(pid, []))
         ]
 
-    def candidates(self, name: str, loose: bool = True) -> list[Place]:
+    def candidates(self, name: str, loose: bool = True, every: bool = False) -> list[Place]:
         """Every place written ``name``: all places with that exact spelling, else (``loose``) all
         whose folded spelling matches under the guards of ``loose_match_ok``. Unlike ``lookup``,
-        no one place is picked: for choosing the namesake nearest to something else."""
+        no one place is picked: for choosing the namesake nearest to something else. ``every``:
+        the folded matches too even when the exact spelling names one place ("al-Salhiyah" is
+        one village's listed spelling and another's variant)."""
         name = name.strip()
         if not name:
             return []
@@ -325,7 +327,9 @@ class Gazetteer:
             key = norm_arabic(name)
             ids = self._arabic.get(key) or (self._arabic.get(key[2:]) if key.startswith("ال") else None)
         else:
-            ids = self._exact.get(norm_exact(name)) or (self._loose_fold(name) if loose else None)
+            ids = list(self._exact.get(norm_exact(name)) or [])
+            if loose and (every or not ids):
+                ids += [i for i in self._loose_fold(name) if i not in ids]
         return [self._by_id[i] for i in ids or []]
 
     def governorate_capital(self, admin1: str) -> Place | None:

@@ -123,3 +123,24 @@ def test_a_country_that_acts_is_not_where_it_happened():
     assert not elsewhere("Strikes believed to be by Israel killed nine militiamen overnight.")
     assert not elsewhere("Drones launched from Iraq hit a base on Monday.")
     assert elsewhere("A drone struck a car in Iraq's Anbar on Monday.")
+
+
+@pytest.mark.parametrize(
+    ("text", "place_id"),
+    [
+        # "A near B": B only says where A lies; one event, at A
+        (
+            "On Sunday, regime artillery shelled the village of Diban near Mayadin, killing a farmer.",
+            "dz:diban",
+        ),
+        ("On Sunday, regime artillery shelled Hajin near Abu Kamal, killing a farmer.", "dz:hajin"),
+        # "A village in B city": A's namesake in the district B is the seat of
+        (
+            "On Sunday, a landmine went off in Salihiyah village in Abu Kamal city, killing a shepherd.",
+            "dz:al-salihiyah-abu-kamal",
+        ),
+    ],
+)
+def test_reference_town_is_not_a_second_place(text, place_id, gaz):
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    assert [e.place_id for e in events] == [place_id]

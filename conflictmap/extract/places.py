@@ -263,10 +263,14 @@ def bank_of(text: str) -> str | None:
 
 
 _CONTAINED = re.compile(
-    r"^(?:\s+(?:village|town|city|area|district|subdistrict|neighbou?rhood|camp))?\s*,?\s+in\s+(?:the\s+)?"
+    r"^(?:\s+(?:village|town|city|area|district|subdistrict|neighbou?rhood|camp))?\s*,?\s+"
+    r"(?:in|near|close to|not far from|outside|on the outskirts of|in the vicinity of)\s+(?:the\s+)?"
     r"(?:(?:town|city|village|area|countryside|district|region)\s+of\s+)?$",
     re.I,
 )
+
+
+_IN_B = re.compile(r"\bin\s+(?:the\s+)?(?:\w+\s+of\s+)?$", re.I)
 
 
 def _km(a: Place, b: Place) -> float:
@@ -278,7 +282,7 @@ def _km(a: Place, b: Place) -> float:
 def drop_containers(
     text: str, mentions: list[PlaceMention], gaz: Gazetteer, near_km: float = 25.0
 ) -> list[PlaceMention]:
-    """ "the village of A in B city": B says where A is, it is not a second place of the event.
+    """ "the village of A in B city", "A near B": B says where A is, it is not a second place of the event.
     B is dropped, and A is read as the namesake nearest to B; when no place of that name lies
     within ``near_km`` of B, the event is placed at B (near precision) and the method says why."""
     out = list(mentions)
@@ -289,9 +293,18 @@ def drop_containers(
         if a.place.place_id == b.place.place_id or _km(a.place, b.place) <= near_km:
             continue
         i = out.index(a)
-        near = min(gaz.candidates(a.text), key=lambda p: _km(p, b.place), default=None)
+        namesakes = gaz.candidates(a.text, every=True)
+        near = min(namesakes, key=lambda p: _km(p, b.place), default=None)
+        # "A village in B city" where B is a district seat: A's namesake in B's district
+        district = [p for p in namesakes if p.admin2 and norm_exact(p.admin2) == norm_exact(b.place.name)]
+        inside = _IN_B.search(text[a.end : b.start])
         if near is not None and _km(near, b.place) <= near_km:
             out[i] = replace(a, place=near, method=f"{a.method}; the namesake in {b.text}")
+        elif inside and district:
+            best = min(district, key=lambda p: _km(p, b.place))
+            out[i] = replace(a, place=best, method=f"{a.method}; the namesake in the district of {b.text}")
+        elif not inside:
+            continue  # "A near B": writers say "near" loosely (B often a district seat); A stands
         else:
             method = f"in {b.text}: no {a.text} known within {near_km:.0f} km of it"
             out[i] = replace(a, place=b.place, method=method, precision=2, area=b.area)
