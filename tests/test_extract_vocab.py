@@ -15,7 +15,7 @@ import pytest
 from conflictmap.extract import extract_article
 from conflictmap.gazetteer import load_gazetteer
 from conflictmap.models import Article
-from tests.test_extract_general import CLASH, DRONE, OTHER, SHELL, TAKE, VAC, Case, check, w
+from tests.test_extract_general import CLASH, DISRUPT, DRONE, OTHER, SHELL, TAKE, VAC, Case, check, w
 
 TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug
 TRANSFER = "strategic_development", "non-violent transfer of territory"
@@ -83,6 +83,36 @@ CASES = [
         [w(DRONE, date(2024, 8, 12), "dz:abu-kamal", fat=9)],
     ),
     Case(
+        "passive by a drone",
+        TUE,
+        "A car carrying two militiamen was targeted by an unidentified drone near al-Quriyah on Sunday.",
+        [w(DRONE, date(2024, 8, 11), "dz:al-quriyah")],
+    ),
+    Case(
+        "gunned down",
+        TUE,
+        "Unknown gunmen gunned down a pharmacist in the town of Hajin on Monday.",
+        [w(VAC, date(2024, 8, 12), "dz:hajin", {"Civilians"})],
+    ),
+    Case(
+        "an exchange of fire",
+        TUE,
+        "An exchange of fire broke out between SDF members and tribal gunmen in Diban on Sunday.",
+        [w(CLASH, date(2024, 8, 11), "dz:diban", {"SDF"})],
+    ),
+    Case(
+        "seized a village",
+        TUE,
+        "On Sunday tribal fighters seized the village of Diban from the SDF.",
+        [w(TAKE, date(2024, 8, 11), "dz:diban")],
+    ),
+    Case(
+        "a weapons cache seized",
+        TUE,
+        "Security forces seized a weapons cache in a farm outside Mayadin on Monday.",
+        [w(DISRUPT, date(2024, 8, 12), "dz:al-mayadin")],
+    ),
+    Case(
         "took over a town",
         TUE,
         "Tribal fighters took over the village of Diban on Sunday after the SDF left.",
@@ -108,6 +138,8 @@ def test_vocabulary(case, gaz):
         "Residents of Hajin marched on Monday, calling on the SDF to reveal the perpetrators of the "
         "assassinations of tribal elders.",
         "Tribal leaders in Diban demanded an investigation into the shooting of a teacher.",
+        "Elders in Diban demanded accountability for the assault on the village last year.",
+        "The SDF has repeatedly seized weapons caches in the desert south of Hajin over the years.",
         # a leader who takes over a post is not territory
         "A veteran officer took over as head of the local council in Hajin on Monday.",
     ],
