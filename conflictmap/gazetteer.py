@@ -193,6 +193,17 @@ def loose_match_ok(written: str, candidate: str) -> bool:
     return min(len(a), len(b)) / max(len(a), len(b)) >= LOOSE_LENGTH_RATIO
 
 
+_TURKISH_C = re.compile(r"c(?![hk])", re.I)
+
+
+def _turkish_variant(name: str) -> str | None:
+    """Turkish outlets (Anadolu, Daily Sabah, TRT) write the Arabic jim as 'c' ("Garanic",
+    "Cedid"): the name with 'j' for that 'c' ('ch', 'ck' kept), None when it has no such 'c'."""
+    if not _TURKISH_C.search(name):
+        return None
+    return _TURKISH_C.sub(lambda m: "J" if m.group(0).isupper() else "j", name)
+
+
 def norm_skeleton(name: str) -> str:
     """Level 3: consonant skeleton of the folded key (first letter kept)."""
     key = norm_fold(name)
@@ -293,6 +304,11 @@ class Gazetteer:
         ids = self._loose_fold(name)
         if ids:
             return Resolution(self._pick(ids), "alternate spelling (transliteration folded)", 1)
+        turkish = _turkish_variant(name)
+        if turkish:
+            ids = self._exact.get(norm_exact(turkish)) or self._loose_fold(turkish)
+            if ids:
+                return Resolution(self._pick(ids), "Turkish spelling ('c' read as 'j')", 1)
         if allow_skeleton and not is_given_name(name):
             fold = norm_fold(name)
             skel = norm_skeleton(name)

@@ -163,3 +163,18 @@ def test_candidates_lists_every_namesake(gaz):
     assert {p.place_id for p in gaz.candidates("Thiban")} == {"dz:diban"}
     assert gaz.candidates("") == [] and gaz.candidates("Atlantis") == []
     assert gaz.candidates("دير الزور")[0].place_id == "dz:deir-ez-zor"
+
+
+@pytest.mark.parametrize(
+    ("name", "pid"),
+    [("Garanic", "dz:gharanij"), ("Cedid Ekeydat", "dz:jadid-ekeidat"), ("Coalition", None)],
+)
+def test_turkish_c_is_read_as_j(gaz, name, pid):
+    """Turkish outlets write the jim as 'c'; a word that is no place stays none."""
+    res = gaz.lookup(name)
+    assert (res.place.place_id if res else None) == pid
+
+
+def test_a_name_found_as_written_keeps_its_reading(gaz):
+    res = gaz.lookup("Conoco")
+    assert res is not None and "Turkish" not in res.method
