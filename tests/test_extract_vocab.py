@@ -15,7 +15,7 @@ import pytest
 from conflictmap.extract import extract_article
 from conflictmap.gazetteer import load_gazetteer
 from conflictmap.models import Article
-from tests.test_extract_general import CLASH, DISRUPT, DRONE, OTHER, SHELL, TAKE, VAC, Case, check, w
+from tests.test_extract_general import CLASH, DISRUPT, DRONE, IED, OTHER, SHELL, TAKE, VAC, Case, check, w
 
 TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug
 TRANSFER = "strategic_development", "non-violent transfer of territory"
@@ -113,6 +113,18 @@ CASES = [
         [w(DISRUPT, date(2024, 8, 12), "dz:al-mayadin")],
     ),
     Case(
+        "a suicide attacker who blew himself up",
+        TUE,
+        "On Monday a suicide attacker blew himself up at an SDF checkpoint in Hajin, killing two guards.",
+        [w(("explosion_remote_violence", "suicide bomb"), date(2024, 8, 12), "dz:hajin", fat=2)],
+    ),
+    Case(
+        "a place described by a relative clause of its capture is not a capture",
+        TUE,
+        "On Monday an IED exploded in the village of Diban, which was recently captured by tribal fighters.",
+        [w(IED, date(2024, 8, 12), "dz:diban")],
+    ),
+    Case(
         "took over a town",
         TUE,
         "Tribal fighters took over the village of Diban on Sunday after the SDF left.",
@@ -176,3 +188,9 @@ def test_a_country_that_acts_is_not_where_it_happened():
 def test_reference_town_is_not_a_second_place(text, place_id, gaz):
     events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
     assert [e.place_id for e in events] == [place_id]
+
+
+def test_a_siege_broken_is_not_a_siege_laid(gaz):
+    text = "Government troops broke the three-year siege of the airport near Hajin on Monday, a source said."
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    assert [e for e in events if e.sub_event_type == "other"] == []

@@ -34,6 +34,11 @@ _FRAME = re.compile(
 _RECAP = re.compile(
     r"\b(?:\w+ )?(?:days?|weeks?|months?|years?) (?:after|since) (?:the|last|this|those) (?:\w+ )?$", re.I
 )
+_LIFTED = re.compile(
+    r"\b(?:lift(?:ed|s|ing)?|br(?:oke|eak|eaks|eaking)|end(?:ed|s|ing)?|ended|rais(?:ed|es|ing)|end of|lifting of)\s+"
+    r"(?:the\s+|a\s+|an\s+|its\s+)?(?:[\w-]+\s+){0,3}$",
+    re.I,
+)
 _AFTER = re.compile(r"\b(?:after|when|following|once)\b", re.I)
 
 
@@ -66,6 +71,8 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
     head = text[max(0, m.start() - 60) : m.start()]
     if lex.purpose.search(head):
         return "purpose"  # "an agreement to end the fighting"
+    if re.match(r"(?i)siege|blockade|besieg", m.group(0)) and _LIFTED.search(head):
+        return "lifted"  # "the army broke the three-year siege": the end of a siege, not one laid
     if lex.topic.search(head):
         return "topic"  # "protested against the arrest campaign": what a protest is about
     if (
