@@ -125,6 +125,33 @@ CASES = [
         [w(IED, date(2024, 8, 12), "dz:diban")],
     ),
     Case(
+        "an attack on one village and a car bomb in another: two events",
+        TUE,
+        "On Sunday ISIS attacked the village of Diban and detonated a car bomb in Hajin.",
+        [
+            w(CLASH, date(2024, 8, 11), "dz:diban", {"ISIS"}),
+            w(IED, date(2024, 8, 11), "dz:hajin", {"ISIS"}),
+        ],
+    ),
+    Case(
+        "armed men storming a village are no riot",
+        TUE,
+        "On Monday ISIS gunmen stormed the village of Diban and clashed with its guards.",
+        [w(CLASH, date(2024, 8, 12), "dz:diban", {"ISIS"})],
+    ),
+    Case(
+        "a crowd storming a headquarters is a riot",
+        TUE,
+        "On Monday hundreds of angry residents stormed the council headquarters in Hajin.",
+        [w(("riot", "violent demonstration"), date(2024, 8, 12), "dz:hajin")],
+    ),
+    Case(
+        "a house torched by gunmen is property destruction, not a riot",
+        TUE,
+        "On Sunday unknown gunmen torched the house of an SDF commander in Diban.",
+        [w(("strategic_development", "looting/property destruction"), date(2024, 8, 11), "dz:diban")],
+    ),
+    Case(
         "took over a town",
         TUE,
         "Tribal fighters took over the village of Diban on Sunday after the SDF left.",

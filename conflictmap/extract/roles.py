@@ -36,6 +36,7 @@ class Roles:
     person_before: re.Pattern[str]
     protesters: re.Pattern[str]
     force_on_protest: re.Pattern[str]
+    crowd: re.Pattern[str]
     toll_rise: re.Pattern[str]
     responsibility: re.Pattern[str]
     elsewhere: re.Pattern[str]
@@ -135,6 +136,10 @@ def refine_triggers(text: str, triggers: list) -> list:
     an air strike."""
     r = load_roles()
     triggers = [t for t in triggers if not _descriptive(text, t, r)]
+    if not r.crowd.search(text):
+        # "gunmen stormed the village", "ISIS torched the house": armed men storming a place or
+        # burning a house are no riot; a riot needs a crowd
+        triggers = [_unrioted(t) for t in triggers]
     if any(t.event_type == "protest" for t in triggers) and r.force_on_protest.search(text):
         # "forces opened fire on protesters": the protest, with intervention (ACLED), is the
         # event; lethal force is its own sub-type
@@ -166,7 +171,9 @@ def refine_triggers(text: str, triggers: list) -> list:
         return triggers
     weapons = [t for t in triggers if t.event_type == "explosion_remote_violence"]
     if weapons and not r.clash_words.search(text):
-        return [t for t in triggers if t not in generic]
+        # "a rocket attack on the base": the weapon says how. Not "ISIS attacked X and detonated
+        # a car bomb in Y": two actions joined by "and", each its own event
+        return [t for t in triggers if t not in generic or _second_action(text, t, weapons)]
     out = []
     for t in triggers:
         if t in generic and r.air_agent.search(text[max(0, t.start - 60) : t.start]):
@@ -175,6 +182,25 @@ def refine_triggers(text: str, triggers: list) -> list:
             )
         out.append(t)
     return out
+
+
+def _unrioted(t):
+    if t.event_type != "riot" or re.match(r"(?i)riot", t.text):
+        return t
+    if re.match(r"(?i)storm", t.text):
+        return replace(t, event_type="battle", sub_event_type="armed clash", priority=60)
+    return replace(
+        t, event_type="strategic_development", sub_event_type="looting/property destruction", priority=39
+    )
+
+
+_AND_VERB = re.compile(r"\band\s+(?:then\s+|later\s+|also\s+)?\w+ed\b", re.I)
+
+
+def _second_action(text: str, attack, weapons: list) -> bool:
+    """The bare attack and the weapon are two coordinated actions ("attacked X and shelled Y")."""
+    later = [w for w in weapons if w.start >= attack.end]
+    return bool(later) and bool(_AND_VERB.search(text[attack.end : later[0].start + 1]))
 
 
 _TARGET_NOUN = re.compile(
