@@ -221,3 +221,15 @@ def test_a_siege_broken_is_not_a_siege_laid(gaz):
     text = "Government troops broke the three-year siege of the airport near Hajin on Monday, a source said."
     events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
     assert [e for e in events if e.sub_event_type == "other"] == []
+
+
+def test_a_place_told_more_precisely_later_is_kept(gaz):
+    """One event told twice, the governorate first and the city next: the city's precision stays."""
+    text = (
+        "Regime forces withdrew from Deir ez-Zor on Monday, a monitor said. "
+        "Deir ez-Zor city centre was evacuated by the regime army on Monday."
+    )
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    assert [(e.sub_event_type, e.place_id, e.geo_precision) for e in events] == [
+        ("non-violent transfer of territory", "dz:deir-ez-zor", 1)
+    ]

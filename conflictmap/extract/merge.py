@@ -94,6 +94,11 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
         )
         if twin:
             _absorb(twin, d)
+            if (d.place_explicit and not twin.place_explicit) or d.geo_precision < twin.geo_precision:
+                # "the army withdrew from Deir ez-Zor" then "the city centre of Deir ez-Zor ...":
+                # the same place, told more precisely the second time
+                twin.location, twin.geo_precision, twin.geo_method = d.location, d.geo_precision, d.geo_method
+                twin.place_explicit, twin.fallback, twin.area = d.place_explicit, d.fallback, d.area
         else:
             out.append(d)
     final: list[Draft] = []
