@@ -152,6 +152,12 @@ CASES = [
         [w(("strategic_development", "looting/property destruction"), date(2024, 8, 11), "dz:diban")],
     ),
     Case(
+        "one operation launched on a day is an event",
+        TUE,
+        "The SDF launched a combing operation in the town of Hajin on Monday.",
+        [w(OTHER, date(2024, 8, 12), "dz:hajin", {"SDF"})],
+    ),
+    Case(
         "took over a town",
         TUE,
         "Tribal fighters took over the village of Diban on Sunday after the SDF left.",
@@ -179,6 +185,8 @@ def test_vocabulary(case, gaz):
         "Tribal leaders in Diban demanded an investigation into the shooting of a teacher.",
         "Elders in Diban demanded accountability for the assault on the village last year.",
         "The SDF has repeatedly seized weapons caches in the desert south of Hajin over the years.",
+        # a series of operations summed up, no one day
+        "The SDF has carried out combing operations in the desert between Hajin and Diban.",
         # a leader who takes over a post is not territory
         "A veteran officer took over as head of the local council in Hajin on Monday.",
     ],

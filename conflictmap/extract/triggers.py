@@ -39,6 +39,11 @@ _LIFTED = re.compile(
     r"(?:the\s+|a\s+|an\s+|its\s+)?(?:[\w-]+\s+){0,3}$",
     re.I,
 )
+_SERIES = re.compile(
+    r"\bha(?:s|ve) (?:\w+ly )?(?:carried out|conducted|mounted|staged|launched|intensified)\s+"
+    r"(?:[\w-]+\s+){0,2}(?:operations|campaigns|raids|sweeps|patrols)\b",
+    re.I,
+)
 _AFTER = re.compile(r"\b(?:after|when|following|once)\b", re.I)
 
 
@@ -110,6 +115,8 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         return "continuing"
     if re.search(r"\b(?:ha(?:s|ve) continued|continues? to|since then|for (?:days|weeks|months))\b", around):
         return "continuing"
+    if _SERIES.search(around):
+        return "continuing"  # "the SDF has carried out combing operations in the area": a series, no one day
     return None
 
 
