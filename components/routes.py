@@ -38,7 +38,7 @@ from components.map_panel import build_map
 from components.service_access import service
 from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
-from conflictmap import export, snapshot
+from conflictmap import export, naming, snapshot
 from conflictmap.index import split_outlets
 from conflictmap.query import EventFilter, FilterError, parse_date, shown, unknown_params
 
@@ -255,7 +255,8 @@ def data_export(kind: str, query: str) -> Artifact:
 def _respond(artifact: Artifact, download: bool) -> flask.Response:
     resp = flask.Response(artifact.body, mimetype=artifact.mimetype)
     disposition = "attachment" if download else "inline"
-    resp.headers["Content-Disposition"] = f'{disposition}; filename="{artifact.filename}"'
+    name = naming.route_download_name(flask.request.path, _query_string(), artifact.filename)
+    resp.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     resp.headers["Cache-Control"] = "no-store"
     resp.headers.update(artifact.headers)
     return resp

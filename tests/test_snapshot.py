@@ -389,12 +389,28 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_map_png_and_pdf_as_downloaded(client):
     query = "start=2023-08-01&end=2023-10-31&type=battle&width=1200&height=900"
-    resp = client.get(f"/export/map.png?{query}")
+    resp = client.get(f"/export/map.png?{query}&download=1")
     assert resp.status_code == 200, resp.data[:300]
     assert png_size(resp.data) == (1200, 900)
+    assert resp.headers["Content-Disposition"] == (
+        'attachment; filename="deir-ez-zor-battles-2023-08-01-to-2023-10-31.png"'
+    )
     resp = client.get(f"/export/map.pdf?{query}&title=Battles+on+the+Euphrates")
     reader = PdfReader(io.BytesIO(resp.data))
     assert reader.metadata.title == "Battles on the Euphrates"
     text = reader.pages[0].extract_text()
     assert "Circle size: fatalities" in text and re.search(r"\b\d+ km\b", text)
     assert "N" in [r[0] for r in positions(reader.pages[0])]  # the north arrow's letter
+
+
+def test_data_downloads_are_named_after_the_view(client):
+    view = "type=battle&start=2024-01-01&end=2024-12-31"
+    for path, name in (
+        ("api/events.csv", "deir-ez-zor-battles-2024.csv"),
+        ("api/events.geojson", "deir-ez-zor-battles-2024.geojson"),
+    ):
+        resp = client.get(f"/{path}?{view}&download=1")
+        assert resp.status_code == 200
+        assert resp.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    resp = client.get("/api/zones.geojson?as_of=2025-06-01")
+    assert resp.headers["Content-Disposition"] == 'inline; filename="zones-2025-06-01.geojson"'
