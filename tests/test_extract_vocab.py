@@ -241,3 +241,24 @@ def test_a_place_told_more_precisely_later_is_kept(gaz):
     assert [(e.sub_event_type, e.place_id, e.geo_precision) for e in events] == [
         ("non-violent transfer of territory", "dz:deir-ez-zor", 1)
     ]
+
+
+def test_a_lead_followed_by_two_towns_is_an_event_at_each(gaz):
+    """ "seven near A, the other five south of B": the incident at A and at B, each its own row;
+    "south of B" with no place before it is where it happened (near B)."""
+    text = (
+        "Twelve militiamen were killed on Monday in air strikes in the eastern countryside of "
+        "Deir ez-Zor, a monitor said. Seven of them were killed near Hajin, while the other five "
+        "died in the strikes south of Abu Kamal."
+    )
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    assert sorted((e.sub_event_type, e.place_id) for e in events) == [
+        ("air/drone strike", "dz:abu-kamal"),
+        ("air/drone strike", "dz:hajin"),
+    ]
+
+
+def test_a_direction_after_a_named_place_stays_a_reference(gaz):
+    text = "On Monday a mine exploded in Diban, 40 km east of Mayadin, killing a shepherd."
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    assert [e.place_id for e in events] == ["dz:diban"]

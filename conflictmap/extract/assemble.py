@@ -204,7 +204,7 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     explicit_dates = [d for d in dates if d.day is not None]
     prev = previous_event(drafts, sent, own_places)
     if prev and anaphor and not explicit_dates and same_place(own_places, prev):
-        merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
+        _follow_up(prev, sent, text, fat, own_places, distinct(actors_m), drafts)
         if fat == 0 and _PLURAL_BACK.search(text):  # "no casualties in these attacks": in each
             for d in drafts:
                 if d.fatalities is None and sent.index - d.sentence.index <= 3:
@@ -219,13 +219,13 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
             and same_place(own_places, prev)
         ):
             # "Two fighters and a civilian were killed.": the toll of the incident just told
-            merge_follow_up(prev, sent, text, fat, own_places, distinct(actors_m))
+            _follow_up(prev, sent, text, fat, own_places, distinct(actors_m), drafts)
             return
         told = _told_here(drafts, sent, own_places) if not toll and not explicit_dates else None
         if told is not None:
             # "A site on the outskirts of X was targeted, killing seven": deaths, no event word and
             # no date of their own, at a town where the article already told a violent event
-            merge_follow_up(told, sent, text, fat, own_places, distinct(actors_m))
+            _follow_up(told, sent, text, fat, own_places, distinct(actors_m), drafts)
             return
         if not triggers or toll or anaphor or lex.background.search(text):
             return  # a toll, a follow-up to an event not coded here, or deaths of a recap
@@ -410,6 +410,46 @@ def _towns_changed_hands(sub: str, trigger: str) -> bool:
 
 
 _VIOLENT = frozenset({"battle", "explosion_remote_violence", "violence_against_civilians"})
+
+
+def _follow_up(
+    prev: Draft,
+    sent: Sentence,
+    text: str,
+    fat: int | None,
+    places: list[PlaceMention],
+    actors: list[str],
+    drafts: list[Draft],
+) -> None:
+    """Merge a follow-up into the event it tells more of. A lead placed no finer than a region
+    whose follow-up names several towns ("seven were killed near A, the other nine near B") is
+    the incident at each of them: the lead takes the first town, each other town an event."""
+    coarse = not prev.place_explicit or prev.area or prev.geo_precision == 3
+    merge_follow_up(prev, sent, text, fat, places, actors)
+    if not coarse:
+        return
+    seen = {prev.place.place_id}
+    for p in places:
+        if p.area or p.role != "event" or p.place.place_id in seen:
+            continue
+        seen.add(p.place.place_id)
+        drafts.append(
+            replace(
+                prev,
+                place=p.place,
+                location=p.text,
+                geo_precision=p.precision,
+                geo_method=p.method,
+                place_explicit=True,
+                fallback=False,
+                area=False,
+                fatalities=None,
+                spans=[(sent.start, sent.end)],
+                notes=[*prev.notes, "a further place of the incident told in a follow-up"],
+                actors=list(prev.actors),
+                guessed_actors=list(prev.guessed_actors),
+            )
+        )
 
 
 def _told_here(drafts: list[Draft], sent: Sentence, places: list[PlaceMention]) -> Draft | None:

@@ -39,6 +39,12 @@ _ORIGIN = re.compile(
     re.I,
 )
 _RELATIVE = re.compile(r"\b(?:(?:north|south)?(?:east|west)|north|south)\s+of\s+(?:the\s+)?$", re.I)
+# what a "north of B" phrase locates: a place named just before it ("Dhiban, east of B", "the
+# village of X, 5 km south of B", "an area north of B")
+_REFERENCE_FOR = re.compile(
+    r"(?:[A-Z][\w’'-]*|\b(?:village|town|city|area|site|base|field|camp|checkpoint|position|road))\s*,?\s*"
+    r"(?:(?:about|some|around|roughly|nearly)\s+)?(?:\d+(?:\.\d+)?\s*(?:km|kms|kilometres|kilometers|miles)\s+)?$"
+)
 _NEAR = re.compile(
     r"\b(?:near|outside|around|close to|vicinity of|outskirts of|suburbs of|edge of)\s+(?:the\s+)?(?:(?:town|village|city)\s+of\s+)?$",  # noqa: E501
     re.I,
@@ -206,8 +212,8 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
         role = "relative"  # "...border line with al-Hasakah": a boundary, not where it happened
     elif _ORIGIN.search(before):
         role = "origin"
-    elif _RELATIVE.search(before):
-        role = "relative"
+    elif (rel := _RELATIVE.search(before)) and _REFERENCE_FOR.search(before[: rel.start()]):
+        role = "relative"  # "Dhiban, 40 km east of Deir ez-Zor": B says where A lies
     direction = _DIRECTION.search(before)
     if _GOV_AFTER.match(after) or _GOV_BEFORE.search(before):
         area = True
@@ -225,7 +231,14 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
             f"area: {direction.group(1).lower()} {place.name}, coded to {place.name}",
             2,
         )
-    elif _NEAR.search(before) or _AREA_AFTER.match(after) or _ROAD_FIRST.search(before):
+    elif (
+        _NEAR.search(before)
+        or _AREA_AFTER.match(after)
+        or _ROAD_FIRST.search(before)
+        or _RELATIVE.search(before)
+    ):
+        # "the strikes south of Abu Kamal": with no place before it, the town the direction
+        # is taken from is where it happened, near it (precision 2)
         method, prec = f"near/area of {place.name} ({res.method})", 2
     elif _governorate_named(place) and not _CITY_AFTER.match(after) and not _CITY_BEFORE.search(before):
         area, method, prec = True, f"governorate or city name, coded to the city ({res.method})", 3
