@@ -262,3 +262,16 @@ def test_a_direction_after_a_named_place_stays_a_reference(gaz):
     text = "On Monday a mine exploded in Diban, 40 km east of Mayadin, killing a shepherd."
     events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
     assert [e.place_id for e in events] == ["dz:diban"]
+
+
+def test_a_handover_has_two_sides(gaz):
+    """A withdrawal names the side that left; the side it left to comes from the report."""
+    text = (
+        "Regime troops clashed with the SDF near Diban on Sunday, a monitor said. "
+        "On Monday regime forces withdrew from Hajin."
+    )
+    events = extract_article(Article("t", None, "T", None, TUE, text), gaz)
+    handover = [e for e in events if e.sub_event_type == "non-violent transfer of territory"]
+    assert [(e.place_id, {e.actor1, e.actor2}) for e in handover] == [
+        ("dz:hajin", {"Syrian regime forces", "SDF"})
+    ]

@@ -184,11 +184,14 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         # "an operation in X, killing two ISIS members and arresting five": a fight, not only arrests
         main = [replace(main[0], event_type="battle", sub_event_type="armed clash", priority=60)]
     anaphor = lex.anaphor.search(text)
-    if any(re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text) for t in main) and not any(
-        p.role == "event" and not p.area for p in places
-    ):
+    if any(
+        re.match(r"(?i)kidnap|abduct|arrest|detain|apprehend", t.text)
+        or t.sub_event_type == "non-violent transfer of territory"
+        for t in main
+    ) and not any(p.role == "event" and not p.area for p in places):
         # "kidnapped five men from the village of X": where they were taken from is the place,
-        # unless the sentence says where it happened ("a resident of X, at a checkpoint in Y")
+        # unless the sentence says where it happened ("a resident of X, at a checkpoint in Y");
+        # "withdrew from X": X is the ground handed over
         places = [replace(p, role="event") if p.role == "origin" else p for p in places]
     own_places = [p for p in places if p.role == "event"]
     for t in main if any(d.day for d in dates) else ():  # framing clauses included
@@ -297,9 +300,10 @@ def _build(sent, ctx, drafts, etype, sub, trig, places, dates, actors_m, fat, un
     sides = 2 if etype == "battle" or "Civilians" not in actors else 1  # victims are a side
     guessed: list[str] = []
     if (
-        etype in ("battle", "explosion_remote_violence")
-        and len([a for a in actors if a != "Civilians"]) < sides
-    ):
+        etype in ("battle", "explosion_remote_violence") or sub == "non-violent transfer of territory"
+    ) and len(
+        [a for a in actors if a != "Civilians"]
+    ) < sides:  # a handover has two sides too: the one leaving and the one taking over
         for a in _context_actors(drafts, etype, ctx):
             if a not in actors and len([x for x in actors if x != "Civilians"]) < sides:
                 actors.append(a)
