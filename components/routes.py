@@ -35,10 +35,11 @@ import flask
 import pandas as pd
 
 from components.map_panel import build_map
-from components.service_access import service
+from components.service_access import service, settings
 from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
 from conflictmap import export, naming, snapshot
+from conflictmap.export_slots import ExportBusy, export_slot
 from conflictmap.index import split_outlets
 from conflictmap.query import EventFilter, FilterError, parse_date, shown, unknown_params
 
@@ -218,7 +219,9 @@ def image_export(what: str, fmt: str, query: str, base_url: str) -> Artifact:
             width,
             height,
         )
-    body = snapshot.render(fig, fmt, width, height, scale)
+    cfg = settings()
+    with export_slot(cfg.data_dir / "export-slots", cfg.export_slots, cfg.export_wait):
+        body = snapshot.render(fig, fmt, width, height, scale)
     slug = re.sub(r"[^a-z0-9]+", "-", stamp.title.lower()).strip("-")[:60] or "view"
     return Artifact(body, snapshot.FORMATS[fmt], f"conflictmap-{what}-{slug}.{fmt}")
 
@@ -300,6 +303,10 @@ def register(app: dash.Dash) -> None:
             return _bad_request([str(exc)])
         except snapshot.ChromiumMissing as exc:
             return _error(503, str(exc))
+        except ExportBusy as exc:
+            busy = _error(503, str(exc))
+            busy.headers["Retry-After"] = str(exc.retry_after)
+            return busy
         except snapshot.SnapshotTimeout as exc:
             return _error(504, f"{exc}. Try a smaller image or a narrower filter.")
         except snapshot.SnapshotError as exc:

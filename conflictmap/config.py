@@ -133,11 +133,20 @@ class Settings:
     ingest_limits: IngestLimits = field(default_factory=IngestLimits)
     # Largest request body (a callback's JSON): bigger ones answer 413 before being read.
     max_request_bytes: int = 1 << 20
+    # Image exports running at once across all worker processes, and how long one waits for a
+    # free slot before the answer is "busy, retry" (503 with Retry-After).
+    export_slots: int = 1
+    export_wait: float = 10.0
 
     def __post_init__(self) -> None:
         # Settings built in code (tests, scripts) are held to the same rules as the environment.
         if problems := frame_ancestor_problems(self.frame_ancestors):
             raise ValueError("frame_ancestors: " + "; ".join(problems))
+        if self.export_slots < 1 or self.export_wait < 0:
+            raise ValueError(
+                f"export_slots={self.export_slots}, export_wait={self.export_wait}: "
+                "expected at least one slot and a wait of 0 s or more"
+            )
         if self.max_request_bytes <= 0:
             raise ValueError(f"max_request_bytes={self.max_request_bytes}: expected a positive size")
 
@@ -173,6 +182,8 @@ class Settings:
             show_reference=(get("SHOW_REFERENCE") or "1").lower() not in ("0", "false", "no"),
             ingest_limits=_ingest_limits(get),
             max_request_bytes=_max_request_bytes(get("MAX_REQUEST_BYTES")),
+            export_slots=int(_number("CONFLICTMAP_EXPORT_SLOTS", get("EXPORT_SLOTS"), cls.export_slots)),
+            export_wait=_number("CONFLICTMAP_EXPORT_WAIT", get("EXPORT_WAIT"), cls.export_wait),
         )
 
 
@@ -207,6 +218,19 @@ def _ingest_limits(get: Callable[[str], str | None]) -> IngestLimits:
         date_min=date_min,
         date_max=date_max,
     )
+
+
+def _number(name: str, raw: str | None, default: float) -> float:
+    """A non-negative number from the environment; anything else stops the start with its name."""
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name}={raw!r}: expected a number of 0 or more")
+    return value
 
 
 def _max_request_bytes(raw: str | None) -> int:

@@ -337,3 +337,35 @@ def test_hostile_request_shapes_are_4xx_at_the_root_prefix_too(tmp_path, app, ca
         "post to api": 405,
     }
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_exports_beyond_the_slots_answer_503_with_retry_after_and_the_app_keeps_answering(tmp_path, app):
+    from app import create_app
+    from components import service_access
+    from conflictmap.export_slots import export_slot
+
+    before = service_access.settings()
+    settings = Settings(data_dir=tmp_path, url_prefix="/", export_slots=1, export_wait=0)
+    try:
+        busy_app = create_app(settings).server.test_client()
+        # Another worker's export holds the only slot (a lock file in the data folder).
+        with export_slot(tmp_path / "export-slots", 1, 0):
+            busy = busy_app.get("/export/map.png?type=battle")
+            meta = busy_app.get("/api/meta")
+    finally:
+        service_access.use_settings(before)
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "10"
+    assert "CONFLICTMAP_EXPORT_SLOTS" in busy.get_data(as_text=True)
+    assert meta.status_code == 200
+
+
+def test_export_slot_settings_are_read_strictly():
+    assert (
+        Settings.from_env({"CONFLICTMAP_EXPORT_SLOTS": "3", "CONFLICTMAP_EXPORT_WAIT": "2.5"}).export_slots
+        == 3
+    )
+    with pytest.raises(ValueError, match="CONFLICTMAP_EXPORT_WAIT"):
+        Settings.from_env({"CONFLICTMAP_EXPORT_WAIT": "soon"})
+    with pytest.raises(ValueError, match="export_slots"):
+        Settings(export_slots=0)
