@@ -47,6 +47,7 @@ ACLED_COLUMNS: tuple[str, ...] = (
     "fatalities",
 )
 PROVENANCE_COLUMNS: tuple[str, ...] = (
+    "fatalities_stated",
     "incident_id",
     "n_reports",
     "outlets",
@@ -176,7 +177,10 @@ def export_rows(selected: pd.DataFrame) -> list[dict[str, Any]]:
                 "geo_precision": int(prec) if prec is not None else None,
                 "source": "; ".join(outlets) or _clean(r.get("source")),
                 "notes": _clean(r.get("notes")) or "",
+                # ACLED's column is a number, 0 when no report gives a toll; whether one did is
+                # kept beside it, so "not stated" is never read as "nobody died".
                 "fatalities": int(fat) if fat is not None else 0,
+                "fatalities_stated": "yes" if fat is not None else "no",
                 "incident_id": r.get("incident_id"),
                 "n_reports": int(_clean(r.get("n_reports")) or 1),
                 "outlets": "|".join(outlets),

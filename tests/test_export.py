@@ -29,7 +29,7 @@ def test_columns_follow_acled_then_provenance():
         < export.COLUMNS.index("longitude")
         < export.COLUMNS.index("fatalities")
     )
-    assert export.COLUMNS[-9:] == export.PROVENANCE_COLUMNS
+    assert export.COLUMNS[-len(export.PROVENANCE_COLUMNS) :] == export.PROVENANCE_COLUMNS
     assert {
         "incident_id",
         "n_reports",
@@ -184,3 +184,26 @@ def test_missing_chromium_is_a_clear_error(tmp_path, monkeypatch):
 def test_unknown_format_is_refused():
     with pytest.raises(snapshot.SnapshotError, match="unknown image format"):
         snapshot.Renderer().render({"data": []}, "gif", 400, 300)
+
+
+def test_a_toll_no_report_gave_is_marked_not_stated_beside_acleds_zero():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [
+            {
+                "event_id": "a",
+                "event_date": pd.Timestamp("2024-08-12"),
+                "event_type": "battle",
+                "fatalities": 20.0,
+            },
+            {
+                "event_id": "b",
+                "event_date": pd.Timestamp("2024-08-13"),
+                "event_type": "battle",
+                "fatalities": float("nan"),
+            },
+        ]
+    )
+    rows = export.export_rows(frame)
+    assert [(r["fatalities"], r["fatalities_stated"]) for r in rows] == [(20, "yes"), (0, "no")]
