@@ -85,6 +85,16 @@ def marker_size(fatalities: float, count: int) -> float:
     return min(42.0, 9.0 + 3.2 * math.sqrt(max(fat, 0.0)) + 1.5 * math.log2(max(count, 1)))
 
 
+AREA_ONLY_MIN_SIZE, AREA_ONLY_GROWTH = 30.0, 1.6
+
+
+def drawn_size(fatalities: float, count: int, geo_precision: int) -> float:
+    """The marker's size as drawn: governorate-level reports (precision 3) are large pale discs,
+    so nobody reads them as a village. One rule for the map, the halo and click-picking."""
+    size = marker_size(fatalities, count)
+    return max(AREA_ONLY_MIN_SIZE, size * AREA_ONLY_GROWTH) if geo_precision >= 3 else size
+
+
 def _basemap_layers(basemap: dict[str, dict | None], layers: Sequence[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
@@ -268,12 +278,15 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
                 continue
             part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
             sizes = [
-                marker_size(f, c)
-                for f, c in zip(part["fatalities"].tolist(), part["count"].tolist(), strict=True)
+                drawn_size(f, c, p)
+                for f, c, p in zip(
+                    part["fatalities"].tolist(),
+                    part["count"].tolist(),
+                    part["geo_precision"].tolist(),
+                    strict=True,
+                )
             ]
             if approx:
-                # Governorate-level reports: a large pale disc, so nobody reads it as a village.
-                sizes = [max(30.0, s * 1.6) for s in sizes]
                 opacity: float | list[float] = 0.28
             else:
                 opacity = [0.92 if p == 1 else 0.62 for p in part["geo_precision"]]
@@ -394,9 +407,7 @@ def marker_at(groups: pd.DataFrame, lat: float, lon: float, zoom: float) -> str 
 
     best: tuple[float, str] | None = None
     for g in groups.itertuples(index=False):
-        size = marker_size(float(g.fatalities), int(g.count))
-        if int(g.geo_precision) >= 3:
-            size = max(30.0, size * 1.6)
+        size = drawn_size(float(g.fatalities), int(g.count), int(g.geo_precision))
         dist = px(float(g.latitude) - lat, float(g.longitude) - lon)
         if dist <= size / 2 and (best is None or size < best[0]):
             best = (size, str(g.incident_id))

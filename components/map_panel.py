@@ -9,7 +9,7 @@ import flask
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from components import ids
-from components.figures import DEFAULT_ZOOM, map_figure, map_spec, marker_size, selection_index
+from components.figures import DEFAULT_ZOOM, drawn_size, map_figure, map_spec, selection_index
 from components.service_access import service, settings
 from conflictmap.query import EventFilter
 from conflictmap.zones import coverage_note
@@ -93,9 +93,7 @@ def selected_marker(search: str | None) -> tuple[float, float, float] | None:
     if same.empty:
         return None
     g = same.iloc[0]
-    size = marker_size(float(g["fatalities"]), int(g["count"]))
-    if int(g["geo_precision"]) >= 3:
-        size = max(30.0, size * 1.6)
+    size = drawn_size(float(g["fatalities"]), int(g["count"]), int(g["geo_precision"]))
     return (float(g["latitude"]), float(g["longitude"]), round(size, 2))
 
 
