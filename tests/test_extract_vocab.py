@@ -158,6 +158,18 @@ CASES = [
         [w(OTHER, date(2024, 8, 12), "dz:hajin", {"SDF"})],
     ),
     Case(
+        "a gunbattle",
+        TUE,
+        "A gunbattle broke out between SDF members and tribal gunmen in Diban on Sunday.",
+        [w(CLASH, date(2024, 8, 11), "dz:diban", {"SDF"})],
+    ),
+    Case(
+        "a VBIED",
+        TUE,
+        "On Monday a VBIED exploded at an SDF checkpoint in Hajin.",
+        [w(IED, date(2024, 8, 12), "dz:hajin")],
+    ),
+    Case(
         "took over a town",
         TUE,
         "Tribal fighters took over the village of Diban on Sunday after the SDF left.",
