@@ -199,6 +199,8 @@ def test_vocabulary(case, gaz):
         "The SDF has repeatedly seized weapons caches in the desert south of Hajin over the years.",
         # a series of operations summed up, no one day
         "The SDF has carried out combing operations in the desert between Hajin and Diban.",
+        "ISIS attacks hit a record high in the province of Deir ez-Zor last year, a monitor said.",
+        "The family of the murdered teacher in Hajin held a funeral on Monday.",
         # a leader who takes over a post is not territory
         "A veteran officer took over as head of the local council in Hajin on Monday.",
     ],
