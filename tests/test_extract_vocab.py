@@ -89,6 +89,12 @@ CASES = [
         [w(DRONE, date(2024, 8, 11), "dz:al-quriyah")],
     ),
     Case(
+        "killed by a drone",
+        TUE,
+        "Two SDF fighters were killed by a drone near Hajin on Monday.",
+        [w(DRONE, date(2024, 8, 12), "dz:hajin", {"SDF"}, 2)],
+    ),
+    Case(
         "gunned down",
         TUE,
         "Unknown gunmen gunned down a pharmacist in the town of Hajin on Monday.",
