@@ -47,6 +47,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler
 
 from conflictmap.config import Settings
+from conflictmap.textsafe import json_depth
 
 log = logging.getLogger(__name__)
 
@@ -263,21 +264,6 @@ def _check_callback_request(
     return None
 
 
-def json_depth(value: Any, limit: int = MAX_CALLBACK_DEPTH) -> int:
-    """Nesting depth of a parsed JSON value, without recursion; stops counting past ``limit``."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        v, d = stack.pop()
-        if isinstance(v, dict):
-            v = list(v.values())
-        if isinstance(v, list):
-            deepest = max(deepest, d + 1)
-            if deepest > limit:
-                return deepest
-            stack.extend((x, d + 1) for x in v)
-    return deepest
-
-
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), "null" if value is None else "a number"
@@ -298,7 +284,7 @@ def callback_problems(
     """
     if not isinstance(body, dict):
         return [f"the body must be a JSON object, not {_kind(body)}"]
-    if json_depth(body) > MAX_CALLBACK_DEPTH:
+    if json_depth(body, MAX_CALLBACK_DEPTH) > MAX_CALLBACK_DEPTH:
         return [f"the body is nested deeper than {MAX_CALLBACK_DEPTH} levels"]
     output = body.get("output")
     if not isinstance(output, str):

@@ -53,3 +53,20 @@ def safe_url(value: object) -> str | None:
     if any(c in url for c in "\"'<> \n"):
         return None
     return url
+
+
+def json_depth(value: object, limit: int) -> int:
+    """Nesting depth of a parsed JSON value (scalars 0), without recursion; stops counting past
+    ``limit``. Untrusted JSON (a zones file, a callback body) is checked with it before any code
+    that recurses walks it."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d + 1)
+            if deepest > limit:
+                return deepest
+            stack.extend((x, d + 1) for x in v)
+    return deepest

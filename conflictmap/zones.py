@@ -47,6 +47,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from conflictmap.models import ZoneVersion
+from conflictmap.textsafe import json_depth
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def load_zones(path: Path) -> ZoneLoad:
 
 def _shown(value: Any) -> str:
     """A bad value quoted back in a message: its repr, cut short (it may be huge or deeply nested)."""
-    if isinstance(value, (dict, list)) and _depth(value, limit=3) > 3:
+    if isinstance(value, (dict, list)) and json_depth(value, limit=3) > 3:
         return f"<a deeply nested {type(value).__name__}>"  # its repr could itself recurse too far
     text = repr(value)
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
@@ -184,7 +185,7 @@ def _parse_feature(feat: Any) -> tuple[ZoneVersion, list[str]]:
         raise ValueError(f"properties is null; a zone needs {', '.join(REQUIRED)}")
     if not isinstance(props, dict):
         raise ValueError(f"properties must be an object, not {type(props).__name__} {_shown(props)}")
-    if _depth(props) > MAX_PROPERTY_DEPTH:
+    if json_depth(props, MAX_PROPERTY_DEPTH) > MAX_PROPERTY_DEPTH:
         raise ValueError(f"properties nested deeper than {MAX_PROPERTY_DEPTH} levels")
     missing = [k for k in REQUIRED if k not in props]
     if missing:
@@ -241,21 +242,6 @@ def _date(props: dict[str, Any], key: str) -> date:
         return date.fromisoformat(value[:10])
     except ValueError:
         raise ValueError(f"{key} {_shown(value)} is not an ISO date (YYYY-MM-DD)") from None
-
-
-def _depth(value: Any, limit: int = MAX_PROPERTY_DEPTH) -> int:
-    """Nesting depth of a JSON value (scalars 0), without recursion; stops counting past ``limit``."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        v, d = stack.pop()
-        if isinstance(v, dict):
-            v = list(v.values())
-        if isinstance(v, list):
-            deepest = max(deepest, d + 1)
-            if deepest > limit:
-                return deepest
-            stack.extend((x, d + 1) for x in v)
-    return deepest
 
 
 def _position(value: Any, where: str) -> tuple[float, ...]:
