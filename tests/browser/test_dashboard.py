@@ -54,6 +54,18 @@ MARKER_XY = """(incident) => {
 }"""
 
 
+def drag_timeline(page, x0: float, x1: float) -> None:
+    """Drag across the timeline's plot from fraction ``x0`` to ``x1`` of its width (sets the range)."""
+    plot = page.locator("#timeline .nsewdrag").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * x0, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * x1, y, steps=10)
+    page.mouse.up()
+
+
 def wait_map(page) -> None:
     page.wait_for_function(MAP_READY, timeout=60_000)
 
@@ -174,14 +186,7 @@ def test_panning_the_map_puts_the_view_in_the_url(page, app_server):
 def test_dragging_on_the_timeline_sets_the_date_filter(page, app_server):
     open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31")
     before = page.inner_text("#count-incidents")
-    plot = page.locator("#timeline .nsewdrag").first
-    plot.scroll_into_view_if_needed()
-    box = plot.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.30, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.55, y, steps=10)
-    page.mouse.up()
+    drag_timeline(page, 0.30, 0.55)
     page.wait_for_function("() => !location.search.includes('start=2023-08-01')", timeout=20_000)
     q = query_of(page)
     start, end = q["start"][0], q["end"][0]

@@ -19,7 +19,7 @@ from tests.browser.drawn import (
     wait_drawn,
     wait_events_match_figure,
 )
-from tests.browser.test_dashboard import MARKER_XY, open_dashboard
+from tests.browser.test_dashboard import MARKER_XY, drag_timeline, open_dashboard
 
 pytestmark = pytest.mark.browser
 
@@ -160,14 +160,7 @@ def test_timeline_drag_redraws_the_map(page, app_server):
     open_dashboard(page, app_server.base, "?start=2017-01-01&end=2026-12-31")
     wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle')")
     before = sum(drawn_event_types(page).values())
-    plot = page.locator("#timeline .nsewdrag").first
-    plot.scroll_into_view_if_needed()
-    box = plot.bounding_box()
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.80, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.95, y, steps=10)
-    page.mouse.up()
+    drag_timeline(page, 0.80, 0.95)
     page.wait_for_function("() => !location.search.includes('start=2017-01-01')", timeout=20_000)
     every = str([c.lower() for c in EVENT_COLOURS.values()])
     wait_drawn(
