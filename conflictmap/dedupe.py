@@ -72,7 +72,8 @@ WILDCARD_ACTORS = frozenset(
 
 # Sub-types that different outlets use for one incident; any other pair must be equal.
 COMPATIBLE_SUBTYPES: tuple[frozenset[str], ...] = (
-    frozenset({"armed clash", "government regains territory", "non-state actor overtakes territory"}),
+    # Who took ground is read differently by each side's outlets; a clash is not a takeover.
+    frozenset({"government regains territory", "non-state actor overtakes territory"}),
     frozenset({"air/drone strike", "shelling/artillery/missile attack"}),
     frozenset({"peaceful protest", "protest with intervention", "excessive force against protesters"}),
     frozenset({"violent demonstration", "mob violence"}),
@@ -139,6 +140,37 @@ def actors_agree(a: Event, b: Event) -> tuple[bool, str]:
     return True, f"actors agree ({', '.join(sorted({name for name, _ in small}))})"
 
 
+# Sub-types in which ground changes hands: actor1 takes the place, actor2 loses it.
+TERRITORY_SUBTYPES = frozenset(
+    {
+        "government regains territory",
+        "non-state actor overtakes territory",
+        "non-violent transfer of territory",
+    }
+)
+
+
+def _is_territory(e: Event) -> bool:
+    return (e.sub_event_type or "").lower() in TERRITORY_SUBTYPES
+
+
+def territory_actors_agree(a: Event, b: Event) -> tuple[bool, str]:
+    """Two reports of ground changing hands are one incident when the direction agrees.
+
+    Outlets name the taker differently (the government, or the tribal fighters who moved with
+    it) far more often than they name the loser differently, so one shared side in the same
+    role is enough; but when one report's taker is the other's loser the two describe opposite
+    moves (a takeover and the retaking of it), which are never one incident.
+    """
+    a1, a2, b1, b2 = (actor_keys(x) for x in (a.actor1, a.actor2, b.actor1, b.actor2))
+    if (a1 & b2) or (a2 & b1):
+        return False, "opposite directions of a territorial change"
+    if (a1 and b1 and not a1 & b1) and (a2 and b2 and not a2 & b2):
+        return False, "actors differ"
+    shared = sorted({str(x) for x, k, o in ((a.actor1, a1, b1), (a.actor2, a2, b2)) if k and k & o})
+    return True, f"same direction ({', '.join(shared)})" if shared else "actors unknown on one side"
+
+
 def types_agree(a: Event, b: Event) -> bool:
     if a.event_type != b.event_type:
         return False
@@ -164,6 +196,9 @@ def _place_link(a: Event, b: Event, max_km: float) -> tuple[bool, float | None, 
         return ok, None, f"same place name ({a.location})" if ok else "no comparable place"
     dist = km_between(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
     if a.geo_precision >= 3 or b.geo_precision >= 3:
+        # A report placed only at governorate level says little about where; with a date that is
+        # also loose (a week, a month) nothing tells two incidents apart, so such reports link
+        # only when both are dated to the day, at most a day apart (checked in ``link``).
         same = (a.place_id is not None and a.place_id == b.place_id) or dist <= SAME_PLACE_KM
         return same, dist, f"same place ({a.location or a.place_id}, governorate level)"
     if (
@@ -201,10 +236,20 @@ def link(a: Event, b: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[bool, int,
     tol = DAYS.get(precision, 1)
     if days > tol or not types_agree(a, b):
         return False, days, None, "date or type differ"
+    vague_place = a.geo_precision >= 3 or b.geo_precision >= 3
+    if vague_place and (days > 1 or "day" not in (a.date_precision, b.date_precision)):
+        return False, days, None, "governorate-level place and a loose date"
+    if vague_place and "other" in ((a.sub_event_type or "").lower(), (b.sub_event_type or "").lower()):
+        # "other" names no kind of development (a curfew, a security sweep, a statement...):
+        # with no town either, only the date would be left to match on
+        return False, days, None, "governorate-level place and no specific sub-type"
     place_ok, dist, place_why = _place_link(a, b, max_km)
     if not place_ok:
         return False, days, dist, place_why
-    act_ok, act_why = actors_agree(a, b)
+    if _is_territory(a) and _is_territory(b):
+        act_ok, act_why = territory_actors_agree(a, b)
+    else:
+        act_ok, act_why = actors_agree(a, b)
     if not act_ok:
         return False, days, dist, act_why
     when = "same day" if days == 0 else f"{days} day{'s' if days > 1 else ''} apart"

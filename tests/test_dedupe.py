@@ -131,11 +131,62 @@ def test_actor_classes_and_unknown_actors_are_compatible() -> None:
     assert incidents(cluster_incidents([a, b, c])) == [{"e-1", "e-2", "e-3"}]
 
 
-def test_clash_and_territory_change_are_one_battle() -> None:
+def test_a_clash_and_a_territory_change_stay_apart() -> None:
+    """A report of fighting does not say ground changed hands: the takeover is its own incident."""
     d = date(2024, 8, 7)
     a = ev("e-1", "art-1", d, sub="armed clash")
     b = ev("e-2", "art-2", d, sub="non-state actor overtakes territory")
-    assert incidents(cluster_incidents([a, b])) == [{"e-1", "e-2"}]
+    assert incidents(cluster_incidents([a, b])) == [{"e-1"}, {"e-2"}]
+
+
+def test_a_takeover_told_by_both_sides_is_one_incident() -> None:
+    """One outlet credits the government, another the tribal fighters with it; the loser agrees."""
+    d = date(2026, 1, 18)
+    gov = ev(
+        "e-1",
+        "art-1",
+        d,
+        sub="government regains territory",
+        actor1="Other: Syrian transitional government",
+        actor2="SDF",
+    )
+    tribes = ev(
+        "e-2",
+        "art-2",
+        d,
+        sub="non-state actor overtakes territory",
+        actor1="Arab tribal fighters",
+        actor2="SDF",
+    )
+    out = cluster_incidents([gov, tribes])
+    assert incidents(out) == [{"e-1", "e-2"}]
+    assert "same direction (SDF)" in out["e-1"][1]
+
+
+def test_a_takeover_and_its_retaking_are_two_incidents() -> None:
+    """The taker of one report is the loser of the other: opposite moves, never one incident."""
+    d = date(2023, 9, 6)
+    taken = ev(
+        "e-1",
+        "art-1",
+        d,
+        sub="non-state actor overtakes territory",
+        actor1="Arab tribal fighters",
+        actor2="SDF",
+    )
+    retaken = ev(
+        "e-2",
+        "art-2",
+        d,
+        sub="non-state actor overtakes territory",
+        actor1="SDF",
+        actor2="Arab tribal fighters",
+    )
+    assert incidents(cluster_incidents([taken, retaken])) == [{"e-1"}, {"e-2"}]
+    unknown_loser = ev(
+        "e-3", "art-3", d, sub="non-state actor overtakes territory", actor1="Asayish", actor2=None
+    )
+    assert incidents(cluster_incidents([taken, unknown_loser])) == [{"e-1"}, {"e-3"}]
 
 
 def test_dates_use_the_looser_precision() -> None:
@@ -171,6 +222,38 @@ def test_governorate_level_reports_only_match_the_same_place() -> None:
     out = cluster_incidents([gov_a, gov_b, town_5km])
     assert incidents(out) == [{"e-1", "e-2"}, {"e-3"}]
     assert "governorate level" in out["e-1"][1]
+
+
+def test_governorate_level_reports_need_a_day_date_and_a_specific_sub_type() -> None:
+    """Placed only at the governorate, two reports have nothing but the date and type to agree on:
+    a loose date or an unspecific sub-type ("other") is not enough to call them one incident."""
+    d = date(2024, 8, 7)
+    capital = (35.336, 40.140)
+
+    def gov(eid: str, art: str, day: date, **kw: object) -> Event:
+        return ev(eid, art, day, where=capital, geo=3, place_id="deir-ez-zor", **kw)  # type: ignore[arg-type]
+
+    next_day = [gov("e-1", "art-1", d), gov("e-2", "art-2", d + timedelta(days=1))]
+    assert incidents(cluster_incidents(next_day)) == [{"e-1", "e-2"}]
+    two_days_in_a_week = [
+        gov("e-1", "art-1", d),
+        gov("e-2", "art-2", d + timedelta(days=2), precision="week"),
+    ]
+    assert incidents(cluster_incidents(two_days_in_a_week)) == [{"e-1"}, {"e-2"}]
+    both_weeks = [gov("e-1", "art-1", d, precision="week"), gov("e-2", "art-2", d, precision="week")]
+    assert incidents(cluster_incidents(both_weeks)) == [{"e-1"}, {"e-2"}]
+    other = [
+        gov("e-1", "art-1", d, etype="strategic_development", sub="other"),
+        gov("e-2", "art-2", d, etype="strategic_development", sub="other"),
+    ]
+    out = cluster_incidents(other)
+    assert incidents(out) == [{"e-1"}, {"e-2"}]
+    # at a named town the same two developments are one
+    town = [
+        ev("e-1", "art-1", d, etype="strategic_development", sub="other", place_id="hajin"),
+        ev("e-2", "art-2", d, etype="strategic_development", sub="other", place_id="hajin"),
+    ]
+    assert incidents(cluster_incidents(town)) == [{"e-1", "e-2"}]
 
 
 def test_events_without_points_match_on_place_name() -> None:
