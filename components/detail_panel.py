@@ -2,6 +2,12 @@
 
 Everything shown here came from a feed, so it is rendered as plain Dash children (text), never
 as HTML; links are shown only for http(s) addresses.
+
+Reports come in English and Arabic. Each element that holds a report's own words (the evidence
+paragraph, the article's title and outlet, place and actor names) carries ``dir="auto"``: the
+browser takes its direction from its first strong letter, so an Arabic sentence reads right to
+left with its highlight in place and an English one stays left to right, and a name in the other
+script is isolated from the English words around it instead of reordering them.
 """
 
 from __future__ import annotations
@@ -63,6 +69,11 @@ def paragraph_with_marks(text: str, spans: list[tuple[int, int]]) -> list:
     return [c for c in children if c != ""]
 
 
+def _auto(text: str) -> html.Span:
+    """Feed text in a span whose direction follows the text (``dir="auto"`` isolates it too)."""
+    return html.Span(text, dir="auto")
+
+
 def _row(label: str, value) -> html.Div:
     return html.Div(
         [html.Span(label, className="detail-key"), html.Span(value, className="detail-value")],
@@ -81,17 +92,28 @@ def _report(rep: dict, first: bool) -> html.Div:
         text, evidence = rep.get("text") or "", rep.get("evidence") or ""
         spans = evidence_spans(text, evidence, rep.get("evidence_start"), rep.get("evidence_end"))
         if spans:
-            parts.append(html.Blockquote(paragraph_with_marks(text, spans), className="evidence-paragraph"))
+            parts.append(
+                html.Blockquote(paragraph_with_marks(text, spans), className="evidence-paragraph", dir="auto")
+            )
         elif evidence:
             parts.append(
-                html.Blockquote(html.Mark(evidence, className="evidence"), className="evidence-paragraph")
+                html.Blockquote(
+                    html.Mark(evidence, className="evidence"), className="evidence-paragraph", dir="auto"
+                )
             )
     outlet = rep.get("source") or "unknown outlet"
     url = safe_url(rep.get("url"))
     title = rep.get("title") or url or outlet
-    link = html.A(title, href=url, target="_blank", rel="noopener noreferrer") if url else html.Span(title)
+    link = (
+        html.A(title, href=url, target="_blank", rel="noopener noreferrer", dir="auto")
+        if url
+        else _auto(title)
+    )
     parts.append(
-        html.Div([html.Span(f"{outlet}: ", className="detail-key"), link], className="detail-source")
+        html.Div(
+            [html.Span([_auto(outlet), ": "], className="detail-key"), link],
+            className="detail-source",
+        )
     )
     conf = rep.get("confidence")
     if conf is not None and rep.get("origin") != "reference":
@@ -133,15 +155,18 @@ def render_incident(incident_id: str, search: str | None) -> list:
         ),
         _row("Date", f"{head['event_date']} (precision: {head.get('date_precision')})"),
         _row("Type", f"{EVENT_LABELS.get(etype, etype)}: {head.get('sub_event_type')}"),
-        _row("Actors", actors),
+        _row("Actors", _auto(actors)),
         _row(
             "Place",
-            f"{place} — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); "
-            + (
-                "placed by hand"
-                if method == "coded by hand"
-                else f"placed by the gazetteer ({method or 'no method recorded'})"
-            ),
+            [
+                _auto(place),
+                f" — {PRECISION_LABELS.get(prec, '')} (geo precision {prec}); "
+                + (
+                    "placed by hand"
+                    if method == "coded by hand"
+                    else f"placed by the gazetteer ({method or 'no method recorded'})"
+                ),
+            ],
         ),
         _row("Fatalities", "not stated" if fat is None or pd.isna(fat) else str(int(fat))),
         _row("Civilians targeted", "yes" if head.get("civilian_targeting") else "no"),
@@ -207,8 +232,11 @@ def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> htm
             [
                 html.Span(className="swatch", style={"background": EVENT_COLOURS.get(d.event_type, "#777")}),
                 dcc.Link(
-                    f"{d.event_date.date().isoformat()} · {EVENT_LABELS.get(d.event_type, d.event_type)}"
-                    f" · {d.sub_event_type} · {d.location or ''}",
+                    [
+                        f"{d.event_date.date().isoformat()} · {EVENT_LABELS.get(d.event_type, d.event_type)}"
+                        f" · {d.sub_event_type} · ",
+                        _auto(d.location if isinstance(d.location, str) else ""),
+                    ],
                     href="?" + replace(flt, event=d.incident_id).to_query(),
                 ),
             ]

@@ -12,11 +12,18 @@ link) highlights its row and turns to the page that holds it.
 
 Every cell comes from a feed, so cells are DataTable's plain-text presentation (React escapes
 them); no column is markdown and markdown's HTML stays off.
+
+Names in Arabic (places, actors, outlets) are wrapped in Unicode's first-strong isolate marks
+(U+2068 ... U+2069), the plain-text form of ``dir="auto"``: DataTable cannot put attributes on a
+cell, and without them an Arabic name beside English words ("(approximate)", a comma, another
+outlet) is reordered with them. Only text holding right-to-left letters is wrapped, so English
+rows are unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -65,6 +72,9 @@ DEFAULT_SORT = [{"column_id": "date", "direction": "desc"}]
 SELECTED_STYLE = {"backgroundColor": "#fde7a9", "fontWeight": "600"}
 
 _PLACE_NOTE = {2: " (approximate)", 3: " (governorate or region only)"}
+# Right-to-left letters: Hebrew, Arabic, Syriac, Thaana, NKo ... and the Arabic presentation forms.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+FSI, PDI = "\u2068", "\u2069"
 
 
 def layout() -> html.Div:
@@ -133,6 +143,12 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def isolated(text: str) -> str:
+    """``text`` between first-strong isolate marks when it holds right-to-left letters: its own
+    direction is then worked out from its first letter, apart from the words around it."""
+    return f"{FSI}{text}{PDI}" if _RTL.search(text) else text
+
+
 def _date(r) -> str:
     day = r.event_date.date().isoformat()
     precision = _text(getattr(r, "date_precision", None)) or "day"
@@ -140,7 +156,7 @@ def _date(r) -> str:
 
 
 def _place(r) -> str:
-    name = _text(r.location) or "not named"
+    name = isolated(_text(r.location)) or "not named"
     try:
         note = _PLACE_NOTE.get(int(r.geo_precision), "")
     except (TypeError, ValueError):
@@ -149,7 +165,7 @@ def _place(r) -> str:
 
 
 def _sources(r) -> str:
-    outlets = ", ".join(split_outlets(r.outlets))
+    outlets = ", ".join(isolated(o) for o in split_outlets(r.outlets))
     if "reference" in split_outlets(r.origins):
         return f"{outlets} · hand-coded reference" if outlets else "hand-coded reference"
     return outlets or "unknown outlet"
@@ -164,7 +180,7 @@ def table_row(r) -> dict:
         "date": _date(r),
         "type": EVENT_LABELS.get(r.event_type, str(r.event_type)),
         "place": _place(r),
-        "actors": " vs ".join(a for a in (_text(r.actor1), _text(r.actor2)) if a) or "not named",
+        "actors": " vs ".join(isolated(a) for a in (_text(r.actor1), _text(r.actor2)) if a) or "not named",
         # Unknown is not zero: a report that gives no toll must not read as "nobody died".
         "fatalities": NOT_STATED if fat is None or pd.isna(fat) else int(fat),
         "reports": 1 if reports is None or pd.isna(reports) else int(reports),
