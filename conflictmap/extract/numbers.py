@@ -90,6 +90,27 @@ def _coordinated() -> re.Pattern[str]:
     )
 
 
+@lru_cache(maxsize=1)
+def _killed_list() -> re.Pattern[str]:
+    """'killed two soldiers and three militiamen', 'killing one woman, identified as X, and one
+    girl': the verb's object is a list of counted groups, and the deaths are their sum. The
+    second group must end the clause, so 'killed two and wounded three' is not a list."""
+    n = _num_rx()
+    word = r"(?!(?:were|was|are|is|have|has|had|been|died|wound\w*|injur\w*|hurt)\b)[\w’'-]+"
+    words = word + r"(?:\s+" + word + r"){0,5}?"
+    group = r"(?:" + _LOWER + r"\s+)?(" + n + r")\s+" + words
+    aside = r"(?:,\s+(?:identified as|named|aged|a|an|the)\b[^,;.]{1,60})?,?\s+"
+    return re.compile(
+        r"\b(?:killed|killing|kills|claimed the lives of)\s+"
+        + group
+        + aside
+        + r"and\s+"
+        + group
+        + r"(?=\s*[,.;]|\s*$|\s+(?:in|on|at|near|and|while|when|during|after|as|who)\b)",
+        re.I,
+    )
+
+
 _ANY_DEATH = re.compile(
     r"kill|dead|die|slain|lives|perish|execut|assassin|eliminat|death|fatalit|bodies|casualt|injur|hurt|loss|harm|martyr|"
     r"damage|murder|shot|wound",
@@ -102,6 +123,12 @@ _ZERO = re.compile(
     r"without (?:causing |leaving |resulting in )?(?:any )?(?:casualties|deaths|fatalities|injuries|human losses)|"
     r"(?:no|none) (?:one|of them) (?:was|were) (?:killed|hurt|injured)|no (?:human )?losses|"
     r"(?:caus|result)(?:ed|ing) (?:only )?(?:in )?(?:material damage|no (?:human )?(?:losses|casualties)))\b",
+    re.I,
+)
+# "no casualties among its fighters": one side's losses only, which says nothing of the other's
+_ONE_SIDE = re.compile(
+    r"\s+(?:among|in|within|to|for)\s+(?:its|their|his|our|the\s+\w+['’]s)\s+(?:own\s+)?"
+    r"(?:fighters|ranks|members|forces|personnel|troops|soldiers|men|side)\b",
     re.I,
 )
 _SINGLE = re.compile(r"\bwas (?:\w+ly )?(?:killed|assassinated|executed|shot dead|slain)\b", re.I)
@@ -175,6 +202,11 @@ def fatalities(sentence: str) -> tuple[int | None, bool]:
     if not _ANY_DEATH.search(sentence):
         return None, toll  # most sentences name no death or casualty: one search, not twenty
     sentence = _ASIDE.sub(" ", sentence)  # "five members, including a leader, were killed"
+    listed = _killed_list().search(sentence) if " and " in sentence else None
+    if listed:  # "killed two soldiers and three militiamen": 5
+        first, second = parse_number(listed.group(1)), parse_number(listed.group(2))
+        if first is not None and second is not None:
+            return (None, True) if toll else (first + second, False)
     both = _coordinated().search(sentence) if " and " in sentence else None
     if both:  # "two fighters and a civilian were killed": 3
         first, second = parse_number(both.group(2)), parse_number(both.group(3)) or 1
@@ -186,7 +218,8 @@ def fatalities(sentence: str) -> tuple[int | None, bool]:
             value = parse_number(m.group(2))
             if value is not None and not _is_not_death_count(sentence, m):
                 return (None, True) if toll else (value, False)
-    if _ZERO.search(sentence):
+    zero = _ZERO.search(sentence)
+    if zero and not _ONE_SIDE.match(sentence, zero.end()):
         return 0, False
     if toll:
         return None, True

@@ -38,6 +38,15 @@ _ORIGIN = re.compile(
     r"(?:(?:town|village|city|area|direction)\s+of\s+)?$",
     re.I,
 )
+# "forces stationed in X fired shells at Y": X is where the fire came from, Y where it fell
+_POSTED = re.compile(
+    r"\b(?:stationed|positioned|deployed|based|entrenched)\s+(?:in|at)\s+(?:the\s+)?"
+    r"(?:(?:town|village|city|area)\s+of\s+)?$",
+    re.I,
+)
+_FIRED_AFTER = re.compile(
+    r"^[^.;]{0,80}?\b(?:fired|shelled|targeted|launched|bombarded|struck|opened fire)\b", re.I
+)
 _RELATIVE = re.compile(r"\b(?:(?:north|south)?(?:east|west)|north|south)\s+of\s+(?:the\s+)?$", re.I)
 # what a "north of B" phrase locates: a place named just before it ("Dhiban, east of B", "the
 # village of X, 5 km south of B", "an area north of B")
@@ -210,7 +219,7 @@ def _classify(text: str, s: int, e: int, res: Resolution, gaz: Gazetteer) -> Pla
     role = "event"
     if _ROAD_SECOND.search(before) or _BOUNDARY_AFTER.match(after):
         role = "relative"  # "...border line with al-Hasakah": a boundary, not where it happened
-    elif _ORIGIN.search(before):
+    elif _ORIGIN.search(before) or (_POSTED.search(before) and _FIRED_AFTER.match(text[e : e + 100])):
         role = "origin"
     elif (rel := _RELATIVE.search(before)) and _REFERENCE_FOR.search(before[: rel.start()]):
         role = "relative"  # "Dhiban, 40 km east of Deir ez-Zor": B says where A lies
