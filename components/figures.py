@@ -269,23 +269,21 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
     traces: list[dict[str, Any]] = []
     if groups.empty:
         return traces
+    candidate = (
+        groups["candidate"].fillna(False).astype(bool)
+        if "candidate" in groups.columns
+        else pd.Series(False, index=groups.index)
+    )
+    reported = groups[~candidate]
     # Pale governorate-level discs first (underneath), then the placed markers; within a trace,
     # big markers first so a small one is never hidden under a big one.
     for approx in (True, False):
         for etype in EVENT_TYPES:
-            part = groups[(groups["event_type"] == etype) & ((groups["geo_precision"] >= 3) == approx)]
+            part = reported[(reported["event_type"] == etype) & ((reported["geo_precision"] >= 3) == approx)]
             if part.empty:
                 continue
             part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
-            sizes = [
-                drawn_size(f, c, p)
-                for f, c, p in zip(
-                    part["fatalities"].tolist(),
-                    part["count"].tolist(),
-                    part["geo_precision"].tolist(),
-                    strict=True,
-                )
-            ]
+            sizes = _sizes(part)
             if approx:
                 opacity: float | list[float] = 0.28
             else:
@@ -302,14 +300,70 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
                     showlegend=not approx,
                     text=_hover_texts(part),
                     hovertemplate="%{text}<extra></extra>",
-                    customdata=[
-                        [iid, int(c)]
-                        for iid, c in zip(part["incident_id"].tolist(), part["count"].tolist(), strict=True)
-                    ],
+                    customdata=_customdata(part),
                     meta={"kind": "events", "approximate": approx},
                 )
             )
-    return traces
+    return traces + _candidate_traces(groups[candidate])
+
+
+def _sizes(part: pd.DataFrame) -> list[float]:
+    return [
+        drawn_size(f, c, p)
+        for f, c, p in zip(
+            part["fatalities"].tolist(), part["count"].tolist(), part["geo_precision"].tolist(), strict=True
+        )
+    ]
+
+
+def _customdata(part: pd.DataFrame) -> list[list[Any]]:
+    return [
+        [iid, int(c)] for iid, c in zip(part["incident_id"].tolist(), part["count"].tolist(), strict=True)
+    ]
+
+
+def _candidate_traces(part: pd.DataFrame) -> list[dict[str, Any]]:
+    """Low-confidence candidates as rings: a disc in the type's colour with a white centre.
+
+    MapLibre circles drawn by plotly take no outline, so the ring is two circle layers: the
+    type's colour, and a white disc half as wide on top. Both answer hover and click with the
+    incident, so the centre of a ring opens it as the rim does. A ring reads as "not a filled
+    fact" at any zoom and keeps the type colour, where a paler disc would be taken for an
+    area-only report.
+    """
+    if part.empty:
+        return []
+    part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
+    sizes = [max(9.0, s) for s in _sizes(part)]
+    texts = [t.replace("</b>", "</b> (low-confidence candidate)", 1) for t in _hover_texts(part)]
+    common = {
+        "lat": part["latitude"].tolist(),
+        "lon": part["longitude"].tolist(),
+        "mode": "markers",
+        "text": texts,
+        "hovertemplate": "%{text}<extra></extra>",
+        "customdata": _customdata(part),
+        "legendgroup": "candidates",
+    }
+    colours = [EVENT_COLOURS.get(t, "#777777") for t in part["event_type"].tolist()]
+    return [
+        _trace(
+            "scattermap",
+            **common,
+            marker={"size": sizes, "color": colours, "opacity": 0.95},
+            name="Low-confidence candidates (rings)",
+            showlegend=True,
+            meta={"kind": "candidates"},
+        ),
+        _trace(
+            "scattermap",
+            **common,
+            marker={"size": [s * 0.5 for s in sizes], "color": "#ffffff", "opacity": 1.0},
+            name="Low-confidence candidates (centres)",
+            showlegend=False,
+            meta={"kind": "candidate-centres"},
+        ),
+    ]
 
 
 def _site_trace(sites: pd.DataFrame | None) -> list[dict[str, Any]]:

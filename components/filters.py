@@ -140,6 +140,17 @@ def layout(compact: bool = False) -> html.Div:
             ),
         ),
         _field(
+            "Confidence",
+            dcc.Checklist(
+                id=ids.CANDIDATES,
+                # Readings the extractor was unsure of (conflictmap.confidence): off by default,
+                # drawn as rings when on, so they never pass for reported incidents.
+                options=[{"label": "show low-confidence candidates (rings)", "value": "1"}],
+                value=[],
+                className="checklist",
+            ),
+        ),
+        _field(
             "Outlet",
             dcc.Dropdown(id=ids.OUTLETS, options=_options("outlets"), multi=True, placeholder="any outlet"),
             "2",
@@ -168,7 +179,7 @@ def layout(compact: bool = False) -> html.Div:
     more = html.Details(
         [
             html.Summary(
-                "More filters: actors, fatalities, precision, zone, source, outlet, layers",
+                "More filters: actors, fatalities, precision, zone, source, confidence, outlet, layers",
                 className="more-filters-summary",
             ),
             html.Div(row2, className="filter-row"),
@@ -192,6 +203,7 @@ CONTROL_OUTPUTS = [
     Output(ids.PRECISION, "value"),
     Output(ids.ZONES, "value"),
     Output(ids.ORIGINS, "value"),
+    Output(ids.CANDIDATES, "value"),
     Output(ids.OUTLETS, "value"),
     Output(ids.TEXT, "value"),
     Output(ids.LAYERS, "value"),
@@ -212,6 +224,7 @@ def controls_from_filter(flt: EventFilter) -> list:
         list(flt.precisions),
         list(flt.zones),
         list(flt.origins),
+        ["1"] if flt.candidates else [],
         list(flt.outlets),
         flt.text,
         list(flt.layers),
@@ -224,7 +237,9 @@ def _day(value: str | None) -> date | None:
 
 def filter_from_controls(values: list, current: EventFilter) -> EventFilter:
     """The filter the controls show, keeping the URL's selection and map view."""
-    start, end, as_of, types, actors, minfat, precs, zones, origins, outlets, text, layers = values
+    start, end, as_of, types, actors, minfat, precs, zones, origins, candidates, outlets, text, layers = (
+        values
+    )
     try:
         minfat_i = max(0, int(minfat or 0))
     except (TypeError, ValueError):
@@ -239,6 +254,7 @@ def filter_from_controls(values: list, current: EventFilter) -> EventFilter:
         precisions=tuple(sorted(int(p) for p in precs or ())),
         zones=tuple(zones or ()),
         origins=tuple(o for o in ("extracted", "reference") if o in (origins or [])),
+        candidates="1" in (candidates or []),
         outlets=tuple(outlets or ()),
         text=(text or "").strip()[:200],
         layers=tuple(k for k in LAYERS if k in (layers or [])),
@@ -322,7 +338,8 @@ def _clicked_incident(click: dict | None, flt: EventFilter | None = None) -> str
 )
 def sync_filters(search, *rest):
     """Controls -> URL when a control moved; URL -> controls when the page opened on a link."""
-    values, click, relayout, _reset, map_view = list(rest[:12]), rest[12], rest[13], rest[14], rest[15]
+    n = len(CONTROL_OUTPUTS)
+    values, click, relayout, _reset, map_view = list(rest[:n]), rest[n], rest[n + 1], rest[n + 2], rest[n + 3]
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)

@@ -7,14 +7,19 @@ records it beside the rows, so a wrong merge can be undone and the reason shown 
 Two reports are linked when all of these hold (the same tolerances the scorer uses for dates):
 
 * different articles (two events of one article are, by construction, two events);
+* neither is a low-confidence candidate (``conflictmap.confidence``): those stay single;
 * dates within the looser precision of the two (day: 1 day, week: 7, month: 31);
 * places within ``max_km`` (default 10 km); a governorate-level report (geo_precision 3) is coded
   to the capital, so it only links to a report at that same place (same place_id or < 1 km);
   without coordinates, the normalised location names must be equal;
-* compatible types: the same event_type and a compatible sub-type (any battle sub-types; air
-  strike vs shelling, which outlets confuse; otherwise the same sub-type);
+* compatible types: the same event_type and a compatible sub-type (the two territory takeovers,
+  which each side's outlets credit differently; air strike vs shelling, which outlets confuse;
+  otherwise the same sub-type: a clash is not a takeover);
+* a report placed only at governorate level links only when both are dated to the day, at most
+  a day apart, and neither is of the unspecific sub-type "other";
 * compatible actors: normalised to classes as the scorer does; an unknown or missing actor is a
-  wildcard, and the known actors of one report must each agree with one of the other's.
+  wildcard, and the known actors of one report must each agree with one of the other's; for a
+  territorial change the direction must agree (one report's taker is never the other's loser).
 
 Links are accepted single-link, best pair first (two codings of one article address, then closest
 in days, then km, then ids), and never when they would put two events of one article, or two
@@ -41,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from conflictmap.confidence import is_candidate
 from conflictmap.models import Event
 
 DAYS = {"day": 1, "week": 7, "month": 31}
@@ -228,6 +234,10 @@ def link(a: Event, b: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[bool, int,
     """Whether two reports may describe one incident: (ok, days apart, km apart, reason)."""
     if a.article_id == b.article_id:
         return False, 0, None, "same article"
+    if is_candidate(a.confidence) or is_candidate(b.confidence):
+        # A reading the extractor was unsure of neither adds a source to an incident nor lowers
+        # its toll: it stays apart, shown only when low-confidence candidates are asked for.
+        return False, 0, None, "low-confidence candidate"
     if is_hand_coded(a) and is_hand_coded(b):
         # Reference facts come grouped by hand; the rules never second-guess that grouping.
         return False, 0, None, "both coded by hand"

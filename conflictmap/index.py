@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from .confidence import CONFIDENCE_THRESHOLD
 from .models import EVENT_TYPES, ZoneVersion
 from .query import EventFilter
 
@@ -93,9 +94,11 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
             "search",
             "zone",
             "confidence",
+            "candidate",
         ]
         empty = pd.DataFrame({c: [] for c in cols})
         empty["event_date"] = pd.to_datetime(empty["event_date"])
+        empty["candidate"] = empty["candidate"].astype(bool)
         return empty
     df = reports.copy()
     df["incident_id"] = df["incident_id"].fillna("inc:" + df["event_id"])
@@ -144,6 +147,9 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
         + out["actor2"].fillna("").str.lower()
     )
     out["zone"] = _zone_controllers(out, versions)
+    # The incident speaks through its most confident report: below the threshold it is only a
+    # low-confidence candidate (conflictmap.confidence), hidden unless the view asks for them.
+    out["candidate"] = out["confidence"].astype(float) < CONFIDENCE_THRESHOLD
     out = out.sort_values(["event_date", "incident_id"]).reset_index(drop=True)
     out["marker_key"] = marker_keys(out)
     return out
@@ -171,6 +177,9 @@ class EventIndex:
                 hit |= codes == code
         self._outlets = f["outlets"].fillna("").to_numpy(dtype=object)
         self._search = f["search"].fillna("").to_numpy(dtype=object)
+        self._candidate = (
+            f["candidate"].to_numpy(dtype=bool) if "candidate" in f else np.zeros(len(f), dtype=bool)
+        )
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -190,7 +199,7 @@ class EventIndex:
         return sorted(str(v) for v in vals if v)
 
     def mask(self, flt: EventFilter) -> np.ndarray:
-        m = np.ones(len(self.frame), dtype=bool)
+        m = np.ones(len(self.frame), dtype=bool) if flt.candidates else ~self._candidate
         if flt.start:
             m &= self._dates >= np.datetime64(flt.start, "ns")
         if flt.end:
@@ -253,6 +262,7 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
         "first",
         "last",
         "actors",
+        "candidate",
     ]
     located = selected[selected["latitude"].notna() & selected["longitude"].notna()]
     if located.empty:
@@ -290,6 +300,11 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
             "location": head["location"].to_numpy(dtype=object),
             "first": pd.to_datetime(first_date),
             "last": pd.to_datetime(last_date),
+            "candidate": (
+                head["candidate"].to_numpy(dtype=bool)
+                if "candidate" in head
+                else np.zeros(len(uniq), dtype=bool)
+            ),
         }
     )
     out["actors"] = [
@@ -300,12 +315,12 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
 
 
 def marker_keys(frame: pd.DataFrame) -> np.ndarray:
-    """One integer per (point, type, precision): the identity of a map marker."""
-    return (
-        frame.groupby(["latitude", "longitude", "event_type", "geo_precision"], sort=True, dropna=False)
-        .ngroup()
-        .to_numpy()
-    )
+    """One integer per (point, type, precision, candidate or not): the identity of a map marker.
+    A low-confidence candidate never shares a marker with reported incidents: it is drawn apart."""
+    keys = ["latitude", "longitude", "event_type", "geo_precision"]
+    if "candidate" in frame:
+        keys.append("candidate")
+    return frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
 
 
 def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) -> tuple[pd.DataFrame, str]:

@@ -59,6 +59,7 @@ FILTER_PARAMS: tuple[str, ...] = (
     "lon",
     "zoom",
     "embed",
+    "cand",
 )
 MAX_PROBLEMS = 20  # a hostile link with a thousand bad values gets a short list, not a wall
 MAX_SHOWN = 60  # characters of an untrusted value quoted back in a message
@@ -152,6 +153,8 @@ class EventFilter:
     lon: float | None = None
     zoom: float | None = None
     embed: bool = False  # the compact page for intranet iframes; kept so filtering stays embedded
+    # Low-confidence candidates (conflictmap.confidence) are left out unless asked for.
+    candidates: bool = False
     # What the link asked for that was not understood, one message per value; not part of the
     # view (two links showing the same thing are the same filter, and caches key on it).
     problems: tuple[str, ...] = field(default=(), compare=False)
@@ -191,6 +194,8 @@ class EventFilter:
             pairs.append(("zoom", f"{self.zoom:.2f}"))
         if self.embed:
             pairs.append(("embed", "1"))
+        if self.candidates:
+            pairs.append(("cand", "1"))
         return urlencode(pairs)
 
     @classmethod
@@ -261,6 +266,13 @@ class EventFilter:
                 problems.append(f"no {name}= value could be read, so {everything} shown")
             return good
 
+        def switch(name: str) -> bool:
+            raw = one(name)
+            on = (raw or "").lower() in ("1", "true", "yes")
+            if raw and not on and raw.lower() not in ("0", "false", "no"):
+                problems.append(f"{name}={shown(raw)} is not 1 or 0; ignored")
+            return on
+
         def min_fatalities() -> int:
             v = one("minfat")
             if v is None:
@@ -308,10 +320,8 @@ class EventFilter:
             problems.append(f"{given}= without a valid {missing}=; the map position is ignored")
             lat = lon = None
         zoom = number("zoom", 0, 22)
-        embed_raw = one("embed")
-        embed = (embed_raw or "").lower() in ("1", "true", "yes")
-        if embed_raw and not embed and embed_raw.lower() not in ("0", "false", "no"):
-            problems.append(f"embed={shown(embed_raw)} is not 1 or 0; ignored")
+        embed = switch("embed")
+        candidates = switch("cand")
 
         problems += unknown_params(qs, (*FILTER_PARAMS, *allow))
 
@@ -337,6 +347,7 @@ class EventFilter:
             lon=lon,
             zoom=zoom,
             embed=embed,
+            candidates=candidates,
             problems=tuple(problems),
         )
 
@@ -359,6 +370,8 @@ class EventFilter:
             parts.append(f"with at least {self.min_fatalities} fatalities")
         if self.text:
             parts.append(f'mentioning "{self.text}"')
+        if self.candidates:
+            parts.append("(with low-confidence candidates)")
         return " ".join(parts)
 
 

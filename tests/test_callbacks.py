@@ -17,10 +17,10 @@ from conflictmap.query import EventFilter
 
 def test_controls_and_filter_round_trip():
     flt = EventFilter.from_query(
-        "start=2023-08-01&end=2023-09-01&type=battle&actor=SDF&minfat=2&prec=1&zone=SDF&q=bridge"
+        "start=2023-08-01&end=2023-09-01&type=battle&actor=SDF&minfat=2&prec=1&zone=SDF&q=bridge&cand=1"
     )
     again = filter_from_controls(controls_from_filter(flt), EventFilter())
-    assert again == flt
+    assert again == flt and again.candidates
 
 
 def test_controls_keep_the_selected_event_and_view():
@@ -93,7 +93,7 @@ def test_unset_control_values_compare_equal():
     from components.filters import controls_from_filter
     from conflictmap.query import LAYERS
 
-    defaults = [None, None, None, [], None, 0, [], None, [], None, None, list(LAYERS)]
+    defaults = [None, None, None, [], None, 0, [], None, [], [], None, None, list(LAYERS)]
     assert all(_same(a, b) for a, b in zip(defaults, controls_from_filter(EventFilter()), strict=True))
 
 

@@ -47,7 +47,9 @@ MODEL_EVENT_MARKERS = """() => {
   const b = gd._fullLayout.map._subplot.map.getBounds();
   let n = 0;
   for (const t of gd._fullData) {
-    if (!(t.meta && t.meta.kind === 'events') || t.visible !== true) continue;
+    // reported incidents and the coloured rims of low-confidence candidates (their white
+    // centres are counted apart, by drawn_centres)
+    if (!(t.meta && (t.meta.kind === 'events' || t.meta.kind === 'candidates')) || t.visible !== true) continue;
     const lat = Array.from(t.lat || []), lon = Array.from(t.lon || []);
     const seen = new Set();
     for (let i = 0; i < lat.length; i++) {
@@ -74,6 +76,13 @@ def drawn_event_types(page) -> dict[str, int]:
         if layer["type"] == "circle" and etype:
             out[etype] = out.get(etype, 0) + layer["n"]
     return out
+
+
+def drawn_centres(page) -> int:
+    """White discs MapLibre draws: the centres that make low-confidence candidates rings."""
+    return sum(
+        layer["n"] for layer in drawn(page) if layer["type"] == "circle" and layer["colour"] == "#ffffff"
+    )
 
 
 def drawn_zone_controllers(page) -> set[str]:
