@@ -70,6 +70,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if report.not_stored:
         table.add_row("articles not stored (run stopped)", str(report.not_stored))
     console.print(table)
+    for line in report.language_lines():  # per language, and any language no extractor reads
+        unread = "no extractor" in line
+        console.print(f"  {line}", markup=False, highlight=False, style="yellow" if unread else None)
     for u in report.unresolved[:50]:
         console.print(
             f"  unresolved: [bold]{u.location}[/] in {u.article_id}: {u.why}", markup=True, highlight=False

@@ -98,6 +98,7 @@ def _article(row: dict[str, Any]) -> Article:
         title=row.get("title"),
         published=date.fromisoformat(pub[:10]) if pub else None,
         text=row["text"],
+        language=row.get("language") if isinstance(row.get("language"), str) else None,
     )
 
 

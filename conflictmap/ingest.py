@@ -34,6 +34,7 @@ import nh3
 import trafilatura
 
 from conflictmap.config import IngestLimits
+from conflictmap.extract.arabic.script import article_language
 from conflictmap.fetch import FetchError, fetch_url
 from conflictmap.ingest_files import (
     ARABIC_LEGACY,
@@ -148,15 +149,26 @@ def looks_like_feed(data: bytes) -> bool:
 
 
 def _article(
-    id_: str, url: str | None, source: Any, title: Any, published: date | None, text: str
+    id_: str,
+    url: str | None,
+    source: Any,
+    title: Any,
+    published: date | None,
+    text: str,
+    language: Any = None,
 ) -> Article:
+    """An article with its language: the one the source declares (feed, row, ``<html lang>``)
+    when it is a readable tag, else the majority script of title and text (which extractor reads
+    it depends on this, so it is never left unset when there is text)."""
+    title_text = to_plain(title, one_line=True) or None
     return Article(
         id=id_,
         url=url,
         source=to_plain(source, one_line=True) or None,
-        title=to_plain(title, one_line=True) or None,
+        title=title_text,
         published=published,
         text=text,
+        language=article_language(language, f"{title_text or ''}\n{text}"),
     )
 
 
@@ -183,16 +195,26 @@ def parse_feed(data: bytes, origin: str) -> Iterator[IngestItem]:
         if not entries:
             return
     feed_title = parsed.feed.get("title")
+    feed_language = parsed.feed.get("language")  # RSS <language>, Atom xml:lang
     for n, entry in enumerate(entries, 1):
         where = f"{origin} item {n}"
         try:
-            yield _feed_entry(entry, feed_title, where)
+            yield _feed_entry(entry, feed_title, where, feed_language)
         except Exception as exc:  # one odd entry must not stop the feed
             log.exception("feed entry %s", where)
             yield IngestItem(None, where, f"{where}: cannot read entry ({exc})")
 
 
-def _feed_entry(entry: Any, feed_title: Any, where: str) -> IngestItem:
+def _entry_language(entry: Any, feed_language: Any) -> Any:
+    """The entry's own xml:lang (content, summary or title), else the feed's ``<language>``."""
+    details = [*(entry.get("content") or []), entry.get("summary_detail"), entry.get("title_detail")]
+    for detail in details:
+        if isinstance(detail, dict) and detail.get("language"):
+            return detail["language"]
+    return entry.get("language") or feed_language
+
+
+def _feed_entry(entry: Any, feed_title: Any, where: str, feed_language: Any = None) -> IngestItem:
     bodies = [c.get("value", "") for c in entry.get("content") or []]
     raw = max(bodies, key=len) if bodies and max(bodies, key=len).strip() else entry.get("summary", "")
     text = to_plain(raw)
@@ -211,8 +233,9 @@ def _feed_entry(entry: Any, feed_title: Any, where: str) -> IngestItem:
             break
     source = feed_title or (urlsplit(url).hostname if url else None)
     ident = url or (str(entry.get("id")) if entry.get("id") else None)
+    language = _entry_language(entry, feed_language)
     return IngestItem(
-        _article(derive_id(ident, text), url, source, entry.get("title"), published, text), where
+        _article(derive_id(ident, text), url, source, entry.get("title"), published, text, language), where
     )
 
 
@@ -241,7 +264,7 @@ def parse_jsonl_line(line: str, where: str) -> IngestItem:
 
 
 def _jsonl_row(row: dict[str, Any], where: str) -> IngestItem:
-    for key in ("text", "title", "source", "url", "id", "publication_date"):
+    for key in ("text", "title", "source", "url", "id", "publication_date", "language"):
         problem = _not_unicode(row.get(key))
         if problem:
             return IngestItem(None, where, f"{where}: '{key}' {problem}; not read")
@@ -256,7 +279,8 @@ def _jsonl_row(row: dict[str, Any], where: str) -> IngestItem:
         log.warning("%s: unreadable publication_date %r, kept as unknown", where, raw_date)
     raw_id = row.get("id")
     id_ = str(raw_id).strip() if raw_id not in (None, "") else derive_id(url, text)
-    return IngestItem(_article(id_, url, row.get("source"), row.get("title"), published, text), where)
+    art = _article(id_, url, row.get("source"), row.get("title"), published, text, row.get("language"))
+    return IngestItem(art, where)
 
 
 def _not_unicode(value: Any) -> str | None:
@@ -292,6 +316,15 @@ def parse_text_file(raw: str, origin: str, name: str) -> IngestItem:
     return IngestItem(_article(derive_id(None, text), None, None, title, published, text), origin)
 
 
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)", re.I)
+
+
+def _html_lang(page: str) -> str | None:
+    """The ``lang`` attribute of the page's ``<html>`` element (read from the head of the page)."""
+    m = _HTML_LANG.search(page[:5000])
+    return m.group(1) if m else None
+
+
 def parse_html(data: bytes | str, origin: str, url: str | None = None) -> IngestItem:
     """An HTML page -> main text via trafilatura.
 
@@ -318,7 +351,10 @@ def parse_html(data: bytes | str, origin: str, url: str | None = None) -> Ingest
     page_url = safe_url(url) or safe_url(getattr(doc, "url", None))
     source = getattr(doc, "sitename", None) or (urlsplit(page_url).hostname if page_url else None)
     published = parse_date(getattr(doc, "date", None))
-    art = _article(derive_id(page_url, text), page_url, source, getattr(doc, "title", None), published, text)
+    language = _html_lang(data) or getattr(doc, "language", None)
+    art = _article(
+        derive_id(page_url, text), page_url, source, getattr(doc, "title", None), published, text, language
+    )
     return IngestItem(art, origin)
 
 

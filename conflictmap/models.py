@@ -72,6 +72,10 @@ class Article:
     title: str | None
     published: date | None
     text: str
+    # ISO 639-1 code ("ar", "en") recorded at ingest from the feed/page/row, else the text's
+    # script; None for articles made before languages were recorded (the extractor then looks
+    # at the script itself). It decides which extractor reads the article.
+    language: str | None = None
 
     @property
     def hash(self) -> str:
@@ -85,6 +89,7 @@ class Article:
             "title": self.title,
             "publication_date": self.published.isoformat() if self.published else None,
             "text": self.text,
+            "language": self.language,
         }
 
 

@@ -50,6 +50,37 @@ class IngestReport:
     first_not_stored: str | None = None  # where the rerun picks up
     paths_not_read: list[str] = field(default_factory=list)  # after --max-errors stopped the run
     incidents_pending: bool = False  # reports stored but not grouped yet (the next ingest does it)
+    # language ("ar", "en", "unknown") -> {"articles": n, "events": n} over the articles added
+    by_language: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count_language(self, language: str | None, events: int) -> None:
+        """One added article and its events, under its language."""
+        row = self.by_language.setdefault(language or "unknown", {"articles": 0, "events": 0})
+        row["articles"] += 1
+        row["events"] += events
+
+    @property
+    def unread_languages(self) -> dict[str, int]:
+        """Languages of added articles that no extractor reads, with their article counts: those
+        articles yield no events because nothing read them, not because nothing happened."""
+        from .extract.arabic.script import EXTRACTOR_LANGUAGES
+
+        return {
+            lang: row["articles"]
+            for lang, row in sorted(self.by_language.items())
+            if lang not in EXTRACTOR_LANGUAGES and row["articles"]
+        }
+
+    def language_lines(self) -> list[str]:
+        """Plain lines for the closing report: counts per language, then each unread language."""
+        lines = [
+            f"{lang}: {row['articles']} article(s), {row['events']} event(s)"
+            for lang, row in sorted(self.by_language.items())
+        ]
+        for lang, n in self.unread_languages.items():
+            what = "in an unknown language" if lang == "unknown" else f"in {lang!r}"
+            lines.append(f"{n} article(s) {what}: no extractor for this language, no events read")
+        return lines
 
     @property
     def refused(self) -> int:
@@ -74,6 +105,10 @@ class IngestReport:
         self.first_not_stored = self.first_not_stored or other.first_not_stored
         self.paths_not_read += other.paths_not_read
         self.incidents_pending = self.incidents_pending or other.incidents_pending
+        for lang, row in other.by_language.items():
+            mine = self.by_language.setdefault(lang, {"articles": 0, "events": 0})
+            mine["articles"] += row["articles"]
+            mine["events"] += row["events"]
 
 
 def _unresolved(found: Iterable[Event]) -> list[Unresolved]:
@@ -200,6 +235,7 @@ def ingest_paths(
                 if result.added:
                     report.articles_added += 1
                     report.events_added += result.events
+                    report.count_language(article.language, result.events)
                     report.unresolved += _unresolved(found)
                 else:
                     report.articles_skipped.append((item.origin, result.reason))

@@ -63,6 +63,7 @@ articles = Table(
     Column("hash", String(64), nullable=False, unique=True),
     Column("ingested_at", String(32), nullable=False),
     Column("origin", Text),  # where it was read from: file:line or feed address
+    Column("language", String(16)),  # "ar", "en", ...: which extractor read it (None: not recorded)
 )
 
 events = Table(
@@ -160,6 +161,9 @@ def _add_missing_columns(conn: Any) -> None:
     have = {c["name"] for c in inspect(conn).get_columns("zones")}
     if "properties" not in have:
         conn.execute(text("ALTER TABLE zones ADD COLUMN properties TEXT"))
+    have = {c["name"] for c in inspect(conn).get_columns("articles")}
+    if "language" not in have:  # stores made before languages were recorded: rows stay, NULL
+        conn.execute(text("ALTER TABLE articles ADD COLUMN language VARCHAR(16)"))
 
 
 class EventStore:
@@ -232,6 +236,7 @@ class EventStore:
                     hash=article.hash,
                     ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     origin=origin,
+                    language=article.language,
                 )
             )
             if rows:

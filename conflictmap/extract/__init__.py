@@ -1,4 +1,9 @@
-"""Rule-based event extraction from English news reports (ACLED-compatible events).
+"""Rule-based event extraction from English and Arabic news reports (ACLED-compatible events).
+
+Each article is read by the extractor of its language (``Article.language``, else the majority
+script of its text): English by the modules below, Arabic by the ``arabic`` package (its tables
+in ``rules/ar/``), which builds the same drafts and so the same events. An article in a language
+with no extractor yields no events, and callers can say why (``extractor_for``).
 
 Pipeline per article (each step its own small module): ``sentences`` (spaCy blank English +
 sentencizer), ``triggers`` (what happened, with negation/modal/statement filters), ``dates``
@@ -18,6 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from conflictmap.extract import arabic
+from conflictmap.extract.arabic.script import EXTRACTOR_LANGUAGES, normalise_language, script_language
 from conflictmap.extract.assemble import extract_drafts
 from conflictmap.extract.dates import infer_publication_date
 from conflictmap.extract.dates import warm_up as _warm_dates
@@ -41,9 +48,11 @@ def _code_hash() -> str:
     """
     h = hashlib.sha256()
     gazetteer = _HERE.parent / "gazetteer.py"
-    for path in sorted([*_HERE.glob("*.py"), *(_HERE / "rules").glob("*"), gazetteer]):
+    arabic_files = [*(_HERE / "arabic").glob("*.py"), *(_HERE / "rules" / "ar").glob("*")]
+    for path in sorted([*_HERE.glob("*.py"), *(_HERE / "rules").glob("*"), *arabic_files, gazetteer]):
         if path.is_file():
-            h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+            name = str(path.relative_to(_HERE.parent)) if path in arabic_files else path.name
+            h.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:8]
 
 
@@ -64,6 +73,15 @@ def warm_up() -> None:
     load_lexicon()
     split_sentences("Warm up. Two sentences.")
     _warm_dates()
+    arabic.warm_up()
+
+
+def extractor_for(article: Article) -> str | None:
+    """The language whose extractor reads ``article`` ("en" / "ar"), or None when it is in a
+    language no extractor reads. An article whose language was never recorded goes by its
+    script (no letters at all: English, as before languages were recorded)."""
+    lang = normalise_language(article.language) or script_language(article.text) or "en"
+    return lang if lang in EXTRACTOR_LANGUAGES else None
 
 
 def extract_article(article: Article, gazetteer: Gazetteer) -> list[Event]:
@@ -89,11 +107,16 @@ def extract_article_counted(
     (EVENTS.md asks to keep weekday-only events at week precision, but that needs some reference
     day; without one any date would be a guess).
     """
+    language = extractor_for(article)
+    if language is None:
+        log.info("%s: no extractor for language %r; no events read", article.id, article.language)
+        return [], 0
     published = article.published
     basis = "publication date"
     if published is None:
         published, basis = infer_publication_date(article.url, article.text)
-    drafts, ctx = extract_drafts(article.text, article.title, published, gazetteer)
+    read = arabic.extract_drafts if language == "ar" else extract_drafts
+    drafts, ctx = read(article.text, article.title, published, gazetteer)
     events = []
     for d in drafts:
         spans = sorted(d.spans)
@@ -165,6 +188,7 @@ def _article_from(row: dict[str, Any]) -> Article:
         title=row.get("title"),
         published=published,
         text=row["text"],
+        language=normalise_language(row.get("language")),
     )
 
 
@@ -241,5 +265,6 @@ __all__ = [
     "extract_article_all",
     "extract_article_counted",
     "extract_jsonl",
+    "extractor_for",
     "warm_up",
 ]

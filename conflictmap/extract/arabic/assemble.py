@@ -1,0 +1,368 @@
+"""Arabic sentences -> drafts of events, in the English pipeline's ``Draft`` shape.
+
+Per sentence: triggers (what happened; negated, hedged-future and background sentences
+dropped), the date phrase nearest the trigger (else the last date the article gave, else the
+publication day), places (the sentence's own, else the place of the previous event of the
+paragraph, else the article's area), actors and deaths. Follow-up sentences ("وأسفر الهجوم عن
+مقتل ...") add to the event before them. The drafts then go through the English ``merge_drafts``
+(one event per incident, type, day and place), and are turned into ``Event`` rows by the same
+code as English ones (``extract.extract_article_counted``): same schema, confidence and ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from conflictmap.extract.actors import AIR_ACTORS, STRIKING_ACTORS, order_actors
+from conflictmap.extract.arabic.actors import Mention, drone_named, find_actors, hedged, pick_actors
+from conflictmap.extract.arabic.dates import DateHit, find_dates
+from conflictmap.extract.arabic.numbers import fatalities
+from conflictmap.extract.arabic.places import PlaceHit, find_places
+from conflictmap.extract.arabic.sentences import ArSentence, split_sentences
+from conflictmap.extract.arabic.tables import trigger_rules, words
+from conflictmap.extract.arabic.text import Folded, fold_with_offsets
+from conflictmap.extract.assemble import MAX_SPLIT, REGIME_CHANGE, Draft
+from conflictmap.extract.merge import merge_drafts
+from conflictmap.gazetteer import Gazetteer
+from conflictmap.models import Place
+
+STALE_DAYS = 45  # a month- or year-dated event older than this is background, not news
+
+
+@dataclass(frozen=True)
+class Trig:
+    start: int
+    end: int
+    text: str
+    event_type: str
+    sub_event_type: str
+    priority: int
+    kind: str
+
+
+@dataclass
+class ArContext:
+    """What the article-level steps found; the shape ``extract_article_counted`` reads."""
+
+    gaz: Gazetteer
+    published: date | None
+    text: str  # the original article text
+    folded: Folded
+    places: list[PlaceHit]
+    area: PlaceHit | None
+    unresolved: list[str] = field(default_factory=list)
+    undated: int = 0
+    anchor: date | None = None
+    last_date: tuple[date, str] | None = None
+    main_actors: list[str] = field(default_factory=list)
+
+
+def find_triggers(text: str) -> list[Trig]:
+    """Trigger words of a folded sentence, non-overlapping (longer, then higher priority first),
+    without the negated ("لم تسفر", "نفت") and the intended or feared ("تعتزم", "تهدد")."""
+    cands = []
+    for rule in trigger_rules():
+        for m in rule.pattern.finditer(text):
+            cands.append(
+                Trig(
+                    m.start(),
+                    m.end(),
+                    m.group(0),
+                    rule.event_type,
+                    rule.sub_event_type,
+                    rule.priority,
+                    rule.kind,
+                )
+            )
+    cands.sort(key=lambda t: (-(t.end - t.start), -t.priority))
+    kept: list[Trig] = []
+    for t in cands:
+        if any(t.start < k.end and k.start < t.end for k in kept):
+            continue
+        if _negated(text, t) or _intended(text, t):
+            continue
+        kept.append(t)
+    return sorted(kept, key=lambda t: t.start)
+
+
+def _negated(text: str, t: Trig) -> bool:
+    before = text[max(0, t.start - 12) : t.start]
+    return bool(
+        re.search(
+            r"(?<!\w)(?:لم|لن|لا|ليس|نفى|نفت|ينفي|تنفي|عدم|دون|بدون|نافيا|نافيه)\s+(?:\w+\s+)?$", before
+        )
+    )
+
+
+def _intended(text: str, t: Trig) -> bool:
+    before = text[max(0, t.start - 35) : t.start]
+    return bool(words("modal", False).search(before)) or bool(re.search(r"(?<!\w)[وف]?س[تين]\w+\s+$", before))
+
+
+def _refine(text: str, t: Trig, civilians: bool, armed: list[Mention]) -> Trig:
+    """A generic attack word (هجوم، استهداف) takes the type its weapon gives it; shots at
+    civilians by unknown gunmen are violence against civilians, not a battle."""
+    if t.kind not in ("generic", "shoot", "kill"):
+        return t
+    if t.kind == "generic":
+        window = text[max(0, t.start - 30) : t.end + 70]
+        if words("air_words").search(window):
+            return Trig(t.start, t.end, t.text, "explosion_remote_violence", "air/drone strike", 80, "noun")
+        if words("ied_words").search(window):
+            return Trig(
+                t.start,
+                t.end,
+                t.text,
+                "explosion_remote_violence",
+                "remote explosive/landmine/ied",
+                76,
+                "noun",
+            )
+        if words("shell_words").search(window):
+            return Trig(
+                t.start,
+                t.end,
+                t.text,
+                "explosion_remote_violence",
+                "shelling/artillery/missile attack",
+                78,
+                "noun",
+            )
+    perps = {m.actor for m in armed}
+    if civilians and (not perps or perps <= {"Unidentified armed group"} or t.kind == "kill"):
+        return Trig(t.start, t.end, t.text, "violence_against_civilians", "attack", 55, "verb")
+    return t
+
+
+def _date_for(text: str, t: Trig, dates: list[DateHit]) -> DateHit | None:
+    usable = [d for d in dates if d.day is not None]
+    if not usable:
+        return None
+    return min(usable, key=lambda d: abs(d.start - t.start) if d.start > t.start else abs(t.start - d.end))
+
+
+def extract_drafts(
+    text: str, title: str | None, published: date | None, gaz: Gazetteer
+) -> tuple[list[Draft], ArContext]:
+    """Drafts of one Arabic article, merged as English ones are."""
+    folded = fold_with_offsets(text)
+    places = find_places(folded.text, gaz)
+    sentences = split_sentences(text, folded, title)
+    area = next((p for p in places if p.role == "event" and p.place.admin1 == "Deir ez-Zor"), None)
+    if area is None:
+        area = next((p for p in places if p.place.admin1 == "Deir ez-Zor"), None)
+    ctx = ArContext(gaz, published, text, folded, places, area)
+    counts = Counter(m.actor for m in find_actors(folded.text, published) if m.actor != "Civilians")
+    ctx.main_actors = [a for a, _ in counts.most_common(2)]
+    drafts: list[Draft] = []
+    for s in sentences:
+        _sentence(s, ctx, drafts)
+    return merge_drafts(drafts), ctx
+
+
+def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
+    text = s.folded
+    trigs = find_triggers(text)
+    fat, speaks_of_deaths = fatalities(text)
+    dates = find_dates(text, ctx.published)
+    explicit = [d for d in dates if d.day is not None and d.kind != "year"]
+    prev = drafts[-1] if drafts else None
+    near_prev = prev is not None and s.sentence.index - prev.sentence.index <= 2
+    if not trigs:
+        if near_prev and fat is not None and not explicit and prev.fatalities is None:
+            prev.fatalities = fat  # "وأسفر ذلك عن مقتل ثلاثة": the toll of the event just told
+            prev.spans.append((s.sentence.start, s.sentence.end))
+        return
+    if _background(text, dates, ctx.published):
+        return
+    on = explicit[0].day if explicit else ctx.published
+    mentions = find_actors(text, on)
+    civilians = any(m.actor == "Civilians" for m in mentions)
+    armed = [m for m in mentions if m.actor != "Civilians"]
+    main = [t for t in trigs if t.kind != "kill"]
+    if not main:
+        kill = trigs[0]
+        if near_prev and not explicit:
+            if prev.fatalities is None:
+                prev.fatalities = fat
+            prev.spans.append((s.sentence.start, s.sentence.end))
+            return
+        if not (civilians or armed or words("gun_words").search(text)):
+            return
+        main = [kill]
+    main = [_refine(text, t, civilians, armed) for t in main]
+    t = max(main, key=lambda x: (x.priority, -x.start))
+    own = [p for p in ctx.places if s.fstart <= p.start and p.end <= s.fstart + len(text)]
+    if (
+        near_prev
+        and not explicit
+        and words("anaphora").fullmatch(t.text)
+        and (
+            not [p for p in own if p.role == "event"]
+            or any(p.place.place_id == prev.place.place_id for p in own)
+        )
+    ):
+        if prev.fatalities is None:
+            prev.fatalities = fat  # "الهجوم أسفر عن ...": more of the event before
+        prev.spans.append((s.sentence.start, s.sentence.end))
+        return
+    _build(s, ctx, drafts, t, own, dates, mentions, fat, speaks_of_deaths)
+
+
+def _background(text: str, dates: list[DateHit], pub: date | None) -> bool:
+    """A sentence that recalls the past or sums a period: background words with no day of its
+    own, or dated only by a month or year well before the report."""
+    day_dates = [d for d in dates if d.precision == "day" and d.day is not None]
+    if words("background", False).search(text) and not day_dates:
+        return True
+    coarse = [d for d in dates if d.precision in ("month", "year") and d.day is not None]
+    return bool(
+        coarse and not day_dates and pub is not None and all((pub - d.day).days > STALE_DAYS for d in coarse)
+    )
+
+
+def _build(
+    s: ArSentence,
+    ctx: ArContext,
+    drafts: list[Draft],
+    t: Trig,
+    own: list[PlaceHit],
+    dates: list[DateHit],
+    mentions: list[Mention],
+    fat: int | None,
+    speaks_of_deaths: bool,
+) -> None:
+    text = s.folded
+    hit = _date_for(text, t, [d for d in dates if d.kind != "year"])
+    if hit is not None:
+        day, precision, date_explicit = hit.day, hit.precision, True
+        ctx.last_date = (hit.day, hit.precision)
+    elif ctx.last_date is not None:
+        (day, precision), date_explicit = ctx.last_date, False
+    elif ctx.published is not None:
+        day, precision, date_explicit = ctx.published, "day", False
+    else:
+        ctx.undated += 1
+        return
+    if ctx.published and (day < REGIME_CHANGE <= ctx.published or ctx.published < REGIME_CHANGE <= day):
+        mentions = find_actors(text, day)  # the event falls on the other side of the labels' date
+    etype, sub = t.event_type, t.sub_event_type
+    actors = pick_actors(text, t.start, t.end, mentions, etype)
+    if sub == "air/drone strike":
+        named_air = [a for a in actors if a in AIR_ACTORS and a != "Unidentified drone"]
+        if named_air:
+            actors = [a for a in actors if a != "Unidentified drone"]
+        elif "Unidentified drone" not in actors and "Unidentified aircraft" not in actors:
+            earlier = [d.actors[0] for d in drafts if d.actors and d.actors[0] in STRIKING_ACTORS]
+            actors.insert(
+                0,
+                earlier[-1]
+                if earlier
+                else ("Unidentified drone" if drone_named(text) else "Unidentified aircraft"),
+            )
+    elif etype == "explosion_remote_violence" and not [a for a in actors if a != "Civilians"]:
+        actors.insert(0, "Unidentified armed group")
+    if etype == "violence_against_civilians":
+        if not [a for a in actors if a != "Civilians"]:
+            actors.insert(0, "Unidentified armed group")
+        if "Civilians" not in actors:
+            actors.append("Civilians")
+    guessed: list[str] = []
+    if etype == "battle" and len([a for a in actors if a != "Civilians"]) < 2:
+        for a in ctx.main_actors:
+            if a not in actors and len([x for x in actors if x != "Civilians"]) < 2:
+                actors.append(a)
+                guessed.append(a)
+    if (
+        etype == "battle"
+        and sub == "non-state actor overtakes territory"
+        and actors[:1] in (["Syrian regime forces"], ["Other: Syrian transitional government"])
+    ):
+        sub = "government regains territory"
+    arrest_like = sub in ("arrest", "abduction/forced disappearance", "non-violent transfer of territory")
+    event_places = [p for p in own if p.role == "event"]
+    if not event_places and arrest_like:
+        event_places = [p for p in own if p.role in ("origin", "relative")]
+    towns = [p for p in event_places if not p.capital and not p.area]
+    if towns:
+        event_places = [p for p in event_places if not (p.capital or p.area)] or event_places
+    seen: set[str] = set()
+    chosen: list[PlaceHit] = []
+    for p in event_places:
+        if p.place.place_id not in seen:
+            seen.add(p.place.place_id)
+            chosen.append(p)
+    notes: list[str] = []
+    if len(chosen) > MAX_SPLIT:
+        notes.append(f"list of {len(chosen)} places; coded to the first")
+        chosen = chosen[:1]
+    targets: list[tuple[Place, str, int, str, bool, bool, bool]] = []
+    for p in chosen:
+        targets.append((p.place, _original(ctx, p), p.precision, p.method, True, False, p.area))
+    if not targets:
+        ctx_place = next(
+            (
+                d
+                for d in reversed(drafts)
+                if d.sentence.paragraph == s.sentence.paragraph and d.place_explicit
+            ),
+            None,
+        )
+        stale = ctx.published is not None and (ctx.published - day).days > 14
+        if ctx_place is not None:
+            targets.append(
+                (
+                    ctx_place.place,
+                    ctx_place.location,
+                    2,
+                    "context: place of the previous sentence",
+                    False,
+                    False,
+                    False,
+                )
+            )
+        elif ctx.area is not None and not stale:
+            a = ctx.area
+            prec = 3 if a.capital or a.precision == 3 else 2
+            targets.append(
+                (a.place, _original(ctx, a), prec, "context: the article's area", False, True, True)
+            )
+        else:
+            ctx.unresolved.append("(no place)")
+            return
+    fat_one = fat if len(targets) == 1 else None
+    for place, loc, prec, method, explicit_place, fallback, is_area in targets:
+        drafts.append(
+            Draft(
+                sentence=s.sentence,
+                event_type=etype,
+                sub_event_type=sub,
+                day=day,
+                date_precision=precision if precision in ("day", "week", "month") else "month",
+                date_explicit=date_explicit,
+                actors=order_actors(actors, etype, sub),
+                place=place,
+                location=loc,
+                geo_precision=prec,
+                geo_method=method,
+                place_explicit=explicit_place,
+                fallback=fallback,
+                fatalities=fat_one,
+                hedged=hedged(text),
+                secondary=False,
+                trigger=t.text,
+                area=is_area,
+                spans=[(s.sentence.start, s.sentence.end)],
+                notes=list(notes),
+                guessed_actors=guessed,
+            )
+        )
+
+
+def _original(ctx: ArContext, p: PlaceHit) -> str:
+    """The place name as the article writes it (attached letters already left out)."""
+    start, end = ctx.folded.span(p.start, p.end)
+    return ctx.text[start:end]

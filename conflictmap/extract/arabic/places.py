@@ -1,0 +1,152 @@
+"""Arabic place names through the gazetteer: attached letters stripped, area phrases read.
+
+A name in an Arabic report carries its preposition and conjunction ("بريف", "والبوكمال",
+"بالميادين", "للشحيل"); the candidates of a word are the word itself and the word with each
+attached prefix removed. The gazetteer's Arabic names (``name_ar``, GeoNames' Arabic names) are
+looked up first, then the table ``rules/ar/places.csv`` of spellings the gazetteer lacks. Names
+that are also common words (صور "pictures", تدمر "destroys") count only after a place word
+(قرية، بلدة، حي ...). "ريف X الشرقي" is the eastern countryside of X (precision 2, an area);
+"محافظة X" the governorate (precision 3); "قرب X", "أطراف X", "شرقي X" near X (precision 2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from conflictmap.extract.arabic.tables import lexicon, place_aliases, stopwords, words
+from conflictmap.gazetteer import Gazetteer, norm_arabic
+from conflictmap.models import Place
+
+_TOKEN = re.compile(r"[\u0621-\u064a]+|\d+")
+_MAX_WORDS = 4
+
+
+@dataclass(frozen=True)
+class PlaceHit:
+    start: int  # folded offsets in the article
+    end: int
+    place: Place
+    method: str
+    precision: int
+    role: str  # event / origin / relative
+    area: bool
+    capital: bool  # the governorate capital named bare: a container when a town is named too
+
+
+def _variants(word: str) -> list[str]:
+    """The word and the word with attached conjunction/preposition letters removed."""
+    out = [word]
+    w = word
+    if len(w) > 3 and w[0] in "وف":
+        w = w[1:]
+        out.append(w)
+    if len(w) > 3 and w[0] in "بلك":
+        rest = w[1:]
+        out.append(rest)
+        if w.startswith("لل"):
+            out.append("ال" + w[2:])  # "للميادين" = ل + الميادين
+    return out
+
+
+def _lookup(name: str, gaz: Gazetteer, cue: bool) -> tuple[Place, str] | None:
+    key = norm_arabic(name)
+    if len(key) < 3 or key in stopwords() or name in stopwords():
+        return None
+    alias = place_aliases().get(key) or (
+        place_aliases().get("ال" + key) if not key.startswith("ال") else None
+    )
+    if alias is not None:
+        if alias.cue and not cue:
+            return None
+        res = gaz.lookup(alias.place, allow_skeleton=False)
+        if res is not None:
+            return res.place, "Arabic name (alias table)"
+    if " " not in name and key.startswith("ال") is False and len(key) < 4:
+        return None
+    res = gaz.lookup(name, allow_skeleton=False)
+    if res is not None:
+        return res.place, "Arabic name"
+    return None
+
+
+def _before_words(text: str, start: int, n: int = 3) -> list[str]:
+    return _TOKEN.findall(text[max(0, start - 40) : start])[-n:]
+
+
+def find_places(text: str, gaz: Gazetteer) -> list[PlaceHit]:
+    """Place mentions of the folded article text, in order, longest name first at each word."""
+    toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    place_word = words("place_words", False)
+    out: list[PlaceHit] = []
+    i = 0
+    while i < len(toks):
+        found = None
+        for n in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
+            span = toks[i : i + n]
+            if any(not text[a[1] : b[0]].isspace() for a, b in zip(span, span[1:], strict=False)):
+                continue
+            if any(t[2].isdigit() for t in span[:1]):
+                continue
+            rest = " ".join(t[2] for t in span[1:])
+            before = text[max(0, span[0][0] - 25) : span[0][0]]
+            for v in _variants(span[0][2]):
+                cue = (
+                    bool(place_word.search(before[-14:]))
+                    or v != span[0][2]
+                    and bool(re.match(r"^[وف]?[بل]", span[0][2]))
+                )
+                hit = _lookup((v + " " + rest).strip(), gaz, cue and bool(place_word.search(before[-14:])))
+                if hit:
+                    start = span[0][1] - len(v)
+                    found = (start, span[-1][1], *hit)
+                    break
+            if found:
+                i += n
+                break
+        if found:
+            out.append(_classify(text, gaz, *found))
+        else:
+            i += 1
+    return out
+
+
+def _classify(text: str, gaz: Gazetteer, start: int, end: int, place: Place, method: str) -> PlaceHit:
+    lex = lexicon()
+    before = text[max(0, start - 30) : start]
+    after = text[end : end + 30]
+    direction = next(
+        (
+            en
+            for ar, en in sorted(lex["directions"].items(), key=lambda x: -len(x[0]))
+            if after.lstrip().startswith(ar)
+        ),
+        None,
+    )
+    last = (_TOKEN.findall(before) or [""])[-1]
+    capital = place.kind == "city" and place.admin1 == "Deir ez-Zor" and place.name.startswith("Deir")
+    role = "event"
+    if words("origin_before", False).search(before[-22:]):
+        role = "origin"
+    elif words("relative_before", False).search(before[-18:]):
+        role = "relative"
+    if re.fullmatch(r"[وف]?[بل]?ريف", last):
+        if place.kind == "city" and not direction and capital:
+            cap = gaz.governorate_capital(place.admin1 or "Deir ez-Zor") or place
+            return PlaceHit(
+                start, end, cap, "fallback: governorate capital (countryside)", 3, role, True, False
+            )
+        how = f"area: {direction + ' ' if direction else ''}countryside of {place.name}"
+        return PlaceHit(start, end, place, how, 2, role, True, False)
+    if re.fullmatch(r"[وف]?[بل]?(?:محافظه|المحافظه)", last):
+        cap = gaz.governorate_capital(place.admin1 or "Deir ez-Zor") or place
+        return PlaceHit(start, end, cap, "fallback: governorate capital", 3, role, True, False)
+    if re.fullmatch(r"[وف]?[بل]?(?:باديه|الباديه)", last):
+        return PlaceHit(start, end, place, f"area: desert of {place.name}", 2, role, True, False)
+    if words("near_before", False).search(before[-14:]):
+        return PlaceHit(start, end, place, f"near {place.name} ({method})", 2, role, False, False)
+    if capital and direction:  # "دير الزور الشرقي": the eastern part of the governorate
+        return PlaceHit(start, end, place, f"area: {direction} Deir ez-Zor", 2, role, True, False)
+    if capital and re.fullmatch(r"[وف]?[بل]?(?:مدينه|المدينه)", last):
+        return PlaceHit(start, end, place, method, 1, role, False, False)
+    return PlaceHit(start, end, place, method, 1, role, False, capital)
