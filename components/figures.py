@@ -334,7 +334,7 @@ def _candidate_traces(part: pd.DataFrame) -> list[dict[str, Any]]:
     if part.empty:
         return []
     part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
-    sizes = [max(9.0, s) for s in _sizes(part)]
+    sizes = [max(15.0, s) for s in _sizes(part)]  # big enough that the white centre reads as a hole
     texts = [t.replace("</b>", "</b> (low-confidence candidate)", 1) for t in _hover_texts(part)]
     common = {
         "lat": part["latitude"].tolist(),

@@ -100,11 +100,14 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def seeded_data_dir(tmp_path_factory) -> Path:
-    """A data folder with the bundled data plus one hostile article written straight to the store."""
+    """A data folder with the bundled data plus, written straight to the store, one hostile
+    article and one low-confidence candidate."""
+    from tests.browser.candidate_seed import seed_candidate
     from tests.browser.hostile import seed_hostile_article
 
     data_dir = tmp_path_factory.mktemp("appdata")
     seed_hostile_article(data_dir)
+    seed_candidate(data_dir)
     return data_dir
 
 

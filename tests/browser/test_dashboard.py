@@ -40,7 +40,7 @@ MARKER_XY = """(incident) => {
   const gd = document.querySelector('#map .js-plotly-plot');
   const map = gd._fullLayout.map._subplot.map;
   for (const t of gd._fullData) {
-    if (!(t.meta && t.meta.kind === 'events')) continue;
+    if (!(t.meta && (t.meta.kind === 'events' || t.meta.kind === 'candidates'))) continue;
     const lat = Array.from(t.lat), lon = Array.from(t.lon);
     for (let i = 0; i < lat.length; i++) {
       if (t.customdata[i][0] === incident) {

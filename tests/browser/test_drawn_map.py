@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 
 from components.theme import EVENT_COLOURS, ZONE_COLOURS
+from tests.browser.candidate_seed import CANDIDATE_ID
 from tests.browser.drawn import (
     MODEL_EVENT_MARKERS,
     drawn,
+    drawn_centres,
     drawn_event_types,
     drawn_zone_controllers,
     event_colours_js,
@@ -197,4 +199,34 @@ def test_clicked_incident_is_highlighted_where_it_is_drawn(page, app_server):
     page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
     wait_events_match_figure(page, ["protest"])
     wait_drawn(page, f"(layers) => !layers.some(l => l.colour === '{HALO}')")
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
+
+
+def test_low_confidence_candidates_are_drawn_as_rings_only_on_request(page, app_server):
+    errors = console_errors(page)
+    open_dashboard(page, app_server.base, "?start=2024-03-01&end=2024-03-31&lat=35.5060&lon=40.6560&zoom=9")
+    wait_events_match_figure(page)
+    assert drawn_centres(page) == 0 and page.evaluate(MARKER_XY, "inc:" + CANDIDATE_ID) is None
+    open_more_filters(page)
+    box = page.get_by_label("show low-confidence candidates (rings)")
+    box.check()
+    page.wait_for_function("() => location.search.includes('cand=1')", timeout=20_000)
+    # MapLibre draws the rim in the battle colour and one white centre on it
+    wait_drawn(
+        page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#ffffff' && l.n === 1)"
+    )
+    wait_events_match_figure(page)
+    assert drawn_event_types(page).get("battle", 0) >= 1
+    xy = page.evaluate(MARKER_XY, "inc:" + CANDIDATE_ID)
+    assert xy, "the candidate's ring is not on the map"
+    page.mouse.click(xy["x"], xy["y"])
+    page.wait_for_function(f"() => location.search.includes('event=inc%3A{CANDIDATE_ID}')", timeout=20_000)
+    page.locator("#detail .detail-title").wait_for(timeout=20_000)
+    assert "gunfire" in page.locator("#detail").inner_text()
+    # unticked, the ring goes with its centre; the link no longer asks for candidates
+    box.uncheck()
+    page.wait_for_function("() => !location.search.includes('cand=1')", timeout=20_000)
+    wait_drawn(page, "(layers) => !layers.some(l => l.type === 'circle' && l.colour === '#ffffff')")
+    wait_events_match_figure(page)
+    assert drawn_centres(page) == 0
     assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
