@@ -159,7 +159,7 @@ def ingest_paths(
     command again finishes the job since stored articles are skipped), and more than
     ``max_errors`` refusals (``--strict`` is 0).
     """
-    from .extract import extract_article
+    from .extract import extract_article_all  # candidates too: stored, shown only on request
     from .gazetteer import load_gazetteer
     from .ingest import count_items, iter_articles
 
@@ -206,7 +206,7 @@ def ingest_paths(
                     report.articles_skipped.append((item.origin, why))
                     continue
                 try:
-                    found = extract_article(article, gazetteer)
+                    found = extract_article_all(article, gazetteer)
                 except Exception as exc:  # noqa: BLE001 - one article's failure must not stop the feed
                     log.exception("extraction failed for %s", item.origin)
                     report.errors.append(f"{item.origin}: extraction failed: {exc}")

@@ -93,7 +93,7 @@ def reextract(
     dry_run: bool = False,
 ) -> ReextractReport:
     """Re-extract every stored article (see the module docstring); returns what changed."""
-    from conflictmap.extract import EXTRACTOR_VERSION, extract_article
+    from conflictmap.extract import EXTRACTOR_VERSION, extract_article_all
     from conflictmap.gazetteer import load_gazetteer
 
     gaz = gazetteer or load_gazetteer()
@@ -118,7 +118,7 @@ def reextract(
         article = Article(a["id"], a["url"], a["source"], a["title"], a["published"], a["text"])
         old = by_article.get(article.id, {})
         try:
-            new = {e.event_id: e for e in extract_article(article, gaz)}
+            new = {e.event_id: e for e in extract_article_all(article, gaz)}
         except Exception as exc:  # noqa: BLE001 - one article's failure leaves its events as they are
             log.exception("re-extraction failed for %s", article.id)
             report.failed.append(f"{article.id}: {type(exc).__name__}: {exc}")
