@@ -1,0 +1,82 @@
+"""Reports in Arabic, written straight into a store, for the Arabic display and export tests.
+
+The sentences are the project's own short texts, shaped like a local report (no corpus text).
+One English report sits beside them so a test can see that English stays left to right.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from conflictmap.models import Article, Event
+from conflictmap.store import EventStore
+
+DAY = date(2022, 5, 17)  # no reference event falls on it, so nothing merges with these
+AR_TITLE = "اشتباك قرب الميادين"
+AR_OUTLET = "شبكة اختبار محلية"
+AR_PLACE = "الميادين"
+AR_SENTENCE = "اشتبك مسلحون مع دورية عسكرية قرب الميادين مساء الاثنين."
+AR_TEXT = "تقرير قصير كتب للاختبار.\n" + AR_SENTENCE + " ولم ترد أنباء عن إصابات.\n"
+AR_EVENT = "ar-test-event"
+EN_SENTENCE = "Residents of Hajin marched on Tuesday evening to demand clean water."
+EN_TEXT = "A short report written for the tests.\n" + EN_SENTENCE + " No casualties were reported.\n"
+EN_EVENT = "en-test-event"
+VIEW = "start=2022-05-01&end=2022-05-31"
+
+
+def _event(event_id: str, article_id: str, text: str, sentence: str, **kw) -> Event:
+    start = text.index(sentence)
+    base = dict(
+        event_id=event_id,
+        article_id=article_id,
+        event_date=DAY,
+        event_type="battle",
+        sub_event_type="armed clash",
+        actor1="Unidentified armed group",
+        actor2=None,
+        location=AR_PLACE,
+        place_id="dz:mayadin",
+        admin1="Deir ez-Zor",
+        latitude=35.02,
+        longitude=40.45,
+        geo_precision=1,
+        geo_method="exact name",
+        evidence=sentence,
+        evidence_start=start,
+        evidence_end=start + len(sentence),
+        confidence=0.6,
+        source=AR_OUTLET,
+        url="https://example.org/ar/1",
+    )
+    base.update(kw)
+    return Event(**base)
+
+
+def seed_arabic_reports(data_dir: Path) -> None:
+    """One Arabic report (Arabic place, outlet, title, evidence) and one English one, same day."""
+    store = EventStore(f"sqlite:///{data_dir / 'conflictmap.sqlite'}")
+    ar = Article("ar-test-article", "https://example.org/ar/1", AR_OUTLET, AR_TITLE, DAY, AR_TEXT)
+    store.add_article(ar, [_event(AR_EVENT, ar.id, AR_TEXT, AR_SENTENCE)], origin="test")
+    en = Article("en-test-article", "https://example.org/en/1", "Test Wire", "Water protest", DAY, EN_TEXT)
+    store.add_article(
+        en,
+        [
+            _event(
+                EN_EVENT,
+                en.id,
+                EN_TEXT,
+                EN_SENTENCE,
+                event_type="protest",
+                sub_event_type="peaceful protest",
+                actor1="Protesters",
+                location="Hajin",
+                source="Test Wire",
+                url="https://example.org/en/1",
+                latitude=34.69,
+                longitude=40.83,
+                place_id="dz:hajin",
+            )
+        ],
+        origin="test",
+    )
