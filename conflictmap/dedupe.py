@@ -15,8 +15,8 @@ Two reports are linked when all of these hold (the same tolerances the scorer us
 * compatible types: the same event_type and a compatible sub-type (the two territory takeovers,
   which each side's outlets credit differently; air strike vs shelling, which outlets confuse;
   otherwise the same sub-type: a clash is not a takeover);
-* a report placed only at governorate level links only when both are dated to the day, at most
-  a day apart, and neither is of the unspecific sub-type "other";
+* a report placed only at governorate level links only when the two are at most a day apart
+  (whatever their date precision) and neither is of the unspecific sub-type "other";
 * compatible actors: normalised to classes as the scorer does; an unknown or missing actor is a
   wildcard, and the known actors of one report must each agree with one of the other's; for a
   territorial change the direction must agree (one report's taker is never the other's loser).
@@ -202,9 +202,10 @@ def _place_link(a: Event, b: Event, max_km: float) -> tuple[bool, float | None, 
         return ok, None, f"same place name ({a.location})" if ok else "no comparable place"
     dist = km_between(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
     if a.geo_precision >= 3 or b.geo_precision >= 3:
-        # A report placed only at governorate level says little about where; with a date that is
-        # also loose (a week, a month) nothing tells two incidents apart, so such reports link
-        # only when both are dated to the day, at most a day apart (checked in ``link``).
+        # A report placed only at governorate level says little about where, so only the date
+        # and the kind of event can tell two incidents apart: such reports link only when at
+        # most a day apart and of a specific sub-type (checked in ``link``), whatever a loose
+        # date precision would otherwise allow.
         same = (a.place_id is not None and a.place_id == b.place_id) or dist <= SAME_PLACE_KM
         return same, dist, f"same place ({a.location or a.place_id}, governorate level)"
     if (
@@ -247,8 +248,8 @@ def link(a: Event, b: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[bool, int,
     if days > tol or not types_agree(a, b):
         return False, days, None, "date or type differ"
     vague_place = a.geo_precision >= 3 or b.geo_precision >= 3
-    if vague_place and (days > 1 or "day" not in (a.date_precision, b.date_precision)):
-        return False, days, None, "governorate-level place and a loose date"
+    if vague_place and days > 1:
+        return False, days, None, "governorate-level place and more than a day apart"
     if vague_place and "other" in ((a.sub_event_type or "").lower(), (b.sub_event_type or "").lower()):
         # "other" names no kind of development (a curfew, a security sweep, a statement...):
         # with no town either, only the date would be left to match on

@@ -224,9 +224,10 @@ def test_governorate_level_reports_only_match_the_same_place() -> None:
     assert "governorate level" in out["e-1"][1]
 
 
-def test_governorate_level_reports_need_a_day_date_and_a_specific_sub_type() -> None:
+def test_governorate_level_reports_need_close_dates_and_a_specific_sub_type() -> None:
     """Placed only at the governorate, two reports have nothing but the date and type to agree on:
-    a loose date or an unspecific sub-type ("other") is not enough to call them one incident."""
+    more than a day apart, or of the unspecific sub-type "other", they are not called one incident
+    (however loose their dates are)."""
     d = date(2024, 8, 7)
     capital = (35.336, 40.140)
 
@@ -235,13 +236,14 @@ def test_governorate_level_reports_need_a_day_date_and_a_specific_sub_type() -> 
 
     next_day = [gov("e-1", "art-1", d), gov("e-2", "art-2", d + timedelta(days=1))]
     assert incidents(cluster_incidents(next_day)) == [{"e-1", "e-2"}]
+    same_week_day = [gov("e-1", "art-1", d, precision="week"), gov("e-2", "art-2", d, precision="week")]
+    assert incidents(cluster_incidents(same_week_day)) == [{"e-1", "e-2"}]
     two_days_in_a_week = [
         gov("e-1", "art-1", d),
         gov("e-2", "art-2", d + timedelta(days=2), precision="week"),
     ]
-    assert incidents(cluster_incidents(two_days_in_a_week)) == [{"e-1"}, {"e-2"}]
-    both_weeks = [gov("e-1", "art-1", d, precision="week"), gov("e-2", "art-2", d, precision="week")]
-    assert incidents(cluster_incidents(both_weeks)) == [{"e-1"}, {"e-2"}]
+    out = cluster_incidents(two_days_in_a_week)
+    assert incidents(out) == [{"e-1"}, {"e-2"}]
     other = [
         gov("e-1", "art-1", d, etype="strategic_development", sub="other"),
         gov("e-2", "art-2", d, etype="strategic_development", sub="other"),
