@@ -23,6 +23,10 @@ Raised after the vocabulary, place and type rules of issue 8 (rules-0.2+43737ed7
 tp 133 fp 12 fn 32 (P 0.917 R 0.806 F1 0.858); folds tp/fp 34/2, 19/1, 17/1, 52/1, 11/7;
 dev.jsonl 51/0, dev2.jsonl 82/12; date exact 0.889, actors 0.877, fatalities 0.762, sub-type
 0.881. Same margins (5 whole and per file, 3 per fold); attribute floors unchanged.
+Raised after the victim-list, one-side-zero and follow-up rules and the de-duplication rules
+(territory direction, clash is not takeover, governorate-level reports): fatalities 0.786
+(floor 0.74), actors 0.881; de-duplication pairs tp 18 fp 4 fn 5 (P 0.818 R 0.783 F1 0.800),
+floor 3 pairs either way.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ FOLDS = {
 ATTRIBUTE_FLOORS = {
     "date_exact": 0.85,
     "actors_agree": 0.86,
-    "fatalities_exact": 0.71,
+    "fatalities_exact": 0.74,  # measured 0.786: a margin of about five matched events
     "sub_event_type_exact": 0.85,
 }
 
@@ -110,6 +114,9 @@ def test_confident_events_are_mostly_right(result):
 
 
 def test_deduplication_floor(result):
+    """Measured: 18 same-incident pairs found, 4 false, 5 missed (P 0.818, R 0.783, F1 0.800).
+    The floor allows three pairs either way, not one."""
     d = result["dedupe"]
     assert d["available"], d
-    assert d["f1"] >= 0.45 and d["precision"] >= 0.45, d
+    assert d["pairs"]["tp"] >= 18 - 3 and d["pairs"]["fp"] <= 4 + 3, d
+    assert d["f1"] >= 0.65, d
