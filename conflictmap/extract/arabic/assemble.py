@@ -20,7 +20,7 @@ from conflictmap.extract.actors import AIR_ACTORS, STRIKING_ACTORS, order_actors
 from conflictmap.extract.arabic.actors import Mention, drone_named, find_actors, hedged, pick_actors
 from conflictmap.extract.arabic.dates import DateHit, find_dates
 from conflictmap.extract.arabic.numbers import fatalities
-from conflictmap.extract.arabic.places import PlaceHit, find_places
+from conflictmap.extract.arabic.places import PlaceHit, drop_containers, find_places
 from conflictmap.extract.arabic.sentences import ArSentence, split_sentences
 from conflictmap.extract.arabic.tables import trigger_rules, words
 from conflictmap.extract.arabic.text import Folded, fold_with_offsets
@@ -58,6 +58,7 @@ class ArContext:
     anchor: date | None = None
     last_date: tuple[date, str] | None = None
     main_actors: list[str] = field(default_factory=list)
+    generic: set[int] = field(default_factory=set)  # indices of drafts typed only by "هجوم"/"استهداف"
 
 
 def find_triggers(text: str) -> list[Trig]:
@@ -82,7 +83,7 @@ def find_triggers(text: str) -> list[Trig]:
     for t in cands:
         if any(t.start < k.end and k.start < t.end for k in kept):
             continue
-        if _negated(text, t) or _intended(text, t):
+        if _negated(text, t) or _intended(text, t) or _framing(text, t) or _retreat(text, t):
             continue
         kept.append(t)
     return sorted(kept, key=lambda t: t.start)
@@ -97,8 +98,25 @@ def _negated(text: str, t: Trig) -> bool:
     )
 
 
+def _framing(text: str, t: Trig) -> bool:
+    """ "بعد مواجهات مع ..." / "عقب الضربات": an event named to say when or why, told (if at
+    all) in a sentence of its own; not this sentence's event."""
+    before = text[max(0, t.start - 14) : t.start]
+    return bool(re.search(r"(?:^|\s)(?:" + "|".join(_FRAMING) + r")\s+(?:\S+\s+)?$", before))
+
+
+_FRAMING = ("بعد", "عقب", "اثر", "على اثر", "في اعقاب", "قبل", "على خلفيه", "ردا على", "انتقاما", "منذ")
+
+
+def _retreat(text: str, t: Trig) -> bool:
+    """ "انسحبوا باتجاه بلدة ..." : fighters falling back, not a handover of ground."""
+    return t.sub_event_type == "non-violent transfer of territory" and bool(
+        re.match(r"\s*(?:\S+\s+){0,2}(?:باتجاه|نحو|الى)(?!\w)", text[t.end : t.end + 30])
+    )
+
+
 def _intended(text: str, t: Trig) -> bool:
-    before = text[max(0, t.start - 35) : t.start]
+    before = text[max(0, t.start - 50) : t.start]
     return bool(words("modal", False).search(before)) or bool(re.search(r"(?<!\w)[وف]?س[تين]\w+\s+$", before))
 
 
@@ -160,7 +178,37 @@ def extract_drafts(
     drafts: list[Draft] = []
     for s in sentences:
         _sentence(s, ctx, drafts)
+    _retype_generic(drafts, ctx.generic)
     return merge_drafts(drafts), ctx
+
+
+def _retype_generic(drafts: list[Draft], generic: set[int]) -> None:
+    """ "هجوم مزدوج" in the lead, "فجر نفسه بحزام ناسف" further on: an attack told without its
+    weapon takes the type the article gives it a few sentences later (same day, same place or
+    none of its own), and the two then merge into one event."""
+    for i, d in enumerate(drafts):
+        if i not in generic:
+            continue
+        told = next(
+            (
+                k
+                for k in drafts
+                if k.event_type == "explosion_remote_violence"
+                and 0 < k.sentence.index - d.sentence.index <= 4
+                and k.day == d.day
+                and (k.place.place_id == d.place.place_id or not k.place_explicit)
+            ),
+            None,
+        )
+        if told is not None:
+            d.event_type, d.sub_event_type = told.event_type, told.sub_event_type
+            told.place, told.location, told.geo_precision = d.place, d.location, d.geo_precision
+            told.geo_method, told.place_explicit, told.fallback, told.area = (
+                d.geo_method,
+                d.place_explicit,
+                d.fallback,
+                d.area,
+            )
 
 
 def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
@@ -190,12 +238,14 @@ def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
                 prev.fatalities = fat
             prev.spans.append((s.sentence.start, s.sentence.end))
             return
-        if not (civilians or armed or words("gun_words").search(text)):
-            return
+        if not (civilians or words("gun_words").search(text)):
+            return  # "تسببت بمقتل عناصر": deaths of an event told elsewhere, no event of its own
         main = [kill]
     main = [_refine(text, t, civilians, armed) for t in main]
     t = max(main, key=lambda x: (x.priority, -x.start))
-    own = [p for p in ctx.places if s.fstart <= p.start and p.end <= s.fstart + len(text)]
+    own = drop_containers([p for p in ctx.places if s.fstart <= p.start and p.end <= s.fstart + len(text)])
+    if not [p for p in own if p.role == "event"]:
+        own = own + _definite_place(s, ctx)
     if (
         near_prev
         and not explicit
@@ -210,6 +260,37 @@ def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
         prev.spans.append((s.sentence.start, s.sentence.end))
         return
     _build(s, ctx, drafts, t, own, dates, mentions, fat, speaks_of_deaths)
+
+
+def _definite_place(s: ArSentence, ctx: ArContext) -> list[PlaceHit]:
+    """ "البلدة" / "وسط المدينة" with no name: the town named last before this sentence."""
+    m = words("definite_places", False).search(s.folded)
+    if m is None:
+        return []
+    here = m.start() + s.fstart
+    if m.group(0).strip().endswith("مدينه"):  # "وسط المدينة": the city named last, even as a governorate
+        before = [p for p in ctx.places if p.end <= here and p.place.kind == "city"]
+    else:
+        before = [p for p in ctx.places if p.end <= here and not p.area and p.role == "event"]
+    if not before:
+        return []
+    p = before[-1]
+    if p.place.kind == "city":
+        p = PlaceHit(p.start, p.end, p.place, p.method, 1, p.role, False, p.capital)
+    how = f"context: the town named before ({m.group(0).strip()})"
+    return [PlaceHit(p.start, p.end, p.place, how, p.precision, "event", False, p.capital)]
+
+
+_NOT_NAMES = ("الساحليه", "السوريه", "المذكوره", "نفسها", "ذاتها", "المجاوره", "المتاخمه")
+
+
+def _unresolved_name(text: str) -> str | None:
+    """A place word followed by a name the gazetteer does not know ("مدينة طرطوس"): the event
+    happened there, so it must not be moved to the article's area."""
+    for m in re.finditer(r"(?<!\w)[وف]?[بل]?(?:مدينه|بلده|قريه)\s+(?P<n>(?:ال)?[\u0621-\u064a]{3,})", text):
+        if m["n"] not in _NOT_NAMES:
+            return m["n"]
+    return None
 
 
 def _background(text: str, dates: list[DateHit], pub: date | None) -> bool:
@@ -302,6 +383,9 @@ def _build(
     targets: list[tuple[Place, str, int, str, bool, bool, bool]] = []
     for p in chosen:
         targets.append((p.place, _original(ctx, p), p.precision, p.method, True, False, p.area))
+    if not targets and _unresolved_name(text):
+        ctx.unresolved.append(_unresolved_name(text) or "")
+        return
     if not targets:
         ctx_place = next(
             (
@@ -335,6 +419,8 @@ def _build(
             return
     fat_one = fat if len(targets) == 1 else None
     for place, loc, prec, method, explicit_place, fallback, is_area in targets:
+        if t.kind == "generic" and etype == "battle":
+            ctx.generic.add(len(drafts))
         drafts.append(
             Draft(
                 sentence=s.sentence,

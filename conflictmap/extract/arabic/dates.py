@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from conflictmap.extract.arabic.tables import lexicon
+from conflictmap.extract.arabic.tables import lexicon, words
 from conflictmap.extract.arabic.text import WORD_END, WORD_START
 
 
@@ -69,6 +69,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         ),
         "rel_month": re.compile(
             rf"{WORD_START}[وف]?(?:ب|ل|خلال\s+|في\s+)?(?:{_alts(lex['relative_months'])}){WORD_END}"
+        ),
+        # "ليل الخميس – الجمعة": the night that ends on the second day
+        "night_pair": re.compile(
+            rf"{WORD_START}[وف]?(?:ب|ل)?(?:ال)?(?:ليله|ليل)\s+(?:ال)(?P<wd1>{wd})\s*[-–—/]\s*(?:ال)(?P<wd2>{wd}){WORD_END}"
         ),
         "weekday": re.compile(
             rf"{WORD_START}[وف]?(?:ب|ل)?(?:(?:ال)?(?:{parts})\s+)?(?:(?:ال)?يوم\s+)?(?:ال|(?<=ل)ل)(?P<wd>{wd})(?P<past>\s+(?:الماضي|الفائت|المنصرم))?{WORD_END}"
@@ -155,6 +159,9 @@ def find_dates(text: str, pub: date | None) -> list[DateHit]:
                 first = (first - timedelta(days=1)).replace(day=1)
             d = first.replace(day=15)
         hits.append(DateHit(m.start(), m.end(), d, "month", "month"))
+    for m in pats["night_pair"].finditer(text):
+        day = _weekday(lex["weekdays"]["ال" + m["wd2"]], pub, False)
+        hits.append(DateHit(m.start(), m.end(), day, "day", "calendar"))
     for m in pats["weekday"].finditer(text):
         hits.append(
             DateHit(
@@ -165,6 +172,12 @@ def find_dates(text: str, pub: date | None) -> list[DateHit]:
                 "weekday",
             )
         )
+    duration = words("duration_before", False)
+    hits = [
+        h
+        for h in hits
+        if not (h.kind in ("week", "month") and duration.search(text[max(0, h.start - 12) : h.start + 1]))
+    ]
     return _non_overlapping(hits)
 
 

@@ -143,10 +143,27 @@ def _classify(text: str, gaz: Gazetteer, start: int, end: int, place: Place, met
         return PlaceHit(start, end, cap, "fallback: governorate capital", 3, role, True, False)
     if re.fullmatch(r"[وف]?[بل]?(?:باديه|الباديه)", last):
         return PlaceHit(start, end, place, f"area: desert of {place.name}", 2, role, True, False)
+    if re.search(r"مراسل\w*(?:\s+\S+){0,3}\s+(?:في|ب)\s*$", before):
+        role = "relative"  # "مراسل عنب بلدي في دير الزور": where the reporter is
     if words("near_before", False).search(before[-14:]):
-        return PlaceHit(start, end, place, f"near {place.name} ({method})", 2, role, False, False)
+        return PlaceHit(start, end, place, f"near {place.name} ({method})", 2, role, capital, capital)
     if capital and direction:  # "دير الزور الشرقي": the eastern part of the governorate
         return PlaceHit(start, end, place, f"area: {direction} Deir ez-Zor", 2, role, True, False)
     if capital and re.fullmatch(r"[وف]?[بل]?(?:مدينه|المدينه)", last):
         return PlaceHit(start, end, place, method, 1, role, False, False)
     return PlaceHit(start, end, place, method, 1, role, False, capital)
+
+
+def drop_containers(hits: list[PlaceHit]) -> list[PlaceHit]:
+    """ "في بادية السيال بريف مدينة البوكمال شرق دير الزور": the names after the first say
+    where it lies, not further places of the event."""
+    kept: list[PlaceHit] = []
+    last_end = None
+    for p in hits:
+        container = p.area or p.capital or p.method.startswith("near")
+        follows = last_end is not None and 0 <= p.start - last_end < 30
+        last_end = p.end
+        if container and follows and kept:
+            continue
+        kept.append(p)
+    return kept
