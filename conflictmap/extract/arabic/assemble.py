@@ -90,10 +90,10 @@ def find_triggers(text: str) -> list[Trig]:
 
 
 def _negated(text: str, t: Trig) -> bool:
-    before = text[max(0, t.start - 12) : t.start]
+    before = text[max(0, t.start - 22) : t.start]
     return bool(
         re.search(
-            r"(?<!\w)(?:لم|لن|لا|ليس|نفى|نفت|ينفي|تنفي|عدم|دون|بدون|نافيا|نافيه)\s+(?:\w+\s+)?$", before
+            r"(?<!\w)[وف]?(?:لم|لن|لا|ليس|نفى|نفت|ينفي|تنفي|عدم|دون|بدون|نافيا|نافيه)\s+(?:\w+\s+)?$", before
         )
     )
 
@@ -363,7 +363,13 @@ def _build(
         and actors[:1] in (["Syrian regime forces"], ["Other: Syrian transitional government"])
     ):
         sub = "government regains territory"
-    arrest_like = sub in ("arrest", "abduction/forced disappearance", "non-violent transfer of territory")
+    # where people were taken from, whose ground was handed over, whose residents came out: the
+    # "من أهالي X" place is the event's when the sentence names no other
+    arrest_like = etype == "protest" or sub in (
+        "arrest",
+        "abduction/forced disappearance",
+        "non-violent transfer of territory",
+    )
     event_places = [p for p in own if p.role == "event"]
     if not event_places and arrest_like:
         event_places = [p for p in own if p.role in ("origin", "relative")]
