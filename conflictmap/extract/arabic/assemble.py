@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from conflictmap.extract.actors import AIR_ACTORS, STRIKING_ACTORS, order_actors
@@ -58,12 +58,29 @@ class ArContext:
     anchor: date | None = None
     last_date: tuple[date, str] | None = None
     main_actors: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)  # actors of the whole folded text
+    trigger_matches: list[Trig] = field(default_factory=list)  # trigger matches of the whole text
     generic: set[int] = field(default_factory=set)  # indices of drafts typed only by "هجوم"/"استهداف"
 
 
-def find_triggers(text: str) -> list[Trig]:
+def find_triggers(text: str, cands: list[Trig] | None = None) -> list[Trig]:
     """Trigger words of a folded sentence, non-overlapping (longer, then higher priority first),
-    without the negated ("لم تسفر", "نفت") and the intended or feared ("تعتزم", "تهدد")."""
+    without the negated ("لم تسفر", "نفت") and the intended or feared ("تعتزم", "تهدد").
+    ``cands``: the sentence's matches when the article was searched once (``trigger_matches``)."""
+    cands = list(trigger_matches(text) if cands is None else cands)
+    cands.sort(key=lambda t: (-(t.end - t.start), -t.priority))
+    kept: list[Trig] = []
+    for t in cands:
+        if any(t.start < k.end and k.start < t.end for k in kept):
+            continue
+        if _negated(text, t) or _intended(text, t) or _framing(text, t) or _retreat(text, t):
+            continue
+        kept.append(t)
+    return sorted(kept, key=lambda t: t.start)
+
+
+def trigger_matches(text: str) -> list[Trig]:
+    """Every match of every trigger rule in ``text`` (overlaps included)."""
     cands = []
     for rule in trigger_rules():
         for m in rule.pattern.finditer(text):
@@ -78,15 +95,7 @@ def find_triggers(text: str) -> list[Trig]:
                     rule.kind,
                 )
             )
-    cands.sort(key=lambda t: (-(t.end - t.start), -t.priority))
-    kept: list[Trig] = []
-    for t in cands:
-        if any(t.start < k.end and k.start < t.end for k in kept):
-            continue
-        if _negated(text, t) or _intended(text, t) or _framing(text, t) or _retreat(text, t):
-            continue
-        kept.append(t)
-    return sorted(kept, key=lambda t: t.start)
+    return cands
 
 
 def _negated(text: str, t: Trig) -> bool:
@@ -173,7 +182,9 @@ def extract_drafts(
     if area is None:
         area = next((p for p in places if p.place.admin1 == "Deir ez-Zor"), None)
     ctx = ArContext(gaz, published, text, folded, places, area)
-    counts = Counter(m.actor for m in find_actors(folded.text, published) if m.actor != "Civilians")
+    ctx.mentions = find_actors(folded.text, published)
+    ctx.trigger_matches = trigger_matches(folded.text)
+    counts = Counter(m.actor for m in ctx.mentions if m.actor != "Civilians")
     ctx.main_actors = [a for a, _ in counts.most_common(2)]
     drafts: list[Draft] = []
     for s in sentences:
@@ -213,7 +224,15 @@ def _retype_generic(drafts: list[Draft], generic: set[int]) -> None:
 
 def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
     text = s.folded
-    trigs = find_triggers(text)
+    end = s.fstart + len(text)
+    trigs = find_triggers(
+        text,
+        [
+            replace(t, start=t.start - s.fstart, end=t.end - s.fstart)
+            for t in ctx.trigger_matches
+            if s.fstart <= t.start and t.end <= end
+        ],
+    )
     fat, speaks_of_deaths = fatalities(text)
     dates = find_dates(text, ctx.published)
     explicit = [d for d in dates if d.day is not None and d.kind != "year"]
@@ -227,7 +246,14 @@ def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
     if _background(text, dates, ctx.published):
         return
     on = explicit[0].day if explicit else ctx.published
-    mentions = find_actors(text, on)
+    if ctx.published is not None and (on < REGIME_CHANGE) == (ctx.published < REGIME_CHANGE):
+        mentions = [  # the article was searched once with the labels of its publication day
+            Mention(m.start - s.fstart, m.end - s.fstart, m.actor)
+            for m in ctx.mentions
+            if s.fstart <= m.start and m.end <= end
+        ]
+    else:
+        mentions = find_actors(text, on)
     civilians = any(m.actor == "Civilians" for m in mentions)
     armed = [m for m in mentions if m.actor != "Civilians"]
     main = [t for t in trigs if t.kind != "kill"]

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from conflictmap.extract.arabic.tables import lexicon, place_aliases, stopwords, words
+from conflictmap.extract.arabic.text import fold
 from conflictmap.gazetteer import Gazetteer, norm_arabic
 from conflictmap.models import Place
 
@@ -70,6 +71,49 @@ def _lookup(name: str, gaz: Gazetteer, cue: bool) -> tuple[Place, str] | None:
     return None
 
 
+_CACHE: dict[tuple[int, str, bool], tuple[Place, str] | None] = {}
+_HEADS: dict[int, frozenset[str]] = {}
+
+
+def _lookup_cached(name: str, gaz: Gazetteer, cue: bool) -> tuple[Place, str] | None:
+    key = (id(gaz), name, cue)
+    if key not in _CACHE:
+        if len(_CACHE) > 50_000:
+            _CACHE.clear()
+        _CACHE[key] = _lookup(name, gaz, cue)
+    return _CACHE[key]
+
+
+def _first_words(gaz: Gazetteer) -> frozenset[str]:
+    """Folded first words of every Arabic name the gazetteer and the alias table know (with and
+    without the article): a word that starts none of them starts no place name, so the lookups
+    of its n-grams are skipped (most words of a report)."""
+    if id(gaz) not in _HEADS:
+        names = [a for p in gaz.places for a in (p.name_ar or "").split("|") if a]
+        names += [a for p in gaz.places for a in p.alt_names if re.search(r"[\u0600-\u06ff]", a)]
+        names += [row.key for row in place_aliases().values()]
+        heads = set()
+        for name in names:
+            first = norm_arabic(fold(name).split(" ")[0]) if " " in fold(name) else norm_arabic(name)
+            if not first:
+                continue
+            heads.add(first)
+            if first.startswith("ال"):
+                heads.add(first[2:])
+        heads.update(norm_arabic(fold(a).split(" ")[0]) for a in _alias_words())
+        _HEADS[id(gaz)] = frozenset(heads)
+    return _HEADS[id(gaz)]
+
+
+def _alias_words() -> list[str]:
+    import csv
+
+    from conflictmap.extract.arabic.tables import RULES_DIR
+
+    with (RULES_DIR / "places.csv").open(encoding="utf-8") as fh:
+        return [row["arabic"] for row in csv.DictReader(fh)]
+
+
 def _before_words(text: str, start: int, n: int = 3) -> list[str]:
     return _TOKEN.findall(text[max(0, start - 40) : start])[-n:]
 
@@ -78,25 +122,21 @@ def find_places(text: str, gaz: Gazetteer) -> list[PlaceHit]:
     """Place mentions of the folded article text, in order, longest name first at each word."""
     toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
     place_word = words("place_words", False)
+    heads = _first_words(gaz)
     out: list[PlaceHit] = []
     i = 0
     while i < len(toks):
         found = None
-        for n in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
+        variants = [v for v in _variants(toks[i][2]) if norm_arabic(v) in heads]
+        for n in range(min(_MAX_WORDS, len(toks) - i), 0, -1) if variants else ():
             span = toks[i : i + n]
             if any(not text[a[1] : b[0]].isspace() for a, b in zip(span, span[1:], strict=False)):
                 continue
-            if any(t[2].isdigit() for t in span[:1]):
-                continue
             rest = " ".join(t[2] for t in span[1:])
             before = text[max(0, span[0][0] - 25) : span[0][0]]
-            for v in _variants(span[0][2]):
-                cue = (
-                    bool(place_word.search(before[-14:]))
-                    or v != span[0][2]
-                    and bool(re.match(r"^[وف]?[بل]", span[0][2]))
-                )
-                hit = _lookup((v + " " + rest).strip(), gaz, cue and bool(place_word.search(before[-14:])))
+            cue = bool(place_word.search(before[-14:]))
+            for v in variants:
+                hit = _lookup_cached((v + " " + rest).strip(), gaz, cue)
                 if hit:
                     start = span[0][1] - len(v)
                     found = (start, span[-1][1], *hit)
