@@ -27,7 +27,13 @@ from conflictmap.gazetteer import load_gazetteer  # noqa: E402
 from conflictmap.models import Article  # noqa: E402
 
 TOWNS = ["هجين", "ذيبان", "الشحيل", "البصيرة", "أبو حمام", "غرانيج", "الميادين", "السوسة", "خشام", "البوكمال"]
-ACTORS = ["قوات سوريا الديمقراطية", "مقاتلو العشائر", "خلايا تنظيم الدولة", "قوات النظام", "الميليشيات الإيرانية"]
+ACTORS = [
+    "قوات سوريا الديمقراطية",
+    "مقاتلو العشائر",
+    "خلايا تنظيم الدولة",
+    "قوات النظام",
+    "الميليشيات الإيرانية",
+]
 DAYS = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]
 TEMPLATES = [
     "اندلعت اشتباكات بين {a} و{b} في بلدة {t} يوم {d}، بحسب مصادر محلية.",
@@ -49,7 +55,9 @@ def make_arabic(i: int, rng: random.Random, size: int = 2000) -> Article:
     while sum(len(p) + 1 for p in parts) < size:
         a, b = rng.sample(ACTORS, 2)
         parts.append(
-            rng.choice(TEMPLATES).format(a=a, b=b, t=rng.choice(TOWNS), d=rng.choice(DAYS), n=rng.randint(2, 30))
+            rng.choice(TEMPLATES).format(
+                a=a, b=b, t=rng.choice(TOWNS), d=rng.choice(DAYS), n=rng.randint(2, 30)
+            )
         )
     text = " ".join(parts)[:size]
     return Article(f"bench-ar-{i}", None, "bench", None, date(2023, 1, 1) + timedelta(days=i), text, "ar")
