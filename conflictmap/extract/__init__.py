@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from conflictmap.confidence import CONFIDENCE_THRESHOLD
 from conflictmap.extract import arabic
 from conflictmap.extract.arabic.script import EXTRACTOR_LANGUAGES, normalise_language, script_language
 from conflictmap.extract.assemble import extract_drafts
@@ -63,7 +64,7 @@ EXTRACTOR_VERSION = f"rules-{RELEASE}+{_code_hash()}"
 # (``conflictmap evaluate ... --folds 5`` prints the table); events below the threshold are
 # "low confidence" candidates: ``extract_article`` and ``conflictmap extract`` leave them out,
 # ``extract_article_all`` and ``conflictmap extract --all`` keep them (their confidence says so).
-CONFIDENCE_THRESHOLD = 0.4
+# The threshold itself lives in conflictmap.confidence, shared with the store's view and the map.
 
 
 def warm_up() -> None:
