@@ -20,8 +20,11 @@ into short lines (at most 0.01 px off the curve), and every bitmap pixel centre 
 distance to the nearest line, negative inside (non-zero winding, TrueType's fill rule). Only
 numpy arithmetic, in a fixed order: the same font gives the same bytes on every run.
 
-usage: python scripts/build_glyphs.py [--font PATH] [--out DIR] [--check] [--arabic]
+usage: python scripts/build_glyphs.py [--font PATH] [--out DIR] [--check] [--arabic] [--stack NAME]
   --check  rebuild in memory and compare with the files on disk; exit 1 on any difference.
+  --stack naskh  the Arabic fontstack "Noto Naskh Arabic Regular" from the app's own
+           assets/fonts/NotoNaskhArabic-Regular.ttf: the Arabic block and the presentation
+           forms that MapLibre's rtl-text plugin shapes Arabic into (see ARABIC_STACK_RANGES).
 
 fontTools is a build-time need only (``pip install -e '.[glyphs]'``); the app never imports it.
 """
@@ -45,11 +48,34 @@ FONTSTACK = "DejaVu Sans Book"
 # 0-767: Latin-1, Latin Extended-A/B, IPA and spacing modifiers (ʿ ʾ of transliterations);
 # 7680-7935: Latin Extended Additional (ḥ ṣ ṭ ḍ ẓ ...); 8192-8447: punctuation (– — ’ “ …).
 RANGES: tuple[tuple[int, int], ...] = ((0, 255), (256, 511), (512, 767), (7680, 7935), (8192, 8447))
-# Arabic (1536-1791) and the block holding Arabic Presentation Forms-B (65024-65279: MapLibre
-# asks for whole 256 blocks, so U+FE70-U+FEFF comes as "65024-65279"). Only with --arabic: MapLibre
-# shapes and orders Arabic only with its rtl-text plugin, which this offline app does not load, and
-# the two ranges add about 130 KB.
+# DejaVu's own Arabic (1536-1791) and Presentation Forms-B block (65024-65279: MapLibre asks for
+# whole 256 blocks, so U+FE70-U+FEFF comes as "65024-65279"). Only with --arabic, not committed:
+# Arabic place names have their own stack, "Noto Naskh Arabic Regular" (--stack naskh).
 ARABIC_RANGES: tuple[tuple[int, int], ...] = ((1536, 1791), (65024, 65279))
+
+# The Arabic place-name stack: Noto Naskh Arabic (SIL OFL 1.1, assets/fonts, provenance in
+# data/README.md). Arabic (1536-1791, with the Arabic-Indic digits and punctuation), and the blocks
+# the rtl-text plugin's letter shaping (ICU u_shapeArabic) writes: Presentation Forms-B
+# (U+FE70-U+FEFF, lam-alef included, in MapLibre's block 65024-65279) and the start of Forms-A
+# (U+FB50-U+FBFF in block 64256-64511: the contextual forms of peh, tcheh, gaf, keheh, farsi yeh).
+# Not the rest of Forms-A (64512-65023, 360 KB of ligatures that shaping letters never writes).
+# Also 0-255 and 8192-8447: the font's space, digits, punctuation, and the joiners and direction
+# marks (ZWNJ, ZWJ, LRM, RLM) an Arabic name may hold, so no character of a label is drawn with a
+# local browser font. The plotly.js 3 MapLibre shapes and orders Arabic itself (a built-in
+# fallback when no rtl-text plugin is registered), so these ranges are all a label needs.
+NASKH_FONT = ROOT / "assets" / "fonts" / "NotoNaskhArabic-Regular.ttf"
+NASKH_FONTSTACK = "Noto Naskh Arabic Regular"
+ARABIC_STACK_RANGES: tuple[tuple[int, int], ...] = (
+    (0, 255),
+    (1536, 1791),
+    (8192, 8447),
+    (64256, 64511),
+    (65024, 65279),
+)
+STACKS: dict[str, tuple[Path, str, tuple[tuple[int, int], ...]]] = {
+    "dejavu": (DEFAULT_FONT, FONTSTACK, RANGES),
+    "naskh": (NASKH_FONT, NASKH_FONTSTACK, ARABIC_STACK_RANGES),
+}
 
 SIZE = 24  # px per em: MapLibre's ONE_EM
 BORDER = 3  # px of field around each glyph box: MapLibre's GLYPH_PBF_BORDER
@@ -255,29 +281,35 @@ class GlyphSource:
         bitmap = signed_distance_field(rings, xmin, ymax, width, height)
         return encode_glyph(codepoint, bitmap, width, height, xmin, ymax - self.ascender, advance)
 
-    def range_pbf(self, start: int, end: int) -> bytes:
-        return encode_range(FONTSTACK, start, end, (self.glyph(cp) for cp in self.codepoints(start, end)))
+    def range_pbf(self, start: int, end: int, name: str = FONTSTACK) -> bytes:
+        return encode_range(name, start, end, (self.glyph(cp) for cp in self.codepoints(start, end)))
 
 
-def build(font_path: Path, ranges: Iterable[tuple[int, int]] = RANGES) -> Iterator[tuple[str, bytes]]:
+def build(
+    font_path: Path, ranges: Iterable[tuple[int, int]] = RANGES, name: str = FONTSTACK
+) -> Iterator[tuple[str, bytes]]:
     source = GlyphSource(font_path)
     for start, end in ranges:
-        yield f"{start}-{end}.pbf", source.range_pbf(start, end)
+        yield f"{start}-{end}.pbf", source.range_pbf(start, end, name)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--font", type=Path, default=DEFAULT_FONT, help="the TTF to read")
+    parser.add_argument("--stack", choices=sorted(STACKS), default="dejavu", help="which fontstack to build")
+    parser.add_argument("--font", type=Path, default=None, help="the TTF to read (default: the stack's)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder holding the fontstack folder")
     parser.add_argument("--check", action="store_true", help="compare a rebuild with the files on disk")
     parser.add_argument("--arabic", action="store_true", help="also the two Arabic ranges (not committed)")
     args = parser.parse_args(argv)
-    ranges = RANGES + (ARABIC_RANGES if args.arabic else ())
+    stack_font, stack, ranges = STACKS[args.stack]
+    font = args.font or stack_font
+    if args.arabic and args.stack == "dejavu":
+        ranges = ranges + ARABIC_RANGES
 
-    folder = args.out / FONTSTACK
+    folder = args.out / stack
     if args.check:
         bad = []
-        for name, data in build(args.font, ranges):
+        for name, data in build(font, ranges, stack):
             path = folder / name
             if not path.is_file() or path.read_bytes() != data:
                 bad.append(str(path))
@@ -289,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder.mkdir(parents=True, exist_ok=True)
     total = 0
-    for name, data in build(args.font, ranges):
+    for name, data in build(font, ranges, stack):
         (folder / name).write_bytes(data)
         total += len(data)
         print(f"{folder / name}: {len(data):,} bytes")
