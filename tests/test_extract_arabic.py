@@ -129,3 +129,20 @@ def test_language_routes_the_article() -> None:
 
 def test_unknown_language_yields_no_events(gaz) -> None:
     assert extract_article(art("Regime forces shelled Hajin on Monday.", language="fr"), gaz) == []
+
+
+def test_scanner_finds_what_finditer_finds() -> None:
+    """The one-pass trigger and actor search gives each rule's ``finditer`` matches exactly,
+    prefixes, articles, suffixes and overlapping rules included."""
+    from conflictmap.extract.arabic.tables import actor_rules, actor_scanner, trigger_rules, trigger_scanner
+
+    text = fold(
+        "وأفادت مصادر محلية باندلاع اشتباكات بين قسد ومسلحين من العشائر، وبالقصف المدفعي على "
+        "الأحياء، واستهدفت الطائرات المسيرة الأمريكية مواقع للميليشيات الإيرانية، فيما اعتقلت "
+        "قوات الأسايش شابين واقتادتهما إلى جهة مجهولة، وقتلى وجرحى من عناصر ب ك ك وللتحالف الدولي."
+    )
+    for rules, scanner in ((trigger_rules(), trigger_scanner()), (actor_rules(), actor_scanner())):
+        fast = [[m.span() for m in found] for found in scanner.scan(text)]
+        slow = [[m.span() for m in r.pattern.finditer(text)] for r in rules]
+        assert fast == slow
+        assert sum(map(len, fast)) >= 5

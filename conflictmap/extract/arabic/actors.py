@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from conflictmap.extract.arabic.tables import actor_rules, words
+from conflictmap.extract.arabic.tables import actor_rules, actor_scanner, words
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def find_actors(text: str, on: date | None) -> list[Mention]:
     """Non-overlapping mentions, longest first at each place, in text order. With no date the
     pre-change label is used (as in English)."""
     cands = []
-    for rule in actor_rules():
+    for rule, found in zip(actor_rules(), actor_scanner().scan(text), strict=True):
         if on is not None:
             if rule.valid_until and on >= rule.valid_until:
                 continue
@@ -31,7 +31,7 @@ def find_actors(text: str, on: date | None) -> list[Mention]:
                 continue
         elif rule.valid_from:
             continue
-        for m in rule.pattern.finditer(text):
+        for m in found:
             cands.append(Mention(m.start(), m.end(), rule.actor))
     cands.sort(key=lambda a: (a.start, -(a.end - a.start)))
     out: list[Mention] = []

@@ -22,7 +22,7 @@ from conflictmap.extract.arabic.dates import DateHit, find_dates
 from conflictmap.extract.arabic.numbers import fatalities
 from conflictmap.extract.arabic.places import PlaceHit, drop_containers, find_places
 from conflictmap.extract.arabic.sentences import ArSentence, split_sentences
-from conflictmap.extract.arabic.tables import trigger_rules, words
+from conflictmap.extract.arabic.tables import trigger_rules, trigger_scanner, words
 from conflictmap.extract.arabic.text import Folded, fold_with_offsets
 from conflictmap.extract.assemble import MAX_SPLIT, REGIME_CHANGE, Draft
 from conflictmap.extract.merge import merge_drafts
@@ -82,8 +82,8 @@ def find_triggers(text: str, cands: list[Trig] | None = None) -> list[Trig]:
 def trigger_matches(text: str) -> list[Trig]:
     """Every match of every trigger rule in ``text`` (overlaps included)."""
     cands = []
-    for rule in trigger_rules():
-        for m in rule.pattern.finditer(text):
+    for rule, found in zip(trigger_rules(), trigger_scanner().scan(text), strict=True):
+        for m in found:
             cands.append(
                 Trig(
                     m.start(),

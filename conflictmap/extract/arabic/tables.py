@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from conflictmap.extract.arabic.text import fold, word_pattern
+from conflictmap.extract.arabic.text import Scanner, fold, head_literals, word_pattern
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "ar"
 
@@ -101,6 +101,29 @@ def actor_rules() -> tuple[ActorRule, ...]:
 
 
 @lru_cache(maxsize=1)
+def trigger_scanner() -> Scanner:
+    """All trigger rules searched in one pass (``Scanner``), in table order."""
+    return Scanner(
+        [(r.pattern, head_literals(row["pattern"])) for r, (_n, row) in _zip("triggers.csv", trigger_rules())]
+    )
+
+
+@lru_cache(maxsize=1)
+def actor_scanner() -> Scanner:
+    """All actor rules searched in one pass (``Scanner``), in table order."""
+    return Scanner(
+        [(r.pattern, head_literals(row["pattern"])) for r, (_n, row) in _zip("actors.csv", actor_rules())]
+    )
+
+
+def _zip(name: str, rules: tuple[Any, ...]) -> list[tuple[Any, tuple[int, dict[str, str]]]]:
+    rows = _rows(name)
+    if len(rows) != len(rules):
+        raise RuleTableError(f"{RULES_DIR / name} changed while it was read")
+    return list(zip(rules, rows, strict=True))
+
+
+@lru_cache(maxsize=1)
 def place_aliases() -> dict[str, PlaceAlias]:
     out = {}
     for _n, row in _rows("places.csv"):
@@ -146,6 +169,8 @@ def words(key: str, suffixes: bool = True) -> re.Pattern[str]:
 def warm_up() -> None:
     trigger_rules()
     actor_rules()
+    trigger_scanner()
+    actor_scanner()
     place_aliases()
     stopwords()
     lexicon()

@@ -98,3 +98,76 @@ def word_pattern(alternatives: str, suffixes: bool = True) -> re.Pattern[str]:
     end = _SUFFIX if suffixes else ""
     body = "|".join(_alternative(a, suffixes) for a in alts)
     return re.compile(f"{WORD_START}{_PREFIX}(?:{body}){end}{WORD_END}")
+
+
+# How far into its first word a match's first alternative word may begin: conjunction (1),
+# preposition (1), then up to two articles ("ال" + "ال" of a word that starts with one).
+_MAX_LEAD = 6
+_WORDS = re.compile(r"\w+")
+
+
+def head_literals(alternatives: str) -> tuple[str, ...] | None:
+    """The literal text every match of ``word_pattern(alternatives)`` has in its first word:
+    each alternative's first word without its article. None when an alternative holds regex
+    syntax (no literal can be promised)."""
+    out = []
+    for alt in alternatives.split("|"):
+        alt = fold(alt).strip()
+        if not alt:
+            continue
+        first = alt.split()[0]
+        if _RX.search(first):
+            return None
+        out.append(first[2:] if first.startswith("ال") else first)
+    return tuple(sorted(set(out)))
+
+
+class Scanner:
+    """Several whole-word patterns searched in one pass over a text.
+
+    ``pattern.finditer`` tries every pattern at every character of a report, and with tables of
+    hundreds of alternatives that was most of the Arabic extractor's time. A match can only
+    begin where a word begins and its first word must contain one of the pattern's head
+    literals (``head_literals``) within its first ``_MAX_LEAD`` letters; so the words of the
+    text are looked up once in an index of those literals, and each pattern is tried
+    (``match``) only at the word starts that hold one of its literals. Walking those starts in
+    order and skipping past each match gives exactly ``finditer``'s matches."""
+
+    def __init__(self, patterns: list[tuple[re.Pattern[str], tuple[str, ...] | None]]) -> None:
+        self.patterns = [p for p, _ in patterns]
+        self.unindexed = [i for i, (_, lits) in enumerate(patterns) if lits is None]
+        index: dict[str, list[tuple[str, int]]] = {}
+        for i, (_, lits) in enumerate(patterns):
+            for lit in lits or ():
+                index.setdefault(lit[:2], []).append((lit, i))
+        self.index = {k: tuple(v) for k, v in index.items()}
+        self.short = {k for k in self.index if len(k) == 1}  # one-letter literals ("ب ك ك")
+
+    def scan(self, text: str) -> list[list[re.Match[str]]]:
+        """``[list(p.finditer(text)) for p in patterns]``, computed from candidate word starts."""
+        starts: list[set[int]] = [set() for _ in self.patterns]
+        index, short = self.index, self.short
+        for m in _WORDS.finditer(text):
+            tok, s = m.group(0), m.start()
+            for j in range(min(_MAX_LEAD + 1, len(tok))):
+                keys = (tok[j : j + 2], tok[j]) if short else (tok[j : j + 2],)
+                for key in keys:
+                    for lit, i in index.get(key, ()):
+                        if tok.startswith(lit, j):
+                            starts[i].add(s)
+        out: list[list[re.Match[str]]] = []
+        for i, pat in enumerate(self.patterns):
+            if i in self.unindexed:
+                out.append(list(pat.finditer(text)))
+                continue
+            found: list[re.Match[str]] = []
+            last = 0
+            for s in sorted(starts[i]):
+                if s < last:
+                    continue
+                hit = pat.match(text, s)
+                if hit is not None:
+                    found.append(hit)
+                    last = hit.end()
+            out.append(found)
+        return out
