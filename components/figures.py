@@ -53,6 +53,9 @@ OFFLINE_STYLE: dict[str, Any] = {
 
 # The fontstack of the SDF glyphs the app serves itself (assets/glyphs/, scripts/build_glyphs.py).
 LABEL_FONT = "DejaVu Sans Book"
+# The Arabic glyph stack (assets/glyphs, built from the app's Noto Naskh Arabic): Arabic letters
+# only, so Arabic names are a trace of their own; MapLibre shapes and orders them itself.
+ARABIC_LABEL_FONT = "Noto Naskh Arabic Regular"
 
 
 def map_style(tile_url: str | None = None, glyphs_url: str | None = None) -> dict[str, Any]:
@@ -444,6 +447,46 @@ def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list
     ]
 
 
+def arabic_label_names(names: pd.DataFrame, settlements: pd.DataFrame | None) -> pd.DataFrame:
+    """The Arabic name of each labelled place that the gazetteer spells in Arabic, in the
+    labels' order (the decluttering rule), matched by the place's point."""
+    if names.empty or settlements is None or "name_ar" not in settlements.columns:
+        return pd.DataFrame(columns=["name_ar", "latitude", "longitude"])
+    spelled = settlements[settlements["name_ar"].notna()]
+    by_point = {
+        (round(float(la), 4), round(float(lo), 4)): ar
+        for la, lo, ar in zip(spelled["latitude"], spelled["longitude"], spelled["name_ar"], strict=True)
+    }
+    arabic = [
+        by_point.get((round(float(la), 4), round(float(lo), 4)))
+        for la, lo in zip(names["latitude"], names["longitude"], strict=True)
+    ]
+    out = names.assign(name_ar=arabic)
+    return out[out["name_ar"].notna()][["name_ar", "latitude", "longitude"]]
+
+
+def _arabic_label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list[dict[str, Any]]:
+    names = arabic_label_names(label_names(groups, settlements), settlements)
+    if names.empty:
+        return []
+    return [
+        _trace(
+            "scattermap",
+            lat=names["latitude"].tolist(),
+            lon=names["longitude"].tolist(),
+            mode="markers+text",  # an invisible dot, as for the Latin labels
+            text=[plain(n, 40) for n in names["name_ar"].tolist()],
+            textposition="bottom right",  # under the Latin name printed top right
+            marker={"size": 5, "color": "#2b2b2b", "opacity": 0.0},
+            textfont={"size": 12, "color": "#2b2b2b", "family": ARABIC_LABEL_FONT},
+            hoverinfo="skip",
+            name="Place names in Arabic",
+            showlegend=False,
+            meta={"kind": "labels", "script": "arabic"},
+        )
+    ]
+
+
 def marker_at(groups: pd.DataFrame, lat: float, lon: float, zoom: float) -> str | None:
     """The incident of the smallest event marker drawn over (lat, lon) at ``zoom``, if any.
 
@@ -524,6 +567,8 @@ def map_spec(
         traces += _event_traces(groups)
     if "labels" in layers and glyphs_url:  # no glyphs, no text: MapLibre would refuse the layer
         traces += _label_trace(groups if "events" in layers else groups.iloc[0:0], settlements)
+    if "arabic" in layers and glyphs_url:
+        traces += _arabic_label_trace(groups if "events" in layers else groups.iloc[0:0], settlements)
     if not traces:
         # Without a map trace plotly draws no map at all; keep the basemap and the background.
         traces.append({"type": "scattermap", "lat": [], "lon": [], "showlegend": False, "hoverinfo": "skip"})

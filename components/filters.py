@@ -17,7 +17,7 @@ from components.figures import DEFAULT_ZOOM, marker_at
 from components.service_access import service
 from components.theme import EVENT_LABELS, PRECISION_LABELS
 from conflictmap.models import EVENT_TYPES
-from conflictmap.query import LAYERS, EventFilter
+from conflictmap.query import DEFAULT_LAYERS, LAYERS, EventFilter
 
 ZONE_CHOICE_LABELS = {
     "none": "outside all zones (or before 2019-03)",
@@ -27,6 +27,7 @@ LAYER_LABELS = {
     "zones": "Control zones",
     "events": "Events",
     "labels": "Place names",
+    "arabic": "Place names in Arabic",
     "sites": "Key sites",
     "rivers": "Rivers",
     "borders": "Borders",
@@ -160,7 +161,7 @@ def layout(compact: bool = False) -> html.Div:
             dcc.Checklist(
                 id=ids.LAYERS,
                 options=[{"label": LAYER_LABELS[k], "value": k} for k in LAYERS],
-                value=list(LAYERS),
+                value=list(DEFAULT_LAYERS),
                 className="checklist",
             ),
             "2",

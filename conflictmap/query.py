@@ -35,7 +35,10 @@ from urllib.parse import parse_qs, urlencode
 
 from .models import EVENT_TYPES
 
-LAYERS: tuple[str, ...] = ("zones", "events", "labels", "sites", "rivers", "borders")
+LAYERS: tuple[str, ...] = ("zones", "events", "labels", "arabic", "sites", "rivers", "borders")
+# What a view without ``layers=`` shows: every layer but the Arabic place names, which double
+# the labels and are asked for by those who read them (``layers=...,arabic``).
+DEFAULT_LAYERS: tuple[str, ...] = tuple(k for k in LAYERS if k != "arabic")
 ORIGINS: tuple[str, ...] = ("extracted", "reference")
 PRECISIONS: tuple[str, ...] = ("1", "2", "3")
 MAX_TEXT = 200
@@ -147,7 +150,7 @@ class EventFilter:
     origins: tuple[str, ...] = ()
     outlets: tuple[str, ...] = ()
     text: str = ""
-    layers: tuple[str, ...] = LAYERS
+    layers: tuple[str, ...] = DEFAULT_LAYERS
     event: str | None = None  # the selected incident, shown in the detail panel
     lat: float | None = None
     lon: float | None = None
@@ -183,7 +186,7 @@ class EventFilter:
         pairs += [("outlet", o) for o in self.outlets]
         if self.text:
             pairs.append(("q", self.text))
-        if tuple(self.layers) != LAYERS:
+        if tuple(self.layers) != DEFAULT_LAYERS:
             pairs.append(("layers", ",".join(self.layers) if self.layers else "none"))
         if self.event:
             pairs.append(("event", self.event))
@@ -353,7 +356,7 @@ class EventFilter:
 
     def without_view(self) -> EventFilter:
         """The same filter without selection or map position: what decides which events match."""
-        return replace(self, event=None, lat=None, lon=None, zoom=None, layers=LAYERS, embed=False)
+        return replace(self, event=None, lat=None, lon=None, zoom=None, layers=DEFAULT_LAYERS, embed=False)
 
     def describe(self) -> str:
         """A short human title for the view, used by exports and the page title."""
@@ -376,9 +379,10 @@ class EventFilter:
 
 
 def _layers(raw: str | None, problems: list[str]) -> tuple[str, ...]:
-    """``layers=zones,events`` or ``none``; unknown names are named, and none valid means all."""
+    """``layers=zones,events`` or ``none``; unknown names are named, and none valid means the
+    default layers."""
     if raw is None:
-        return LAYERS
+        return DEFAULT_LAYERS
     if raw == "none":
         return ()
     asked = [x.strip() for x in raw.split(",") if x.strip()]
@@ -390,6 +394,6 @@ def _layers(raw: str | None, problems: list[str]) -> tuple[str, ...]:
             )
     layers = tuple(x for x in LAYERS if x in asked)
     if not layers:
-        problems.append("no layer in layers= could be read, so every layer is shown")
-        return LAYERS
+        problems.append("no layer in layers= could be read, so the default layers are shown")
+        return DEFAULT_LAYERS
     return layers

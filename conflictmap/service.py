@@ -131,6 +131,8 @@ class DataService:
                 {
                     "place_id": [p.place_id for p in places],
                     "name": [p.name for p in places],
+                    # the first Arabic spelling, for the map's Arabic place-name layer
+                    "name_ar": [(p.name_ar or "").split("|")[0] or None for p in places],
                     "kind": [p.kind for p in places],
                     "latitude": [p.latitude for p in places],
                     "longitude": [p.longitude for p in places],
@@ -158,6 +160,8 @@ class DataService:
             self._settlements = pd.DataFrame(
                 {
                     "name": [p.name for p in places],
+                    # the first Arabic spelling, for the map's Arabic place-name layer
+                    "name_ar": [(p.name_ar or "").split("|")[0] or None for p in places],
                     "kind": [p.kind for p in places],
                     "latitude": [p.latitude for p in places],
                     "longitude": [p.longitude for p in places],

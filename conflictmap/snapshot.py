@@ -846,13 +846,14 @@ def place_labels(
         size = float(font.get("size") or 11)
         texts = t.get("text") or []
         texts = texts if isinstance(texts, list | tuple) else [texts] * len(t.get("lat") or [])
+        below = str(t.get("textposition") or "").startswith("bottom")  # Arabic names, under the Latin
         for lat, lon, text in zip(t.get("lat") or [], t.get("lon") or [], texts, strict=False):
             if lat is None or lon is None or not text:
                 continue
             dx, dy = project(float(lat), float(lon), centre, zoom)
-            px, py = box.width_px / 2 + dx + 3, box.height_px / 2 + dy - 2  # "top right" of the point
+            px, py = box.width_px / 2 + dx + 3, box.height_px / 2 + dy + (4 if below else -2)
             w, h = 0.58 * size * len(str(text)) + 4, size + 4
-            rect = (px, py - h, px + w, py)
+            rect = (px, py, px + w, py + h) if below else (px, py - h, px + w, py)
             if rect[0] < 4 or rect[1] < 4 or rect[2] > box.width_px - 4 or rect[3] > box.height_px - 4:
                 continue
             if any(not (rect[2] < r[0] or r[2] < rect[0] or rect[3] < r[1] or r[3] < rect[1]) for r in taken):
@@ -866,7 +867,7 @@ def place_labels(
                     "x": box.x0 + px / box.plot_w,
                     "y": box.y1 - py / box.plot_h,
                     "xanchor": "left",
-                    "yanchor": "bottom",
+                    "yanchor": "top" if below else "bottom",
                     "showarrow": False,
                     "font": {"size": size, "color": font.get("color") or INK},
                 }

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from conflictmap.query import LAYERS, EventFilter, FilterError
+from conflictmap.query import DEFAULT_LAYERS, EventFilter, FilterError
 
 
 def test_full_round_trip():
@@ -35,7 +35,7 @@ def test_full_round_trip():
 def test_defaults_make_an_empty_query():
     assert EventFilter().to_query() == ""
     assert EventFilter.from_query("") == EventFilter()
-    assert EventFilter.from_query(None).layers == LAYERS
+    assert EventFilter.from_query(None).layers == DEFAULT_LAYERS
 
 
 def test_no_layers_is_kept_distinct_from_all_layers():
@@ -149,13 +149,13 @@ def test_layers_origin_embed_position_text_and_repeats():
     assert flt.problems == (
         'origin=ref is not a source (did you mean "reference"?); ignored (use one of: extracted, reference)',
         "q= is 250 characters long; only the first 200 are searched",
-        'layers: "zonez" is not a layer (did you mean "zones"?); ignored (use zones, events, labels, sites, rivers, borders or none)',
+        'layers: "zonez" is not a layer (did you mean "zones"?); ignored (use zones, events, labels, arabic, sites, rivers, borders or none)',
         "event is given 2 times (a, b); used the last, b",
         "lat= without a valid lon=; the map position is ignored",
         "embed=maybe is not 1 or 0; ignored",
     )
     # no readable layer means every layer, never a blank map
-    assert EventFilter.from_query("layers=foo").layers == LAYERS
+    assert EventFilter.from_query("layers=foo").layers == DEFAULT_LAYERS
 
 
 def test_untrusted_values_are_clipped_and_the_list_is_bounded():

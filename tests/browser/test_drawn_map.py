@@ -230,3 +230,50 @@ def test_low_confidence_candidates_are_drawn_as_rings_only_on_request(page, app_
     wait_events_match_figure(page)
     assert drawn_centres(page) == 0
     assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
+
+
+# Text MapLibre places on the map, per font stack: what the analyst reads.
+PLACED_TEXT = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
+  if (!map || !map.loaded() || !map.areTilesLoaded()) return null;
+  const out = {};
+  for (const f of map.queryRenderedFeatures()) {
+    if (f.layer.type !== 'symbol' || !f.properties.text) continue;
+    const font = f.layer.layout['text-font'].join(',');
+    (out[font] = out[font] || []).push(f.properties.text);
+  }
+  return out;
+}"""
+
+
+def test_arabic_place_names_are_a_layer_drawn_beside_the_latin_ones(page, app_server):
+    errors = console_errors(page)
+    open_dashboard(page, app_server.base, "?start=2024-01-01&end=2024-12-31&lat=35.0200&lon=40.4500&zoom=9")
+    wait_events_match_figure(page)
+    latin = page.wait_for_function(PLACED_TEXT, timeout=30_000).json_value()
+    assert "Noto Naskh Arabic Regular" not in latin and latin.get("DejaVu Sans Book")
+    open_more_filters(page)
+    page.get_by_label("Place names in Arabic").check()
+    page.wait_for_function("() => /layers=[^&]*arabic/.test(location.search)", timeout=20_000)
+    placed = page.wait_for_function(
+        f"() => {{ const t = ({PLACED_TEXT})(); return t && t['Noto Naskh Arabic Regular'] ? t : null; }}",
+        timeout=30_000,
+    ).json_value()
+    arabic = placed["Noto Naskh Arabic Regular"]
+    from conflictmap.gazetteer import load_gazetteer
+
+    spelled = {(p.name_ar or "").split("|")[0] for p in load_gazetteer().places if p.name_ar}
+    # every Arabic name drawn is a gazetteer spelling, and the view around Mayadin has several
+    assert len(arabic) >= 5 and set(arabic) <= spelled, arabic
+    assert all(any("\u0600" <= c <= "\u06ff" for c in name) for name in arabic)
+    assert placed.get("DejaVu Sans Book"), "the Latin names stay beside the Arabic ones"
+    # a reload of the link keeps the layer
+    page.reload()
+    page.wait_for_function(
+        f"() => {{ const t = ({PLACED_TEXT})(); return t && t['Noto Naskh Arabic Regular']; }}",
+        timeout=30_000,
+    )
+    assert not [e for e in errors if "map" in e.lower() or "style" in e.lower() or "glyph" in e.lower()], (
+        errors
+    )
