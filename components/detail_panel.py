@@ -21,6 +21,7 @@ from dash import Input, Output, callback, dcc, html
 from components import ids
 from components.service_access import service
 from components.theme import EVENT_COLOURS, EVENT_LABELS, PRECISION_LABELS
+from conflictmap.confidence import CONFIDENCE_THRESHOLD, is_candidate
 from conflictmap.query import EventFilter
 from conflictmap.textsafe import safe_url
 from conflictmap.zones import coverage_note, held_at
@@ -173,6 +174,18 @@ def render_incident(incident_id: str, search: str | None) -> list:
         _row("Held by that day", _holding(zone, row, head)),
         _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
     ]
+    if head.get("origin") != "reference" and is_candidate(head.get("confidence")):
+        # Said in words above the report, not only by the ring on the map: a candidate must never
+        # be read as a reported incident, in the panel or in a screenshot of it.
+        body.insert(
+            1,
+            html.P(
+                f"Low-confidence candidate (extractor confidence {float(head['confidence']):.2f}, "
+                f"below {CONFIDENCE_THRESHOLD}): the extractor was unsure this sentence reports an "
+                "incident. It is hidden from counts and exports unless candidates are shown.",
+                className="candidate-note",
+            ),
+        )
     if len(reports) > 1:
         body.append(
             html.P(f"Merged because: {head.get('merge_reason') or ''}", className="hint merge-reason")

@@ -222,7 +222,8 @@ def test_low_confidence_candidates_are_drawn_as_rings_only_on_request(page, app_
     page.mouse.click(xy["x"], xy["y"])
     page.wait_for_function(f"() => location.search.includes('event=inc%3A{CANDIDATE_ID}')", timeout=20_000)
     page.locator("#detail .detail-title").wait_for(timeout=20_000)
-    assert "gunfire" in page.locator("#detail").inner_text()
+    detail = page.locator("#detail").inner_text()
+    assert "gunfire" in detail and "Low-confidence candidate (extractor confidence 0.25" in detail
     # unticked, the ring goes with its centre; the link no longer asks for candidates
     box.uncheck()
     page.wait_for_function("() => !location.search.includes('cand=1')", timeout=20_000)
