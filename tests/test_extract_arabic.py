@@ -146,3 +146,107 @@ def test_scanner_finds_what_finditer_finds() -> None:
         slow = [[m.span() for m in r.pattern.finditer(text)] for r in rules]
         assert fast == slow
         assert sum(map(len, fast)) >= 5
+
+
+# Reports written for these tests in the shape of monitor, local-network and agency copy: a lead
+# with the incident, then the toll, the sources line, quotes, statements, threats, denials,
+# demands, recaps of earlier incidents and an analysis line. Only the lead's incident is news.
+
+SOHR_LIKE = (
+    "دير الزور: قتل عنصران من قوات سوريا الديمقراطية، فجر اليوم الثلاثاء، جراء هجوم نفذه مسلحون مجهولون على نقطة عسكرية في بلدة الشحيل بريف دير الزور الشرقي.\n"
+    "وأفادت مصادر المرصد السوري بأن المهاجمين استهدفوا النقطة بالأسلحة الرشاشة قبل أن يلوذوا بالفرار، فيما استنفرت قسد عناصرها في البلدة.\n"
+    "وكانت خلايا تنظيم الدولة قد هاجمت حاجزا لقسد في بلدة ذيبان الأسبوع الماضي، ما أدى إلى مقتل عنصر.\n"
+    "وسبق أن استهدف مسلحون مجهولون سيارة عسكرية في بلدة البصيرة، في وقت سابق من الشهر الجاري.\n"
+    "ووثق المرصد السوري منذ مطلع العام مقتل 85 عنصرا من قسد في هجمات متفرقة بمناطق دير الزور."
+)
+
+LEAD_TOLL_SOURCES_QUOTES = (
+    "شنت خلايا تابعة لتنظيم الدولة هجوما مساء الأربعاء على حاجز لقوات سوريا الديمقراطية عند مدخل بلدة هجين بريف دير الزور الشرقي.\n"
+    "وأسفر الهجوم على الحاجز عن مقتل ثلاثة عناصر من قسد وإصابة اثنين آخرين، بحسب مصادر محلية.\n"
+    'وقالت قسد في بيان إن "عناصرنا تصدوا للهجوم الإرهابي على حاجز هجين وأجبروا المهاجمين على الفرار".\n'
+    "من جهته، تبنى تنظيم الدولة عبر معرفاته الهجوم على الحاجز في هجين، وزعم أنه قتل خمسة عناصر.\n"
+    "وبعد الهجوم، استقدمت قسد تعزيزات عسكرية إلى البلدة وفرضت طوقا أمنيا حولها.\n"
+    "وكان التنظيم قد تبنى هجمات عدة على نقاط لقسد في ريف دير الزور خلال الشهر الماضي."
+)
+
+STATEMENTS_AND_SUMMARIES = (
+    "تعرضت مواقع الميليشيات الإيرانية في البوكمال لسلسلة غارات جوية خلال الأسابيع الماضية.\n"
+    "وتشن طائرات التحالف الدولي غارات متكررة على مواقع الميليشيات في بادية الميادين.\n"
+    "وكانت غارات مجهولة قد استهدفت مستودعات أسلحة للميليشيات قرب قرية الهري، الشهر الماضي.\n"
+    "وفي حال قيام الميليشيات بهجوم على القواعد الأمريكية، سيرد التحالف بقصف مواقعها في الميادين.\n"
+    "ونفت الميليشيات وقوع قتلى في صفوفها جراء الغارات على البوكمال.\n"
+    "وتوعد شيوخ العشائر بشن هجمات على مواقع قسد في الشحيل إذا استمر القصف.\n"
+    "وطالب وجهاء من عشائر المنطقة بفتح تحقيق في الهجوم على بلدة ذيبان ومحاسبة المسؤولين عنه.\n"
+    "واتهمت الحكومة السورية قسد بقصف قرى في ريف دير الزور الغربي.\n"
+    "ويرى مراقبون أن التصعيد يهدف إلى الضغط على قسد لتقديم تنازلات في المفاوضات."
+)
+
+
+def test_recaps_of_earlier_incidents_are_not_new_events(gaz) -> None:
+    events = extract_article_all(art(SOHR_LIKE, published=date(2024, 9, 10)), gaz)
+    assert [(gaz.get(e.place_id).name, e.event_date, e.fatalities) for e in events] == [
+        ("Al-Shuhayl", date(2024, 9, 10), 2)
+    ]
+
+
+def test_lead_toll_sources_and_quotes_of_one_attack_make_one_event(gaz) -> None:
+    (e,) = extract_article_all(art(LEAD_TOLL_SOURCES_QUOTES, published=date(2024, 10, 3)), gaz)
+    assert (e.event_type, e.event_date) == ("battle", date(2024, 10, 2))
+    assert gaz.get(e.place_id).name == "Hajin"
+    assert {e.actor1, e.actor2} == {"ISIS", "SDF"}
+    assert e.fatalities == 3  # the toll line, not the claim of the other side
+
+
+def test_summaries_conditions_threats_denials_demands_accusations_are_not_events(gaz) -> None:
+    assert extract_article_all(art(STATEMENTS_AND_SUMMARIES, published=date(2024, 2, 8)), gaz) == []
+
+
+def test_framing_recap_and_demand_after_an_assassination(gaz) -> None:
+    text = (
+        "قتل شاب برصاص مجهولين يوم الثلاثاء في بلدة البصيرة شرقي دير الزور.\n"
+        "ويأتي ذلك بعد أيام من اغتيال مختار بلدة الحوايج برصاص مسلحين مجهولين.\n"
+        "وكان مسلحون قد اغتالوا في أيلول الماضي عضوا في المجلس المحلي في بلدة الشحيل.\n"
+        "ودعا ناشطون قسد إلى ضبط الأمن وملاحقة القتلة."
+    )
+    (e,) = extract_article_all(art(text, published=date(2024, 10, 3)), gaz)
+    assert (e.event_type, e.sub_event_type) == ("violence_against_civilians", "attack")
+    assert gaz.get(e.place_id).name == "Al-Busayrah" and e.event_date == date(2024, 10, 1)
+    assert "ودعا" not in e.evidence
+
+
+def test_future_and_quoted_threat_after_a_clash(gaz) -> None:
+    text = (
+        "تجددت الاشتباكات اليوم بين قوات سوريا الديمقراطية ومقاتلي العشائر في بلدة الشحيل بريف دير الزور الشرقي.\n"
+        'وقال المتحدث باسم قسد إن قواته "ستقوم بتطهير المنطقة من المسلحين والخلايا التي هاجمت نقاطنا في البصيرة".\n'
+        "ولا يزال التوتر سائدا في البلدة، وسط مخاوف من توسع المعارك إلى بلدة ذيبان."
+    )
+    events = extract_article_all(art(text, published=date(2023, 8, 30)), gaz)
+    assert [gaz.get(e.place_id).name for e in events] == ["Al-Shuhayl"]
+
+
+def test_outlet_named_after_a_place_and_the_past_days(gaz) -> None:
+    text = (
+        "انفجرت عبوة ناسفة صباح اليوم الأربعاء بسيارة تقل عناصر من قسد على الطريق العام في بلدة الصبحة شرقي دير الزور.\n"
+        "وأسفر الانفجار عن مقتل عنصر وإصابة اثنين آخرين بجروح متفاوتة.\n"
+        "وأكدت مصادر دير الزور 24 أن الانفجار وقع أثناء مرور السيارة قرب مدرسة البلدة.\n"
+        "وشهدت البلدة خلال الأيام الماضية انفجار عبوتين ناسفتين مماثلتين دون وقوع إصابات."
+    )
+    (e,) = extract_article_all(art(text, published=date(2024, 5, 15)), gaz)
+    assert gaz.get(e.place_id).name == "Al-Sabha"
+    assert e.fatalities == 1
+    assert "دير الزور 24" in e.evidence  # the sources line joins the event, adds no place
+
+
+def test_follow_up_without_actor_keeps_the_leads_actor(gaz) -> None:
+    text = (
+        "قتل مدني وأصيب اثنان آخران، مساء الاثنين، بقصف مدفعي لقوات النظام على بلدة الشحيل شرقي دير الزور.\n"
+        "وقال مصدر محلي إن قذائف سقطت على منازل المدنيين في البلدة."
+    )
+    (e,) = extract_article_all(art(text, published=date(2024, 8, 20)), gaz)
+    assert e.actor1 == "Syrian regime forces" and e.fatalities == 1
+
+
+def test_internal_security_of_the_sdf_is_asayish(gaz) -> None:
+    text = "اعتقلت قوات الأمن الداخلي التابعة لقسد، يوم الأربعاء، ثلاثة شبان من أهالي بلدة الكسرة بريف دير الزور الغربي."
+    (e,) = extract_article_all(art(text, published=date(2025, 6, 12)), gaz)
+    assert (e.sub_event_type, e.actor1) == ("arrest", "Asayish")

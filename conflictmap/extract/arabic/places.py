@@ -21,6 +21,8 @@ from conflictmap.models import Place
 
 _TOKEN = re.compile(r"[\u0621-\u064a]+|\d+")
 _MAX_WORDS = 4
+# what follows a place name when it is an outlet's name: "دير الزور 24", "فرات بوست", "... نيوز"
+_OUTLET = re.compile(r"\s*(?:24|٢٤|بوست|نيوز|ميديا)(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def find_places(text: str, gaz: Gazetteer) -> list[PlaceHit]:
             span = toks[i : i + n]
             if any(not text[a[1] : b[0]].isspace() for a, b in zip(span, span[1:], strict=False)):
                 continue
+            if any(t[2].isdigit() for t in span[1:]):
+                continue  # no name holds a number: "دير الزور 24" is an outlet
             rest = " ".join(t[2] for t in span[1:])
             before = text[max(0, span[0][0] - 25) : span[0][0]]
             cue = bool(place_word.search(before[-14:]))
@@ -144,7 +148,9 @@ def find_places(text: str, gaz: Gazetteer) -> list[PlaceHit]:
             if found:
                 i += n
                 break
-        if found:
+        if found and _OUTLET.match(text, found[1]):
+            pass  # "دير الزور 24", "فرات بوست": a news outlet named after a place
+        elif found:
             out.append(_classify(text, gaz, *found))
         else:
             i += 1
