@@ -226,12 +226,17 @@ def test_town_in_sentence_wins_over_article_area(gaz):
     assert ev.place_id == "dz:hajin" and ev.fatalities == 2
 
 
-def test_province_wording_is_precision_three(gaz):
-    (ev,) = run(
+def test_province_wording_is_precision_three_and_a_direction_makes_it_two(gaz):
+    """'Deir ez-Zor province' names only the governorate (3, at its capital); 'the eastern
+    province of' narrows it to a part of it (2, an area coded to the capital)."""
+    (whole,) = run(gaz, "On Monday, pro-regime militias attacked the SDF in Deir ez-Zor province.")
+    assert (whole.place_id, whole.geo_precision) == ("dz:deir-ez-zor", 3)
+    assert whole.geo_method == "fallback: governorate capital"
+    (part,) = run(
         gaz, "On Monday, pro-regime militias attacked the SDF in the eastern province of Deir ez-Zor."
     )
-    assert ev.place_id == "dz:deir-ez-zor" and ev.geo_precision >= 2
-    assert ev.geo_method
+    assert (part.place_id, part.geo_precision) == ("dz:deir-ez-zor", 2)
+    assert part.geo_method == "area: eastern part, coded to Deir ez-Zor"
 
 
 def test_unresolved_place_is_not_guessed(gaz):
@@ -266,9 +271,12 @@ def test_event_ids_are_stable_and_distinct(gaz):
 
 
 def test_confidence_in_range_and_version(gaz):
-    for ev in run(gaz, "Reportedly, clashes broke out in Diban."):
-        assert 0.0 < ev.confidence < 1.0
-        assert ev.extractor_version
+    from conflictmap.extract import EXTRACTOR_VERSION
+
+    events = run(gaz, "Reportedly, clashes broke out in Diban.")
+    assert len(events) == 1
+    assert 0.0 < events[0].confidence < 1.0
+    assert events[0].extractor_version == EXTRACTOR_VERSION
 
 
 @pytest.mark.parametrize(

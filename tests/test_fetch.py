@@ -247,7 +247,7 @@ def test_real_server_end_to_end_only_with_allow_private(local_server: int) -> No
 
 
 def test_real_server_deadline_covers_a_dripping_body(local_server: int) -> None:
-    t0 = time.monotonic()
+    """The body arrives every 0.1 s for 3 s: no single read waits 0.5 s, so only a deadline on
+    the whole fetch can end it with "timed out"; a per-read timeout would return the body."""
     with pytest.raises(FetchError, match="timed out"):
         fetch_url(f"http://127.0.0.1:{local_server}/slow", allow_private=True, timeout=0.5)
-    assert time.monotonic() - t0 < 2.5
