@@ -6,7 +6,8 @@ The Arabic texts are assembled from short sentences written for this benchmark (
 from the corpus), in the shape of local-network and monitor reports: a clash with date and
 place, a drone strike, a toll, an arrest raid, a protest, statements and background. The English
 texts are ``bench_extract``'s. Prints characters per CPU second for each language (best of R
-rounds) and the ratio; the target (issue 10) is Arabic within 2x of English per character.
+rounds) and the ratio; the target is Arabic within 1.5x of English per character (issue 10 asked
+for 2x; the one-pass trigger and actor search brought it under 1x).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def main() -> None:
     en, en_events = _chars_per_cpu_second(english, gaz, args.rounds)
     print(f"Arabic:  {ar:,.0f} chars per CPU second ({args.articles} articles, {ar_events} events)")
     print(f"English: {en:,.0f} chars per CPU second ({args.articles} articles, {en_events} events)")
-    print(f"Arabic takes {en / ar:.2f}x English's time per character (target: within 2x)")
+    print(f"Arabic takes {en / ar:.2f}x English's time per character (target: within 1.5x)")
 
 
 if __name__ == "__main__":
