@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title="conflictmap: Deir ez-Zor",
         url_base_pathname=settings.url_prefix,
         serve_locally=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..."); its stub says str
         suppress_callback_exceptions=False,
     )
     _attach_panel_callbacks(app)

@@ -14,7 +14,7 @@ from components.service_access import service, settings
 from conflictmap.query import EventFilter
 from conflictmap.zones import coverage_note
 
-GRAPH_CONFIG = {
+GRAPH_CONFIG: dcc.Graph.Config = {
     "showSendToCloud": False,  # plotly.js 4's "Share chart" uploads to the cloud: never offline-safe
     "displaylogo": False,
     "scrollZoom": True,

@@ -10,6 +10,7 @@ values from the link, which anyone can write, so they go into the page as text c
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from dash import Input, Output, State, callback, dcc, html
 
@@ -94,7 +95,10 @@ def notice_messages(search: str | None, opened: str | None) -> list[str]:
     missing = unmatched(first)
     # Values the filter bar dropped because its list does not offer them: ignored, say so.
     lost = {(f, v) for f, v, _ in missing if v not in getattr(current, f)}
-    kept = replace(first, **{f: tuple(v for v in getattr(first, f) if (f, v) not in lost) for _, f in NAMED})
+    kept_values: dict[str, Any] = {
+        f: tuple(v for v in getattr(first, f) if (f, v) not in lost) for _, f in NAMED
+    }
+    kept = replace(first, **kept_values)
     if not (first.problems or missing) or kept.without_view() != current.without_view():
         first, missing, lost = current, unmatched(current), set()
     named = [m + ("; ignored" if (f, v) in lost else "; no incident matches it") for f, v, m in missing]

@@ -84,11 +84,12 @@ def layout() -> html.Div:
             html.H2(TITLE, className="table-heading"),
             html.P(id=ids.TABLE_CAPTION, className="hint table-caption"),
             html.P(KEYS_HELP, id=ids.TABLE_HELP, className="hint table-help"),
-            html.P(id=ids.TABLE_STATUS, className="table-status", role="status", **{"aria-live": "polite"}),
+            # aria-* only pass as **kwargs, which mypy checks against every typed keyword of the stub
+            html.P(id=ids.TABLE_STATUS, className="table-status", role="status", **{"aria-live": "polite"}),  # type: ignore[arg-type]
             # The filter the rows on screen were made for: selecting an incident changes the URL
             # but not the rows, and must not resend up to MAX_ROWS rows.
             dcc.Store(id=ids.TABLE_DRAWN),
-            dash_table.DataTable(
+            dash_table.DataTable(  # type: ignore[attr-defined]  # dash_table's __init__ star-imports it; mypy can't see it
                 id=ids.TABLE,
                 columns=COLUMNS,
                 data=[],
@@ -125,7 +126,7 @@ def layout() -> html.Div:
         id=ids.TABLE_REGION,
         role="region",
         className="table-panel",
-        **{"aria-label": TITLE},
+        **{"aria-label": TITLE},  # type: ignore[arg-type]  # aria-* only as **kwargs (see above)
     )
 
 

@@ -215,7 +215,7 @@ def _error_kinds(gold_rows: list[dict], events: list[dict], scorer: ModuleType) 
                 if want and not want & have:
                     kinds["match: actor missing"] += 1
 
-        def why(role: str, near: list[tuple[bool, bool, dict]], etype: str) -> str:
+        def why(role: str, near: list[tuple[bool, bool, dict]], etype: str | None) -> str:
             if any(d and p and o.get("event_type") != etype for d, p, o in near):
                 return f"{role}: right place and date, other type"
             same = [(d, p) for d, p, o in near if o.get("event_type") == etype]

@@ -310,7 +310,7 @@ def keep_incident_ids(
     taken: set[str] = set()
     for incident in sorted(members):
         olds = sorted(
-            {previous[e] for e in members[incident] if previous.get(e)} - taken,
+            {old_id for e in members[incident] if (old_id := previous.get(e))} - taken,
             key=lambda old: (old not in prefer, old),
         )
         chosen = olds[0] if olds else incident

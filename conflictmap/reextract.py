@@ -129,19 +129,22 @@ def reextract(
             elif event_id not in new:
                 report.removed.append(event_id)
         for event_id, ev in new.items():
-            row = old.get(event_id)
-            if row is None:
+            stored = old.get(event_id)
+            if stored is None:
                 report.added.append(event_id)
                 fresh = _row(ev)
                 fresh["incident_id"], fresh["merge_reason"] = f"inc:{event_id}", "single report"
                 inserts.append(fresh)
-            elif not _hand_decided(row):
+            elif not _hand_decided(stored):
                 fresh = _row(ev)
-                diff = [f for f in CONTENT_FIELDS if _value(fresh.get(f)) != _value(row.get(f))]
+                diff = [f for f in CONTENT_FIELDS if _value(fresh.get(f)) != _value(stored.get(f))]
                 if diff:
                     report.changed.append((event_id, diff))
-                if diff or row.get("extractor_version") != ev.extractor_version:
-                    fresh["incident_id"], fresh["merge_reason"] = row["incident_id"], row["merge_reason"]
+                if diff or stored.get("extractor_version") != ev.extractor_version:
+                    fresh["incident_id"], fresh["merge_reason"] = (
+                        stored["incident_id"],
+                        stored["merge_reason"],
+                    )
                     updates.append(fresh)
         if progress:
             progress(n, total, article.id)

@@ -882,7 +882,7 @@ def _has_map(fig: dict[str, Any]) -> bool:
     )
 
 
-def legend_column_px(width: int) -> float:
+def legend_column_px(width: float) -> float:
     """Width of the column beside the map that holds the legends."""
     return max(240.0, min(330.0, 0.23 * width))
 

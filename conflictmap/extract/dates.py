@@ -159,6 +159,7 @@ def year_anchor(text: str) -> date | None:
     """The latest full date (with its year) written anywhere in an article: with no publication
     date, the only honest source for the year of 'September 6' elsewhere in the same text."""
     best: date | None = None
+    day: date | None
     for kind in ("iso", "mdy", "dmy"):
         rx = dict(_PATTERNS)[kind]
         for m in rx.finditer(text):

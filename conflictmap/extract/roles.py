@@ -215,7 +215,8 @@ def _descriptive(text: str, t, r: Roles) -> bool:
     liberated from the group" (a participle after a place noun)."""
     left = text[max(0, t.start - 40) : t.start]
     word = t.text.lower()
-    whole = re.match(r"[\w-]*", text[t.start :]).group(0).lower()  # "liberate" matched in "liberated"
+    stem = re.match(r"[\w-]*", text[t.start :])  # always matches, if only the empty string
+    whole = stem.group(0).lower() if stem else ""  # "liberate" matched in "liberated"
     if word in ("fighting", "battling", "combating", "combatting") and r.attributive.search(left):
         return True
     if t.sub_event_type.endswith("territory") and whole.endswith("ed") and r.participle_object.search(left):
