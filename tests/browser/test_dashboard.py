@@ -120,11 +120,10 @@ def test_as_of_date_changes_zone_controllers(page, app_server):
 
 def test_click_marker_shows_evidence_as_text_and_runs_nothing(page, app_server):
     open_dashboard(page, app_server.base, "?start=2023-06-01&end=2023-06-30&lat=34.69&lon=40.83&zoom=9")
-    page.wait_for_timeout(500)
+    wait_events_match_figure(page)
     xy = page.evaluate(MARKER_XY, "inc:hostile-event")
     assert xy, "the hostile article's marker is not on the map"
     page.mouse.move(xy["x"], xy["y"])
-    page.wait_for_timeout(300)
     page.mouse.click(xy["x"], xy["y"])
     page.wait_for_function("() => location.search.includes('event=')", timeout=20_000)
     panel = page.locator("#detail")

@@ -31,7 +31,10 @@ class Portal:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "index.html").write_text(
             "<!doctype html><html><head><title>Portal</title></head><body><h1>Team portal</h1>"
-            f'<iframe id="map" src="{src}" width="1200" height="900" title="conflict map"></iframe>'
+            # onload counts the frame's loads: a refused frame loads the browser's error page, so the
+            # test can wait for that instead of sleeping
+            f'<iframe id="map" src="{src}" width="1200" height="900" title="conflict map" '
+            'onload="window.frameLoads = (window.frameLoads || 0) + 1"></iframe>'
             "</body></html>"
         )
         handler = functools.partial(QuietHandler, directory=str(folder))
@@ -81,12 +84,8 @@ def test_iframe_on_allowed_origin_shows_the_embedded_map(page, embed_setup):
     app, allowed, _ = embed_setup
     page.goto(allowed.origin + "/index.html", wait_until="load")
     page.wait_for_function("() => document.querySelector('iframe')", timeout=10_000)
-    frame = None
-    for _ in range(100):
-        frame = app_frame(page, app)
-        if frame and frame.query_selector("#map"):
-            break
-        page.wait_for_timeout(200)
+    page.frame_locator("iframe").locator("#map").wait_for(timeout=60_000)
+    frame = app_frame(page, app)
     assert frame is not None, [f.url for f in page.frames]
     frame.wait_for_function(MAP_READY, timeout=60_000)
     assert frame.evaluate(MARKERS) > 0
@@ -138,7 +137,7 @@ def test_iframe_on_other_origin_is_refused(browser, embed_setup):
         responses = []
         page.on("response", lambda r: responses.append(r) if r.url.startswith(app.base) else None)
         page.goto(refused.origin + "/index.html", wait_until="load")
-        page.wait_for_timeout(2500)
+        page.wait_for_function("() => window.frameLoads >= 1", timeout=30_000)
         # The browser fetched the page, read frame-ancestors, and did not let it render.
         assert responses and "frame-ancestors" in responses[0].headers["content-security-policy"]
         assert refused.origin not in responses[0].headers["content-security-policy"]

@@ -161,7 +161,6 @@ def test_labels_draw_with_the_committed_glyphs(page, glyph_server, tmp_path, gly
         }""",
         timeout=30_000,
     )
-    page.wait_for_timeout(300)  # the symbol fade-in (300 ms) before the screenshot
     features = page.evaluate(
         """() => {
             const map = document.getElementById('map')._fullLayout.map._subplot.map;
@@ -174,7 +173,18 @@ def test_labels_draw_with_the_committed_glyphs(page, glyph_server, tmp_path, gly
     assert sorted(f["text"] for f in features) == sorted(LABELS), features
     assert all(f["font"] == [FONTSTACK] for f in features), features
 
-    png = page.locator("#map").screenshot()
+    # Ink where each label is: a 14 px label is about 60-90 px wide and 14 px tall. MapLibre fades
+    # symbols in, so screenshots are taken until the ink is there (a bounded number of frames).
+    boxes = [
+        [int(f["at"]["x"]) - 60, int(f["at"]["y"]) - 12, int(f["at"]["x"]) + 60, int(f["at"]["y"]) + 12]
+        for f in features
+    ]
+    dark: list[int] = []
+    for _ in range(20):
+        png = page.locator("#map").screenshot()
+        dark = page.evaluate(DARK_PIXELS_JS, [base64.b64encode(png).decode("ascii"), boxes])
+        if min(dark) > 40:
+            break
     shot = tmp_path / f"glyphs-{glyphs_kind}.png"
     shot.write_bytes(png)
 
@@ -186,13 +196,6 @@ def test_labels_draw_with_the_committed_glyphs(page, glyph_server, tmp_path, gly
     assert all(status == 200 for status in glyph_responses.values()), glyph_responses
     assert not [line for line in console if "glyph" in line.lower()], console
     assert page.js_errors == [], page.js_errors
-
-    # Ink where each label is: a 14 px label is about 60-90 px wide and 14 px tall.
-    boxes = [
-        [int(f["at"]["x"]) - 60, int(f["at"]["y"]) - 12, int(f["at"]["x"]) + 60, int(f["at"]["y"]) + 12]
-        for f in features
-    ]
-    dark = page.evaluate(DARK_PIXELS_JS, [base64.b64encode(png).decode("ascii"), boxes])
     for feature, count in zip(features, dark, strict=True):
         assert count > 40, (feature["text"], count, str(shot))
 
