@@ -77,8 +77,8 @@ def bench_naive(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
     import pandas as pd
     import plotly.express as px
 
-    from conflictmap.query import EventFilter
-    from conflictmap.store import EventStore
+    from conflictmap.read.query import EventFilter
+    from conflictmap.storage.store import EventStore
 
     store = EventStore(f"sqlite:///{db}")
     out = {}

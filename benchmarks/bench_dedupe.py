@@ -14,8 +14,8 @@ import argparse
 import time
 from itertools import combinations
 
-import conflictmap.dedupe as dedupe
-from conflictmap.gazetteer import load_gazetteer
+import conflictmap.incidents.dedupe as dedupe
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.synthetic import synthetic_events
 
 

@@ -26,7 +26,7 @@ BASE = "http://127.0.0.1:8050/"
 def bench(label: str, settings, repeat: int) -> None:
     from components import routes
     from components.service_access import service, use_settings
-    from conflictmap import snapshot
+    from conflictmap.export import snapshot
 
     use_settings(settings)
     n = len(service().index())
@@ -77,7 +77,7 @@ def main() -> int:
         db = write_synthetic_store(Path(tmp) / "syn.sqlite", args.count)
         synthetic = Settings(data_dir=Path(tmp), database_url=f"sqlite:///{db}")
         bench(f"{args.count:,} SYNTHETIC events", synthetic, args.repeat)
-    from conflictmap import snapshot
+    from conflictmap.export import snapshot
 
     snapshot.get_renderer().close()
     return 0

@@ -17,7 +17,7 @@ import time
 from datetime import date, timedelta
 
 from conflictmap.extract import extract_article, warm_up
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 TOWNS = [

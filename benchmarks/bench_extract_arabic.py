@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_extract import make_article  # noqa: E402
 
 from conflictmap.extract import extract_article, warm_up  # noqa: E402
-from conflictmap.gazetteer import load_gazetteer  # noqa: E402
+from conflictmap.geo.gazetteer import load_gazetteer  # noqa: E402
 from conflictmap.models import Article  # noqa: E402
 
 TOWNS = ["هجين", "ذيبان", "الشحيل", "البصيرة", "أبو حمام", "غرانيج", "الميادين", "السوسة", "خشام", "البوكمال"]

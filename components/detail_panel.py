@@ -22,9 +22,9 @@ from components import ids
 from components.service_access import service
 from components.theme import EVENT_COLOURS, EVENT_LABELS, PRECISION_LABELS
 from conflictmap.confidence import CONFIDENCE_THRESHOLD, is_candidate
-from conflictmap.query import EventFilter
+from conflictmap.geo.zones import coverage_note, held_at
+from conflictmap.read.query import EventFilter
 from conflictmap.textsafe import safe_url
-from conflictmap.zones import coverage_note, held_at
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?\u201d\"])\s+|\n+")
 HELP = "Click an event on the map to read the reports behind it."

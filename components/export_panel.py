@@ -3,7 +3,7 @@
 The buttons feed one callback that calls the same functions as the ``/export`` and ``/api``
 routes with the page's query string (plus ``title=`` from the title box), and hands the bytes
 to a ``dcc.Download`` under a name that says what the view holds
-(``deir-ez-zor-battle-protest-2023-08-01-to-2023-10-31.png``, see ``conflictmap.naming``).
+(``deir-ez-zor-battle-protest-2023-08-01-to-2023-10-31.png``, see ``conflictmap.export.naming``).
 While it runs the buttons are disabled and a line says what is being made; the renderer's own
 timeout bounds the wait, and a failure (no Chromium, timeout) comes back as a message, so a
 slow export never freezes the page. The title is not written into the page's URL: the filter
@@ -22,9 +22,9 @@ import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from components import ids, routes
-from conflictmap import export, snapshot
-from conflictmap.naming import download_name
-from conflictmap.query import EventFilter
+from conflictmap.export import snapshot, tables
+from conflictmap.export.naming import download_name
+from conflictmap.read.query import EventFilter
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,12 @@ def run_export(*args):
         return dash.no_update, f"Image export is off on this server: {exc}"
     except snapshot.SnapshotTimeout as exc:
         return dash.no_update, f"Export stopped: {exc}. Try a narrower filter."
-    except (snapshot.SnapshotError, routes.BadRequest, export.ExportError) as exc:
+    except (snapshot.SnapshotError, routes.BadRequest, tables.ExportError) as exc:
         return dash.no_update, f"Export failed: {exc}"
     took = time.perf_counter() - t0
     note = art.headers.get("X-Total-Count")
     extra = ""
-    if note and int(note) > export.DEFAULT_LIMIT:
-        extra = f" (first {export.DEFAULT_LIMIT:,} of {int(note):,}; use the API's offset= for the rest)"
+    if note and int(note) > tables.DEFAULT_LIMIT:
+        extra = f" (first {tables.DEFAULT_LIMIT:,} of {int(note):,}; use the API's offset= for the rest)"
     message = f"Saved {art.filename} ({len(art.body) / 1024:,.0f} KB, {took:.1f} s){extra}"
     return dcc.send_bytes(art.body, art.filename, type=art.mimetype), message

@@ -554,7 +554,7 @@ def map_spec(
     ``notice`` is a line printed over the map, e.g. "no control data before 2019-03-23" when
     the as-of date precedes every zone version (an empty map would read as "nobody held it").
 
-    ``groups`` is ``conflictmap.index.map_groups`` output (one row per marker). The dashboard
+    ``groups`` is ``conflictmap.read.index.map_groups`` output (one row per marker). The dashboard
     sends this dict as it is; ``map_figure`` wraps it in a validated ``go.Figure``.
     """
     traces: list[dict[str, Any]] = []
@@ -647,7 +647,7 @@ def timeline_spec(
 ) -> dict[str, Any]:
     """Incidents per day/week stacked by type, fatalities as a line; control changes marked.
 
-    ``bins`` is ``conflictmap.index.timeline_bins`` output. Dragging a range on the x axis
+    ``bins`` is ``conflictmap.read.index.timeline_bins`` output. Dragging a range on the x axis
     (zoom) is how the dashboard sets its date filter. A plain figure dict, like ``map_spec``.
     """
     width_ms = {"day": 86_400_000 * 0.85, "week": 7 * 86_400_000 * 0.85, "month": 28 * 86_400_000}[unit]

@@ -17,7 +17,7 @@ from components.figures import DEFAULT_ZOOM, marker_at
 from components.service_access import service
 from components.theme import EVENT_LABELS, PRECISION_LABELS
 from conflictmap.models import EVENT_TYPES
-from conflictmap.query import DEFAULT_LAYERS, LAYERS, EventFilter
+from conflictmap.read.query import DEFAULT_LAYERS, LAYERS, EventFilter
 
 ZONE_CHOICE_LABELS = {
     "none": "outside all zones (or before 2019-03)",

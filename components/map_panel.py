@@ -11,8 +11,8 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 from components import ids
 from components.figures import DEFAULT_ZOOM, drawn_size, map_figure, map_spec, selection_index
 from components.service_access import service, settings
-from conflictmap.query import EventFilter
-from conflictmap.zones import coverage_note
+from conflictmap.geo.zones import coverage_note
+from conflictmap.read.query import EventFilter
 
 GRAPH_CONFIG: dcc.Graph.Config = {
     "showSendToCloud": False,  # plotly.js 4's "Share chart" uploads to the cloud: never offline-safe

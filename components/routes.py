@@ -38,10 +38,10 @@ from components.map_panel import build_map
 from components.service_access import service, settings
 from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
-from conflictmap import export, naming, snapshot
-from conflictmap.export_slots import ExportBusy, export_slot
-from conflictmap.index import split_outlets
-from conflictmap.query import EventFilter, FilterError, parse_date, shown, unknown_params
+from conflictmap.export import naming, snapshot, tables
+from conflictmap.export.slots import ExportBusy, export_slot
+from conflictmap.read.index import split_outlets
+from conflictmap.read.query import EventFilter, FilterError, parse_date, shown, unknown_params
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,15 @@ class Artifact:
     mimetype: str
     filename: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def _extractor_version() -> str | None:
+    """The running extractor's version for /api/meta; meta must answer even if it cannot load."""
+    try:
+        from conflictmap.extract import EXTRACTOR_VERSION
+    except Exception:  # noqa: BLE001 - a broken rule table must not take the API down with it
+        return None
+    return EXTRACTOR_VERSION
 
 
 def _one(qs: dict[str, list[str]], name: str) -> str | None:
@@ -117,8 +126,8 @@ def data_problems(kind: str, query: str) -> list[str]:
     if kind in ("csv", "geojson"):
         problems = list(EventFilter.from_query(query, allow=EVENTS_PARAMS).problems)
         try:
-            export.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
-        except export.ExportError as exc:
+            tables.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
+        except tables.ExportError as exc:
             problems.append(str(exc))
         return problems
     if kind == "zones":
@@ -231,27 +240,31 @@ def data_export(kind: str, query: str) -> Artifact:
     qs = parse_qs(query.lstrip("?"))
     svc = service()
     if kind == "meta":
-        return Artifact(export.dumps(export.dataset_meta(svc)).encode(), "application/json", "meta.json")
+        return Artifact(
+            tables.dumps(tables.dataset_meta(svc, _extractor_version())).encode(),
+            "application/json",
+            "meta.json",
+        )
     if kind == "zones":
-        as_of = export.parse_as_of(_one(qs, "as_of") or _one(qs, "asof"), svc.default_range()[1])
+        as_of = tables.parse_as_of(_one(qs, "as_of") or _one(qs, "asof"), svc.default_range()[1])
         fc = dict(svc.zones_geojson(as_of) or {"type": "FeatureCollection", "features": []})
         fc["as_of"] = as_of.isoformat()
-        return Artifact(export.dumps(fc).encode(), "application/geo+json", f"zones-{as_of}.geojson")
+        return Artifact(tables.dumps(fc).encode(), "application/geo+json", f"zones-{as_of}.geojson")
     if kind not in ("csv", "geojson"):
         raise BadRequest(f"no data export {kind}")
-    page = export.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
+    page = tables.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
     flt = EventFilter.from_query(view_query(query))
     selected = svc.view(flt).selected
-    rows = export.export_rows(export.page_of(selected, page))
+    rows = tables.export_rows(tables.page_of(selected, page))
     total = len(selected)
     headers = {"X-Total-Count": str(total), "X-Offset": str(page.offset), "X-Limit": str(page.limit)}
     if page.offset + len(rows) < total:
         nxt = urlencode([*parse_qs(view_query(query)).items()], doseq=True)
         headers["Link"] = f'<?{nxt}&limit={page.limit}&offset={page.offset + len(rows)}>; rel="next"'
     if kind == "csv":
-        return Artifact(export.to_csv(rows).encode("utf-8"), "text/csv", "events.csv", headers)
-    meta = export.paging_meta(total, page, len(rows), flt.to_query())
-    body = export.dumps(export.to_geojson(rows, meta)).encode()
+        return Artifact(tables.to_csv(rows).encode("utf-8"), "text/csv", "events.csv", headers)
+    meta = tables.paging_meta(total, page, len(rows), flt.to_query())
+    body = tables.dumps(tables.to_geojson(rows, meta)).encode()
     return Artifact(body, "application/geo+json", "events.geojson", headers)
 
 
@@ -319,7 +332,7 @@ def register(app: dash.Dash) -> None:
             return _bad_request(problems)
         try:
             art = data_export(kind, query)
-        except (BadRequest, export.ExportError) as exc:
+        except (BadRequest, tables.ExportError) as exc:
             return _bad_request([str(exc)])
         return _respond(art, download=flask.request.args.get("download") == "1")
 

@@ -7,7 +7,7 @@ live at module level: the service caches them by store version behind a lock.
 from __future__ import annotations
 
 from conflictmap.config import Settings, get_settings
-from conflictmap.service import DataService, get_service
+from conflictmap.read.service import DataService, get_service
 
 _settings: list[Settings] = []
 

@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components import ids
 from components.service_access import service
-from conflictmap.query import EventFilter, did_you_mean, shown
+from conflictmap.read.query import EventFilter, did_you_mean, shown
 
 ZONE_EXTRAS = ("none", "unknown")  # the filter bar's zone choices besides the controllers
 

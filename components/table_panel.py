@@ -32,8 +32,8 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dash_
 from components import ids
 from components.service_access import service
 from components.theme import EVENT_LABELS
-from conflictmap.index import split_outlets
-from conflictmap.query import EventFilter
+from conflictmap.read.index import split_outlets
+from conflictmap.read.query import EventFilter
 
 TITLE = "Incidents in view"
 PAGE_SIZE = 15

@@ -12,8 +12,8 @@ from components import ids
 from components.figures import timeline_spec
 from components.map_panel import redraw_if_changed
 from components.service_access import service
-from conflictmap.query import EventFilter
-from conflictmap.zones import control_changes
+from conflictmap.geo.zones import control_changes
+from conflictmap.read.query import EventFilter
 
 
 def layout() -> html.Div:

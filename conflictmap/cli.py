@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .config import Settings
+from conflictmap.config import Settings
 
 console = Console()
 err = Console(stderr=True)
@@ -47,8 +47,8 @@ INGEST_OK, INGEST_REFUSED, INGEST_INCOMPLETE = 0, 1, 3
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from .pipeline import ingest_paths
-    from .store import EventStore
+    from conflictmap.pipeline import ingest_paths
+    from conflictmap.storage.store import EventStore
 
     store = EventStore(settings.db_url)
     max_errors = 0 if args.strict else args.max_errors
@@ -109,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from .extract import extract_jsonl
+    from conflictmap.extract import extract_jsonl
 
     with progress_bar("extract") as update:
         result = extract_jsonl(
@@ -125,7 +125,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from .evaluate import EvaluationError, evaluate, format_report
+    from conflictmap.evaluate import EvaluationError, evaluate, format_report
 
     try:
         result = evaluate(
@@ -147,8 +147,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
-    from .reextract import reextract
-    from .store import EventStore
+    from conflictmap.reextract import reextract
+    from conflictmap.storage.store import EventStore
 
     store = EventStore(settings.db_url)
     with progress_bar("re-extract") as update:
@@ -188,8 +188,8 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
-    from .pipeline import prepare
-    from .store import EventStore
+    from conflictmap.pipeline import prepare
+    from conflictmap.storage.store import EventStore
 
     with progress_bar("prepare") as update:
         problems = prepare(settings, progress=update)
@@ -200,7 +200,7 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_zones(args: argparse.Namespace, settings: Settings) -> int:
-    from .zones import ZonesError, load_zones
+    from conflictmap.geo.zones import ZonesError, load_zones
 
     try:
         loaded = load_zones(Path(args.path))
@@ -221,7 +221,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
-    from .synthetic import write_synthetic_store
+    from conflictmap.synthetic import write_synthetic_store
 
     path = write_synthetic_store(Path(args.output), args.count, seed=args.seed, settings=settings)
     console.print(

@@ -36,7 +36,7 @@ from conflictmap.extract import (
     extract_article_all,
     warm_up,
 )
-from conflictmap.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.geo.gazetteer import Gazetteer, load_gazetteer
 from conflictmap.models import Article, Event
 
 log = logging.getLogger(__name__)
@@ -109,11 +109,11 @@ def _dedupe_figures(gold_rows: list[dict], events: list[Event], scorer: ModuleTy
     matched events are then "same incident" in gold when their incident_ids agree.
     """
     try:
-        from conflictmap.dedupe import cluster_incidents  # written by another module owner
+        from conflictmap.incidents.dedupe import cluster_incidents  # written by another module owner
     except ImportError as exc:
         return {
             "available": False,
-            "note": f"de-duplication not measured: conflictmap.dedupe missing ({exc})",
+            "note": f"de-duplication not measured: conflictmap.incidents.dedupe missing ({exc})",
         }
     by_article: dict[str, list[Event]] = {}
     for ev in events:

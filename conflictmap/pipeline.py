@@ -17,9 +17,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from .config import IngestLimits, Settings
-from .models import Event
-from .store import EventStore
+from conflictmap.config import IngestLimits, Settings
+from conflictmap.models import Event
+from conflictmap.storage.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class IngestReport:
     def unread_languages(self) -> dict[str, int]:
         """Languages of added articles that no extractor reads, with their article counts: those
         articles yield no events because nothing read them, not because nothing happened."""
-        from .extract.arabic.script import EXTRACTOR_LANGUAGES
+        from conflictmap.language import EXTRACTOR_LANGUAGES
 
         return {
             lang: row["articles"]
@@ -159,9 +159,9 @@ def ingest_paths(
     command again finishes the job since stored articles are skipped), and more than
     ``max_errors`` refusals (``--strict`` is 0).
     """
-    from .extract import extract_article_all  # candidates too: stored, shown only on request
-    from .gazetteer import load_gazetteer
-    from .ingest import count_items, iter_articles
+    from conflictmap.extract import extract_article_all  # candidates too: stored, shown only on request
+    from conflictmap.geo.gazetteer import load_gazetteer
+    from conflictmap.ingest.readers import count_items, iter_articles
 
     limits = limits or IngestLimits()
     window = limits.window()
@@ -279,7 +279,7 @@ def regroup_incidents(store: EventStore) -> int:
     counting it twice doubled its incidents and fatalities. Their hand-made grouping is kept
     (``dedupe.cluster_incidents``); an extracted report joins the reference incident it matches.
     """
-    from .dedupe import cluster_incidents
+    from conflictmap.incidents.dedupe import cluster_incidents
 
     reports = store.all_events()
     hand_ids = {e.incident_id for e in reports if e.origin == "reference" and e.incident_id}
@@ -341,7 +341,7 @@ def load_zones_into(store: EventStore, path: Path) -> list[str]:
 
     Returns the messages (warnings or the refusal) for the log and the UI.
     """
-    from .zones import ZonesError, load_zones
+    from conflictmap.geo.zones import ZonesError, load_zones
 
     try:
         stat = path.stat()

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from conflictmap.models import ORIGIN_EXTRACTED, Article, Event
-from conflictmap.store import EVENT_COLUMNS, EventStore, articles, events
+from conflictmap.storage.store import EVENT_COLUMNS, EventStore, articles, events
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def reextract(
 ) -> ReextractReport:
     """Re-extract every stored article (see the module docstring); returns what changed."""
     from conflictmap.extract import EXTRACTOR_VERSION, extract_article_all
-    from conflictmap.gazetteer import load_gazetteer
+    from conflictmap.geo.gazetteer import load_gazetteer
 
     gaz = gazetteer or load_gazetteer()
     report = ReextractReport(version_after=EXTRACTOR_VERSION)

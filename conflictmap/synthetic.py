@@ -11,9 +11,9 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from .config import Settings
-from .models import EVENT_TYPES, SUB_EVENT_TYPES, Event
-from .store import EventStore
+from conflictmap.config import Settings
+from conflictmap.models import EVENT_TYPES, SUB_EVENT_TYPES, Event
+from conflictmap.storage.store import EventStore
 
 ACTORS = (
     "SDF",
@@ -72,8 +72,8 @@ def synthetic_events(
 
 def write_synthetic_store(path: Path, count: int, seed: int = 7, settings: Settings | None = None) -> Path:
     """A fresh SQLite file with ``count`` synthetic events and the bundled zones."""
-    from .gazetteer import load_gazetteer
-    from .pipeline import load_zones_into
+    from conflictmap.geo.gazetteer import load_gazetteer
+    from conflictmap.pipeline import load_zones_into
 
     settings = settings or Settings()
     path = Path(path)

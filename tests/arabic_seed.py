@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from conflictmap.models import Article, Event
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 DAY = date(2022, 5, 17)  # no reference event falls on it, so nothing merges with these
 AR_TITLE = "اشتباك قرب الميادين"

@@ -238,7 +238,7 @@ def test_unknown_paths_are_404_at_the_root_prefix_too(tmp_path, app):
 
 
 def test_export_without_chromium_says_how_to_install(client, monkeypatch, tmp_path):
-    from conflictmap import snapshot
+    from conflictmap.export import snapshot
 
     monkeypatch.setattr(snapshot, "_renderer", snapshot.Renderer(browser_path=None))
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "absent"))
@@ -342,7 +342,7 @@ def test_hostile_request_shapes_are_4xx_at_the_root_prefix_too(tmp_path, app, ca
 def test_exports_beyond_the_slots_answer_503_with_retry_after_and_the_app_keeps_answering(tmp_path, app):
     from app import create_app
     from components import service_access
-    from conflictmap.export_slots import export_slot
+    from conflictmap.export.slots import export_slot
 
     before = service_access.settings()
     settings = Settings(data_dir=tmp_path, url_prefix="/", export_slots=1, export_wait=0)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfReader
 
-from conflictmap import snapshot
+from conflictmap.export import snapshot
 from tests.arabic_seed import AR_OUTLET, AR_PLACE, AR_TITLE, VIEW, seed_arabic_reports
 
 LATIN = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from components.figures import ARABIC_LABEL_FONT, arabic_label_names, label_names, map_spec
-from conflictmap.query import DEFAULT_LAYERS, EventFilter
+from conflictmap.read.query import DEFAULT_LAYERS, EventFilter
 
 SETTLEMENTS = pd.DataFrame(
     {

@@ -7,7 +7,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from conflictmap.basemap import (
+from conflictmap.geo.basemap import (
     COUNTRIES_FILE,
     GOVERNORATES_FILE,
     LAKES_FILE,
@@ -64,7 +64,7 @@ def test_layers_are_small_and_rounded():
 def test_missing_file_drops_one_layer(tmp_path, caplog):
     copy_data(tmp_path)
     (tmp_path / RIVERS_FILE).unlink()
-    with caplog.at_level(logging.WARNING, logger="conflictmap.basemap"):
+    with caplog.at_level(logging.WARNING, logger="conflictmap.geo.basemap"):
         bm = load_basemap(tmp_path)
     assert bm.rivers is None
     assert bm.countries and bm.governorates and bm.lakes and bm.deir_ez_zor

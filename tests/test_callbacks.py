@@ -12,7 +12,7 @@ from components.filters import (
     filter_from_controls,
 )
 from conflictmap.config import Settings
-from conflictmap.query import EventFilter
+from conflictmap.read.query import EventFilter
 
 
 def test_controls_and_filter_round_trip():
@@ -91,7 +91,7 @@ def test_unset_control_values_compare_equal():
     assert not _same(["battle"], []) and not _same("2024-01-01", None)
     # the layout's defaults equal what an empty URL asks for, so nothing is rewritten on load
     from components.filters import controls_from_filter
-    from conflictmap.query import DEFAULT_LAYERS
+    from conflictmap.read.query import DEFAULT_LAYERS
 
     defaults = [None, None, None, [], None, 0, [], None, [], [], None, None, list(DEFAULT_LAYERS)]
     assert all(_same(a, b) for a, b in zip(defaults, controls_from_filter(EventFilter()), strict=True))

@@ -9,10 +9,10 @@ import pytest
 
 from components.figures import map_spec
 from conflictmap.confidence import CONFIDENCE_THRESHOLD, is_candidate
-from conflictmap.dedupe import cluster_incidents
-from conflictmap.index import EventIndex, build_incidents, map_groups
-from conflictmap.query import EventFilter
-from conflictmap.store import EventStore
+from conflictmap.incidents.dedupe import cluster_incidents
+from conflictmap.read.index import EventIndex, build_incidents, map_groups
+from conflictmap.read.query import EventFilter
+from conflictmap.storage.store import EventStore
 from tests.helpers import make_event, split_zones
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from conflictmap.dedupe import cluster_incidents, explain
+from conflictmap.incidents.dedupe import cluster_incidents, explain
 from conflictmap.models import Event
 
 # Two points about 40 km apart on the Euphrates, and one 3 km from the first.
@@ -325,7 +325,7 @@ def test_the_grid_finds_the_same_incidents_as_comparing_every_pair(monkeypatch) 
     compared gives the same incidents. (Its speed is measured in benchmarks/bench_dedupe.py.)"""
     from itertools import combinations
 
-    import conflictmap.dedupe as dedupe
+    import conflictmap.incidents.dedupe as dedupe
 
     events = _random_events(2000, seed=3)
     fast = cluster_incidents(events)

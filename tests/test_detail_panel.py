@@ -7,7 +7,7 @@ from components import detail_panel
 from components.service_access import use_settings
 from conflictmap.config import Settings
 from conflictmap.models import Article
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 from tests.helpers import make_event, split_zones
 
 

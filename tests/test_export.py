@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from conflictmap import export, snapshot
-from conflictmap.index import build_incidents
+from conflictmap.export import snapshot, tables
+from conflictmap.read.index import build_incidents
 from tests.helpers import make_event
 
 
@@ -23,13 +23,13 @@ def incidents(*events) -> pd.DataFrame:
 
 
 def test_columns_follow_acled_then_provenance():
-    assert export.COLUMNS[:4] == ("event_id_cnty", "event_date", "year", "time_precision")
+    assert tables.COLUMNS[:4] == ("event_id_cnty", "event_date", "year", "time_precision")
     assert (
-        export.COLUMNS.index("latitude")
-        < export.COLUMNS.index("longitude")
-        < export.COLUMNS.index("fatalities")
+        tables.COLUMNS.index("latitude")
+        < tables.COLUMNS.index("longitude")
+        < tables.COLUMNS.index("fatalities")
     )
-    assert export.COLUMNS[-len(export.PROVENANCE_COLUMNS) :] == export.PROVENANCE_COLUMNS
+    assert tables.COLUMNS[-len(tables.PROVENANCE_COLUMNS) :] == tables.PROVENANCE_COLUMNS
     assert {
         "incident_id",
         "n_reports",
@@ -39,7 +39,7 @@ def test_columns_follow_acled_then_provenance():
         "origin",
         "zone_controller",
         "url",
-    } <= set(export.PROVENANCE_COLUMNS)
+    } <= set(tables.PROVENANCE_COLUMNS)
 
 
 def test_rows_use_acled_labels_and_keep_provenance():
@@ -53,7 +53,7 @@ def test_rows_use_acled_labels_and_keep_provenance():
         civilian_targeting=True,
         event_date=date(2024, 8, 9),
     )
-    rows = export.export_rows(incidents(a, b, c))
+    rows = tables.export_rows(incidents(a, b, c))
     assert len(rows) == 2  # two reports of one incident are one row
     merged = next(r for r in rows if r["incident_id"] == "inc-1")
     assert merged["event_type"] == "Battles" and merged["sub_event_type"] == "Armed clash"
@@ -66,7 +66,7 @@ def test_rows_use_acled_labels_and_keep_provenance():
     assert bomb["event_type"] == "Explosions/Remote violence"
     assert bomb["sub_event_type"] == "Remote explosive/landmine/IED"
     assert bomb["time_precision"] == 2 and bomb["civilian_targeting"] == "Civilian targeting"
-    assert list(merged) == list(export.COLUMNS)
+    assert list(merged) == list(tables.COLUMNS)
 
 
 @pytest.mark.parametrize(
@@ -79,37 +79,37 @@ def test_rows_use_acled_labels_and_keep_provenance():
     ],
 )
 def test_disorder_type(etype, sub, want):
-    assert export.disorder_type(etype, sub) == want
+    assert tables.disorder_type(etype, sub) == want
 
 
 def test_csv_guards_formula_cells_but_not_numbers():
     hostile = make_event(
         "e1", actor1='=HYPERLINK("http://x")', location="+cmd", evidence="@SUM(A1)", notes="-2+3"
     )
-    text = export.to_csv(export.export_rows(incidents(hostile)))
+    text = tables.to_csv(tables.export_rows(incidents(hostile)))
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["actor1"].startswith("'=") and row["location"] == "'+cmd"
     assert row["evidence"] == "'@SUM(A1)" and row["notes"] == "'-2+3"
     assert row["latitude"] == "35.01"  # numbers are not touched
-    assert text.splitlines()[0].split(",") == list(export.COLUMNS)
+    assert text.splitlines()[0].split(",") == list(tables.COLUMNS)
 
 
 def test_geojson_points_and_null_geometry():
     placed = make_event("e1")
     nowhere = make_event("e2", latitude=None, longitude=None, geo_precision=3, event_date=date(2024, 8, 8))
-    fc = export.to_geojson(export.export_rows(incidents(placed, nowhere)), {"total": 2})
+    fc = tables.to_geojson(tables.export_rows(incidents(placed, nowhere)), {"total": 2})
     assert fc["type"] == "FeatureCollection" and fc["meta"] == {"total": 2}
     geoms = [f["geometry"] for f in fc["features"]]
     assert geoms[0] == {"type": "Point", "coordinates": [40.51, 35.01]} and geoms[1] is None
-    json.loads(export.dumps(fc))  # serialisable as is
+    json.loads(tables.dumps(fc))  # serialisable as is
 
 
 def test_page_bounds():
-    assert export.Page.parse(None, None) == export.Page(export.DEFAULT_LIMIT, 0)
-    assert export.Page.parse("5", "10") == export.Page(5, 10)
-    for bad in (("-1", None), (str(export.MAX_LIMIT + 1), None), ("x", None), (None, "-3")):
-        with pytest.raises(export.ExportError, match="limit|offset"):
-            export.Page.parse(*bad)
+    assert tables.Page.parse(None, None) == tables.Page(tables.DEFAULT_LIMIT, 0)
+    assert tables.Page.parse("5", "10") == tables.Page(5, 10)
+    for bad in (("-1", None), (str(tables.MAX_LIMIT + 1), None), ("x", None), (None, "-3")):
+        with pytest.raises(tables.ExportError, match="limit|offset"):
+            tables.Page.parse(*bad)
 
 
 def stamp(**kw) -> snapshot.Stamp:
@@ -205,5 +205,5 @@ def test_a_toll_no_report_gave_is_marked_not_stated_beside_acleds_zero():
             },
         ]
     )
-    rows = export.export_rows(frame)
+    rows = tables.export_rows(frame)
     assert [(r["fatalities"], r["fatalities_stated"]) for r in rows] == [(20, "yes"), (0, "no")]

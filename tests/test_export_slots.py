@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conflictmap.export_slots import ExportBusy, export_slot
+from conflictmap.export.slots import ExportBusy, export_slot
 
 
 def test_two_slots_hold_two_exports_and_a_third_is_busy(tmp_path):
@@ -35,7 +35,7 @@ def test_a_slot_held_by_another_process_counts(tmp_path):
             sys.executable,
             "-c",
             "import sys, pathlib\n"
-            "from conflictmap.export_slots import export_slot\n"
+            "from conflictmap.export.slots import export_slot\n"
             f"with export_slot(pathlib.Path({str(tmp_path)!r}), 1, 0):\n"
             "    print('held', flush=True)\n"
             "    sys.stdin.readline()\n",

@@ -13,7 +13,7 @@ import pytest
 
 from conflictmap.extract import extract_article
 from conflictmap.extract.actors import find_actors, resolve_anaphors
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug

@@ -13,7 +13,7 @@ from conflictmap.extract.arabic.dates import find_dates
 from conflictmap.extract.arabic.numbers import fatalities
 from conflictmap.extract.arabic.sentences import split_sentences
 from conflictmap.extract.arabic.text import fold, fold_with_offsets
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 PUB = date(2024, 8, 13)  # a Tuesday

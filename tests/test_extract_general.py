@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 
 from conflictmap.extract import extract_article, extract_jsonl
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 TUE = date(2024, 8, 13)  # a Tuesday: Sunday = 11 Aug, Monday = 12 Aug, Thursday = 8 Aug

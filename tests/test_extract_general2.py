@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from tests.test_extract_general import (
     ARREST,
     CLASH,

@@ -64,7 +64,7 @@ def test_extract_is_deterministic(tmp_path):
 
 def test_an_impossible_header_date_does_not_cost_the_article():
     from conflictmap.extract import extract_article
-    from conflictmap.gazetteer import load_gazetteer
+    from conflictmap.geo.gazetteer import load_gazetteer
     from conflictmap.models import Article
 
     gaz = load_gazetteer()

@@ -9,7 +9,7 @@ import pytest
 
 from conflictmap.extract import extract_article
 from conflictmap.extract.numbers import fatalities
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 

@@ -12,10 +12,10 @@ from datetime import date
 import pytest
 
 from conflictmap.extract import EXTRACTOR_VERSION, extract_article
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import ORIGIN_REFERENCE, Article, Event
 from conflictmap.reextract import reextract
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 TEXT = (
     "Regime artillery shelled the town of Diban on Monday, killing two civilians.\n\n"

@@ -13,7 +13,7 @@ import pytest
 
 from conflictmap.extract import CONFIDENCE_THRESHOLD, extract_article, extract_article_all
 from conflictmap.extract.roles import person_or_outlet, sentence_role
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 TUE = date(2024, 8, 13)  # Sunday 11, Monday 12 Aug

@@ -9,7 +9,7 @@ import pytest
 from conflictmap.extract import extract_article
 from conflictmap.extract.dates import find_dates
 from conflictmap.extract.numbers import fatalities, parse_number
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 
 TUE = date(2024, 8, 13)  # a Tuesday

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from conflictmap.extract import extract_article
-from conflictmap.gazetteer import load_gazetteer
+from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 from tests.test_extract_general import CLASH, DISRUPT, DRONE, IED, OTHER, SHELL, TAKE, VAC, Case, check, w
 

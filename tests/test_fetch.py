@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conflictmap.fetch import FetchError, fetch_url, is_blocked_address
+from conflictmap.ingest.fetch import FetchError, fetch_url, is_blocked_address
 
 PUBLIC = "93.184.216.34"  # a globally routable address; nothing ever connects to it here
 

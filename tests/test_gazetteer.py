@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conflictmap.gazetteer import GazetteerError, load_gazetteer
+from conflictmap.geo.gazetteer import GazetteerError, load_gazetteer
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_a_folded_match_keeps_the_length_of_the_name(gaz):
 
 
 def test_is_given_name_and_loose_guard():
-    from conflictmap.gazetteer import is_given_name, loose_match_ok
+    from conflictmap.geo.gazetteer import is_given_name, loose_match_ok
 
     assert is_given_name("Mohamed") and is_given_name("Muhammed")  # folded keys: any spelling
     assert not is_given_name("al-Hassan")  # written with the article: a place-like name

@@ -17,9 +17,9 @@ from components.figures import (
     timeline_figure,
 )
 from components.theme import EVENT_COLOURS
-from conflictmap.index import EventIndex, build_incidents, map_groups, split_outlets, timeline_bins
-from conflictmap.query import EventFilter
-from conflictmap.store import EventStore
+from conflictmap.read.index import EventIndex, build_incidents, map_groups, split_outlets, timeline_bins
+from conflictmap.read.query import EventFilter
+from conflictmap.storage.store import EventStore
 from tests.helpers import make_event, split_zones
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conflictmap.fetch import FetchError
-from conflictmap.ingest import IngestItem, count_items, iter_articles, safe_url, to_plain
+from conflictmap.ingest.fetch import FetchError
+from conflictmap.ingest.readers import IngestItem, count_items, iter_articles, safe_url, to_plain
 
 FIX = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -214,8 +214,8 @@ def test_plain_text_is_kept_exactly_so_offsets_hold(tmp_path: Path) -> None:
 
 
 def test_a_url_is_fetched_with_the_file_size_limit(monkeypatch, feeds: Path) -> None:
-    from conflictmap import ingest
     from conflictmap.config import IngestLimits
+    from conflictmap.ingest import readers as ingest
 
     asked: list[tuple[str, int]] = []
 

@@ -21,9 +21,9 @@ from sqlalchemy import event
 
 from conflictmap import cli
 from conflictmap.config import Settings
-from conflictmap.ingest import count_items, iter_articles
+from conflictmap.ingest.readers import count_items, iter_articles
 from conflictmap.pipeline import ingest_paths
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 # Names that came with this change are imported inside the tests that use them, so the rest of
 # this file also runs (and fails, on behaviour) against the code as it was before.
@@ -401,7 +401,7 @@ def test_a_50_mb_json_line_is_refused_after_reading_at_most_limit_plus_one_chunk
     ]
     assert [i.article.id for i in got if i.article] == ["after"]
 
-    from conflictmap.ingest_files import CHUNK, iter_text_lines
+    from conflictmap.ingest.files import CHUNK, iter_text_lines
 
     limit = 1_000_000
     with src.open("rb") as raw:
@@ -419,7 +419,7 @@ def test_a_50_mb_json_line_is_refused_after_reading_at_most_limit_plus_one_chunk
 
 
 def test_iter_lines_splits_across_chunks_and_keeps_the_last_line_without_newline(tmp_path: Path) -> None:
-    from conflictmap.ingest_files import iter_lines
+    from conflictmap.ingest.files import iter_lines
 
     src = tmp_path / "x.jsonl"
     src.write_bytes(b"one\r\n" + b"b" * 25 + b"\nthree\n" + b"c" * 11 + b"\nlast")
@@ -446,7 +446,7 @@ def test_a_file_over_the_size_limit_is_refused_unread_and_the_next_file_is_read(
 
 
 def test_a_file_whose_size_is_unknown_is_read_no_further_than_the_limit(tmp_path: Path) -> None:
-    from conflictmap.ingest_files import read_capped
+    from conflictmap.ingest.files import read_capped
 
     src = tmp_path / "stream.bin"
     src.write_bytes(b"x" * 3_000_000)

@@ -7,10 +7,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conflictmap.extract.arabic.script import normalise_language, script_language
-from conflictmap.ingest import parse_feed, parse_html, parse_jsonl
+from conflictmap.ingest.readers import parse_feed, parse_html, parse_jsonl
+from conflictmap.language import normalise_language, script_language
 from conflictmap.pipeline import IngestReport, ingest_paths
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 AR_TEXT = "قصفت قوات النظام أمس بلدة ذيبان بريف دير الزور الشرقي بقذائف الهاون، دون وقوع إصابات."
 EN_TEXT = "Regime forces shelled the town of Diban in eastern Deir ez-Zor countryside on Monday."

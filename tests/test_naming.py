@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from conflictmap.naming import date_part, download_name, route_download_name, slug
-from conflictmap.query import EventFilter
+from conflictmap.export.naming import date_part, download_name, route_download_name, slug
+from conflictmap.read.query import EventFilter
 
 Q = EventFilter.from_query
 

@@ -10,7 +10,7 @@ import pytest
 
 from conflictmap.config import BUNDLED_DATA, Settings
 from conflictmap.pipeline import ingest_paths, prepare
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -154,7 +154,7 @@ def test_regrouping_never_gives_two_incidents_one_id():
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """The bundled data prepared as on first run: reference facts plus the extracted seed report."""
-    from conflictmap.service import DataService
+    from conflictmap.read.service import DataService
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("prepared"))
     assert prepare(settings) == []
@@ -167,7 +167,7 @@ def _reference_incidents() -> set[str]:
 
 
 def test_the_seed_attack_of_2024_08_12_is_shown_once_with_20_killed(prepared):
-    from conflictmap.query import EventFilter
+    from conflictmap.read.query import EventFilter
 
     view = prepared.view(EventFilter.from_query("start=2024-08-12&end=2024-08-12&type=battle"))
     assert view.counts == {"incidents": 1, "reports": 2, "fatalities": 20}
@@ -203,8 +203,8 @@ def test_counts_timeline_csv_and_geojson_agree(prepared, query):
     import csv
     import io
 
-    from conflictmap.export import export_rows, to_csv, to_geojson
-    from conflictmap.query import EventFilter
+    from conflictmap.export.tables import export_rows, to_csv, to_geojson
+    from conflictmap.read.query import EventFilter
 
     view = prepared.view(EventFilter.from_query(query))
     rows = export_rows(view.selected)
@@ -220,8 +220,8 @@ def test_counts_timeline_csv_and_geojson_agree(prepared, query):
 
 
 def test_an_extracted_only_filter_still_lists_incidents_also_coded_by_hand(prepared):
-    from conflictmap.export import export_rows
-    from conflictmap.query import EventFilter
+    from conflictmap.export.tables import export_rows
+    from conflictmap.read.query import EventFilter
 
     view = prepared.view(EventFilter.from_query("origin=extracted"))
     assert view.counts["incidents"] == len(
@@ -253,8 +253,8 @@ def test_reference_fact_and_extracted_report_in_one_sqlite_store_are_one_inciden
 
     from conflictmap.models import Article
     from conflictmap.pipeline import load_reference_events, regroup_incidents
-    from conflictmap.query import EventFilter
-    from conflictmap.service import DataService
+    from conflictmap.read.query import EventFilter
+    from conflictmap.read.service import DataService
     from tests.helpers import make_event
 
     day = date(2024, 3, 5)

@@ -11,7 +11,7 @@ as low as its score says. Floors only ever go up.
 Measured (strict, extractor rules-0.2+21372ff6): whole tp 117 fp 21 fn 48 (P 0.848 R 0.709
 F1 0.772); folds tp/fp 30/4, 17/2, 13/3, 47/4, 10/8; dev.jsonl 51/0, dev2.jsonl 66/21; date exact
 0.916, actors 0.869, fatalities 0.75, sub-type 0.824; confidence >= 0.7 right 75 of 83;
-de-duplication pair F1 0.56 (conflictmap.dedupe, another module: its floor leaves room).
+de-duplication pair F1 0.56 (conflictmap.incidents.dedupe, another module: its floor leaves room).
 
 Raised after the gazetteer guards, actor and sub-type rules (rules-0.2+e35dadd2): whole tp 120
 fp 19 fn 45 (P 0.863 R 0.727 F1 0.789); folds tp/fp 31/4, 19/2, 13/2, 47/3, 10/8; dev.jsonl 51/0,

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from conflictmap.query import DEFAULT_LAYERS, EventFilter, FilterError
+from conflictmap.read.query import DEFAULT_LAYERS, EventFilter, FilterError
 
 
 def test_full_round_trip():

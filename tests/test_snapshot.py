@@ -21,8 +21,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from components import figures
-from conflictmap import snapshot
-from conflictmap.index import build_incidents, map_groups
+from conflictmap.export import snapshot
+from conflictmap.read.index import build_incidents, map_groups
 from tests.helpers import make_event
 
 BASE = "http://127.0.0.1:8050/"

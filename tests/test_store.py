@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from conflictmap.models import Article
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 from tests.helpers import make_event, split_zones
 
 

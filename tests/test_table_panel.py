@@ -22,8 +22,8 @@ from dash._utils import AttributeDict
 from components import ids, service_access, table_panel
 from components.service_access import service, use_settings
 from conflictmap.config import Settings
-from conflictmap.query import EventFilter
-from conflictmap.store import EventStore
+from conflictmap.read.query import EventFilter
+from conflictmap.storage.store import EventStore
 from tests.helpers import make_event
 
 HOSTILE_PLACE = "<img src=x onerror=alert(1)>"

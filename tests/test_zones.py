@@ -18,7 +18,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from conflictmap.zones import (
+from conflictmap.geo.zones import (
     ZonesError,
     assign_zone,
     assign_zones,
@@ -461,8 +461,8 @@ def test_zone_changes_include_the_day_after_a_closure_without_successor():
 
     from shapely.geometry import box as _box
 
+    from conflictmap.geo.zones import zone_changes as _changes
     from conflictmap.models import ZoneVersion as _ZV
-    from conflictmap.zones import zone_changes as _changes
 
     versions = [
         _ZV("a", "X", _date(2019, 1, 1), _date(2020, 6, 30), "a", _box(0, 0, 1, 1)),

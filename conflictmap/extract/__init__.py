@@ -25,14 +25,14 @@ from typing import Any
 
 from conflictmap.confidence import CONFIDENCE_THRESHOLD
 from conflictmap.extract import arabic
-from conflictmap.extract.arabic.script import EXTRACTOR_LANGUAGES, normalise_language, script_language
 from conflictmap.extract.assemble import extract_drafts
 from conflictmap.extract.dates import infer_publication_date
 from conflictmap.extract.dates import warm_up as _warm_dates
 from conflictmap.extract.merge import confidence, event_id, in_study_area
 from conflictmap.extract.rules import load_actor_rules, load_lexicon, load_trigger_rules
 from conflictmap.extract.sentences import split_sentences
-from conflictmap.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.geo.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.language import EXTRACTOR_LANGUAGES, normalise_language, script_language
 from conflictmap.models import Article, Event
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def _code_hash() -> str:
     there changes the events as surely as a rule does.
     """
     h = hashlib.sha256()
-    gazetteer = _HERE.parent / "gazetteer.py"
+    gazetteer = _HERE.parent / "geo" / "gazetteer.py"
     arabic_files = [*(_HERE / "arabic").glob("*.py"), *(_HERE / "rules" / "ar").glob("*")]
     for path in sorted([*_HERE.glob("*.py"), *(_HERE / "rules").glob("*"), *arabic_files, gazetteer]):
         if path.is_file():

@@ -53,7 +53,7 @@ from conflictmap.extract.timing import (
     resolve_relative,
 )
 from conflictmap.extract.triggers import Trigger, find_triggers, resolve_raids
-from conflictmap.gazetteer import Gazetteer
+from conflictmap.geo.gazetteer import Gazetteer
 from conflictmap.models import Place
 
 REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)

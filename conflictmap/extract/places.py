@@ -18,7 +18,7 @@ from typing import Any
 
 from conflictmap.extract.roles import load_roles, person_or_outlet
 from conflictmap.extract.rules import load_lexicon
-from conflictmap.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
+from conflictmap.geo.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
 from conflictmap.models import Place
 
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff][\w’'‘`\u0600-\u06ff]*(?:-[\w’'‘`\u0600-\u06ff]+)*")

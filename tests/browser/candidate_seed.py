@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from conflictmap.models import Article, Event
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 CANDIDATE_ID = "candidate-event"
 CANDIDATE_DAY = date(2024, 3, 14)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from conflictmap.models import Article, Event
-from conflictmap.store import EventStore
+from conflictmap.storage.store import EventStore
 
 HOSTILE_TITLE = '<img src=x onerror="window.__xss_title=1">Hostile title<script>window.__xss_t=1</script>'
 HOSTILE_SENTENCE = "Gunmen <script>window.__xss_body=1</script> attacked a checkpoint in Hajin on Monday."

@@ -262,7 +262,7 @@ def test_arabic_place_names_are_a_layer_drawn_beside_the_latin_ones(page, app_se
         timeout=30_000,
     ).json_value()
     arabic = placed["Noto Naskh Arabic Regular"]
-    from conflictmap.gazetteer import load_gazetteer
+    from conflictmap.geo.gazetteer import load_gazetteer
 
     spelled = {(p.name_ar or "").split("|")[0] for p in load_gazetteer().places if p.name_ar}
     # every Arabic name drawn is a gazetteer spelling, and the view around Mayadin has several

@@ -9,7 +9,7 @@ event ids, the regime-change date) are imported from the English modules, never 
 from __future__ import annotations
 
 from conflictmap.extract.arabic.assemble import extract_drafts
-from conflictmap.extract.arabic.script import EXTRACTOR_LANGUAGES, article_language, script_language
 from conflictmap.extract.arabic.tables import warm_up
+from conflictmap.language import EXTRACTOR_LANGUAGES, article_language, script_language
 
 __all__ = ["EXTRACTOR_LANGUAGES", "article_language", "extract_drafts", "script_language", "warm_up"]

@@ -26,7 +26,7 @@ from conflictmap.extract.arabic.tables import trigger_rules, trigger_scanner, wo
 from conflictmap.extract.arabic.text import Folded, fold_with_offsets
 from conflictmap.extract.assemble import MAX_SPLIT, REGIME_CHANGE, Draft
 from conflictmap.extract.merge import merge_drafts
-from conflictmap.gazetteer import Gazetteer
+from conflictmap.geo.gazetteer import Gazetteer
 from conflictmap.models import Place
 
 STALE_DAYS = 45  # a month- or year-dated event older than this is background, not news

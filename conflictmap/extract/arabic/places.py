@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from conflictmap.extract.arabic.tables import lexicon, place_aliases, stopwords, words
 from conflictmap.extract.arabic.text import fold
-from conflictmap.gazetteer import Gazetteer, norm_arabic
+from conflictmap.geo.gazetteer import Gazetteer, norm_arabic
 from conflictmap.models import Place
 
 _TOKEN = re.compile(r"[\u0621-\u064a]+|\d+")

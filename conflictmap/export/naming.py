@@ -15,7 +15,7 @@ import re
 import unicodedata
 from datetime import date
 
-from .query import EventFilter
+from conflictmap.read.query import EventFilter
 
 PLACE = "deir-ez-zor"
 MAX_STEM = 120  # characters before the extension; long filters are cut, the dates are kept

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .snapshot import SnapshotError
+from conflictmap.export.snapshot import SnapshotError
 
 POLL_SECONDS = 0.1
 

@@ -86,7 +86,7 @@ _AY = re.compile(r"[ae][yi](?=[^aeiouy]|$)")
 _AR_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _AR_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "ء", "ئ": "ء"})
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
-GIVEN_NAMES_FILE = Path(__file__).resolve().parent / "extract" / "rules" / "given_names.txt"
+GIVEN_NAMES_FILE = Path(__file__).resolve().parents[1] / "extract" / "rules" / "given_names.txt"
 LOOSE_LENGTH_RATIO = 0.75
 
 

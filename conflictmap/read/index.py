@@ -17,9 +17,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from .confidence import CONFIDENCE_THRESHOLD
-from .models import EVENT_TYPES, ZoneVersion
-from .query import EventFilter
+from conflictmap.confidence import CONFIDENCE_THRESHOLD
+from conflictmap.models import EVENT_TYPES, ZoneVersion
+from conflictmap.read.query import EventFilter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ _TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
 
 def _zone_controllers(frame: pd.DataFrame, versions: list[ZoneVersion]) -> np.ndarray:
     """Controller of the zone each event's point lay in on the event's own date."""
-    from .zones import assign_zones, zones_as_of
+    from conflictmap.geo.zones import assign_zones, zones_as_of
 
     out = np.full(len(frame), NO_ZONE, dtype=object)
     if not versions or frame.empty:

@@ -15,11 +15,11 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .config import Settings
-from .index import EventIndex, build_incidents, map_groups, summary, timeline_bins
-from .models import ZoneVersion
-from .query import EventFilter
-from .store import EventStore
+from conflictmap.config import Settings
+from conflictmap.models import ZoneVersion
+from conflictmap.read.index import EventIndex, build_incidents, map_groups, summary, timeline_bins
+from conflictmap.read.query import EventFilter
+from conflictmap.storage.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class DataService:
         return self._zones
 
     def zones_geojson(self, as_of: date) -> dict | None:
-        from .zones import zones_as_of, zones_geojson
+        from conflictmap.geo.zones import zones_as_of, zones_geojson
 
         self._refresh()
         active = zones_as_of(self._zones, as_of)
@@ -99,13 +99,13 @@ class DataService:
         return self._zones_fc[key]
 
     def zone_changes(self) -> list[date]:
-        from .zones import zone_changes
+        from conflictmap.geo.zones import zone_changes
 
         return zone_changes(self.zones())
 
     def basemap(self) -> dict[str, dict | None]:
         if self._basemap is None:
-            from .basemap import load_basemap
+            from conflictmap.geo.basemap import load_basemap
 
             bm = load_basemap(self.settings.bundled_dir)
             self.problems += bm.errors
@@ -120,7 +120,7 @@ class DataService:
 
     def sites(self) -> pd.DataFrame:
         if self._sites is None:
-            from .gazetteer import GazetteerError, load_gazetteer
+            from conflictmap.geo.gazetteer import GazetteerError, load_gazetteer
 
             try:
                 places = load_gazetteer(self.settings.bundled_dir).key_sites()
@@ -148,7 +148,7 @@ class DataService:
         is the decluttering rule (cities survive at every zoom, villages appear when zoomed in).
         """
         if self._settlements is None:
-            from .gazetteer import GazetteerError, load_gazetteer
+            from conflictmap.geo.gazetteer import GazetteerError, load_gazetteer
 
             rank = {"city": 0, "town": 1, "village": 2}
             try:

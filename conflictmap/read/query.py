@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from urllib.parse import parse_qs, urlencode
 
-from .models import EVENT_TYPES
+from conflictmap.models import EVENT_TYPES
 
 LAYERS: tuple[str, ...] = ("zones", "events", "labels", "arabic", "sites", "rivers", "borders")
 # What a view without ``layers=`` shows: every layer but the Arabic place names, which double

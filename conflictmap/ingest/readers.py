@@ -34,9 +34,8 @@ import nh3
 import trafilatura
 
 from conflictmap.config import IngestLimits
-from conflictmap.extract.arabic.script import article_language
-from conflictmap.fetch import FetchError, fetch_url
-from conflictmap.ingest_files import (
+from conflictmap.ingest.fetch import FetchError, fetch_url
+from conflictmap.ingest.files import (
     ARABIC_LEGACY,
     Entry,
     Refused,
@@ -48,6 +47,7 @@ from conflictmap.ingest_files import (
     read_capped,
     walk_folder,
 )
+from conflictmap.language import article_language
 from conflictmap.models import Article, content_hash
 from conflictmap.textsafe import safe_url
 

@@ -55,7 +55,7 @@ DEFAULT_TIMEOUT = 60.0
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 # The app's own fonts (served to the page from the same folder, see assets/style.css).
-FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 ARABIC_FONT_FILE = FONT_DIR / "NotoNaskhArabic-Regular.ttf"
 ARABIC_FAMILY = "Noto Naskh Arabic"
 # plotly.js's default family, with the Arabic face after arial: a Latin letter finds Arial (or its
@@ -889,7 +889,7 @@ def legend_column_px(width: float) -> float:
 
 def _margins(fig: dict[str, Any], stamp: Stamp, width: int, legend_bottom: int) -> tuple[dict[str, Any], str]:
     """The dressed figure's margins and its footer text (sources, licences, export stamp)."""
-    from .textsafe import plain
+    from conflictmap.textsafe import plain
 
     chars = max(60, int(width / 6.2))
     footer = _wrap(plain(stamp.sources()), chars) + "<br>" + _wrap(plain(stamp.footer()), chars)
@@ -923,7 +923,7 @@ def place_map(fig: dict[str, Any], plot_w: float, y: tuple[float, float]) -> Non
 
 def furnish_map(fig: dict[str, Any], stamp: Stamp, plot_w: float, plot_h: float) -> None:
     """Frame the map on its incidents, add scale bar, north arrow and the legends beside it."""
-    from .textsafe import plain
+    from conflictmap.textsafe import plain
 
     lay = fig["layout"]
     m = lay.setdefault("map", {})
@@ -978,7 +978,7 @@ def dress(
     A map also gets its furniture: framed on its incidents (unless the view's link places it),
     a scale bar, a north arrow, and beside it the legends of colour, circle size and precision.
     """
-    from .textsafe import plain
+    from conflictmap.textsafe import plain
 
     fig = copy.deepcopy(fig)
     fig.setdefault("data", [])
@@ -1084,7 +1084,7 @@ def briefing_figure(
     the timeline's date labels (two lines), the timeline, its heading, and the map takes the
     rest. Fatalities a report did not state print as "not stated", never as 0.
     """
-    from .textsafe import plain
+    from conflictmap.textsafe import plain
 
     fig = copy.deepcopy(map_fig)
     fig.setdefault("data", [])

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from .models import Article, Event, ZoneVersion
+from conflictmap.models import Article, Event, ZoneVersion
 
 log = logging.getLogger(__name__)
 

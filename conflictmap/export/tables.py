@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from conflictmap.index import split_outlets
+from conflictmap.read.index import split_outlets
 
 ACLED_COLUMNS: tuple[str, ...] = (
     "event_id_cnty",
@@ -250,19 +250,17 @@ def paging_meta(total: int, page: Page, returned: int, query: str) -> dict[str, 
     }
 
 
-def dataset_meta(service: Any) -> dict[str, Any]:
-    """What /api/meta answers: version, counts, date span, extractor versions, sources."""
+def dataset_meta(service: Any, current_extractor: str | None) -> dict[str, Any]:
+    """What /api/meta answers: version, counts, date span, extractor versions, sources.
+
+    The running extractor's version is given by the caller: exports read views and never load
+    the extractor themselves (the stage graph in the README's Development section)."""
     index = service.index()
     frame = index.frame
     span = index.span()
     store = service.store
     versions = sorted({str(v) for v in frame.get("extractor_version", pd.Series(dtype=object)).dropna() if v})
-    try:
-        from .extract import EXTRACTOR_VERSION
-
-        current = EXTRACTOR_VERSION
-    except Exception:  # noqa: BLE001 - meta must answer even if the extractor cannot load
-        current = None
+    current = current_extractor
     zones = service.zones()
     return {
         "dataset_version": store.version(),
