@@ -289,14 +289,18 @@ def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
     prev = drafts[-1] if drafts else None
     near_prev = prev is not None and s.sentence.index - prev.sentence.index <= 2
     if not trigs:
-        if near_prev and fat is not None and not explicit and prev.fatalities is None:
+        if prev is not None and near_prev and fat is not None and not explicit and prev.fatalities is None:
             prev.fatalities = fat  # "وأسفر ذلك عن مقتل ثلاثة": the toll of the event just told
             prev.spans.append((s.sentence.start, s.sentence.end))
         return
     if _background(text, dates, ctx.published):
         return
     on = explicit[0].day if explicit else ctx.published
-    if ctx.published is not None and (on < REGIME_CHANGE) == (ctx.published < REGIME_CHANGE):
+    if (
+        on is not None
+        and ctx.published is not None
+        and (on < REGIME_CHANGE) == (ctx.published < REGIME_CHANGE)
+    ):
         mentions = [  # the article was searched once with the labels of its publication day
             Mention(m.start - s.fstart, m.end - s.fstart, m.actor)
             for m in ctx.mentions
@@ -309,7 +313,7 @@ def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
     main = [t for t in trigs if t.kind != "kill"]
     if not main:
         kill = trigs[0]
-        if near_prev and not explicit:
+        if prev is not None and near_prev and not explicit:
             if prev.fatalities is None:
                 prev.fatalities = fat
             prev.spans.append((s.sentence.start, s.sentence.end))
@@ -323,7 +327,8 @@ def _sentence(s: ArSentence, ctx: ArContext, drafts: list[Draft]) -> None:
     if not [p for p in own if p.role == "event"]:
         own = own + _definite_place(s, ctx)
     if (
-        near_prev
+        prev is not None
+        and near_prev
         and not explicit
         and (words("anaphora").fullmatch(t.text) or t.event_type == prev.event_type)
         and (
@@ -377,7 +382,10 @@ def _background(text: str, dates: list[DateHit], pub: date | None) -> bool:
         return True
     coarse = [d for d in dates if d.precision in ("month", "year") and d.day is not None]
     return bool(
-        coarse and not day_dates and pub is not None and all((pub - d.day).days > STALE_DAYS for d in coarse)
+        coarse
+        and not day_dates
+        and pub is not None
+        and all(d.day is not None and (pub - d.day).days > STALE_DAYS for d in coarse)
     )
 
 
@@ -394,7 +402,7 @@ def _build(
 ) -> None:
     text = s.folded
     hit = _date_for(text, t, [d for d in dates if d.kind != "year"])
-    if hit is not None:
+    if hit is not None and hit.day is not None:
         day, precision, date_explicit = hit.day, hit.precision, True
         ctx.last_date = (hit.day, hit.precision)
     elif ctx.last_date is not None:
@@ -491,10 +499,10 @@ def _build(
                 )
             )
         elif ctx.area is not None and not stale:
-            a = ctx.area
-            prec = 3 if a.capital or a.precision == 3 else 2
+            area = ctx.area
+            prec = 3 if area.capital or area.precision == 3 else 2
             targets.append(
-                (a.place, _original(ctx, a), prec, "context: the article's area", False, True, True)
+                (area.place, _original(ctx, area), prec, "context: the article's area", False, True, True)
             )
         else:
             ctx.unresolved.append("(no place)")

@@ -160,8 +160,8 @@ def find_dates(text: str, pub: date | None) -> list[DateHit]:
             d = first.replace(day=15)
         hits.append(DateHit(m.start(), m.end(), d, "month", "month"))
     for m in pats["night_pair"].finditer(text):
-        day = _weekday(lex["weekdays"]["ال" + m["wd2"]], pub, False)
-        hits.append(DateHit(m.start(), m.end(), day, "day", "calendar"))
+        second = _weekday(lex["weekdays"]["ال" + m["wd2"]], pub, False)
+        hits.append(DateHit(m.start(), m.end(), second, "day", "calendar"))
     for m in pats["weekday"].finditer(text):
         hits.append(
             DateHit(
