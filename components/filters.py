@@ -64,7 +64,7 @@ def _field(label: str, control, width: str = "auto") -> html.Div:
     )
 
 
-def layout(compact: bool = False) -> html.Div:
+def layout() -> html.Div:
     """The filter bar; option lists come from the data at page load."""
     svc = service()
     lo, hi = svc.default_range()
@@ -190,7 +190,7 @@ def layout(compact: bool = False) -> html.Div:
     )
     return html.Div(
         [html.Div([*row1, buttons], className="filter-row"), more],
-        className="filter-bar compact" if compact else "filter-bar",
+        className="filter-bar",
     )
 
 

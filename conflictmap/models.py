@@ -7,6 +7,7 @@ passes these around, and none of them should need a database or a validator to d
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -54,6 +55,16 @@ GEO_PRECISIONS: tuple[int, ...] = (1, 2, 3)
 # Where an event came from: read from an article by the pipeline, or a curated reference fact.
 ORIGIN_EXTRACTED = "extracted"
 ORIGIN_REFERENCE = "reference"
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine, R = 6371 km), as the corpus scorer computes it.
+
+    The one distance of the project: the gazetteer, the extractor and de-duplication compare
+    places with it, so "within 10 km" means the same everywhere."""
+    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def content_hash(text: str) -> str:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from conflictmap.geo.gazetteer import Gazetteer, Place, load_gazetteer  # noqa: E402
-from conflictmap.incidents.dedupe import km_between  # noqa: E402 - after the path is set
+from conflictmap.models import km_between  # noqa: E402 - after the path is set
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 DEFAULT_GOLD = (CORPUS / "dev.jsonl", CORPUS / "dev2.jsonl")

@@ -35,7 +35,6 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -354,16 +353,6 @@ def get_renderer(timeout: float | None = None) -> Renderer:
 def render(fig: dict[str, Any], fmt: str, width: int, height: int, scale: float = 1.0) -> bytes:
     """Render with the shared renderer."""
     return get_renderer().render(fig, fmt, width, height, scale)
-
-
-def timed(fn: Callable[[], bytes]) -> tuple[bytes, float]:
-    """``fn()`` and its wall time in seconds (benchmarks and logs)."""
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
-
-
-# ---- PDF metadata ---------------------------------------------------------------------------------
 
 
 def figure_title(fig: dict[str, Any]) -> str:

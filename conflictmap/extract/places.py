@@ -9,7 +9,6 @@ Capitalised names after "in"/"near" that the gazetteer does not know are reporte
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from typing import Any
 from conflictmap.extract.roles import load_roles, person_or_outlet
 from conflictmap.extract.rules import load_lexicon
 from conflictmap.geo.gazetteer import GOVERNORATES, Gazetteer, Resolution, norm_exact
-from conflictmap.models import Place
+from conflictmap.models import Place, km_between
 
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0600-\u06ff][\w’'‘`\u0600-\u06ff]*(?:-[\w’'‘`\u0600-\u06ff]+)*")
 # "the Omar oil field", "the Tishrin dam": a site's lowercase generic noun is part of its name
@@ -80,7 +79,6 @@ _AREA_PHRASE = re.compile(
     r"(province|governorate|countryside)\b(?!\s+of\b)",
     re.I,
 )
-_BANK = re.compile(r"\b(eastern|western|left|right)\s+bank\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -277,11 +275,8 @@ def article_area(
     return by_id[best], "article context: most-named place"
 
 
-def bank_of(text: str) -> str | None:
-    m = _BANK.search(text)
-    if not m:
-        return None
-    return "east" if m.group(1).lower() in ("eastern", "left") else "west"
+def _place_km(a: Place, b: Place) -> float:
+    return km_between(a.latitude, a.longitude, b.latitude, b.longitude)
 
 
 _CONTAINED = re.compile(
@@ -295,12 +290,6 @@ _CONTAINED = re.compile(
 _IN_B = re.compile(r"\bin\s+(?:the\s+)?(?:\w+\s+of\s+)?$", re.I)
 
 
-def _km(a: Place, b: Place) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
-
-
 def drop_containers(
     text: str, mentions: list[PlaceMention], gaz: Gazetteer, near_km: float = 25.0
 ) -> list[PlaceMention]:
@@ -312,18 +301,18 @@ def drop_containers(
         if b not in out or a not in out or not _CONTAINED.match(text[a.end : b.start]):
             continue
         out.remove(b)
-        if a.place.place_id == b.place.place_id or _km(a.place, b.place) <= near_km:
+        if a.place.place_id == b.place.place_id or _place_km(a.place, b.place) <= near_km:
             continue
         i = out.index(a)
         namesakes = gaz.candidates(a.text, every=True)
-        near = min(namesakes, key=lambda p: _km(p, b.place), default=None)
+        near = min(namesakes, key=lambda p: _place_km(p, b.place), default=None)
         # "A village in B city" where B is a district seat: A's namesake in B's district
         district = [p for p in namesakes if p.admin2 and norm_exact(p.admin2) == norm_exact(b.place.name)]
         inside = _IN_B.search(text[a.end : b.start])
-        if near is not None and _km(near, b.place) <= near_km:
+        if near is not None and _place_km(near, b.place) <= near_km:
             out[i] = replace(a, place=near, method=f"{a.method}; the namesake in {b.text}")
         elif inside and district:
-            best = min(district, key=lambda p: _km(p, b.place))
+            best = min(district, key=lambda p: _place_km(p, b.place))
             out[i] = replace(a, place=best, method=f"{a.method}; the namesake in the district of {b.text}")
         elif not inside:
             continue  # "A near B": writers say "near" loosely (B often a district seat); A stands

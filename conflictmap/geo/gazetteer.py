@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from conflictmap.models import Place
+from conflictmap.models import Place, km_between
 
 log = logging.getLogger(__name__)
 
@@ -527,18 +527,10 @@ def load_gazetteer(data_dir: Path | None = None) -> Gazetteer:
         dup = None
         for n in (gp.name, *gp.alt_names):
             res = base.lookup(n, allow_skeleton=False)
-            if res and _km(res.place, gp) < 15:
+            if res and km_between(res.place.latitude, res.place.longitude, gp.latitude, gp.longitude) < 15:
                 dup = res.place
                 break
         if dup is None:
             merged.append(gp)
     log.debug("gazetteer: %d curated + %d GeoNames places", len(curated), len(merged) - len(curated))
     return Gazetteer(merged)
-
-
-def _km(a: Place, b: Place) -> float:
-    import math
-
-    la1, lo1, la2, lo2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))

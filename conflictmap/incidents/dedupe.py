@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from conflictmap.confidence import is_candidate
-from conflictmap.models import Event
+from conflictmap.models import Event, km_between
 
 DAYS = {"day": 1, "week": 7, "month": 31}
 HAND_CODED = "reference"  # origin of curated facts whose incident grouping is taken as given
@@ -94,13 +94,6 @@ class _Link:
     a: int
     b: int
     why: str
-
-
-def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (haversine), as the scorer computes it."""
-    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
 
 
 @lru_cache(maxsize=65536)

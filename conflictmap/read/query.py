@@ -162,10 +162,6 @@ class EventFilter:
     # view (two links showing the same thing are the same filter, and caches key on it).
     problems: tuple[str, ...] = field(default=(), compare=False)
 
-    def zones_date(self, fallback: date) -> date:
-        """The as-of date for zones: explicit, else the end of the range, else ``fallback``."""
-        return self.as_of or self.end or fallback
-
     # ---- URL --------------------------------------------------------------------------------
     def to_query(self) -> str:
         """Query string (without "?"); defaults are left out so links stay short and stable."""
