@@ -109,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from conflictmap.extract import extract_jsonl
+    from conflictmap.extract_file import extract_jsonl
 
     with progress_bar("extract") as update:
         result = extract_jsonl(

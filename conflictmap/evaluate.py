@@ -23,7 +23,6 @@ import logging
 import statistics
 import time
 from collections import Counter
-from datetime import date
 from itertools import combinations
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +36,7 @@ from conflictmap.extract import (
     warm_up,
 )
 from conflictmap.geo.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.ingest.readers import article_from_row
 from conflictmap.models import Article, Event
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,10 @@ def load_scorer(path: Path | None = None) -> ModuleType:
     return module
 
 
-def _read_gold(path: Path) -> list[dict[str, Any]]:
-    rows = []
+def _read_gold(path: Path) -> list[tuple[dict[str, Any], Article]]:
+    """Gold rows and their articles, each row read by the ingest stage's reader (the one way a
+    row becomes an Article); a row it refuses stops the evaluation with its file and line."""
+    out = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -85,21 +87,11 @@ def _read_gold(path: Path) -> list[dict[str, Any]]:
             raise EvaluationError(f"{path}:{n}: not JSON ({exc.msg})") from None
         if not isinstance(row, dict) or "id" not in row or "text" not in row:
             raise EvaluationError(f"{path}:{n}: an article needs 'id' and 'text'")
-        rows.append(row)
-    return rows
-
-
-def _article(row: dict[str, Any]) -> Article:
-    pub = row.get("publication_date")
-    return Article(
-        id=str(row["id"]),
-        url=row.get("url"),
-        source=row.get("source"),
-        title=row.get("title"),
-        published=date.fromisoformat(pub[:10]) if pub else None,
-        text=row["text"],
-        language=row.get("language") if isinstance(row.get("language"), str) else None,
-    )
+        item = article_from_row(row, f"{path}:{n}")
+        if item.article is None:
+            raise EvaluationError(item.error or f"{path}:{n}: not read")
+        out.append((row, item.article))
+    return out
 
 
 def _dedupe_figures(gold_rows: list[dict], events: list[Event], scorer: ModuleType) -> dict[str, Any]:
@@ -266,10 +258,11 @@ def evaluate(
     """
     paths = [Path(p) for p in (gold_path if isinstance(gold_path, list | tuple) else [gold_path])]
     scorer = load_scorer(scorer_path)
-    per_file = [(p, _read_gold(p)) for p in paths]
+    read = [(p, _read_gold(p)) for p in paths]
+    per_file = [(p, [row for row, _ in pairs]) for p, pairs in read]
     gold_rows = [r for _, rows in per_file for r in rows]
     gaz = gazetteer or load_gazetteer()
-    articles = [_article(r) for r in gold_rows]
+    articles = [art for _, pairs in read for _, art in pairs]
     warm_up()  # model, rule and dateparser loading excluded from the speed figure
     start, start_cpu = time.perf_counter(), time.process_time()
     candidates: list[Event] = []

@@ -15,7 +15,8 @@ from datetime import date
 
 import pytest
 
-from conflictmap.extract import extract_article, extract_jsonl
+from conflictmap.extract import extract_article
+from conflictmap.extract_file import extract_jsonl
 from conflictmap.geo.gazetteer import load_gazetteer
 from conflictmap.models import Article
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conflictmap.extract import extract_jsonl
+from conflictmap.extract_file import extract_jsonl
 
 REQUIRED = {
     "article_id", "event_date", "date_precision", "event_type", "sub_event_type", "actor1", "actor2",
@@ -72,3 +72,20 @@ def test_an_impossible_header_date_does_not_cost_the_article():
         text = f"{header}\nClashes broke out in Dhiban on Monday between the SDF and tribal fighters."
         art = Article("bad-date", None, "Test", None, None, text)
         extract_article(art, gaz)  # must not raise
+
+
+def test_markup_in_a_row_never_reaches_the_evidence(tmp_path):
+    """`conflictmap extract` reads rows with the ingest stage's reader: markup is stripped as it
+    is on ingest, so the evidence is the sentence a reader sees, not its HTML."""
+    src = tmp_path / "a.jsonl"
+    row = {
+        "id": "m1",
+        "publication_date": "2024-02-06",
+        "text": "<p><b>ISIS gunmen</b> attacked an SDF checkpoint in Hajin on Monday, killing two fighters.</p>",
+    }
+    src.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    out = tmp_path / "events.jsonl"
+    counts = extract_jsonl(src, out)
+    (ev,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert counts["events"] == 1 and ev["fatalities"] == 2
+    assert "<" not in ev["evidence"] and ev["evidence"].startswith("ISIS gunmen attacked")

@@ -16,12 +16,8 @@ All rule tables live in ``rules/`` as CSV/JSON. Deterministic and offline.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 from conflictmap.confidence import CONFIDENCE_THRESHOLD
 from conflictmap.extract import arabic
@@ -31,7 +27,7 @@ from conflictmap.extract.dates import warm_up as _warm_dates
 from conflictmap.extract.merge import confidence, event_id, in_study_area
 from conflictmap.extract.rules import load_actor_rules, load_lexicon, load_trigger_rules
 from conflictmap.extract.sentences import split_sentences
-from conflictmap.geo.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.geo.gazetteer import Gazetteer
 from conflictmap.language import EXTRACTOR_LANGUAGES, normalise_language, script_language
 from conflictmap.models import Article, Event
 
@@ -169,103 +165,12 @@ def extract_article_counted(
     return events, ctx.undated
 
 
-def _article_from(row: dict[str, Any]) -> Article:
-    if not isinstance(row, dict):
-        raise ValueError("not a JSON object")
-    for key in ("id", "text"):
-        if not isinstance(row.get(key), str) or not row[key].strip():
-            raise ValueError(f"field {key!r} missing or empty")
-    pub = row.get("publication_date")
-    published = None
-    if pub:
-        try:
-            published = date.fromisoformat(str(pub)[:10])
-        except ValueError:
-            raise ValueError(f"publication_date {pub!r} is not an ISO date") from None
-    return Article(
-        id=row["id"],
-        url=row.get("url"),
-        source=row.get("source"),
-        title=row.get("title"),
-        published=published,
-        text=row["text"],
-        language=normalise_language(row.get("language")),
-    )
-
-
-def extract_jsonl(
-    input_path: Path,
-    output_path: Path,
-    gazetteer: Gazetteer | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    include_candidates: bool = False,
-) -> dict:
-    """The ``conflictmap extract`` contract (EVENTS.md): articles JSONL in, events JSONL out.
-
-    A malformed line is reported as ``file:line: reason`` in ``errors`` and skipped.
-    Returns counts: articles, events, skipped, errors, by_type, and ``undated`` (events dropped
-    because no date could be resolved, e.g. a weekday in an article with no publication date)
-    with ``undated_articles`` (their article ids). Events below ``CONFIDENCE_THRESHOLD`` are
-    written only with ``include_candidates`` (``--all``); ``candidates`` counts them.
-    """
-    threshold = 0.0 if include_candidates else CONFIDENCE_THRESHOLD
-    gaz = gazetteer or load_gazetteer()
-    input_path, output_path = Path(input_path), Path(output_path)
-    lines = input_path.read_text(encoding="utf-8").splitlines()
-    total = len(lines)
-    counts: dict[str, Any] = {
-        "articles": 0,
-        "events": 0,
-        "skipped": 0,
-        "errors": [],
-        "by_type": {},
-        "undated": 0,
-        "undated_articles": [],
-        "threshold": CONFIDENCE_THRESHOLD,
-        "candidates": 0,
-    }
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with output_path.open("w", encoding="utf-8") as out:
-        for n, line in enumerate(lines, 1):
-            if line.strip():
-                try:
-                    article = _article_from(json.loads(line))
-                except (json.JSONDecodeError, ValueError) as exc:
-                    msg = f"{input_path}:{n}: {exc}"
-                    log.warning("skipped %s", msg)
-                    counts["errors"].append(msg)
-                    counts["skipped"] += 1
-                else:
-                    try:
-                        events, undated = extract_article_counted(article, gaz, threshold)
-                    except Exception as exc:  # one bad article never stops the rest
-                        msg = f"{input_path}:{n}: extraction failed ({type(exc).__name__}: {exc})"
-                        log.exception("skipped %s", msg)
-                        counts["errors"].append(msg)
-                        counts["skipped"] += 1
-                        events = []
-                    else:
-                        counts["articles"] += 1
-                        if undated:
-                            counts["undated"] += undated
-                            counts["undated_articles"].append(article.id)
-                    for ev in events:
-                        out.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
-                        counts["events"] += 1
-                        counts["candidates"] += ev.confidence < CONFIDENCE_THRESHOLD
-                        counts["by_type"][ev.event_type] = counts["by_type"].get(ev.event_type, 0) + 1
-            if progress:
-                progress(n, total)
-    return counts
-
-
 __all__ = [
     "CONFIDENCE_THRESHOLD",
     "EXTRACTOR_VERSION",
     "extract_article",
     "extract_article_all",
     "extract_article_counted",
-    "extract_jsonl",
     "extractor_for",
     "warm_up",
 ]

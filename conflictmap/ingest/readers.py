@@ -257,13 +257,15 @@ def parse_jsonl_line(line: str, where: str) -> IngestItem:
     if not isinstance(row, dict):
         return IngestItem(None, where, f"{where}: expected a JSON object, got {type(row).__name__}")
     try:
-        return _jsonl_row(row, where)
+        return article_from_row(row, where)
     except Exception as exc:  # one odd row must not stop the file
         log.exception("JSON line %s", where)
         return IngestItem(None, where, f"{where}: cannot read ({type(exc).__name__}: {exc})")
 
 
-def _jsonl_row(row: dict[str, Any], where: str) -> IngestItem:
+def article_from_row(row: dict[str, Any], where: str) -> IngestItem:
+    """One decoded JSON row -> an item: the one way a row becomes an ``Article`` (ingest,
+    ``conflictmap extract`` and ``conflictmap evaluate`` all read rows here)."""
     for key in ("text", "title", "source", "url", "id", "publication_date", "language"):
         problem = _not_unicode(row.get(key))
         if problem:
