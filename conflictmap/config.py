@@ -132,6 +132,8 @@ class Settings:
     # free slot before the answer is "busy, retry" (503 with Retry-After).
     export_slots: int = 1
     export_wait: float = 10.0
+    # Seconds before a stuck image export is stopped (the browser is then restarted).
+    export_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         # Settings built in code (tests, scripts) are held to the same rules as the environment.
@@ -142,6 +144,8 @@ class Settings:
                 f"export_slots={self.export_slots}, export_wait={self.export_wait}: "
                 "expected at least one slot and a wait of 0 s or more"
             )
+        if self.export_timeout <= 0:
+            raise ValueError(f"export_timeout={self.export_timeout}: expected a positive number of seconds")
         if self.max_request_bytes <= 0:
             raise ValueError(f"max_request_bytes={self.max_request_bytes}: expected a positive size")
 
@@ -179,6 +183,7 @@ class Settings:
             max_request_bytes=_max_request_bytes(get("MAX_REQUEST_BYTES")),
             export_slots=int(_number("CONFLICTMAP_EXPORT_SLOTS", get("EXPORT_SLOTS"), cls.export_slots)),
             export_wait=_number("CONFLICTMAP_EXPORT_WAIT", get("EXPORT_WAIT"), cls.export_wait),
+            export_timeout=_number("CONFLICTMAP_EXPORT_TIMEOUT", get("EXPORT_TIMEOUT"), cls.export_timeout),
         )
 
 

@@ -369,3 +369,9 @@ def test_export_slot_settings_are_read_strictly():
         Settings.from_env({"CONFLICTMAP_EXPORT_WAIT": "soon"})
     with pytest.raises(ValueError, match="export_slots"):
         Settings(export_slots=0)
+    # the export timeout is a setting too, read and checked with the others
+    assert Settings.from_env({"CONFLICTMAP_EXPORT_TIMEOUT": "90"}).export_timeout == 90.0
+    with pytest.raises(ValueError, match="CONFLICTMAP_EXPORT_TIMEOUT"):
+        Settings.from_env({"CONFLICTMAP_EXPORT_TIMEOUT": "a minute"})
+    with pytest.raises(ValueError, match="export_timeout"):
+        Settings(export_timeout=0)

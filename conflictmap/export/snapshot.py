@@ -345,8 +345,9 @@ def get_renderer(timeout: float | None = None) -> Renderer:
     global _renderer  # noqa: PLW0603 - a lazily built, read-only accessor, like lru_cache
     with _renderer_lock:
         if _renderer is None:
-            env_timeout = os.environ.get("CONFLICTMAP_EXPORT_TIMEOUT")
-            _renderer = Renderer(timeout or float(env_timeout or DEFAULT_TIMEOUT))
+            from conflictmap.config import Settings
+
+            _renderer = Renderer(timeout or Settings.from_env().export_timeout)
         return _renderer
 
 
