@@ -133,3 +133,14 @@ def event_colours_js(types: list[str]) -> str:
         " const ev = layers.filter(l => l.type === 'circle' && every.includes(l.colour));"
         " return ev.length > 0 && ev.every(l => allowed.includes(l.colour)); }"
     )
+
+
+def click_marker(page, xy: dict) -> None:
+    """Click a map marker the way a person does: point at it, wait until plotly shows its hover
+    label (plotly answers a click with the point it last hovered, computed on a throttled mouse
+    move), then click. Without the wait a fast click can land before the hover and do nothing."""
+    page.mouse.move(xy["x"], xy["y"])
+    page.wait_for_function(
+        "() => document.querySelector('#map .hoverlayer .hovertext') !== null", timeout=20_000
+    )
+    page.mouse.click(xy["x"], xy["y"])

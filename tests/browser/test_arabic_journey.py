@@ -20,7 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.browser.conftest import ROOT, AppServer
-from tests.browser.drawn import wait_events_match_figure
+from tests.browser.drawn import click_marker, wait_events_match_figure
 from tests.browser.test_arabic_text import PARAGRAPH
 from tests.browser.test_dashboard import MARKER_XY, open_dashboard
 
@@ -88,7 +88,7 @@ def test_an_arabic_report_is_drawn_clicked_and_read_right_to_left(page, arabic_f
     wait_events_match_figure(page)
     xy = page.evaluate(MARKER_XY, clash["incident_id"])
     assert xy, "the Dhiban clash is not drawn"
-    page.mouse.click(xy["x"], xy["y"])
+    click_marker(page, xy)
     page.locator("#detail mark.evidence").wait_for(timeout=30_000)
     page.wait_for_function(
         "(s) => document.querySelector('#detail mark.evidence').textContent === s", arg=CLASH

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.browser.drawn import (
+    click_marker,
     drawn_event_types,
     drawn_zone_controllers,
     wait_drawn,
@@ -123,8 +124,7 @@ def test_click_marker_shows_evidence_as_text_and_runs_nothing(page, app_server):
     wait_events_match_figure(page)
     xy = page.evaluate(MARKER_XY, "inc:hostile-event")
     assert xy, "the hostile article's marker is not on the map"
-    page.mouse.move(xy["x"], xy["y"])
-    page.mouse.click(xy["x"], xy["y"])
+    click_marker(page, xy)
     page.wait_for_function("() => location.search.includes('event=')", timeout=20_000)
     panel = page.locator("#detail")
     panel.locator("mark.evidence").wait_for(timeout=20_000)

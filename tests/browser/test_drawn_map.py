@@ -13,6 +13,7 @@ from components.theme import EVENT_COLOURS, ZONE_COLOURS
 from tests.browser.candidate_seed import CANDIDATE_ID
 from tests.browser.drawn import (
     MODEL_EVENT_MARKERS,
+    click_marker,
     drawn,
     drawn_centres,
     drawn_event_types,
@@ -183,8 +184,7 @@ def test_clicked_incident_is_highlighted_where_it_is_drawn(page, app_server):
     xy = page.evaluate(MARKER_XY, "inc:hostile-event")
     assert xy, "the test article's marker is not on the map"
     scrolled = page.evaluate("() => window.scrollY")
-    page.mouse.move(xy["x"], xy["y"])
-    page.mouse.click(xy["x"], xy["y"])
+    click_marker(page, xy)
     page.wait_for_function("() => location.search.includes('event=')", timeout=20_000)
     page.locator("#detail .detail-title").wait_for(timeout=20_000)
     assert page.evaluate("() => window.scrollY") == scrolled  # the page did not jump to the table
@@ -219,7 +219,7 @@ def test_low_confidence_candidates_are_drawn_as_rings_only_on_request(page, app_
     assert drawn_event_types(page).get("battle", 0) >= 1
     xy = page.evaluate(MARKER_XY, "inc:" + CANDIDATE_ID)
     assert xy, "the candidate's ring is not on the map"
-    page.mouse.click(xy["x"], xy["y"])
+    click_marker(page, xy)
     page.wait_for_function(f"() => location.search.includes('event=inc%3A{CANDIDATE_ID}')", timeout=20_000)
     page.locator("#detail .detail-title").wait_for(timeout=20_000)
     detail = page.locator("#detail").inner_text()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.drawn import drawn, wait_drawn, wait_events_match_figure
+from tests.browser.drawn import click_marker, drawn, wait_drawn, wait_events_match_figure
 from tests.browser.test_dashboard import MARKER_XY, open_dashboard
 
 pytestmark = pytest.mark.browser
@@ -80,8 +80,7 @@ def test_table_follows_the_filter_and_selects_on_the_map(page, app_server):
     assert target
     page.evaluate("() => window.scrollTo(0, 0)")  # the row click scrolled the page down to the table
     xy = page.evaluate(MARKER_XY, target)
-    page.mouse.move(xy["x"], xy["y"])
-    page.mouse.click(xy["x"], xy["y"])
+    click_marker(page, xy)
     page.wait_for_function(
         f"() => !location.search.includes('event={first_selected}') && location.search.includes('event=')",
         timeout=20_000,
