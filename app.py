@@ -14,30 +14,6 @@ from conflictmap.config import Settings
 log = logging.getLogger("conflictmap.app")
 PAGE_ROOT = "page-root"
 
-# Panels register their callbacks with ``dash.callback`` when first imported; Dash hands that
-# global list to the first app it sets up and then empties it. Keeping a copy lets every app
-# built by ``create_app`` (tests build several in one process) get the same callbacks.
-_PANEL_CALLBACKS: tuple[list, dict, list] = ([], {}, [])
-
-
-def _attach_panel_callbacks(app: dash.Dash) -> None:
-    from dash import _callback as dash_callback
-
-    saved_list, saved_map, saved_scripts = _PANEL_CALLBACKS
-    if dash_callback.GLOBAL_CALLBACK_MAP:
-        saved_map.update(dash_callback.GLOBAL_CALLBACK_MAP)
-        saved_list.extend(dash_callback.GLOBAL_CALLBACK_LIST)
-        dash_callback.GLOBAL_CALLBACK_MAP.clear()
-        dash_callback.GLOBAL_CALLBACK_LIST.clear()
-    # Clientside callbacks' inline scripts (the table's keyboard support) travel the same way.
-    if dash_callback.GLOBAL_INLINE_SCRIPTS:
-        saved_scripts.extend(dash_callback.GLOBAL_INLINE_SCRIPTS)
-        dash_callback.GLOBAL_INLINE_SCRIPTS.clear()
-    app.callback_map.update(saved_map)
-    app._callback_list.extend(saved_list)  # noqa: SLF001 - Dash has no public API for this
-    app._inline_scripts.extend(saved_scripts)  # noqa: SLF001 - same
-
-
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app for ``settings``; prepares the store (idempotent) before serving."""
     from components import (
@@ -73,7 +49,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..."); its stub says str
         suppress_callback_exceptions=False,
     )
-    _attach_panel_callbacks(app)
+    for panel in (detail_panel, export_panel, filters, map_panel, status_panel, table_panel, timeline_panel):
+        panel.register(app)  # each panel's callbacks, through Dash's public app.callback
 
     def serve_layout() -> html.Div:
         return html.Div(

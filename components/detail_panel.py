@@ -16,7 +16,7 @@ import re
 from dataclasses import replace
 
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Dash, Input, Output, dcc, html
 
 from components import ids
 from components.service_access import service
@@ -264,9 +264,14 @@ def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> htm
     )
 
 
-@callback(Output(ids.DETAIL, "children"), Input(ids.URL, "search"))
 def update_detail(search):
     flt = EventFilter.from_query(search)
     if not flt.event:
         return html.P(HELP, className="hint")
     return render_incident(flt.event, search)
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(Output(ids.DETAIL, "children"), Input(ids.URL, "search"))(update_detail)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import dash
 import flask
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Dash, Input, Output, State, ctx, dcc, html
 
 from components import ids, routes
 from conflictmap.export import snapshot, tables
@@ -95,24 +95,11 @@ def make(kind: str, query: str, base_url: str) -> routes.Artifact:
     return replace(art, filename=download_name(EventFilter.from_query(query), fmt, what))
 
 
-@callback(Output(TITLE, "placeholder"), Input(ids.URL, "search"))
 def title_placeholder(search):
     """The default title is what the filters say; typing replaces it for the exports."""
     return EventFilter.from_query(search).describe()
 
 
-@callback(
-    Output(DOWNLOAD, "data"),
-    Output(STATUS, "children"),
-    *[Input(bid, "n_clicks") for bid in BUTTONS],
-    State(ids.URL, "search"),
-    State(TITLE, "value"),
-    prevent_initial_call=True,
-    running=[
-        *[(Output(bid, "disabled"), True, False) for bid in BUTTONS],
-        (Output(PROGRESS, "children"), "Preparing the export… (images take a few seconds)", ""),
-    ],
-)
 def run_export(*args):
     search, title = args[-2], args[-1]
     kind = ctx.triggered_id
@@ -139,3 +126,21 @@ def run_export(*args):
         extra = f" (first {tables.DEFAULT_LIMIT:,} of {int(note):,}; use the API's offset= for the rest)"
     message = f"Saved {art.filename} ({len(art.body) / 1024:,.0f} KB, {took:.1f} s){extra}"
     return dcc.send_bytes(art.body, art.filename, type=art.mimetype), message
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(Output(TITLE, "placeholder"), Input(ids.URL, "search"))(title_placeholder)
+    app.callback(
+        Output(DOWNLOAD, "data"),
+        Output(STATUS, "children"),
+        *[Input(bid, "n_clicks") for bid in BUTTONS],
+        State(ids.URL, "search"),
+        State(TITLE, "value"),
+        prevent_initial_call=True,
+        running=[
+            *[(Output(bid, "disabled"), True, False) for bid in BUTTONS],
+            (Output(PROGRESS, "children"), "Preparing the export… (images take a few seconds)", ""),
+        ],
+    )(run_export)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from components import ids
 from components.figures import DEFAULT_ZOOM, marker_at
@@ -326,17 +326,6 @@ def _clicked_incident(click: dict | None, flt: EventFilter | None = None) -> str
     return None
 
 
-@callback(
-    Output(ids.URL, "search"),
-    *CONTROL_OUTPUTS,
-    *OPTION_OUTPUTS,
-    Input(ids.URL, "search"),
-    *CONTROL_INPUTS,
-    Input(ids.MAP, "clickData"),
-    Input(ids.TIMELINE, "relayoutData"),
-    Input(ids.RESET, "n_clicks"),
-    Input(ids.MAP, "relayoutData"),
-)
 def sync_filters(search, *rest):
     """Controls -> URL when a control moved; URL -> controls when the page opened on a link."""
     n = len(CONTROL_OUTPUTS)
@@ -378,7 +367,25 @@ def sync_filters(search, *rest):
     return ["?" + query if query else "", *controls, *NO_OPTIONS]
 
 
-@callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))
 def copy_link(_n, href):
     """The Clipboard copies the page's address, which carries the whole view."""
     return href or ""
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(
+        Output(ids.URL, "search"),
+        *CONTROL_OUTPUTS,
+        *OPTION_OUTPUTS,
+        Input(ids.URL, "search"),
+        *CONTROL_INPUTS,
+        Input(ids.MAP, "clickData"),
+        Input(ids.TIMELINE, "relayoutData"),
+        Input(ids.RESET, "n_clicks"),
+        Input(ids.MAP, "relayoutData"),
+    )(sync_filters)
+    app.callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))(
+        copy_link
+    )

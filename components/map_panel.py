@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import dash
 import flask
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from components import ids
 from components.figures import DEFAULT_ZOOM, drawn_size, map_figure, map_spec, selection_index
@@ -115,12 +115,6 @@ def render_map(search: str | None) -> dict:
     return map_spec(*args, **kwargs)
 
 
-@callback(
-    Output(ids.MAP, "figure"),
-    Output(ids.MAP_DRAWN, "data"),
-    Input(ids.URL, "search"),
-    State(ids.MAP_DRAWN, "data"),
-)
 def update_map(search, drawn):
     """A new filter redraws the map; a new selection only moves the halo (a two-array patch)."""
     key = drawn_key(search)
@@ -145,3 +139,14 @@ def redraw_if_changed(render, search: str | None, drawn: str | None) -> tuple:
     if drawn is not None and key == drawn:
         return no_update, no_update
     return render(search), key
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_DRAWN, "data"),
+        Input(ids.URL, "search"),
+        State(ids.MAP_DRAWN, "data"),
+    )(update_map)

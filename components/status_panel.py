@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from components import ids
 from components.service_access import service
@@ -33,7 +33,6 @@ def layout() -> html.Div:
     )
 
 
-@callback(Output(ids.COUNTS, "children"), Output(ids.PROBLEMS, "children"), Input(ids.URL, "search"))
 def update_status(search):
     svc = service()
     flt = EventFilter.from_query(search)
@@ -105,7 +104,6 @@ def notice_messages(search: str | None, opened: str | None) -> list[str]:
     return [*first.problems, *named]
 
 
-@callback(Output(ids.LINK_OPENED, "data"), Input(ids.URL, "pathname"), State(ids.URL, "search"))
 def remember_link(_pathname, search):
     """The link the page was opened with: called once, on load (the pathname never changes).
 
@@ -115,7 +113,6 @@ def remember_link(_pathname, search):
     return search or ""
 
 
-@callback(Output(ids.LINK_NOTICE, "children"), Input(ids.URL, "search"), Input(ids.LINK_OPENED, "data"))
 def link_notice(search, opened):
     """What the link asked for that the page ignored or could not match, as a foldable list."""
     messages = notice_messages(search, opened)
@@ -134,3 +131,17 @@ def link_notice(search, opened):
         open=True,
         className="problem",
     )
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(Output(ids.COUNTS, "children"), Output(ids.PROBLEMS, "children"), Input(ids.URL, "search"))(
+        update_status
+    )
+    app.callback(Output(ids.LINK_OPENED, "data"), Input(ids.URL, "pathname"), State(ids.URL, "search"))(
+        remember_link
+    )
+    app.callback(
+        Output(ids.LINK_NOTICE, "children"), Input(ids.URL, "search"), Input(ids.LINK_OPENED, "data")
+    )(link_notice)

@@ -27,7 +27,7 @@ import re
 from dataclasses import replace
 
 import pandas as pd
-from dash import Input, Output, State, callback, clientside_callback, ctx, dash_table, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
 from components import ids
 from components.service_access import service
@@ -224,13 +224,6 @@ def selected_styles(incident_id: str | None) -> list[dict]:
 
 
 # ---- callbacks --------------------------------------------------------------------------------
-@callback(
-    Output(ids.TABLE, "data"),
-    Output(ids.TABLE_CAPTION, "children"),
-    Output(ids.TABLE_DRAWN, "data"),
-    Input(ids.URL, "search"),
-    State(ids.TABLE_DRAWN, "data"),
-)
 def update_table(search, drawn):
     """Rows for the URL's filter; nothing is resent when only the selection or map view moved."""
     key = table_key(search)
@@ -241,12 +234,6 @@ def update_table(search, drawn):
     return rows, caption(len(selected), len(rows)), key
 
 
-@callback(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.TABLE, "active_cell"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
 def select_from_table(active_cell, search):
     """A row chosen by click or keyboard becomes the URL's selected event; the rest is kept."""
     incident = (active_cell or {}).get("row_id") if isinstance(active_cell, dict) else None
@@ -259,17 +246,6 @@ def select_from_table(active_cell, search):
     return "?" + query if query else ""
 
 
-@callback(
-    Output(ids.TABLE, "style_data_conditional"),
-    Output(ids.TABLE, "page_current"),
-    Output(ids.TABLE, "active_cell"),
-    Output(ids.TABLE, "selected_cells"),
-    Output(ids.TABLE_STATUS, "children"),
-    Input(ids.URL, "search"),
-    Input(ids.TABLE, "derived_virtual_row_ids"),
-    State(ids.TABLE, "page_current"),
-    State(ids.TABLE, "active_cell"),
-)
 def show_selection(search, shown_ids, page_current, active_cell):
     """Highlight the URL's incident and turn to its page, in the order the analyst sorted.
 
@@ -420,4 +396,33 @@ KEYBOARD_JS = (
     .replace("__TABLE__", json.dumps(ids.TABLE))
     .replace("__HELP__", json.dumps(ids.TABLE_HELP))
 )
-clientside_callback(KEYBOARD_JS, Input(ids.TABLE, "derived_virtual_row_ids"))
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(
+        Output(ids.TABLE, "data"),
+        Output(ids.TABLE_CAPTION, "children"),
+        Output(ids.TABLE_DRAWN, "data"),
+        Input(ids.URL, "search"),
+        State(ids.TABLE_DRAWN, "data"),
+    )(update_table)
+    app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.TABLE, "active_cell"),
+        State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )(select_from_table)
+    app.callback(
+        Output(ids.TABLE, "style_data_conditional"),
+        Output(ids.TABLE, "page_current"),
+        Output(ids.TABLE, "active_cell"),
+        Output(ids.TABLE, "selected_cells"),
+        Output(ids.TABLE_STATUS, "children"),
+        Input(ids.URL, "search"),
+        Input(ids.TABLE, "derived_virtual_row_ids"),
+        State(ids.TABLE, "page_current"),
+        State(ids.TABLE, "active_cell"),
+    )(show_selection)
+    app.clientside_callback(KEYBOARD_JS, Input(ids.TABLE, "derived_virtual_row_ids"))

@@ -6,7 +6,7 @@ Dragging a range on it sets the date filter (handled in ``filters.sync_filters``
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from components import ids
 from components.figures import timeline_spec
@@ -57,11 +57,16 @@ def build_timeline(search: str | None) -> go.Figure:
     return go.Figure(render_timeline(search))
 
 
-@callback(
-    Output(ids.TIMELINE, "figure"),
-    Output(ids.TIMELINE_DRAWN, "data"),
-    Input(ids.URL, "search"),
-    State(ids.TIMELINE_DRAWN, "data"),
-)
 def update_timeline(search, drawn):
     return redraw_if_changed(render_timeline, search, drawn)
+
+
+def register(app: Dash) -> None:
+    """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
+    ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
+    app.callback(
+        Output(ids.TIMELINE, "figure"),
+        Output(ids.TIMELINE_DRAWN, "data"),
+        Input(ids.URL, "search"),
+        State(ids.TIMELINE_DRAWN, "data"),
+    )(update_timeline)
