@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -378,6 +379,8 @@ class _Index:
 
 _INDEX_CACHE: dict[tuple[tuple[str, int], ...], _Index] = {}
 _INDEX_CACHE_SIZE = 8
+# Worker threads (gunicorn --threads, Dash callbacks) look up and evict at once: one lock.
+_INDEX_LOCK = threading.Lock()
 
 
 def _index(zones: Sequence[ZoneVersion]) -> _Index:
@@ -388,12 +391,13 @@ def _index(zones: Sequence[ZoneVersion]) -> _Index:
     objects' ids and the cached index holds the objects, so an id cannot be reused while cached.
     """
     key = tuple((z.zone_id, id(z.geometry)) for z in zones)
-    idx = _INDEX_CACHE.get(key)
-    if idx is None:
-        if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
-            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
-        idx = _INDEX_CACHE[key] = _Index(zones)
-    return idx
+    with _INDEX_LOCK:
+        idx = _INDEX_CACHE.get(key)
+        if idx is None:
+            if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
+                _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+            idx = _INDEX_CACHE[key] = _Index(zones)
+        return idx
 
 
 def assign_zone(zones: list[ZoneVersion], lon: float, lat: float) -> ZoneVersion | None:
