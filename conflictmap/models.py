@@ -52,6 +52,11 @@ SUB_EVENT_TYPES: dict[str, tuple[str, ...]] = {
 DATE_PRECISIONS: tuple[str, ...] = ("day", "week", "month")
 GEO_PRECISIONS: tuple[int, ...] = (1, 2, 3)
 
+# The day actor labels change (EVENTS.md): forces of Damascus are "Syrian regime forces" before
+# it and "Other: Syrian transitional government" from it on. The one place the date is written:
+# the English and Arabic actor tables name it as ``regime-change``.
+REGIME_CHANGE = date(2024, 12, 8)
+
 # Where an event came from: read from an article by the pipeline, or a curated reference fact.
 ORIGIN_EXTRACTED = "extracted"
 ORIGIN_REFERENCE = "reference"

@@ -156,3 +156,12 @@ def test_a_pronoun_subject_is_the_last_events_perpetrator_even_with_victims_name
     )
     kidnap = [e for e in evs if e.event_type == "violence_against_civilians"]
     assert kidnap and (kidnap[0].actor1, kidnap[0].actor2) == ("ISIS", "Civilians")
+
+
+def test_the_regime_change_day_is_written_once():
+    """The actor tables name the day (``regime-change``); the date itself lives in models."""
+    from conflictmap.extract.rules import load_actor_rules
+    from conflictmap.models import REGIME_CHANGE
+
+    days = {d for r in load_actor_rules() for d in (r.valid_until, r.valid_from) if d is not None}
+    assert days == {REGIME_CHANGE}

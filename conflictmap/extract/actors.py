@@ -21,7 +21,7 @@ def find_actors(text: str, on: date | None = None) -> list[ActorMention]:
     """Non-overlapping mentions, longest first at each position, in text order.
 
     Labels with a validity window (e.g. "Syrian regime forces" before 8 Dec 2024) are applied
-    only to events dated inside it; with no date known the pre-2024-12-08 label is used.
+    only to events dated inside it; with no date known the label before ``models.REGIME_CHANGE`` is used.
     """
     cands: list[ActorMention] = []
     low = text.lower()

@@ -54,9 +54,8 @@ from conflictmap.extract.timing import (
 )
 from conflictmap.extract.triggers import Trigger, find_triggers, resolve_raids
 from conflictmap.geo.gazetteer import Gazetteer
-from conflictmap.models import Place
+from conflictmap.models import REGIME_CHANGE, Place
 
-REGIME_CHANGE = date(2024, 12, 8)  # actor labels change on this day (EVENTS.md)
 # A list of more towns than this is a summary of an area: one event at the first town. Not for
 # a change of territory (taken in battle or handed over): each town that changed hands is an
 # event of its own (atomic by place).

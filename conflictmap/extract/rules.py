@@ -15,6 +15,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from conflictmap.models import REGIME_CHANGE
+
 log = logging.getLogger(__name__)
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -80,7 +82,12 @@ class Lexicon:
 
 
 def _day(value: str) -> date | None:
-    return date.fromisoformat(value) if value.strip() else None
+    """A validity day of a table row: ISO, empty for none, or ``regime-change`` for the day actor
+    labels change (``models.REGIME_CHANGE``), so that date is written in one place only."""
+    value = value.strip()
+    if value == "regime-change":
+        return REGIME_CHANGE
+    return date.fromisoformat(value) if value else None
 
 
 def _compile(pattern: str, where: str, flags: int = re.I) -> re.Pattern[str] | None:

@@ -1,7 +1,7 @@
 """Arabic actor mentions, normalised to the same names as the English table (``rules/actors.csv``).
 
 Labels tied to one side of the regime change (قوات النظام before it, الأمن العام after it) are
-applied by the event's date, on the day the English extractor uses (``assemble.REGIME_CHANGE``).
+applied by the event's date, on ``models.REGIME_CHANGE``, as in English.
 """
 
 from __future__ import annotations

@@ -78,9 +78,9 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
 @lru_cache(maxsize=1)
 def actor_rules() -> tuple[ActorRule, ...]:
     """Actor surface forms. ``period`` regime/transition ties a label to the side of the regime
-    change it belongs to; the day itself is the English extractor's (``assemble.REGIME_CHANGE``),
+    change it belongs to; the day itself is ``models.REGIME_CHANGE``,
     so both languages switch labels on the same date."""
-    from conflictmap.extract.assemble import REGIME_CHANGE
+    from conflictmap.models import REGIME_CHANGE
 
     out = []
     for n, row in _rows("actors.csv"):
