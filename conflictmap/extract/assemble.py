@@ -28,6 +28,7 @@ from conflictmap.extract.actors import (
     resolve_anaphors,
 )
 from conflictmap.extract.dates import find_dates, year_anchor
+from conflictmap.extract.draft import Draft
 from conflictmap.extract.merge import merge_drafts, merge_follow_up, no_casualties, previous_event, same_place
 from conflictmap.extract.numbers import count_before, fatalities, group_fatalities
 from conflictmap.extract.places import (
@@ -74,31 +75,6 @@ _DATELINE_END = re.compile(r"\s*(?:,?\s*\d{4})?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[-
 _PLURAL_BACK = re.compile(
     r"\b(?:these|those|the|both) (?:\w+ )?(?:attacks|clashes|strikes|airstrikes|incidents|operations)\b", re.I
 )
-
-
-@dataclass
-class Draft:
-    sentence: Sentence
-    event_type: str
-    sub_event_type: str
-    day: date
-    date_precision: str
-    date_explicit: bool
-    actors: list[str]
-    place: Place
-    location: str
-    geo_precision: int
-    geo_method: str
-    place_explicit: bool
-    fallback: bool
-    fatalities: int | None
-    hedged: bool
-    secondary: bool = False
-    trigger: str = ""  # the words that coded it ("curfew", "launched an operation")
-    area: bool = False
-    spans: list[tuple[int, int]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    guessed_actors: list[str] = field(default_factory=list)  # sides taken from context, not the text
 
 
 @dataclass

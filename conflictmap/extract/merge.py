@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conflictmap.extract.assemble import Draft
+    from conflictmap.extract.draft import Draft
     from conflictmap.extract.places import PlaceMention
     from conflictmap.extract.sentences import Sentence
 

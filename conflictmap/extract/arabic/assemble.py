@@ -24,7 +24,8 @@ from conflictmap.extract.arabic.places import PlaceHit, drop_containers, find_pl
 from conflictmap.extract.arabic.sentences import ArSentence, split_sentences
 from conflictmap.extract.arabic.tables import trigger_rules, trigger_scanner, words
 from conflictmap.extract.arabic.text import Folded, fold_with_offsets
-from conflictmap.extract.assemble import MAX_SPLIT, Draft
+from conflictmap.extract.assemble import MAX_SPLIT
+from conflictmap.extract.draft import Draft
 from conflictmap.extract.merge import merge_drafts
 from conflictmap.geo.gazetteer import Gazetteer
 from conflictmap.models import REGIME_CHANGE, Place
