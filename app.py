@@ -9,10 +9,11 @@ import sys
 import dash
 from dash import Input, Output, State, dcc, html
 
-from conflictmap.config import Settings
+from conflictmap.config import ASSETS_DIR, Settings
 
 log = logging.getLogger("conflictmap.app")
 PAGE_ROOT = "page-root"
+
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app for ``settings``; prepares the store (idempotent) before serving."""
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     app = dash.Dash(
         __name__,
+        assets_folder=str(ASSETS_DIR),  # the checkout's assets/, or the installed package's copy
         title="conflictmap: Deir ez-Zor",
         url_base_pathname=settings.url_prefix,
         serve_locally=True,

@@ -15,7 +15,25 @@ from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_DATA = PROJECT_ROOT / "data"
+# A checkout (make run, an editable install) reads data/ and assets/ where they lie; an install
+# with `pip install .` ships them inside the package as conflictmap.bundled_data and
+# conflictmap.bundled_assets (pyproject's package-dir), so the dashboard runs from anywhere.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data").is_dir()
+
+
+def _shipped(folder: str, package: str) -> Path:
+    if IN_CHECKOUT:
+        return PROJECT_ROOT / folder
+    from importlib.resources import files
+
+    return Path(str(files(package)))
+
+
+BUNDLED_DATA = _shipped("data", "conflictmap.bundled_data")
+ASSETS_DIR = _shipped("assets", "conflictmap.bundled_assets")
+# Where the store goes unless CONFLICTMAP_DATA_DIR says: var/ of the checkout, or of the folder
+# the app was started in when installed (never inside site-packages).
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var" if IN_CHECKOUT else Path.cwd() / "var"
 
 
 _SIZE = re.compile(r"^\s*(\d[\d_]*)\s*([kmg]i?b?|b)?\s*$", re.I)
@@ -116,7 +134,7 @@ def _normalise_prefix(value: str) -> str:
 class Settings:
     """Every knob the app has. Environment variables are named ``CONFLICTMAP_<FIELD>``."""
 
-    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    data_dir: Path = field(default_factory=lambda: DEFAULT_DATA_DIR)
     bundled_dir: Path = BUNDLED_DATA
     database_url: str | None = None  # default: sqlite file in data_dir
     zones_path: Path | None = None  # user-supplied GeoJSON zones; default: the bundled ones
@@ -171,7 +189,7 @@ class Settings:
         zones = get("ZONES_PATH")
         data_dir = get("DATA_DIR")
         return cls(
-            data_dir=Path(data_dir).expanduser() if data_dir else PROJECT_ROOT / "var",
+            data_dir=Path(data_dir).expanduser() if data_dir else DEFAULT_DATA_DIR,
             database_url=get("DATABASE_URL"),
             zones_path=Path(zones).expanduser() if zones else None,
             url_prefix=_normalise_prefix(get("URL_PREFIX") or "/"),

@@ -42,6 +42,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
+from conflictmap.config import ASSETS_DIR
+
 log = logging.getLogger(__name__)
 
 FORMATS: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -54,7 +56,7 @@ DEFAULT_TIMEOUT = 60.0
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 # The app's own fonts (served to the page from the same folder, see assets/style.css).
-FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
+FONT_DIR = ASSETS_DIR / "fonts"
 ARABIC_FONT_FILE = FONT_DIR / "NotoNaskhArabic-Regular.ttf"
 ARABIC_FAMILY = "Noto Naskh Arabic"
 # plotly.js's default family, with the Arabic face after arial: a Latin letter finds Arial (or its
