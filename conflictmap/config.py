@@ -21,16 +21,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data").is_dir()
 
 
-def _shipped(folder: str, package: str) -> Path:
+def _shipped(folder: str, installed_as: str) -> Path:
+    """``folder`` of the checkout, or its installed copy inside this package."""
     if IN_CHECKOUT:
         return PROJECT_ROOT / folder
-    from importlib.resources import files
-
-    return Path(str(files(package)))
+    return Path(__file__).resolve().parent / installed_as
 
 
-BUNDLED_DATA = _shipped("data", "conflictmap.bundled_data")
-ASSETS_DIR = _shipped("assets", "conflictmap.bundled_assets")
+BUNDLED_DATA = _shipped("data", "bundled_data")
+ASSETS_DIR = _shipped("assets", "bundled_assets")
 # Where the store goes unless CONFLICTMAP_DATA_DIR says: var/ of the checkout, or of the folder
 # the app was started in when installed (never inside site-packages).
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var" if IN_CHECKOUT else Path.cwd() / "var"
