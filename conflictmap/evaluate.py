@@ -36,6 +36,7 @@ from conflictmap.extract import (
     warm_up,
 )
 from conflictmap.geo.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.incidents.dedupe import cluster_incidents
 from conflictmap.ingest.readers import article_from_row
 from conflictmap.models import Article, Event
 
@@ -100,13 +101,6 @@ def _dedupe_figures(gold_rows: list[dict], events: list[Event], scorer: ModuleTy
     Each predicted event takes the incident_id of the gold event it matches strictly; pairs of
     matched events are then "same incident" in gold when their incident_ids agree.
     """
-    try:
-        from conflictmap.incidents.dedupe import cluster_incidents  # written by another module owner
-    except ImportError as exc:
-        return {
-            "available": False,
-            "note": f"de-duplication not measured: conflictmap.incidents.dedupe missing ({exc})",
-        }
     by_article: dict[str, list[Event]] = {}
     for ev in events:
         by_article.setdefault(ev.article_id, []).append(ev)
@@ -120,8 +114,8 @@ def _dedupe_figures(gold_rows: list[dict], events: list[Event], scorer: ModuleTy
                 gold_incident[preds[pi].event_id] = golds[gi]["incident_id"]
     try:
         clusters = cluster_incidents(list(events))
-    except Exception as exc:  # report, do not hide the extraction figures
-        return {"available": False, "note": f"cluster_incidents failed: {type(exc).__name__}: {exc}"}
+    except Exception as exc:  # a broken de-duplication is an error to see, never "not measured"
+        raise EvaluationError(f"de-duplication failed: {type(exc).__name__}: {exc}") from exc
     ids = sorted(gold_incident)
     tp = fp = fn = 0
     for a, b in combinations(ids, 2):

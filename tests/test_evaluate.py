@@ -124,3 +124,73 @@ def test_threshold_filters_what_is_scored(tmp_path):
     none = evaluate(gold, scorer, threshold=1.01)
     assert every["predicted_events"] == every["candidates"] >= 2
     assert none["predicted_events"] == 0 and none["candidates"] == every["candidates"]
+
+
+def test_deduplication_is_measured_with_the_real_scorer_and_clustering(tmp_path, monkeypatch):
+    """No stub: the shared scorer matches, conflictmap.incidents.dedupe clusters. Two outlets'
+    reports of one ambush (texts written for this test) are one pair found; a clash in another
+    town the same day stays apart. A clustering crash is an error, never "not measured"."""
+    import os
+
+    from conflictmap.evaluate import DEFAULT_SCORER
+
+    if not DEFAULT_SCORER.exists():
+        msg = f"shared scorer not found at {DEFAULT_SCORER}"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+    def gold_event(incident: str, place: str, lat: float, lon: float, evidence: str) -> dict:
+        return {
+            "event_date": "2024-05-06",
+            "date_precision": "day",
+            "event_type": "battle",
+            "sub_event_type": "armed clash",
+            "actor1": "ISIS",
+            "actor2": "SDF",
+            "location": place,
+            "latitude": lat,
+            "longitude": lon,
+            "geo_precision": 1,
+            "fatalities": 3,
+            "incident_id": incident,
+            "evidence": [evidence],
+        }
+
+    a = "ISIS gunmen ambushed an SDF patrol in Hajin on Monday, killing three fighters."
+    b = "Three SDF fighters were killed on Monday when ISIS gunmen ambushed their patrol in Hajin."
+    c = "ISIS fighters clashed with the SDF in Al-Busayrah on Monday, killing three of them."
+    rows = [
+        {
+            "id": "o1",
+            "publication_date": "2024-05-07",
+            "text": a,
+            "events": [gold_event("I1", "Hajin", 34.695, 40.835, a)],
+        },
+        {
+            "id": "o2",
+            "publication_date": "2024-05-07",
+            "text": b,
+            "events": [gold_event("I1", "Hajin", 34.695, 40.835, b)],
+        },
+        {
+            "id": "o3",
+            "publication_date": "2024-05-07",
+            "text": c,
+            "events": [gold_event("I2", "Al-Busayrah", 35.154, 40.428, c)],
+        },
+    ]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = evaluate(gold, DEFAULT_SCORER)
+    assert result["strict"]["tp"] == 3, result["strict"]
+    assert result["dedupe"]["pairs"] == {"tp": 1, "fp": 0, "fn": 0}, result["dedupe"]
+
+    import conflictmap.evaluate as ev
+
+    def broken(events):
+        raise RuntimeError("index out of range")
+
+    monkeypatch.setattr(ev, "cluster_incidents", broken)
+    with pytest.raises(EvaluationError, match="de-duplication failed: RuntimeError"):
+        evaluate(gold, DEFAULT_SCORER)
