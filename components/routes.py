@@ -9,8 +9,9 @@ same ``image_export``/``data_export`` functions.
     GET <prefix>export/map.png|svg|pdf       the map as a finished briefing graphic
     GET <prefix>export/timeline.png|svg|pdf  the timeline, same dressing
     GET <prefix>export/briefing.pdf          one page: map, timeline, the period's main events
-    GET <prefix>api/events.csv|geojson       incidents, ACLED columns + provenance; limit/offset
+    GET <prefix>api/events.csv|geojson|gpkg  incidents, ACLED columns + provenance; limit/offset
     GET <prefix>api/zones.geojson?as_of=     control zones on a date
+    GET <prefix>api/zones.gpkg               every zone version with its dates (GeoPackage)
     GET <prefix>api/meta                     dataset version, counts, date span, extractor version
 
 A request is answered only when every parameter was understood: otherwise 400 with a JSON body
@@ -38,7 +39,7 @@ from components.map_panel import build_map
 from components.service_access import service, settings
 from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
-from conflictmap.export import naming, snapshot, tables
+from conflictmap.export import geopackage, naming, snapshot, tables
 from conflictmap.export.slots import ExportBusy, export_slot
 from conflictmap.read.index import split_outlets
 from conflictmap.read.query import EventFilter, FilterError, parse_date, shown, unknown_params
@@ -57,6 +58,7 @@ EXPORT_PARAMS = ("width", "height", "scale", "title", "limit", "offset", "as_of"
 # export row adds it to every export; ``download`` asks the browser to save).
 IMAGE_PARAMS = ("width", "height", "scale", "title", "download")
 EVENTS_PARAMS = ("limit", "offset", "title", "download")
+GPKG_MIME = "application/geopackage+sqlite3"
 ZONES_PARAMS = ("as_of", "asof", "download")
 META_PARAMS = ("download",)
 
@@ -123,7 +125,7 @@ def image_problems(query: str) -> list[str]:
 def data_problems(kind: str, query: str) -> list[str]:
     """The same for an ``api/`` route: filter values, paging, dates and unknown parameter names."""
     qs = _parsed(query)
-    if kind in ("csv", "geojson"):
+    if kind in ("csv", "geojson", "gpkg"):
         problems = list(EventFilter.from_query(query, allow=EVENTS_PARAMS).problems)
         try:
             tables.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
@@ -140,6 +142,8 @@ def data_problems(kind: str, query: str) -> list[str]:
                 except FilterError as exc:
                     problems.append(str(exc))
         return problems
+    if kind == "zones_gpkg":
+        return unknown_params(qs, ("download",))
     return unknown_params(qs, META_PARAMS)
 
 
@@ -250,7 +254,9 @@ def data_export(kind: str, query: str) -> Artifact:
         fc = dict(svc.zones_geojson(as_of) or {"type": "FeatureCollection", "features": []})
         fc["as_of"] = as_of.isoformat()
         return Artifact(tables.dumps(fc).encode(), "application/geo+json", f"zones-{as_of}.geojson")
-    if kind not in ("csv", "geojson"):
+    if kind == "zones_gpkg":
+        return Artifact(geopackage.zones_gpkg(svc.zones()), GPKG_MIME, "zone-versions.gpkg")
+    if kind not in ("csv", "geojson", "gpkg"):
         raise BadRequest(f"no data export {kind}")
     page = tables.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
     flt = EventFilter.from_query(view_query(query))
@@ -263,6 +269,8 @@ def data_export(kind: str, query: str) -> Artifact:
         headers["Link"] = f'<?{nxt}&limit={page.limit}&offset={page.offset + len(rows)}>; rel="next"'
     if kind == "csv":
         return Artifact(tables.to_csv(rows).encode("utf-8"), "text/csv", "events.csv", headers)
+    if kind == "gpkg":
+        return Artifact(geopackage.events_gpkg(rows), GPKG_MIME, "events.gpkg", headers)
     meta = tables.paging_meta(total, page, len(rows), flt.to_query())
     body = tables.dumps(tables.to_geojson(rows, meta)).encode()
     return Artifact(body, "application/geo+json", "events.geojson", headers)
@@ -352,6 +360,8 @@ def register(app: dash.Dash) -> None:
         "api/events.csv": "csv",
         "api/events.geojson": "geojson",
         "api/zones.geojson": "zones",
+        "api/events.gpkg": "gpkg",
+        "api/zones.gpkg": "zones_gpkg",
         "api/meta": "meta",
     }
     for path, kind in routes.items():
@@ -382,7 +392,7 @@ def guard_unknown_paths(app: dash.Dash) -> None:
         message = (
             f"Not found: {shown(flask.request.path)}\n"
             f"The dashboard is at {home}; data under {home}api/ "
-            "(events.csv, events.geojson, zones.geojson, meta); images under "
+            "(events.csv, events.geojson, events.gpkg, zones.geojson, zones.gpkg, meta); images under "
             f"{home}export/ (map.png|svg|pdf, timeline.png|svg|pdf, briefing.pdf)."
         )
         return _error(404, message)
