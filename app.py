@@ -107,6 +107,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Serve the dashboard on Flask's development server (gunicorn ``wsgi:server`` in production).
+
+    Returns 2 with the variable named when a setting cannot be read."""
     ap = argparse.ArgumentParser(description="Serve the conflictmap dashboard")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8050)

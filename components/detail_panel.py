@@ -31,6 +31,7 @@ HELP = "Click an event on the map to read the reports behind it."
 
 
 def layout() -> html.Div:
+    """The detail panel, showing the help line until an incident is selected."""
     return html.Div(html.P(HELP, className="hint"), id=ids.DETAIL, className="detail-panel")
 
 
@@ -128,6 +129,10 @@ def _report(rep: dict, first: bool) -> html.Div:
 
 
 def render_incident(incident_id: str, search: str | None) -> list:
+    """The detail panel's children for one incident: its coded fields from the most confident report,
+    who held the place that day, every report's own words, and the other incidents at its point.
+
+    A store reloaded since the link was made gives a short notice, not an error."""
     svc = service()
     reports = svc.incident(incident_id)
     if not reports:
@@ -265,6 +270,7 @@ def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> htm
 
 
 def update_detail(search):
+    """Callback: the selected incident (``event=`` in the URL), or the help line when none is."""
     flt = EventFilter.from_query(search)
     if not flt.event:
         return html.P(HELP, className="hint")

@@ -45,6 +45,7 @@ BUTTONS: dict[str, tuple[str, str]] = {
 
 
 def layout() -> html.Div:
+    """The export bar: title box, one button per format, progress and status lines, and the download."""
     buttons = [
         html.Button(label, id=bid, n_clicks=0, className="button export-button", title=f"Download {made}")
         for bid, (label, made) in BUTTONS.items()
@@ -101,6 +102,10 @@ def title_placeholder(search):
 
 
 def run_export(*args):
+    """Callback for every export button: make the file for the page's view and hand it to the download.
+
+    The expected failures (no Chromium, a timeout, a bad parameter) come back as the status message,
+    so a failed export leaves the page usable."""
     search, title = args[-2], args[-1]
     kind = ctx.triggered_id
     if kind not in BUTTONS:

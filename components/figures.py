@@ -532,6 +532,9 @@ def selection_trace(selected: tuple[float, float, float] | None) -> dict[str, An
 
 
 def selection_index(fig: dict[str, Any]) -> int:
+    """Index of the selection halo trace in a map figure, so a callback can patch just that trace.
+
+    Raises ``StopIteration`` for a figure without one (every ``map_spec`` figure has it)."""
     return next(i for i, t in enumerate(fig["data"]) if (t.get("meta") or {}).get("kind") == "selection")
 
 

@@ -215,6 +215,8 @@ NO_OPTIONS = [no_update] * len(OPTION_OUTPUTS)
 
 
 def controls_from_filter(flt: EventFilter) -> list:
+    """The values of the filter controls for ``flt``, in the order of ``CONTROL_OUTPUTS`` (dates as
+    ISO strings, candidates as a checklist value): the URL is the truth and the controls follow it."""
     return [
         flt.start.isoformat() if flt.start else None,
         flt.end.isoformat() if flt.end else None,

@@ -23,6 +23,8 @@ GRAPH_CONFIG: dcc.Graph.Config = {
 
 
 def layout() -> html.Div:
+    """The map panel: the graph, and a store of what the figure on screen was drawn from (its data key
+    and selection), so a callback can tell when only a patch is needed."""
     return html.Div(
         [
             # The data key of the figure on screen: panning or selecting an event changes the
@@ -110,6 +112,7 @@ def drawn_key(search: str | None) -> str:
 
 
 def render_map(search: str | None) -> dict:
+    """The map for a URL query string as a plain figure dict, for the callback (exports use ``build_map``)."""
     # The plain dict: same figure as build_map without plotly's validation copy of every array.
     args, kwargs = _map_args(search)
     return map_spec(*args, **kwargs)

@@ -69,6 +69,9 @@ class BadRequest(ValueError):
 
 @dataclass
 class Artifact:
+    """A made file and how to send it: bytes, MIME type, download name and extra headers
+    (e.g. ``X-Total-Count``)."""
+
     body: bytes
     mimetype: str
     filename: str
@@ -154,12 +157,16 @@ def view_query(query: str) -> str:
 
 
 def view_url(query: str, base_url: str) -> str:
+    """The dashboard link for a query: normalised by ``EventFilter``, so export-only and unknown
+    parameters are dropped and the link opens the same view."""
     flt = EventFilter.from_query(query)
     q = flt.to_query()
     return base_url + ("?" + q if q else "")
 
 
 def stamp_for(query: str, base_url: str) -> snapshot.Stamp:
+    """What a briefing graphic says about itself for this query: title (``title=`` or the filter's
+    own description, 160 characters at most), dates, counts, outlets and the view's link."""
     qs = parse_qs(query.lstrip("?"))
     flt = EventFilter.from_query(query)
     view = service().view(flt)

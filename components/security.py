@@ -102,6 +102,11 @@ def frame_ancestors(settings: Settings) -> list[str]:
 
 
 def content_security_policy(script_hashes: list[str], settings: Settings) -> str:
+    """The Content-Security-Policy header: this origin only, plus the inline scripts whose hashes are
+    given and the frame ancestors the settings allow.
+
+    A ``tile_url`` adds its scheme, host and port to images and connections; one that does not parse
+    as such is left out silently, and the map then cannot load its tiles."""
     hashes = " ".join(f"'{h}'" if not h.startswith("'") else h for h in script_hashes)
     img = "'self' data: blob:"
     connect = "'self'"
@@ -372,6 +377,7 @@ class DevRequestHandler(WSGIRequestHandler):
     """
 
     def version_string(self) -> str:
+        """The ``Server`` header: the app's name, no versions."""
         return SERVER_NAME
 
 

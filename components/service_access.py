@@ -22,8 +22,10 @@ def use_settings(settings: Settings) -> None:
 
 
 def settings() -> Settings:
+    """The settings the app registered, or the environment's when none was (scripts, tests)."""
     return _settings[0] if _settings else get_settings()
 
 
 def service() -> DataService:
+    """The data service for the current settings: the only way callbacks reach data."""
     return get_service(settings())

@@ -22,6 +22,7 @@ ZONE_EXTRAS = ("none", "unknown")  # the filter bar's zone choices besides the c
 
 
 def layout() -> html.Div:
+    """The status panel: counts of the view, the link notice and the data problems."""
     return html.Div(
         [
             html.Div(id=ids.COUNTS, className="counts"),
@@ -34,6 +35,7 @@ def layout() -> html.Div:
 
 
 def update_status(search):
+    """Callback: the counts and date span of the URL's view, and the service's problems (missing layers)."""
     svc = service()
     flt = EventFilter.from_query(search)
     view = svc.view(flt)

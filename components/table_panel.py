@@ -196,6 +196,8 @@ def table_rows(selected: pd.DataFrame, limit: int | None = None) -> list[dict]:
 
 
 def caption(total: int, shown: int) -> str:
+    """The line above the table: how many incidents match, and whether the list is cut
+    (``shown`` < ``total``) while the map and counts still hold them all."""
     if total == 0:
         return "No incidents match these filters."
     noun = "incident" if total == 1 else "incidents"
@@ -218,6 +220,7 @@ def quoted(value: str) -> str:
 
 
 def selected_styles(incident_id: str | None) -> list[dict]:
+    """The DataTable style that highlights the selected incident's row; none when nothing is selected."""
     if not incident_id:
         return []
     return [{"if": {"filter_query": "{id} = " + quoted(incident_id)}, **SELECTED_STYLE}]

@@ -17,6 +17,8 @@ from conflictmap.read.query import EventFilter
 
 
 def layout() -> html.Div:
+    """The timeline panel: the graph (drag to set dates, double-click to clear), its hint, and the
+    store of the drawn figure's data key."""
     return html.Div(
         [
             dcc.Store(id=ids.TIMELINE_DRAWN),
@@ -58,6 +60,8 @@ def build_timeline(search: str | None) -> go.Figure:
 
 
 def update_timeline(search, drawn):
+    """Callback: a new timeline for the URL's filter; nothing is resent when only the selection or
+    the map view moved."""
     return redraw_if_changed(render_timeline, search, drawn)
 
 

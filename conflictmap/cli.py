@@ -47,6 +47,10 @@ INGEST_OK, INGEST_REFUSED, INGEST_INCOMPLETE = 0, 1, 3
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap ingest`: store the articles named and print what was added, skipped and refused.
+
+    Exit status for scripts: ``INGEST_OK`` (0), ``INGEST_REFUSED`` (1: some items refused, the
+    rest stored) or ``INGEST_INCOMPLETE`` (3: the run stopped or left reports ungrouped; rerun it)."""
     from conflictmap.pipeline import ingest_paths
     from conflictmap.storage.store import EventStore
 
@@ -109,6 +113,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap extract`: articles JSONL to events JSONL with no store, for evaluation and debugging."""
     from conflictmap.extract_file import extract_jsonl
 
     with progress_bar("extract") as update:
@@ -123,6 +128,8 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap evaluate`: score the extractor against gold files; exit 2 when the gold or the
+    scorer cannot be used (``EvaluationError``), so a broken setup is never read as a score."""
     import json
 
     from conflictmap.evaluate import EvaluationError, evaluate, format_report
@@ -147,6 +154,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap reextract`: re-read stored articles with the current rules and print what changed.
+
+    ``--dry-run`` only counts. Always exits 0: articles that failed are listed, their events kept."""
     from conflictmap.reextract import reextract
     from conflictmap.storage.store import EventStore
 
@@ -188,6 +198,9 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap prepare`: create the store and load the bundled data (idempotent).
+
+    Problems (a missing or refused file) are printed but the exit status is still 0."""
     from conflictmap.pipeline import prepare
     from conflictmap.storage.store import EventStore
 
@@ -200,6 +213,9 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_zones(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap zones`: validate a control-zones GeoJSON file without touching the store.
+
+    Exit 1 when the file is refused; warnings alone still exit 0."""
     from conflictmap.geo.zones import ZonesError, load_zones
 
     try:
@@ -215,12 +231,14 @@ def cmd_zones(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap serve`: the development server of ``app.py`` (use gunicorn in production)."""
     import app as dash_app  # the top-level app module; the CLI is the only place that reaches up
 
     return dash_app.main(["--host", args.host, "--port", str(args.port)])
 
 
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap synth`: a store of made-up events for benchmarks; never mix it with real data."""
     from conflictmap.synthetic import write_synthetic_store
 
     path = write_synthetic_store(Path(args.output), args.count, seed=args.seed, settings=settings)
@@ -241,6 +259,7 @@ def _non_negative(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand; each sets ``func`` to the ``cmd_*`` that runs it."""
     ap = argparse.ArgumentParser(prog="conflictmap", description=__doc__.split("\n")[0])
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -305,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``conflictmap`` console script; returns the exit status.
+
+    A setting in the environment that cannot be read exits 2 with its name, before any command runs."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

@@ -168,16 +168,22 @@ class Settings:
 
     @property
     def db_url(self) -> str:
+        """The store's SQLAlchemy URL: ``database_url`` if set, else ``data_dir``/conflictmap.sqlite."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'conflictmap.sqlite'}"
 
     @property
     def effective_zones_path(self) -> Path:
+        """The zones file to load: ``zones_path`` if set, else the bundled ``zones.geojson``."""
         return self.zones_path or (self.bundled_dir / "zones.geojson")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Settings from the ``CONFLICTMAP_*`` variables of ``env`` (default: ``os.environ``).
+
+        An empty variable counts as unset. Raises ``ValueError`` naming the variable when a value
+        cannot be read, so a typo stops the start instead of silently falling back to a default."""
         e = dict(os.environ if env is None else env)
 
         def get(name: str) -> str | None:

@@ -56,6 +56,10 @@ def fold_of(article_id: str, k: int) -> int:
 
 
 def load_scorer(path: Path | None = None) -> ModuleType:
+    """Import the shared ``score_events.py`` (default ``DEFAULT_SCORER``) from its path.
+
+    Raises ``EvaluationError`` when it is missing, cannot be imported or has no ``score()``: the
+    project scores itself with the corpus's own scorer, never a copy of it."""
     path = Path(path) if path else DEFAULT_SCORER
     if not path.is_file():
         raise EvaluationError(

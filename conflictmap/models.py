@@ -95,9 +95,11 @@ class Article:
 
     @property
     def hash(self) -> str:
+        """The content hash of the text (``content_hash``): how the store spots a re-published copy."""
         return content_hash(self.text)
 
     def to_dict(self) -> dict[str, Any]:
+        """The article as a JSON Lines row (``published`` written as ``publication_date``, ISO)."""
         return {
             "id": self.id,
             "url": self.url,
@@ -164,12 +166,17 @@ class Event:
     incident_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as a JSON-ready dict; the date as an ISO string."""
         d = asdict(self)
         d["event_date"] = self.event_date.isoformat()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Event:
+        """An Event from a dict such as a store row or a JSON line.
+
+        Keys that are not fields are dropped; a string date is read from its first ten characters, so a
+        timestamp gives its day."""
         known = {f for f in cls.__dataclass_fields__}
         kw = {k: v for k, v in d.items() if k in known}
         if isinstance(kw.get("event_date"), str):
@@ -193,4 +200,5 @@ class ZoneVersion:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def valid_on(self, day: date) -> bool:
+        """Whether the version holds on ``day``; both ends are inclusive."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

@@ -28,6 +28,9 @@ Progress = Callable[[int, int | None, str], None]
 
 @dataclass
 class Unresolved:
+    """An event whose place was not resolved to a town (no place, or only a fallback), for the ingest
+    report: an analyst can add the name to the gazetteer. ``why`` is the event's ``geo_method``."""
+
     article_id: str
     location: str
     why: str
@@ -93,6 +96,9 @@ class IngestReport:
         return self.stopped is None and not self.not_stored and not self.paths_not_read
 
     def merge(self, other: IngestReport) -> None:
+        """Add another run's counts and lists to this one, in place.
+
+        ``incidents`` is left as it is: it is a store total after regrouping, not a count of a run."""
         self.articles_read += other.articles_read
         self.articles_added += other.articles_added
         self.articles_skipped += other.articles_skipped

@@ -54,6 +54,11 @@ CONTENT_FIELDS = (
 
 @dataclass
 class ReextractReport:
+    """What a re-extraction found, by event id, for the report of ``conflictmap reextract``.
+
+    ``incidents`` is the incident count after regrouping; None when nothing was regrouped (a dry
+    run, or no event changed)."""
+
     articles: int = 0
     events_before: int = 0
     events_after: int = 0

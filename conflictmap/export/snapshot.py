@@ -280,11 +280,17 @@ class Renderer:
         log.info("kaleido started on %s in %.1f s", path, self.started_in)
 
     def ensure_started(self) -> None:
+        """Start the browser now if it is not running (the first export otherwise pays for it).
+
+        Raises ``ChromiumMissing`` or ``SnapshotError`` when it cannot start."""
         with self._lock:
             if self._kaleido is None:
                 self._start()
 
     def close(self) -> None:
+        """Stop the browser and its loop; safe to call twice, and the next render starts a fresh one.
+
+        Used after a stuck render as well as at shutdown, so a browser that already died is only logged."""
         with self._lock:
             loop, k, fonts = self._loop, self._kaleido, self._font_dir
             self._loop = self._kaleido = self._thread = self._font_dir = None
@@ -408,6 +414,9 @@ class Stamp:
     exported_at: datetime
 
     def subtitle(self) -> str:
+        """The graphic's second line: date span, zones date and counts.
+
+        "all dates" unless both ``start`` and ``end`` are set."""
         span = f"{self.start} to {self.end}" if self.start and self.end else "all dates"
         return (
             f"{span} · zones as of {self.as_of} · {self.incidents:,} incidents "
@@ -415,12 +424,14 @@ class Stamp:
         )
 
     def sources(self, limit: int = 8) -> str:
+        """The sources line: the first ``limit`` outlets (then "and N more") and the basemap licences."""
         shown = list(self.outlets[:limit])
         more = len(self.outlets) - len(shown)
         events = ", ".join(shown) + (f" and {more} more" if more > 0 else "") if shown else "none"
         return f"Events: {events} · {LICENCE_LINE}"
 
     def footer(self) -> str:
+        """When the graphic was made (UTC) and the link that opens the same view."""
         when = self.exported_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return f"Exported {when} · view: {self.url}"
 
@@ -609,10 +620,12 @@ class MapBox:
 
     @property
     def width_px(self) -> float:
+        """The map's width in pixels (its domain share of the plot width)."""
         return (self.x1 - self.x0) * self.plot_w
 
     @property
     def height_px(self) -> float:
+        """The map's height in pixels (its domain share of the plot height)."""
         return (self.y1 - self.y0) * self.plot_h
 
 

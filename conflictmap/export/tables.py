@@ -85,6 +85,7 @@ class ExportError(ValueError):
 
 
 def acled_sub_event_type(sub: str | None) -> str:
+    """A sub-type in ACLED's spelling (first letter capitalised, "IED", "Arrests"); empty for none."""
     if not sub:
         return ""
     s = str(sub).strip()
@@ -112,6 +113,11 @@ class Page:
 
     @classmethod
     def parse(cls, limit: str | None, offset: str | None) -> Page:
+        """Paging from the request's ``limit`` and ``offset`` strings; empty means the default.
+
+        Raises ``ExportError`` naming the parameter for a value that is not a whole number or is
+        outside 0..``MAX_LIMIT`` (limit) or 0..10^9 (offset). A limit of 0 is accepted."""
+
         def number(name: str, value: str | None, default: int, hi: int) -> int:
             if value in (None, ""):
                 return default
@@ -197,6 +203,7 @@ def export_rows(selected: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def page_of(selected: pd.DataFrame, page: Page) -> pd.DataFrame:
+    """The rows of one page; an offset past the end gives an empty frame, not an error."""
     return selected.iloc[page.offset : page.offset + page.limit]
 
 
@@ -235,10 +242,13 @@ def to_geojson(rows: Iterable[dict[str, Any]], meta: dict[str, Any] | None = Non
 
 
 def dumps(obj: Any) -> str:
+    """Compact JSON for API answers: non-ASCII kept as is (Arabic names), dates and the like as strings."""
     return json.dumps(obj, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def paging_meta(total: int, page: Page, returned: int, query: str) -> dict[str, Any]:
+    """The paging block of an API answer: totals, and ``next_offset`` to ask for next (None on the
+    last page). ``query`` is the normalised filter, so a client can repeat the request."""
     nxt = page.offset + returned
     return {
         "total": total,
@@ -287,6 +297,8 @@ LICENCES: dict[str, str] = {
 
 
 def parse_as_of(value: str | None, fallback: date) -> date:
+    """The ``as_of`` day of a request (YYYY-MM-DD; anything after the tenth character is ignored),
+    or ``fallback`` when not given. Raises ``ExportError`` for a value that is not a date."""
     if not value:
         return fallback
     try:

@@ -11,6 +11,8 @@ from conflictmap.extract.rules import load_actor_rules, load_anaphor_rules, load
 
 @dataclass(frozen=True)
 class ActorMention:
+    """One actor named in the text: its character span, the words used and the EVENTS.md label."""
+
     start: int
     end: int
     text: str
@@ -78,6 +80,7 @@ def resolve_anaphors(text: str, mentions: list[ActorMention]) -> list[ActorMenti
 
 
 def distinct(mentions: list[ActorMention]) -> list[str]:
+    """The actor labels of ``mentions``, each once, in the order first named."""
     seen: list[str] = []
     for m in mentions:
         if m.actor not in seen:

@@ -79,6 +79,9 @@ _PLURAL_BACK = re.compile(
 
 @dataclass
 class Context:
+    """What one article's sentences share while they are read: the article's area and date, its
+    actors and places found once for the whole text, and what was left unresolved or undated."""
+
     gaz: Gazetteer
     published: date | None
     area: Place | None
@@ -96,6 +99,10 @@ class Context:
 def extract_drafts(
     text: str, title: str | None, published: date | None, gaz: Gazetteer
 ) -> tuple[list[Draft], Context]:
+    """The English extractor's drafts of one article, merged per incident, and the context they
+    were read in (for the caller's notes on unresolved places and undated sentences).
+
+    ``published`` dates relative phrases ("yesterday"); without it the year comes from the text."""
     all_places, all_unresolved = find_places(text, gaz)  # once per article; sliced per sentence
     area, area_method = article_area(title, text, gaz, all_places)
     ctx = Context(gaz, published, area, area_method, all_places=all_places, all_unresolved=all_unresolved)

@@ -90,6 +90,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 @dataclass(frozen=True)
 class DatePhrase:
+    """A date phrase found in a sentence, with the day it stands for.
+
+    ``day`` is None when the phrase dates nothing by itself (a range, a year, a relative phrase
+    resolved later by ``relative_to``, or no publication date to count from). ``precision`` is
+    day/week/month, or "range"/"year" for phrases that give no day; ``kind`` names the pattern
+    that matched ("mdy", "weekday", "relative" ...)."""
+
     start: int
     end: int
     text: str

@@ -16,6 +16,13 @@ from conflictmap.models import Place
 
 @dataclass
 class Draft:
+    """One event under construction (mutable: merging edits it in place).
+
+    ``place_explicit``/``date_explicit``: the sentence itself named the place/date (not the article
+    or the publication day); ``fallback``: placed at the governorate capital for want of a town;
+    ``secondary``: from a secondary clause of a longer sentence; ``spans``: every sentence folded
+    into it, the first of which goes into the event id."""
+
     sentence: Sentence
     event_type: str
     sub_event_type: str

@@ -78,6 +78,11 @@ def _retype_told_attacks(drafts: list[Draft]) -> None:
 
 
 def merge_drafts(drafts: list[Draft]) -> list[Draft]:
+    """One draft per incident of an article, in text order.
+
+    Drafts of the same type, day and place with compatible sides become one; then a lead that names
+    no place or date of its own (or only a coarse one) is folded into the town-level draft that
+    details it. Mutates the drafts it keeps."""
     _retype_told_attacks(drafts)
     out: list[Draft] = []
     for d in drafts:
@@ -169,6 +174,10 @@ def _same_side(k: Draft, d: Draft) -> bool:
 
 
 def event_id(article_id: str, spans: list[tuple[int, int]], event_type: str, place_id: str | None) -> str:
+    """A stable 16-hex id from the article, the first evidence span, the type and the place.
+
+    Stable across runs so ``reextract`` can compare old and new events by id; any change to one of
+    those four gives a new id."""
     key = f"{article_id}|{spans[0][0]}:{spans[0][1]}|{event_type}|{place_id or ''}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]  # noqa: S324 - an id, not security
 
@@ -231,6 +240,8 @@ def previous_event(drafts: list[Draft], sent: Sentence, places: list[PlaceMentio
 
 
 def same_place(places: list[PlaceMention], prev: Draft) -> bool:
+    """Whether a follow-up sentence can be about ``prev``: it names no town, names ``prev``'s town,
+    or ``prev`` was placed no finer than a region (the follow-up may then give its town)."""
     towns = [p for p in places if not p.area]
     if not towns:
         return True
@@ -245,6 +256,10 @@ def _coarse(d: Draft) -> bool:
 def merge_follow_up(
     prev: Draft, sent: Sentence, text: str, fat: int | None, places: list[PlaceMention], actors: list[str]
 ) -> None:
+    """Fold a follow-up sentence ("The attack killed three") into ``prev``, in place.
+
+    It fills a toll ``prev`` lacks, gives a coarsely placed ``prev`` its town, adds sides up to two
+    (named civilians replace a side only guessed from context) and adds the sentence's span."""
     if fat is not None and prev.fatalities is None:
         prev.fatalities = fat
     towns = [p for p in places if not p.area]

@@ -93,6 +93,11 @@ def _english_words() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class PlaceMention:
+    """A gazetteer place named in the text, with how it was resolved and what it is to the event.
+
+    ``role``: "event" (where it happened), "origin" (where fire came from) or "relative" (a
+    reference point or boundary); ``area``: a governorate or countryside, not a named town."""
+
     start: int
     end: int
     text: str
@@ -355,6 +360,8 @@ def trigger_distance(p: PlaceMention, t: Any) -> int:
 
 
 def choose_places(places: list[PlaceMention]) -> list[PlaceMention]:
+    """The places a sentence's event happened at, each once: named towns if any, else
+    governorate-level areas, else reference points; "origin" places never."""
     event = [p for p in places if p.role == "event"]
     towns = [p for p in event if not p.area]
     pool = towns or event or [p for p in places if p.role == "relative"]

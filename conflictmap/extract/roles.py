@@ -26,6 +26,9 @@ from conflictmap.extract.rules import RULES_DIR
 
 @dataclass(frozen=True)
 class Roles:
+    """The word classes of ``rules/roles.json`` compiled (case-insensitive), plus the name lists
+    that tell people and outlets from places."""
+
     aggregate: re.Pattern[str]
     aggregate_frame: re.Pattern[str]
     background: re.Pattern[str]
@@ -59,6 +62,7 @@ def given_names() -> list[str]:
 
 @lru_cache(maxsize=2)
 def load_roles() -> Roles:
+    """``rules/roles.json`` and the given names, compiled once; keys starting with "_" are comments."""
     data = json.loads((RULES_DIR / "roles.json").read_text(encoding="utf-8"))
     rx = {k: re.compile(v, re.I) for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
     return Roles(

@@ -24,6 +24,11 @@ RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 @dataclass(frozen=True)
 class ActorRule:
+    """One row of ``rules/actors.csv``: a surface form and the EVENTS.md actor label it stands for.
+
+    The validity days tie a label to one side of a date (``models.REGIME_CHANGE``): the rule is
+    used for events before ``valid_until`` and from ``valid_from`` on; None leaves that side open."""
+
     pattern: re.Pattern[str]
     actor: str
     valid_until: date | None  # the label applies to events before this day
@@ -47,6 +52,10 @@ def lowered(pattern: str) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True)
 class TriggerRule:
+    """One row of ``rules/triggers.csv``: words that report an event, and the type they code.
+
+    Where several triggers match, the higher ``priority`` decides the type."""
+
     pattern: re.Pattern[str]
     event_type: str
     sub_event_type: str
@@ -56,6 +65,10 @@ class TriggerRule:
 
 @dataclass(frozen=True)
 class Lexicon:
+    """The word lists of ``rules/lexicon.json``, each string entry compiled as a case-insensitive pattern.
+
+    Kept as data so an analyst can add wording without touching the extractor."""
+
     number_words: dict[str, int]
     vague_numbers: tuple[str, ...]
     negation: re.Pattern[str]
@@ -100,6 +113,8 @@ def _compile(pattern: str, where: str, flags: int = re.I) -> re.Pattern[str] | N
 
 @lru_cache(maxsize=4)
 def load_actor_rules(rules_dir: Path = RULES_DIR) -> tuple[ActorRule, ...]:
+    """The actor table, compiled once (cached per folder); a row whose pattern does not compile
+    is logged with its file and line and skipped."""
     path = rules_dir / "actors.csv"
     out = []
     with path.open(encoding="utf-8", newline="") as fh:
@@ -126,6 +141,8 @@ def load_actor_rules(rules_dir: Path = RULES_DIR) -> tuple[ActorRule, ...]:
 
 @dataclass(frozen=True)
 class AnaphorRule:
+    """One row of ``rules/anaphors.csv``: a phrase such as "the group" and the actors it may stand for."""
+
     pattern: re.Pattern[str]
     antecedents: frozenset[str]  # actor labels the phrase may stand for
 
@@ -148,6 +165,8 @@ def load_anaphor_rules(rules_dir: Path = RULES_DIR) -> tuple[AnaphorRule, ...]:
 
 @lru_cache(maxsize=4)
 def load_trigger_rules(rules_dir: Path = RULES_DIR) -> tuple[TriggerRule, ...]:
+    """The trigger table, compiled once (cached per folder), highest priority first; a row whose
+    pattern does not compile is logged with its file and line and skipped."""
     path = rules_dir / "triggers.csv"
     out = []
     with path.open(encoding="utf-8", newline="") as fh:
@@ -166,6 +185,10 @@ def load_trigger_rules(rules_dir: Path = RULES_DIR) -> tuple[TriggerRule, ...]:
 
 @lru_cache(maxsize=4)
 def load_lexicon(rules_dir: Path = RULES_DIR) -> Lexicon:
+    """``rules/lexicon.json``, compiled once (cached per folder); keys starting with "_" are comments.
+
+    Unlike a table row, a bad entry is not skipped: a pattern that does not compile raises
+    ``re.error``, and a missing or unknown string entry raises ``TypeError``."""
     path = rules_dir / "lexicon.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     rx = {k: re.compile(v, re.I) for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}

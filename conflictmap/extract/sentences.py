@@ -21,6 +21,9 @@ _DATELINE = re.compile(
 
 @dataclass(frozen=True)
 class Sentence:
+    """One sentence of an article: offsets into the article text (so evidence can be highlighted),
+    its paragraph number and its index among the kept sentences, counted from 0."""
+
     text: str  # exactly text[start:end] of the article
     start: int
     end: int

@@ -75,6 +75,8 @@ def refers_back(text: str, trig: Trigger) -> bool:
 
 
 def pluperfect(text: str, trig: Trigger) -> bool:
+    """Whether the trigger is in the pluperfect ("had attacked"): the article retells something
+    that happened before, so with no date anywhere it is background, not an event of that day."""
     return bool(_PLUPERFECT.search(text[: trig.start]))
 
 

@@ -19,6 +19,9 @@ from conflictmap.extract.rules import load_lexicon, load_trigger_rules
 
 @dataclass(frozen=True)
 class Trigger:
+    """A trigger match that survived the context checks: span, words, the type it codes, and the
+    rule's priority and kind ("verb", "noun", "kill")."""
+
     start: int
     end: int
     text: str

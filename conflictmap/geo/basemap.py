@@ -45,6 +45,9 @@ KEEP = {
 
 @dataclass
 class Basemap:
+    """The basemap layers as GeoJSON dicts ready for the browser; a layer that could not be read is
+    None, with the reason in ``errors``."""
+
     countries: dict | None
     governorates: dict | None
     deir_ez_zor: dict | None

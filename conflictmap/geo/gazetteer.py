@@ -258,6 +258,7 @@ class Gazetteer:
                 _append(self._skel, skel, pid)
 
     def get(self, place_id: str) -> Place | None:
+        """The place with this id, or None (e.g. an id stored by an older gazetteer)."""
         return self._by_id.get(place_id)
 
     def key_sites(self) -> list[Place]:
@@ -417,6 +418,9 @@ def _append(index: dict[str, list[str]], key: str, pid: str) -> None:
 
 
 def slugify(name: str) -> str:
+    """ASCII, lower-case, hyphen-separated form of a name, for place ids ("Al-Busayrah" -> "al-busayrah").
+
+    Letters with no ASCII form (Arabic script) are dropped, so such a name can give an empty slug."""
     return re.sub(r"[^a-z0-9]+", "-", _ascii(name)).strip("-")
 
 

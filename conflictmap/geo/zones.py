@@ -86,6 +86,9 @@ class ZonesError(Exception):
 
 @dataclass
 class ZoneLoad:
+    """A zones file that can be used: its versions, plus warnings (each naming the file) about what
+    was accepted with a caveat, such as overlapping zones."""
+
     zones: list[ZoneVersion]
     warnings: list[str] = field(default_factory=list)
 
@@ -556,6 +559,7 @@ class Holding:
     valid_to: date | None
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain JSON (ISO dates; ``valid_to`` None while the version still holds), e.g. for a Dash store."""
         return {
             "zone_id": self.zone_id,
             "controller": self.controller,
@@ -603,6 +607,7 @@ class ControlChange:
     sources: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain JSON (ISO date), e.g. for a Dash store."""
         return {
             "day": self.day.isoformat(),
             "label": self.label,

@@ -171,6 +171,8 @@ def territory_actors_agree(a: Event, b: Event) -> tuple[bool, str]:
 
 
 def types_agree(a: Event, b: Event) -> bool:
+    """Whether two reports can be one incident by type: same event type, and sub-types equal,
+    unknown on one side, or in one group of ``COMPATIBLE_SUBTYPES`` (ways outlets tell one event)."""
     if a.event_type != b.event_type:
         return False
     sa, sb = (a.sub_event_type or "").lower(), (b.sub_event_type or "").lower()
@@ -215,6 +217,7 @@ def _place_link(a: Event, b: Event, max_km: float) -> tuple[bool, float | None, 
 
 
 def is_hand_coded(e: Event) -> bool:
+    """Whether a person coded the report (a curated reference fact): its grouping is taken as given."""
     return e.origin == HAND_CODED
 
 

@@ -47,11 +47,15 @@ class Response(Protocol):
 
     status: int
 
-    def getheader(self, name: str, default: str | None = None) -> str | None: ...
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        """A response header's value, or ``default``."""
 
-    def read(self, amt: int | None = None) -> bytes: ...
+    def read(self, amt: int | None = None) -> bytes:
+        """Up to ``amt`` bytes of the body (all of it when None); b"" at the end. The fetcher reads
+        ``_CHUNK`` at a time (``read1`` when the response has it) to enforce its size cap and deadline."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the connection."""
 
 
 Opener = Callable[[str, str, float], Response]  # (url, vetted ip, seconds left) -> response
@@ -119,6 +123,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._ip = ip
 
     def connect(self) -> None:
+        """Connect to the address vetted before, not a fresh DNS answer that could point somewhere private."""
         self.sock = socket.create_connection((self._ip, self.port), self.timeout)
 
 
@@ -130,6 +135,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._ip = ip
 
     def connect(self) -> None:
+        """Connect to the vetted address, then TLS with the real host name (SNI and certificate check)."""
         sock = socket.create_connection((self._ip, self.port), self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 

@@ -278,6 +278,10 @@ class _Transcoded:
         self._done = False
 
     def read(self, n: int = CHUNK) -> bytes:
+        """The next chunk as UTF-8 bytes, b"" at the end.
+
+        ``n`` is how many bytes of the source are read, not how many are returned: transcoding
+        changes the length."""
         while not self._done:
             raw = self._fh.read(n)
             try:
@@ -411,6 +415,9 @@ def decode_document(data: bytes, origin: str, *, declared_ok: bool = False) -> t
 
 @dataclass
 class DecodedLine:
+    """One line of a text file: its text, or None and ``error`` (a message naming file and line)
+    when it was refused. ``number`` counts from 1."""
+
     number: int
     text: str | None
     error: str | None = None

@@ -185,11 +185,15 @@ class EventIndex:
         return len(self.frame)
 
     def span(self) -> tuple[date, date] | None:
+        """First and last incident day in the index (candidates included), or None when it is empty."""
         if self.frame.empty:
             return None
         return self.frame["event_date"].min().date(), self.frame["event_date"].max().date()
 
     def choices(self, column: str) -> list[str]:
+        """The distinct values a filter control offers for ``column``, sorted as text, blanks dropped.
+
+        "actors" joins both actor columns and "outlets" splits the joined outlet lists."""
         if column == "actors":
             vals = set(self._a1) | set(self._a2)
         elif column == "outlets":
@@ -199,6 +203,10 @@ class EventIndex:
         return sorted(str(v) for v in vals if v)
 
     def mask(self, flt: EventFilter) -> np.ndarray:
+        """Which incidents of the index the filter keeps, as a boolean array in frame order.
+
+        Candidates (below the confidence threshold) are out unless the filter asks for them; an
+        unknown toll counts as 0 for ``min_fatalities``; several values of one control are an OR."""
         m = np.ones(len(self.frame), dtype=bool) if flt.candidates else ~self._candidate
         if flt.start:
             m &= self._dates >= np.datetime64(flt.start, "ns")
@@ -364,6 +372,8 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
 
 
 def summary(selected: pd.DataFrame) -> dict[str, int]:
+    """The counts of a selection shown above the map: incidents, reports, and fatalities with an
+    unknown toll counted as 0."""
     return {
         "incidents": int(len(selected)),
         "reports": int(selected["n_reports"].sum()) if len(selected) else 0,

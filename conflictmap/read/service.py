@@ -42,6 +42,10 @@ class ViewData:
 
 @dataclass
 class DataService:
+    """The dashboard's and exports' only way to the data: read-only, everything derived from the
+    store cached until its ``version`` moves. ``problems`` collects what the page should say is
+    missing (basemap, key sites, place labels). Get it through ``get_service``, one per settings."""
+
     settings: Settings
     problems: list[str] = field(default_factory=list)
 
@@ -76,15 +80,20 @@ class DataService:
             log.info("index rebuilt: %d incidents, %d zone versions", len(self._index), len(zones))
 
     def index(self) -> EventIndex:
+        """The incidents index, rebuilt first if the store changed since it was built."""
         self._refresh()
         assert self._index is not None
         return self._index
 
     def zones(self) -> list[ZoneVersion]:
+        """Every zone version in the store (all dates), as of the last rebuild."""
         self._refresh()
         return self._zones
 
     def zones_geojson(self, as_of: date) -> dict | None:
+        """The zones in force on ``as_of`` as a FeatureCollection (empty, never None, when none are).
+
+        Cached per set of zone versions, since many days share one set."""
         from conflictmap.geo.zones import zones_as_of, zones_geojson
 
         self._refresh()
@@ -99,11 +108,14 @@ class DataService:
         return self._zones_fc[key]
 
     def zone_changes(self) -> list[date]:
+        """The days on which control changed (``geo.zones.zone_changes``), for /api/meta."""
         from conflictmap.geo.zones import zone_changes
 
         return zone_changes(self.zones())
 
     def basemap(self) -> dict[str, dict | None]:
+        """The basemap layers by name (None for a layer that could not be read), loaded once per
+        service; read errors are added to ``problems``."""
         if self._basemap is None:
             from conflictmap.geo.basemap import load_basemap
 
@@ -119,6 +131,9 @@ class DataService:
         return self._basemap
 
     def sites(self) -> pd.DataFrame:
+        """Key sites (fields, bases, crossings ...) for the map layer, loaded once per service.
+
+        A gazetteer that cannot be read gives an empty frame and a line in ``problems``, not an error."""
         if self._sites is None:
             from conflictmap.geo.gazetteer import GazetteerError, load_gazetteer
 
@@ -171,6 +186,9 @@ class DataService:
 
     # ---- per filter ---------------------------------------------------------------------------
     def default_range(self) -> tuple[date, date]:
+        """The date range a view without dates shows: the span of all incidents (candidates included).
+
+        An empty store gives the fixed day 2024-12-31 twice, not today's date."""
         span = self.index().span()
         if span is None:
             today = date(2024, 12, 31)

@@ -147,6 +147,8 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 @dataclass
 class AddResult:
+    """What ``add_article`` did: stored it (``reason`` "new") or not, and why (the ``seen`` reason)."""
+
     added: bool
     reason: str  # "new", "same address seen", "same text seen"
     events: int = 0
@@ -246,6 +248,7 @@ class EventStore:
             self._bump(conn)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
+        """The stored row of one article (text included), or None if there is no such id."""
         with self.engine.connect() as conn:
             row = conn.execute(select(articles).where(articles.c.id == article_id)).mappings().first()
         return dict(row) if row else None
@@ -276,6 +279,9 @@ class EventStore:
         return len(rows)
 
     def all_events(self, origin: str | None = None) -> list[Event]:
+        """Every stored event as an ``Event``, or only those of ``origin`` (e.g. "reference").
+
+        Loads them all into memory: for the dashboard's frames use ``events_frame``."""
         q = select(events)
         if origin:
             q = q.where(events.c.origin == origin)
@@ -310,6 +316,7 @@ class EventStore:
         return n
 
     def event(self, event_id: str) -> dict[str, Any] | None:
+        """The stored row of one event (incident id and merge reason included), or None."""
         with self.engine.connect() as conn:
             row = conn.execute(select(events).where(events.c.event_id == event_id)).mappings().first()
         return dict(row) if row else None
@@ -333,6 +340,8 @@ class EventStore:
         return frame
 
     def counts(self) -> dict[str, int]:
+        """Rows per table for reports and /api/meta; ``incidents`` counts distinct incident ids, so
+        reports not grouped yet (no incident id) are not counted as incidents."""
         with self.engine.connect() as conn:
             n_articles = conn.execute(select(func.count()).select_from(articles)).scalar_one()
             n_events = conn.execute(select(func.count()).select_from(events)).scalar_one()
@@ -367,6 +376,7 @@ class EventStore:
             self._bump(conn)
 
     def zone_versions(self) -> list[ZoneVersion]:
+        """Every stored zone version with its geometry rebuilt (shapely), ordered by zone id."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(zones).order_by(zones.c.zone_id)).mappings().all()
         return [
@@ -387,10 +397,14 @@ class EventStore:
 
     # ---- bookkeeping ----------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
+        """A bookkeeping value (store version, where zones or reference facts came from), or None."""
         with self.engine.connect() as conn:
             return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
 
     def set_meta(self, key: str, value: str) -> None:
+        """Write one bookkeeping value in its own transaction.
+
+        Unlike the data writes it does not bump ``version``: readers' caches stay valid."""
         with self.writer.begin() as conn:
             self._set_meta(conn, key, value)
 

@@ -14,6 +14,8 @@ from conflictmap.extract.arabic.tables import actor_rules, actor_scanner, words
 
 @dataclass(frozen=True)
 class Mention:
+    """An Arabic actor mention: offsets in the folded text searched and the actor label."""
+
     start: int  # offsets in the folded text searched
     end: int
     actor: str
@@ -79,4 +81,6 @@ def drone_named(text: str) -> bool:
 
 
 def hedged(text: str) -> bool:
+    """Whether the sentence hedges ("reportedly" and the like, the lexicon's ``hedge`` list): the
+    event is kept at lower confidence, as in English."""
     return bool(words("hedge", False).search(text))

@@ -35,6 +35,9 @@ STALE_DAYS = 45  # a month- or year-dated event older than this is background, n
 
 @dataclass(frozen=True)
 class Trig:
+    """An Arabic trigger match: offsets in the folded text searched, the words, the type it codes
+    and its rule's priority and kind."""
+
     start: int
     end: int
     text: str

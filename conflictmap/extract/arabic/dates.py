@@ -22,6 +22,8 @@ from conflictmap.extract.arabic.text import WORD_END, WORD_START
 
 @dataclass(frozen=True)
 class DateHit:
+    """An Arabic date phrase in a sentence and the day it stands for."""
+
     start: int  # offsets in the folded sentence
     end: int
     day: date | None  # None: a phrase that cannot be placed (no publication date)

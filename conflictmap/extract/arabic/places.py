@@ -27,6 +27,9 @@ _OUTLET = re.compile(r"\s*(?:24|٢٤|بوست|نيوز|ميديا)(?!\w)")
 
 @dataclass(frozen=True)
 class PlaceHit:
+    """A gazetteer place named in Arabic text, with how it was resolved and what it is to the event
+    (``role`` and ``area`` as in English ``PlaceMention``)."""
+
     start: int  # folded offsets in the article
     end: int
     place: Place

@@ -27,6 +27,8 @@ class RuleTableError(ValueError):
 
 @dataclass(frozen=True)
 class TriggerRule:
+    """One row of ``rules/ar/triggers.csv``: a folded word pattern and the type it codes."""
+
     pattern: re.Pattern[str]
     event_type: str
     sub_event_type: str
@@ -36,6 +38,9 @@ class TriggerRule:
 
 @dataclass(frozen=True)
 class ActorRule:
+    """One row of ``rules/ar/actors.csv``: a folded word pattern and the actor label (same names as
+    English). ``valid_until``/``valid_from``: as in English, from the row's ``period``."""
+
     pattern: re.Pattern[str]
     actor: str
     valid_until: date | None
@@ -44,6 +49,9 @@ class ActorRule:
 
 @dataclass(frozen=True)
 class PlaceAlias:
+    """An Arabic spelling of a gazetteer place (named by its English name), checked before the
+    gazetteer's own Arabic names."""
+
     key: str  # folded Arabic spelling
     place: str  # the gazetteer's English name
     cue: bool  # only after a place word (قرية، بلدة، حي ...): the name is also a common word
@@ -60,6 +68,10 @@ def _rows(name: str) -> list[tuple[int, dict[str, str]]]:
 
 @lru_cache(maxsize=1)
 def trigger_rules() -> tuple[TriggerRule, ...]:
+    """The Arabic trigger table, read once, in table order.
+
+    Raises ``RuleTableError`` (file and line) for a type/sub-type pair not in ``SUB_EVENT_TYPES``:
+    a typo must not code events under a type the schema does not have."""
     from conflictmap.models import SUB_EVENT_TYPES
 
     out = []
@@ -125,6 +137,9 @@ def _zip(name: str, rules: tuple[Any, ...]) -> list[tuple[Any, tuple[int, dict[s
 
 @lru_cache(maxsize=1)
 def place_aliases() -> dict[str, PlaceAlias]:
+    """``rules/ar/places.csv`` by folded spelling (spaces removed), read once.
+
+    A spelling listed twice keeps its last row, without a warning."""
     out = {}
     for _n, row in _rows("places.csv"):
         key = fold(row["arabic"]).replace(" ", "")
@@ -134,6 +149,7 @@ def place_aliases() -> dict[str, PlaceAlias]:
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
+    """Folded words that are gazetteer names but almost never a place in news prose; never looked up."""
     path = RULES_DIR / "stopwords.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(fold(x).strip() for x in lines if x.strip() and not x.startswith("#"))
@@ -167,6 +183,7 @@ def words(key: str, suffixes: bool = True) -> re.Pattern[str]:
 
 
 def warm_up() -> None:
+    """Read and compile every Arabic table now, so the first article (or a timed run) does not pay for it."""
     trigger_rules()
     actor_rules()
     trigger_scanner()
