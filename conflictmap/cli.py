@@ -200,7 +200,8 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
     """`conflictmap prepare`: create the store and load the bundled data (idempotent).
 
-    Problems (a missing or refused file) are printed but the exit status is still 0."""
+    Problems (a missing or refused file) are printed and the exit status is 1, so a script sees
+    the run was not whole; what could be loaded stays loaded."""
     from conflictmap.pipeline import prepare
     from conflictmap.storage.store import EventStore
 
@@ -209,7 +210,7 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
     for p in problems:
         console.print(f"problem: {p}", markup=False, style="yellow")
     console.print(f"store ready: {settings.db_url} {EventStore(settings.db_url).counts()}", markup=False)
-    return 0
+    return 1 if problems else 0
 
 
 def cmd_zones(args: argparse.Namespace, settings: Settings) -> int:

@@ -168,3 +168,26 @@ def test_a_setting_that_cannot_be_read_is_named_without_a_traceback(monkeypatch,
     assert main(["zones", "data/zones.geojson"]) == 2
     err = capsys.readouterr().err
     assert "CONFLICTMAP_FRAME_ANCESTORS" in err and "Traceback" not in err
+
+
+def test_prepare_exits_1_when_something_was_refused_and_0_when_whole(tmp_path):
+    ok = run("prepare", data_dir=tmp_path / "ok")
+    assert ok.returncode == 0 and "store ready" in ok.stdout and "problem:" not in ok.stdout
+    broken_zones = tmp_path / "zones.geojson"
+    broken_zones.write_text('{"type": "FeatureCollection", "features": [42]}', encoding="utf-8")
+    env_run = subprocess.run(
+        [sys.executable, "-m", "conflictmap.cli", "prepare"],
+        cwd=ROOT,
+        env=dict(
+            os.environ,
+            CONFLICTMAP_DATA_DIR=str(tmp_path / "bad"),
+            CONFLICTMAP_ZONES_PATH=str(broken_zones),
+            COLUMNS="160",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert env_run.returncode == 1, env_run.stdout + env_run.stderr
+    assert "problem:" in env_run.stdout and "zones.geojson" in env_run.stdout
+    assert "store ready" in env_run.stdout  # what could be loaded was loaded

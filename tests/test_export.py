@@ -207,3 +207,9 @@ def test_a_toll_no_report_gave_is_marked_not_stated_beside_acleds_zero():
     )
     rows = tables.export_rows(frame)
     assert [(r["fatalities"], r["fatalities_stated"]) for r in rows] == [(20, "yes"), (0, "no")]
+
+
+def test_a_limit_of_zero_is_refused_so_paging_always_moves():
+    with pytest.raises(tables.ExportError, match=r"limit='0' is outside 1\.\."):
+        tables.Page.parse("0", "5")
+    assert tables.Page.parse("1", "5") == tables.Page(1, 5)

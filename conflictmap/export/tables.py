@@ -116,20 +116,21 @@ class Page:
         """Paging from the request's ``limit`` and ``offset`` strings; empty means the default.
 
         Raises ``ExportError`` naming the parameter for a value that is not a whole number or is
-        outside 0..``MAX_LIMIT`` (limit) or 0..10^9 (offset). A limit of 0 is accepted."""
+        outside 1..``MAX_LIMIT`` (limit) or 0..10^9 (offset). A limit of 0 is refused: its
+        ``next_offset`` would never move, and a client following it would loop for ever."""
 
-        def number(name: str, value: str | None, default: int, hi: int) -> int:
+        def number(name: str, value: str | None, default: int, hi: int, lo: int = 0) -> int:
             if value in (None, ""):
                 return default
             try:
                 n = int(str(value))
             except ValueError as exc:
                 raise ExportError(f"{name}={value!r} is not a whole number") from exc
-            if n < 0 or n > hi:
-                raise ExportError(f"{name}={value!r} is outside 0..{hi}")
+            if n < lo or n > hi:
+                raise ExportError(f"{name}={value!r} is outside {lo}..{hi}")
             return n
 
-        return cls(number("limit", limit, DEFAULT_LIMIT, MAX_LIMIT), number("offset", offset, 0, 10**9))
+        return cls(number("limit", limit, DEFAULT_LIMIT, MAX_LIMIT, lo=1), number("offset", offset, 0, 10**9))
 
 
 def _clean(value: Any) -> Any:
