@@ -250,3 +250,33 @@ def test_internal_security_of_the_sdf_is_asayish(gaz) -> None:
     text = "اعتقلت قوات الأمن الداخلي التابعة لقسد، يوم الأربعاء، ثلاثة شبان من أهالي بلدة الكسرة بريف دير الزور الغربي."
     (e,) = extract_article_all(art(text, published=date(2025, 6, 12)), gaz)
     assert (e.sub_event_type, e.actor1) == ("arrest", "Asayish")
+
+
+def test_deaths_told_first_then_the_attack_that_caused_them(gaz) -> None:
+    """ "قتل ... إثر هجوم": the attack after إثر caused the deaths, it is the event (not a framing
+    clause); the claim sentence that follows names the village and joins the same incident."""
+    text = (
+        "قُتل عنصران من قوات سوريا الديمقراطية، فجر أمس الإثنين، إثر هجوم مسلح نفذته خلايا تنظيم داعش في ريف دير الزور. "
+        "وتبنى تنظيم داعش عبر معرفاته الهجوم الذي استهدف نقطة عسكرية في بلدة الشحيل شرقي دير الزور."
+    )
+    events = extract_article(art(text), gaz)
+    assert [(e.event_type, gaz.get(e.place_id).name, e.fatalities, e.event_date) for e in events] == [
+        ("battle", "Al-Shuhayl", 2, date(2024, 8, 12))
+    ]
+    assert {events[0].actor1, events[0].actor2} == {"ISIS", "SDF"}
+
+
+def test_attacks_counted_over_a_week_are_a_tally_not_incidents(gaz) -> None:
+    text = (
+        "وأعلن التنظيم يوم الأحد الفائت مسؤوليته عن تنفيذ خمس هجمات خلال الأسبوع في محافظات "
+        "دير الزور والحسكة والرقة، أسفرت عن مقتل وإصابة ١٢ عنصراً."
+    )
+    assert extract_article_all(art(text), gaz) == []
+
+
+def test_a_village_spelt_without_its_initial_alef_after_a_place_word(gaz) -> None:
+    """ "بلدة بريهة" is إبريهة (Abriha) written as it is said; the place word makes it safe."""
+    text = "استهدف مسلحون مجهولون، مساء أمس، حاجزاً لقوات سوريا الديمقراطية في بلدة بريهة شرقي دير الزور."
+    (e,) = extract_article(art(text), gaz)
+    assert gaz.get(e.place_id).name == "Abriha" and e.geo_precision == 1
+    assert text[e.evidence_start : e.evidence_end] in e.evidence

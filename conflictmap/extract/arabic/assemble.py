@@ -115,12 +115,34 @@ def _negated(text: str, t: Trig) -> bool:
 
 def _framing(text: str, t: Trig) -> bool:
     """ "بعد مواجهات مع ..." / "عقب الضربات": an event named to say when or why, told (if at
-    all) in a sentence of its own; not this sentence's event."""
+    all) in a sentence of its own; not this sentence's event. But "قتل عنصر ... إثر هجوم":
+    deaths told first, then "as a result of" an attack, name the attack that killed them."""
     before = text[max(0, t.start - 14) : t.start]
-    return bool(re.search(r"(?:^|\s)(?:" + "|".join(_FRAMING) + r")\s+(?:\S+\s+)?$", before))
+    m = re.search(r"(?:^|\s)(" + "|".join(_FRAMING) + r")\s+(?:\S+\s+)?$", before)
+    if not m:
+        return False
+    if m.group(1) in _CAUSE and _DEATHS_BEFORE.search(text[: t.start - len(before) + m.start(1)]):
+        return False
+    return True
 
 
-_FRAMING = ("بعد", "عقب", "اثر", "على اثر", "في اعقاب", "قبل", "على خلفيه", "ردا على", "انتقاما", "منذ")
+_CAUSE = ("اثر", "على اثر", "جراء")
+_DEATHS_BEFORE = re.compile(r"(?<!\w)(?:قتل|مقتل|مصرع|اصيب|اصابه|جرح|استشهد|قضى)")
+
+
+_FRAMING = (
+    "بعد",
+    "عقب",
+    "اثر",
+    "على اثر",
+    "جراء",
+    "في اعقاب",
+    "قبل",
+    "على خلفيه",
+    "ردا على",
+    "انتقاما",
+    "منذ",
+)
 
 
 def _retreat(text: str, t: Trig) -> bool:
@@ -378,9 +400,20 @@ def _unresolved_name(text: str) -> str | None:
     return None
 
 
+# "سبع هجمات ... خلال الأسبوع": attacks counted over a period, a tally (however it is dated: the
+# day such a sentence names is the day the tally was announced)
+_TALLY = re.compile(
+    r"(?<!\w)(?:\d+|[\u0660-\u0669]+|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|عده|عشرات)\s+"
+    r"(?:هجمات|عمليات|هجوما|ضربات|غارات|استهدافات)(?!\w)[^.،؛]*?خلال\s+(?:ال)?(?:اسبوع|شهر|ايام|اسابيع|اشهر|عام|سنه)"
+)
+
+
 def _background(text: str, dates: list[DateHit], pub: date | None) -> bool:
     """A sentence that recalls the past or sums a period: background words with no day of its
-    own, or dated only by a month or year well before the report."""
+    own, a count of attacks over a period, or dated only by a month or year well before the
+    report."""
+    if _TALLY.search(text):
+        return True
     day_dates = [d for d in dates if d.precision == "day" and d.day is not None]
     if words("background", False).search(text) and not day_dates:
         return True

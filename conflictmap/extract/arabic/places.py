@@ -132,7 +132,11 @@ def find_places(text: str, gaz: Gazetteer) -> list[PlaceHit]:
     i = 0
     while i < len(toks):
         found = None
-        variants = [v for v in _variants(toks[i][2]) if norm_arabic(v) in heads]
+        plain_variants = _variants(toks[i][2])
+        # A name spelt with its initial hamza-alef dropped ("بريهة" for "إبريهة") is read only
+        # after a place word ("بلدة بريهة"): said alone, a shortened word is too often another word.
+        alefed = ["ا" + v for v in plain_variants if not v.startswith("ا") and norm_arabic("ا" + v) in heads]
+        variants = [v for v in plain_variants if norm_arabic(v) in heads] + alefed
         for n in range(min(_MAX_WORDS, len(toks) - i), 0, -1) if variants else ():
             span = toks[i : i + n]
             if any(not text[a[1] : b[0]].isspace() for a, b in zip(span, span[1:], strict=False)):
@@ -143,9 +147,11 @@ def find_places(text: str, gaz: Gazetteer) -> list[PlaceHit]:
             before = text[max(0, span[0][0] - 25) : span[0][0]]
             cue = bool(place_word.search(before[-14:]))
             for v in variants:
+                if v in alefed and not cue:
+                    continue
                 hit = _lookup_cached((v + " " + rest).strip(), gaz, cue)
                 if hit:
-                    start = span[0][1] - len(v)
+                    start = span[0][1] - len(v) + (1 if v in alefed else 0)
                     found = (start, span[-1][1], *hit)
                     break
             if found:
