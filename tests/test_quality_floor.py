@@ -120,3 +120,18 @@ def test_deduplication_floor(result):
     assert d["available"], d
     assert d["pairs"]["tp"] >= 18 - 3 and d["pairs"]["fp"] <= 4 + 3, d
     assert d["f1"] >= 0.65, d
+
+
+def test_arabic_floor():
+    """dev-ar.jsonl (7 Arabic reports, 15 gold events, one optional outside the study area):
+    measured tp 11 fp 0 fn 3 (P 1.000 R 0.786 F1 0.880) after ar-05 and ar-11, kept unread while
+    the rules were written, scored F1 0.60. Floor: two events either way, and issue 10's targets."""
+    path = CORPUS / "dev-ar.jsonl"
+    if not path.exists() or not SCORER.exists():
+        msg = f"Arabic dev set or scorer not found ({path}, {SCORER})"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    s = evaluate([path], SCORER)["strict"]
+    assert s["tp"] >= 11 - 2 and s["fp"] <= 0 + 2, s
+    assert s["f1"] >= 0.65 and s["precision"] >= 0.80, s
