@@ -54,3 +54,24 @@ def test_the_bombardment_follow_up_gives_its_toll_to_the_shelling() -> None:
     assert [(e.event_type, e.place_id, e.fatalities) for e in events] == [
         ("explosion_remote_violence", "dz:diban", 2)
     ]
+
+
+def test_a_dateline_names_where_the_reporter_filed_not_where_it_happened():
+    text = (
+        "Shelling hits a village\n\nERBIL/HASAKAH — A family of four was killed on Friday when a shell "
+        "struck their home in al-Dahla, residents said."
+    )
+    art = Article(id="own-2", url=None, source="test", title=None, published=date(2024, 8, 12), text=text)
+    events = extract_article(art, load_gazetteer())
+    assert [e.place_id for e in events] == ["dz:al-dahla"], [(e.location, e.place_id) for e in events]
+
+
+def test_people_described_by_their_past_are_no_incident():
+    """ "widows of fighters who had been killed" describes people; the sentence, dated only by
+    when the camp was set up, tells no killing of its own."""
+    text = (
+        "The camp in Hajin, set up in September, housed hundreds of families, including widows of "
+        "ISIS fighters who had been killed."
+    )
+    art = Article(id="own-3", url=None, source="test", title=None, published=date(2018, 10, 16), text=text)
+    assert extract_article(art, load_gazetteer()) == []

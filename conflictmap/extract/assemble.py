@@ -71,6 +71,10 @@ _ARMED_KILLED = re.compile(
     r"\b(?:killing|killed)\b[^.;]{0,40}\b(?:members|fighters|militants|gunmen|terrorists|insurgents|jihadists|operatives)\b",
     re.I,
 )
+_DATELINE_PLACES = re.compile(
+    r"^[ \t]*[A-Z][A-Z'’.\- ]{2,40}(?:/[A-Z][A-Z'’.\- ]{2,40})*(?:,\s*[^—–\n]{0,40}?)?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[—–-]\s",
+    re.M,
+)
 _DATELINE_END = re.compile(r"\s*(?:,?\s*\d{4})?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[-–—:]\s")
 _PLURAL_BACK = re.compile(
     r"\b(?:these|those|the|both) (?:\w+ )?(?:attacks|clashes|strikes|airstrikes|incidents|operations)\b", re.I
@@ -105,6 +109,10 @@ def extract_drafts(
     ``published`` dates relative phrases ("yesterday"); without it the year comes from the text."""
     all_places, all_unresolved = find_places(text, gaz)  # once per article; sliced per sentence
     area, area_method = article_area(title, text, gaz, all_places)
+    # "ERBIL/HASAKAH —": where the reporter filed from, not where anything happened
+    datelines = [(m.start(), m.end()) for m in _DATELINE_PLACES.finditer(text[:600])]
+    if datelines:
+        all_places = [p for p in all_places if not any(a <= p.start < b for a, b in datelines)]
     ctx = Context(gaz, published, area, area_method, all_places=all_places, all_unresolved=all_unresolved)
     named = find_actors(text, published)  # once per article; sliced per sentence
     ctx.actor_mentions = resolve_anaphors(text, named)  # "the group": the group named last

@@ -50,6 +50,11 @@ _SERIES = re.compile(
 _AFTER = re.compile(r"\b(?:after|when|following|once)\b", re.I)
 
 
+# A relative clause in the pluperfect describes the people named by something further back in
+# time; it tells no incident of the report ("families of fighters who had been killed").
+_DESCRIBED = re.compile(r"\b(?:who|whom|that|which)\s+had\s+(?:been\s+|previously\s+|earlier\s+)?$", re.I)
+
+
 def _left(text: str, start: int, words: int) -> str:
     head = text[:start]
     parts = re.split(r"[,;:()“”\"]", head)
@@ -76,6 +81,8 @@ def _blocked(text: str, m: re.Match[str], kind: str) -> str | None:
         # or a claim the outlet says it could not verify. A plain "reportedly" keeps the event
         # (with lower confidence, see merge.confidence); an unverified claim is not coded.
         return "unverified claim"
+    if _DESCRIBED.search(text[max(0, m.start() - 40) : m.start()]):
+        return "described"  # "relatives of fighters who had been killed": people described by their past
     head = text[max(0, m.start() - 60) : m.start()]
     if lex.purpose.search(head):
         return "purpose"  # "an agreement to end the fighting"
