@@ -131,6 +131,17 @@ def person_or_outlet(text: str, start: int, end: int, listed: bool = False) -> s
     return None
 
 
+_EXCHANGE = re.compile(
+    r"(?:\s+\w+){0,4}?\s+(?:between|exchanged between)\s+(?:the\s+)?[\w'’ -]{2,40}?\s+and\s+", re.I
+)
+
+
+# "on the road between A and B", "the villages between A and B": places, not two sides
+_BETWEEN_PLACES = re.compile(
+    r"\b(?:road|highway|route|villages?|towns?|areas?|line|border|river)\s+between\b", re.I
+)
+
+
 def refine_triggers(text: str, triggers: list) -> list:
     """Type a bare "attack" by what the sentence says it was made with.
 
@@ -167,6 +178,14 @@ def refine_triggers(text: str, triggers: list) -> list:
         ):
             # "security forces foiled a suicide attack", "gunfire followed by explosions": the
             # fight is the event, not a bombing
+            t = replace(t, event_type="battle", sub_event_type="armed clash", priority=60)
+        elif (
+            t.sub_event_type == "shelling/artillery/missile attack"
+            and (ex := _EXCHANGE.match(text, t.end))
+            and not _BETWEEN_PLACES.search(ex.group(0))
+        ):
+            # "shelling between the SDF and regime loyalists": fire exchanged by two armed sides is
+            # a clash (ACLED), not one side's bombardment of the other
             t = replace(t, event_type="battle", sub_event_type="armed clash", priority=60)
         out.append(t)
     triggers = out
