@@ -50,3 +50,18 @@ def test_deaths_counted_over_the_past_week_are_a_tally(gaz):
     )
     (e,) = run(gaz, "Two SDF fighters were killed in an ISIS attack on a checkpoint in Hajin on Tuesday.")
     assert e.fatalities == 2
+
+
+def test_people_captured_are_not_ground_taken(gaz):
+    assert not [
+        e
+        for e in run(
+            gaz,
+            "Around sixty women and children were among the civilians captured from a displacement camp near Hajin on Friday.",
+        )
+        if e.sub_event_type.endswith("territory")
+    ]
+    (taken,) = run(
+        gaz, "SDF fighters captured the village of Al-Susah from ISIS on Friday after heavy clashes."
+    )
+    assert taken.sub_event_type == "non-state actor overtakes territory" and taken.location == "Al-Susah"

@@ -138,6 +138,15 @@ _PERSON_OBJECT = re.compile(
 )
 
 
+# "hundreds of civilians captured from a camp", "women who were taken": people taken, not ground
+_PERSON_SUBJECT = re.compile(
+    r"\b(?:(?:civilians|people|women|children|residents|families|villagers|hostages|prisoners|detainees)"
+    r"\s+(?:(?:who|that)\s+)?(?:were\s+|had been\s+|was\s+)?"
+    r"|(?:members|fighters|soldiers|men)\s+(?:(?:who|that)\s+)?(?:were|had been|was)\s+)$",
+    re.I,
+)
+
+
 @lru_cache(maxsize=1)
 def _any_trigger() -> re.Pattern[str]:
     """One alternation of every trigger: most sentences have none and are dismissed in one pass."""
@@ -155,8 +164,11 @@ def find_triggers(text: str) -> list[Trigger]:
                 continue
             if _blocked(text, m, rule.kind):
                 continue
-            if rule.sub_event_type.endswith("territory") and _PERSON_OBJECT.match(text, m.end()):
-                continue  # "captured another", "captured 3 ISIS members": people, not ground
+            if rule.sub_event_type.endswith("territory") and (
+                _PERSON_OBJECT.match(text, m.end())
+                or _PERSON_SUBJECT.search(text[max(0, m.start() - 40) : m.start()])
+            ):
+                continue  # "captured another", "civilians captured from a camp": people, not ground
             out.append(
                 Trigger(
                     m.start(),
