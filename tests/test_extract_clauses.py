@@ -65,3 +65,21 @@ def test_people_captured_are_not_ground_taken(gaz):
         gaz, "SDF fighters captured the village of Al-Susah from ISIS on Friday after heavy clashes."
     )
     assert taken.sub_event_type == "non-state actor overtakes territory" and taken.location == "Al-Susah"
+
+
+def test_a_toll_since_an_attack_codes_the_attack_not_the_toll(gaz):
+    """ "Shelling has killed dozens since tribal forces launched an attack on Dhiban six days ago":
+    the main clause is a running total; the incident is the attack the since-clause dates, with
+    its own sides ("Iran-backed Arab tribal forces" are pro-regime tribal fighters)."""
+    text = (
+        "Regime shelling has killed dozens of people in villages of Deir ez-Zor since Iran-backed "
+        "Arab tribal forces launched an attack on Dhiban six days ago."
+    )
+    (e,) = run(gaz, text, published=date(2024, 8, 12))
+    assert (e.event_type, e.sub_event_type, e.location, e.event_date) == (
+        "battle",
+        "armed clash",
+        "Dhiban",
+        date(2024, 8, 6),
+    )
+    assert e.actor1 == "Pro-regime tribal fighters" and e.fatalities is None

@@ -75,6 +75,10 @@ _DATELINE_PLACES = re.compile(
     r"^[ \t]*[A-Z][A-Z'’.\- ]{2,40}(?:/[A-Z][A-Z'’.\- ]{2,40})*(?:,\s*[^—–\n]{0,40}?)?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[—–-]\s",
     re.M,
 )
+_TOLL_SINCE = re.compile(
+    r"\b(?:has|have)\s+(?:\w+\s+){0,3}?(?:killed|injured|wounded|displaced|claimed)\b[^.;]{0,160}?\bsince\b(?!\s+(?:then|the start|the beginning|early|late|mid))",
+    re.I,
+)
 _DATELINE_END = re.compile(r"\s*(?:,?\s*\d{4})?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[-–—:]\s")
 _PLURAL_BACK = re.compile(
     r"\b(?:these|those|the|both) (?:\w+ )?(?:attacks|clashes|strikes|airstrikes|incidents|operations)\b", re.I
@@ -129,11 +133,19 @@ def extract_drafts(
 def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
     lex = load_lexicon()
     text = sent.text
-    triggers = refine_triggers(text, find_triggers(text))
+    triggers = find_triggers(text)
+    since = _TOLL_SINCE.search(text)
+    if since:
+        # "shelling has killed dozens since tribal forces launched an attack six days ago": the
+        # main clause is a running toll; the incident is the one the since-clause dates
+        triggers = [t for t in triggers if t.start >= since.end()]
+    triggers = refine_triggers(text, triggers)
     if not triggers and not lex.anaphor.search(text):
         no_casualties(sent, drafts)
         return
     dates = find_dates(text, ctx.published, ctx.anchor)
+    if since:
+        dates = [d for d in dates if d.start >= since.end()]
     if sent.index == 0:  # "DEIR EZ-ZOR, Jan. 10 (NPA) -": the dateline dates the report, not the event
         dates = [d for d in dates if not (d.start < 40 and _DATELINE_END.match(text, d.end))]
     if any(d.kind == "range" for d in dates):
@@ -148,6 +160,8 @@ def _sentence(sent: Sentence, ctx: Context, drafts: list[Draft]) -> None:
         if sent.start <= m.start and m.end <= sent.end
     ]
     masked = [(a.start, a.end) for a in actors_m]
+    if since:  # the sides of the toll's clause are not those of the incident the since-clause tells
+        actors_m = [a for a in actors_m if a.start >= since.end()]
     places = [
         replace(p, start=p.start - sent.start, end=p.end - sent.start)
         for p in ctx.all_places
