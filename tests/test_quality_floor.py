@@ -27,6 +27,11 @@ Raised after the victim-list, one-side-zero and follow-up rules and the de-dupli
 (territory direction, clash is not takeover, governorate-level reports): fatalities 0.786
 (floor 0.74), actors 0.881; de-duplication pairs tp 18 fp 4 fn 5 (P 0.818 R 0.783 F1 0.800),
 floor 3 pairs either way.
+Raised after fold 4 was opened (its unread score, F1 0.564 with tp 11 fp 7, recorded first) and
+general rules were written from its errors (datelines, pluperfect descriptions, shelling between
+two sides, tallies over a period, people captured, tolls since an attack): whole tp 135 fp 7 fn 30
+(P 0.951 R 0.818 F1 0.879); folds tp/fp 34/2, 19/1, 17/1, 52/1, 13/2; dev2.jsonl 84/7; fatalities
+0.805 (floor 0.76); de-duplication pairs 20/4/5 (F1 0.816). Fold 4 is no longer an unread fold.
 """
 
 from __future__ import annotations
@@ -43,20 +48,20 @@ FILES = [CORPUS / "dev.jsonl", CORPUS / "dev2.jsonl"]
 SCORER = PROJECT_ROOT.parent / "shared" / "tools" / "score_events.py"
 
 MARGIN_WHOLE = 5  # events
-WHOLE = {"tp": 133, "fp": 12}
-FILE_FLOORS = {"dev.jsonl": {"tp": 51 - 4, "fp": 0 + 3}, "dev2.jsonl": {"tp": 82 - 5, "fp": 12 + 5}}
+WHOLE = {"tp": 135, "fp": 7}
+FILE_FLOORS = {"dev.jsonl": {"tp": 51 - 4, "fp": 0 + 3}, "dev2.jsonl": {"tp": 84 - 5, "fp": 7 + 5}}
 MARGIN_FOLD = 3  # events
 FOLDS = {
     0: {"tp": 34, "fp": 2},
     1: {"tp": 19, "fp": 1},
     2: {"tp": 17, "fp": 1},
     3: {"tp": 52, "fp": 1},
-    4: {"tp": 11, "fp": 7},
+    4: {"tp": 13, "fp": 2},
 }
 ATTRIBUTE_FLOORS = {
     "date_exact": 0.85,
     "actors_agree": 0.86,
-    "fatalities_exact": 0.74,  # measured 0.786: a margin of about five matched events
+    "fatalities_exact": 0.76,  # measured 0.805: a margin of about six matched events
     "sub_event_type_exact": 0.85,
 }
 
@@ -114,11 +119,11 @@ def test_confident_events_are_mostly_right(result):
 
 
 def test_deduplication_floor(result):
-    """Measured: 18 same-incident pairs found, 4 false, 5 missed (P 0.818, R 0.783, F1 0.800).
+    """Measured: 20 same-incident pairs found, 4 false, 5 missed (P 0.833, R 0.800, F1 0.816).
     The floor allows three pairs either way, not one."""
     d = result["dedupe"]
     assert d["available"], d
-    assert d["pairs"]["tp"] >= 18 - 3 and d["pairs"]["fp"] <= 4 + 3, d
+    assert d["pairs"]["tp"] >= 20 - 3 and d["pairs"]["fp"] <= 4 + 3, d
     assert d["f1"] >= 0.65, d
 
 
