@@ -41,6 +41,7 @@ from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
 from conflictmap.export import geopackage, naming, snapshot, tables
 from conflictmap.export.slots import ExportBusy, export_slot
+from conflictmap.read.index import main_events as rank_main_events
 from conflictmap.read.index import split_outlets
 from conflictmap.read.query import EventFilter, FilterError, parse_date, shown, unknown_params
 
@@ -187,15 +188,11 @@ def stamp_for(query: str, base_url: str) -> snapshot.Stamp:
 
 
 def main_events(query: str, n: int = TABLE_ROWS) -> list[dict[str, str]]:
-    """The period's main events: most fatalities, then most reports, then latest."""
-    sel = service().view(EventFilter.from_query(query)).selected
-    if sel.empty:
-        return []
-    top = sel.assign(fat_sort=sel["fatalities"].fillna(0)).sort_values(
-        ["fat_sort", "n_reports", "event_date"], ascending=[False, False, False]
-    )
+    """The period's main events (ranked by ``read.index.main_events``) as the briefing's table
+    cells: labels, actors joined, and "not stated" for a toll no report gave."""
+    top = rank_main_events(service().view(EventFilter.from_query(query)).selected, n)
     rows = []
-    for r in top.head(n).itertuples():
+    for r in top.itertuples():
         actors = " / ".join(a for a in (r.actor1, r.actor2) if isinstance(a, str) and a)
         rows.append(
             {

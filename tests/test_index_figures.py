@@ -288,3 +288,18 @@ def test_a_click_on_a_key_site_opens_the_marker_drawn_under_it(index):
     lat, lon = float(town["latitude"]), float(town["longitude"])
     assert marker_at(groups, lat + 0.001, lon, 9) == town["incident_id"]  # a dot a few px away
     assert marker_at(groups, lat + 1.0, lon, 9) is None  # far from every marker
+
+
+def test_main_events_rank_by_fatalities_then_reports_then_latest():
+    from conflictmap.read.index import main_events
+
+    frame = pd.DataFrame(
+        {
+            "incident_id": ["a", "b", "c", "d"],
+            "fatalities": [3.0, None, 3.0, 0.0],
+            "n_reports": [1, 5, 2, 1],
+            "event_date": pd.to_datetime(["2024-01-01", "2024-01-05", "2023-12-01", "2024-02-01"]),
+        }
+    )
+    assert main_events(frame, 3)["incident_id"].tolist() == ["c", "a", "b"]
+    assert main_events(frame.iloc[0:0], 3).empty

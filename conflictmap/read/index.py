@@ -322,6 +322,18 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def main_events(selected: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` incidents a briefing lists as the period's main events: most fatalities first
+    (a toll no report gave ranks as zero), then most reports, then the
+    latest. A rule of what matters in a period, so it lives with the index, not the web layer."""
+    if selected.empty:
+        return selected
+    ranked = selected.assign(_fat_sort=selected["fatalities"].fillna(0)).sort_values(
+        ["_fat_sort", "n_reports", "event_date"], ascending=[False, False, False], kind="stable"
+    )
+    return ranked.head(n).drop(columns="_fat_sort")
+
+
 def marker_keys(frame: pd.DataFrame) -> np.ndarray:
     """One integer per (point, type, precision, candidate or not): the identity of a map marker.
     A low-confidence candidate never shares a marker with reported incidents: it is drawn apart."""
