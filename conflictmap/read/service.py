@@ -90,22 +90,26 @@ class DataService:
         self._refresh()
         return self._zones
 
-    def zones_geojson(self, as_of: date) -> dict | None:
-        """The zones in force on ``as_of`` as a FeatureCollection (empty, never None, when none are).
+    def zones_geojson(self, as_of: date) -> dict:
+        """The zones in force on ``as_of`` as a FeatureCollection (empty when none are).
 
-        Cached per set of zone versions, since many days share one set."""
+        Cached per set of zone versions, since many days share one set. The zones and their
+        cache are taken together under the lock: a reload between the two would otherwise file
+        the old version's shapes in the new version's cache under the same zone ids."""
         from conflictmap.geo.zones import zones_as_of, zones_geojson
 
         self._refresh()
-        active = zones_as_of(self._zones, as_of)
+        with self._lock:
+            zones, cache = self._zones, self._zones_fc
+        active = zones_as_of(zones, as_of)
         # Keyed by which versions hold, not by the date: any date can be asked for (it comes
         # from the URL), but only a handful of distinct zone sets exist.
         key = ",".join(z.zone_id for z in active)
-        if key not in self._zones_fc:
-            self._zones_fc[key] = (
-                zones_geojson(active) if active else {"type": "FeatureCollection", "features": []}
-            )
-        return self._zones_fc[key]
+        fc = cache.get(key)
+        if fc is None:
+            fc = zones_geojson(active) if active else {"type": "FeatureCollection", "features": []}
+            cache[key] = fc
+        return fc
 
     def zone_changes(self) -> list[date]:
         """The days on which control changed (``geo.zones.zone_changes``), for /api/meta."""
