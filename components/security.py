@@ -105,8 +105,8 @@ def content_security_policy(script_hashes: list[str], settings: Settings) -> str
     """The Content-Security-Policy header: this origin only, plus the inline scripts whose hashes are
     given and the frame ancestors the settings allow.
 
-    A ``tile_url`` adds its scheme, host and port to images and connections; one that does not parse
-    as such is left out silently, and the map then cannot load its tiles."""
+    A ``tile_url`` adds its scheme, host and port to images and connections (Settings refuses,
+    at start, one whose origin cannot be read)."""
     hashes = " ".join(f"'{h}'" if not h.startswith("'") else h for h in script_hashes)
     img = "'self' data: blob:"
     connect = "'self'"

@@ -35,6 +35,10 @@ ASSETS_DIR = _shipped("assets", "bundled_assets")
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var" if IN_CHECKOUT else Path.cwd() / "var"
 
 
+# What the map's Content-Security-Policy can allow: scheme, host, port, then a path with the
+# tile placeholders (components/security.py reads the origin from the same shape).
+_TILE_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+/(?=.*\{z\})(?=.*\{x\})(?=.*\{y\})[^\s;'\"]*$")
+
 _SIZE = re.compile(r"^\s*(\d[\d_]*)\s*([kmg]i?b?|b)?\s*$", re.I)
 _SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 
@@ -160,6 +164,12 @@ class Settings:
             raise ValueError(
                 f"export_slots={self.export_slots}, export_wait={self.export_wait}: "
                 "expected at least one slot and a wait of 0 s or more"
+            )
+        if self.tile_url and not _TILE_URL.match(self.tile_url):
+            raise ValueError(
+                f"tile_url={self.tile_url!r}: expected an http(s) address of a tile server with "
+                "{z}, {x} and {y} in it, such as https://tiles.intranet/{z}/{x}/{y}.png "
+                "(the map would otherwise be refused its tiles)"
             )
         if self.export_timeout <= 0:
             raise ValueError(f"export_timeout={self.export_timeout}: expected a positive number of seconds")

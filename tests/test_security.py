@@ -463,3 +463,13 @@ def test_gunicorn_names_itself_without_a_version():
     from gunicorn.http import wsgi
 
     assert wsgi.SERVER == "gunicorn"  # the Server header gunicorn sends (its version is not in it)
+
+
+def test_a_tile_url_the_policy_cannot_allow_stops_the_start_with_its_name():
+    import pytest
+
+    with pytest.raises(ValueError, match="CONFLICTMAP_TILE_URL|tile_url"):
+        Settings.from_env({"CONFLICTMAP_TILE_URL": "tiles.intranet/{z}/{x}/{y}.png"})
+    with pytest.raises(ValueError, match="tile_url"):
+        Settings(tile_url="https://tiles.intranet/tiles.png; script-src *")
+    assert Settings(tile_url="http://10.0.0.5:8080/osm/{z}/{x}/{y}.png").tile_url
