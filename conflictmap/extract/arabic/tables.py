@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from typing import Any
 
 from conflictmap.extract.arabic.text import Scanner, fold, head_literals, word_pattern
 
+log = logging.getLogger(__name__)
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "ar"
 
 
@@ -139,10 +141,20 @@ def _zip(name: str, rules: tuple[Any, ...]) -> list[tuple[Any, tuple[int, dict[s
 def place_aliases() -> dict[str, PlaceAlias]:
     """``rules/ar/places.csv`` by folded spelling (spaces removed), read once.
 
-    A spelling listed twice keeps its last row, without a warning."""
-    out = {}
-    for _n, row in _rows("places.csv"):
+    A spelling listed twice keeps its first row and the later one is named in the log: a rule
+    table never drops a row without saying so."""
+    out: dict[str, PlaceAlias] = {}
+    for n, row in _rows("places.csv"):
         key = fold(row["arabic"]).replace(" ", "")
+        if key in out:
+            log.warning(
+                "rules/ar/places.csv:%s: %r is already listed for %s; this row (%s) is ignored",
+                n,
+                row["arabic"],
+                out[key].place,
+                row["place"],
+            )
+            continue
         out[key] = PlaceAlias(key, row["place"], (row.get("cue") or "").strip() == "cue")
     return out
 
