@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -232,10 +233,18 @@ def cmd_zones(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """`conflictmap serve`: the development server of ``app.py`` (use gunicorn in production)."""
-    import app as dash_app  # the top-level app module; the CLI is the only place that reaches up
+    """`conflictmap serve`: the dashboard's development server (gunicorn ``wsgi:server`` in
+    production). The domain package never imports the web layer, so this hands the process over
+    to ``python -m app`` (the same interpreter, settings and environment) instead of importing it."""
+    import importlib.util
 
-    return dash_app.main(["--host", args.host, "--port", str(args.port)])
+    if importlib.util.find_spec("app") is None:
+        console.print("cannot serve: the dashboard module 'app' is not installed here", markup=False)
+        return 2
+    argv = [sys.executable, "-m", "app", "--host", args.host, "--port", str(args.port)]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and module, fixed arguments
+    return 0  # pragma: no cover - execv does not return
 
 
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:

@@ -191,3 +191,19 @@ def test_prepare_exits_1_when_something_was_refused_and_0_when_whole(tmp_path):
     assert env_run.returncode == 1, env_run.stdout + env_run.stderr
     assert "problem:" in env_run.stdout and "zones.geojson" in env_run.stdout
     assert "store ready" in env_run.stdout  # what could be loaded was loaded
+
+
+def test_serve_hands_over_to_the_app_module_without_importing_it(tmp_path):
+    """`conflictmap serve` runs the dashboard (python -m app) while the domain package never
+    imports the web layer: after building the parser, no dash or app module is loaded."""
+    code = (
+        "import sys; from conflictmap import cli; cli.build_parser();"
+        "print(sorted(m for m in sys.modules if m == 'app' or m == 'dash' or m.startswith('dash.')))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
+    # and the command does serve: --help of the handed-over module answers
+    ok = subprocess.run(
+        [sys.executable, "-m", "app", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert ok.returncode == 0 and "--port" in ok.stdout
