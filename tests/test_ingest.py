@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conflictmap.ingest.fetch import FetchError
-from conflictmap.ingest.readers import IngestItem, count_items, iter_articles, safe_url, to_plain
+from conflictmap.ingest.readers import IngestItem, count_items, iter_articles, safe_url
+from conflictmap.textsafe import to_plain
 
 FIX = Path(__file__).parent / "fixtures" / "feeds"
 

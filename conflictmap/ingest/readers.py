@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import json
 import logging
 import re
@@ -30,7 +29,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
-import nh3
 import trafilatura
 
 from conflictmap.config import IngestLimits
@@ -49,7 +47,7 @@ from conflictmap.ingest.files import (
 )
 from conflictmap.language import article_language
 from conflictmap.models import Article, content_hash
-from conflictmap.textsafe import safe_url
+from conflictmap.textsafe import safe_url, to_plain
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +57,6 @@ JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 FOLDER_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | FEED_SUFFIXES
 
-_TAGLIKE = re.compile(r"<[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
-_BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(p|br|div|li|ul|ol|h[1-6]|tr|table|blockquote|section|article)\b[^>]*>", re.I
-)
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _DATE_LINE = re.compile(r"^\s*(?:date\s*:?\s*)?(\d{4}-\d{2}-\d{2})(?:[T ][\d:.+\-Z]*)?\s*$", re.I)
 _FEED_SNIFF = re.compile(rb"<(?:[a-zA-Z0-9_]+:)?(rss|feed|RDF)\b")
@@ -78,34 +72,6 @@ class IngestItem:
 
 
 # ----------------------------------------------------------------------------- text helpers
-
-
-def to_plain(value: Any, *, one_line: bool = False) -> str:
-    """Untrusted markup or text -> plain text: tags and script/style content removed, entities decoded.
-
-    Block tags become line breaks first so paragraphs do not run together (the extractor splits
-    sentences on them). Text without anything tag- or entity-like is returned exactly as it came
-    (unless ``one_line``), so a plain-text article keeps its characters and evidence offsets.
-    """
-    text = "" if value is None else str(value)
-    original = text
-    for _ in range(5):  # unescaping can reveal new markup (&lt;script&gt;): clean until stable
-        if not _TAGLIKE.search(text):
-            break
-        cleaned = _BLOCK_TAG.sub("\n", text)
-        cleaned = html.unescape(nh3.clean(cleaned, tags=set(), clean_content_tags={"script", "style"}))
-        if cleaned == text:
-            break
-        text = cleaned
-    else:
-        if _TAGLIKE.search(text):  # pathological nesting of escapes: defang what is left
-            text = text.replace("<", "\u2039").replace(">", "\u203a")
-    if one_line:
-        return " ".join(text.split())
-    if text == original:
-        return text
-    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def derive_id(url: str | None, text: str) -> str:
