@@ -41,6 +41,7 @@ from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
 from conflictmap.export import geopackage, naming, snapshot, tables
 from conflictmap.export.slots import ExportBusy, export_slot
+from conflictmap.params import ParamError, bounded_number
 from conflictmap.read.index import main_events as rank_main_events
 from conflictmap.read.index import split_outlets
 from conflictmap.read.query import EventFilter, FilterError, parse_date, shown, unknown_params
@@ -94,16 +95,12 @@ def _one(qs: dict[str, list[str]], name: str) -> str | None:
 
 
 def _number(qs: dict[str, list[str]], name: str, default: float, lo: float, hi: float) -> float:
-    raw = _one(qs, name)
-    if raw in (None, ""):
-        return default
+    """An export's number parameter within ``lo..hi``, ``default`` when absent; BadRequest names it."""
     try:
-        x = float(raw)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise BadRequest(f"{name}={raw!r} is not a number") from exc
-    if not lo <= x <= hi:
-        raise BadRequest(f"{name}={raw!r} is outside {lo:g}..{hi:g}")
-    return x
+        x = bounded_number(name, _one(qs, name), lo, hi)
+    except ParamError as exc:
+        raise BadRequest(str(exc)) from exc
+    return default if x is None else x
 
 
 def _parsed(query: str) -> dict[str, list[str]]:

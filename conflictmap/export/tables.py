@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from conflictmap.params import ParamError, bounded_number
 from conflictmap.read.index import split_outlets
 
 ACLED_COLUMNS: tuple[str, ...] = (
@@ -120,15 +121,11 @@ class Page:
         ``next_offset`` would never move, and a client following it would loop for ever."""
 
         def number(name: str, value: str | None, default: int, hi: int, lo: int = 0) -> int:
-            if value in (None, ""):
-                return default
             try:
-                n = int(str(value))
-            except ValueError as exc:
-                raise ExportError(f"{name}={value!r} is not a whole number") from exc
-            if n < lo or n > hi:
-                raise ExportError(f"{name}={value!r} is outside {lo}..{hi}")
-            return n
+                n = bounded_number(name, value, lo, hi, whole=True)
+            except ParamError as exc:
+                raise ExportError(str(exc)) from exc
+            return default if n is None else int(n)
 
         return cls(number("limit", limit, DEFAULT_LIMIT, MAX_LIMIT, lo=1), number("offset", offset, 0, 10**9))
 

@@ -34,6 +34,7 @@ from datetime import date, datetime
 from urllib.parse import parse_qs, urlencode
 
 from conflictmap.models import EVENT_TYPES
+from conflictmap.params import ParamError, bounded_number
 
 LAYERS: tuple[str, ...] = ("zones", "events", "labels", "arabic", "sites", "rivers", "borders")
 # What a view without ``layers=`` shows: every layer but the Arabic place names, which double
@@ -233,18 +234,11 @@ class EventFilter:
                 return None
 
         def number(name: str, lo: float, hi: float) -> float | None:
-            v = one(name)
-            if v is None:
-                return None
             try:
-                x = float(v)
-            except ValueError:
-                problems.append(f"{name}={shown(v)} is not a number; ignored")
+                return bounded_number(name, one(name), lo, hi, quote=shown)
+            except ParamError as exc:
+                problems.append(f"{exc}; ignored")
                 return None
-            if not lo <= x <= hi:
-                problems.append(f"{name}={shown(v)} is outside {lo:g}..{hi:g}; ignored")
-                return None
-            return x
 
         def chosen(name: str, choices: Sequence[str], what: str, everything: str) -> list[str]:
             """Valid values of a list parameter; each invalid one named, "all" when none is valid."""
