@@ -423,8 +423,17 @@ def label_names(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> pd.Da
     return out.drop_duplicates("key").drop(columns="key").head(MAX_LABELS)
 
 
-def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list[dict[str, Any]]:
-    names = label_names(groups, settlements)
+def _name_trace(
+    names: pd.DataFrame,
+    column: str,
+    *,
+    position: str,
+    size: int,
+    family: str,
+    name: str,
+    meta: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Place names as map text, Latin or Arabic: one shape for both so they stay in step."""
     if names.empty:
         return []
     return [
@@ -435,14 +444,14 @@ def _label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list
             # Text only would be mode="text", but plotly then offsets the text by an undefined
             # marker size (NaN) and MapLibre refuses the layer: keep an invisible dot instead.
             mode="markers+text",
-            text=[plain(n, 40) for n in names["name"].tolist()],
-            textposition="top right",
+            text=[plain(n, 40) for n in names[column].tolist()],
+            textposition=position,
             marker={"size": 5, "color": "#2b2b2b", "opacity": 0.0},
-            textfont={"size": 11, "color": "#2b2b2b", "family": LABEL_FONT},
+            textfont={"size": size, "color": "#2b2b2b", "family": family},
             hoverinfo="skip",
-            name="Place names",
+            name=name,
             showlegend=False,
-            meta={"kind": "labels"},
+            meta=meta,
         )
     ]
 
@@ -463,28 +472,6 @@ def arabic_label_names(names: pd.DataFrame, settlements: pd.DataFrame | None) ->
     ]
     out = names.assign(name_ar=arabic)
     return out[out["name_ar"].notna()][["name_ar", "latitude", "longitude"]]
-
-
-def _arabic_label_trace(groups: pd.DataFrame, settlements: pd.DataFrame | None) -> list[dict[str, Any]]:
-    names = arabic_label_names(label_names(groups, settlements), settlements)
-    if names.empty:
-        return []
-    return [
-        _trace(
-            "scattermap",
-            lat=names["latitude"].tolist(),
-            lon=names["longitude"].tolist(),
-            mode="markers+text",  # an invisible dot, as for the Latin labels
-            text=[plain(n, 40) for n in names["name_ar"].tolist()],
-            textposition="bottom right",  # under the Latin name printed top right
-            marker={"size": 5, "color": "#2b2b2b", "opacity": 0.0},
-            textfont={"size": 12, "color": "#2b2b2b", "family": ARABIC_LABEL_FONT},
-            hoverinfo="skip",
-            name="Place names in Arabic",
-            showlegend=False,
-            meta={"kind": "labels", "script": "arabic"},
-        )
-    ]
 
 
 def marker_at(groups: pd.DataFrame, lat: float, lon: float, zoom: float) -> str | None:
@@ -568,10 +555,31 @@ def map_spec(
     traces.append(selection_trace(selected if "events" in layers else None))
     if "events" in layers:
         traces += _event_traces(groups)
-    if "labels" in layers and glyphs_url:  # no glyphs, no text: MapLibre would refuse the layer
-        traces += _label_trace(groups if "events" in layers else groups.iloc[0:0], settlements)
-    if "arabic" in layers and glyphs_url:
-        traces += _arabic_label_trace(groups if "events" in layers else groups.iloc[0:0], settlements)
+    if glyphs_url and (
+        "labels" in layers or "arabic" in layers
+    ):  # no glyphs, no text: MapLibre would refuse it
+        # chosen once for both scripts: the Arabic names are those of the Latin labels
+        names = label_names(groups if "events" in layers else groups.iloc[0:0], settlements)
+        if "labels" in layers:
+            traces += _name_trace(
+                names,
+                "name",
+                position="top right",
+                size=11,
+                family=LABEL_FONT,
+                name="Place names",
+                meta={"kind": "labels"},
+            )
+        if "arabic" in layers:
+            traces += _name_trace(
+                arabic_label_names(names, settlements),
+                "name_ar",
+                position="bottom right",  # under the Latin name printed top right
+                size=12,
+                family=ARABIC_LABEL_FONT,
+                name="Place names in Arabic",
+                meta={"kind": "labels", "script": "arabic"},
+            )
     if not traces:
         # Without a map trace plotly draws no map at all; keep the basemap and the background.
         traces.append({"type": "scattermap", "lat": [], "lon": [], "showlegend": False, "hoverinfo": "skip"})
