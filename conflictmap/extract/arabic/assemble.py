@@ -27,24 +27,11 @@ from conflictmap.extract.arabic.text import Folded, fold_with_offsets
 from conflictmap.extract.assemble import MAX_SPLIT
 from conflictmap.extract.draft import Draft
 from conflictmap.extract.merge import merge_drafts
+from conflictmap.extract.triggers import Trigger
 from conflictmap.geo.gazetteer import Gazetteer
 from conflictmap.models import REGIME_CHANGE, Place
 
 STALE_DAYS = 45  # a month- or year-dated event older than this is background, not news
-
-
-@dataclass(frozen=True)
-class Trig:
-    """An Arabic trigger match: offsets in the folded text searched, the words, the type it codes
-    and its rule's priority and kind."""
-
-    start: int
-    end: int
-    text: str
-    event_type: str
-    sub_event_type: str
-    priority: int
-    kind: str
 
 
 @dataclass
@@ -63,17 +50,17 @@ class ArContext:
     last_date: tuple[date, str] | None = None
     main_actors: list[str] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)  # actors of the whole folded text
-    trigger_matches: list[Trig] = field(default_factory=list)  # trigger matches of the whole text
+    trigger_matches: list[Trigger] = field(default_factory=list)  # trigger matches of the whole text
     generic: set[int] = field(default_factory=set)  # indices of drafts typed only by "هجوم"/"استهداف"
 
 
-def find_triggers(text: str, cands: list[Trig] | None = None) -> list[Trig]:
+def find_triggers(text: str, cands: list[Trigger] | None = None) -> list[Trigger]:
     """Trigger words of a folded sentence, non-overlapping (longer, then higher priority first),
     without the negated ("لم تسفر", "نفت") and the intended or feared ("تعتزم", "تهدد").
     ``cands``: the sentence's matches when the article was searched once (``trigger_matches``)."""
     cands = list(trigger_matches(text) if cands is None else cands)
     cands.sort(key=lambda t: (-(t.end - t.start), -t.priority))
-    kept: list[Trig] = []
+    kept: list[Trigger] = []
     for t in cands:
         if any(t.start < k.end and k.start < t.end for k in kept):
             continue
@@ -85,13 +72,13 @@ def find_triggers(text: str, cands: list[Trig] | None = None) -> list[Trig]:
     return sorted(kept, key=lambda t: t.start)
 
 
-def trigger_matches(text: str) -> list[Trig]:
+def trigger_matches(text: str) -> list[Trigger]:
     """Every match of every trigger rule in ``text`` (overlaps included)."""
     cands = []
     for rule, found in zip(trigger_rules(), trigger_scanner().scan(text), strict=True):
         for m in found:
             cands.append(
-                Trig(
+                Trigger(
                     m.start(),
                     m.end(),
                     m.group(0),
@@ -104,7 +91,7 @@ def trigger_matches(text: str) -> list[Trig]:
     return cands
 
 
-def _negated(text: str, t: Trig) -> bool:
+def _negated(text: str, t: Trigger) -> bool:
     before = text[max(0, t.start - 22) : t.start]
     return bool(
         re.search(
@@ -113,7 +100,7 @@ def _negated(text: str, t: Trig) -> bool:
     )
 
 
-def _framing(text: str, t: Trig) -> bool:
+def _framing(text: str, t: Trigger) -> bool:
     """ "بعد مواجهات مع ..." / "عقب الضربات": an event named to say when or why, told (if at
     all) in a sentence of its own; not this sentence's event. But "قتل عنصر ... إثر هجوم":
     deaths told first, then "as a result of" an attack, name the attack that killed them."""
@@ -145,14 +132,14 @@ _FRAMING = (
 )
 
 
-def _retreat(text: str, t: Trig) -> bool:
+def _retreat(text: str, t: Trigger) -> bool:
     """ "انسحبوا باتجاه بلدة ..." : fighters falling back, not a handover of ground."""
     return t.sub_event_type == "non-violent transfer of territory" and bool(
         re.match(r"\s*(?:\S+\s+){0,2}(?:باتجاه|نحو|الى)(?!\w)", text[t.end : t.end + 30])
     )
 
 
-def _intended(text: str, t: Trig) -> bool:
+def _intended(text: str, t: Trigger) -> bool:
     """Planned, feared or announced, not done: a modal word shortly before the trigger
     ("تعتزم"، "تهدد"), a future verb before it in its sentence ("ستشن هجمات"، "سيرد التحالف
     بقصف"، "سوف") or a word just before it that starts like one ("ستستهدف")."""
@@ -191,7 +178,7 @@ _NOT_FUTURE = frozenset(
 )
 
 
-def _stance(text: str, t: Trig) -> bool:
+def _stance(text: str, t: Trigger) -> bool:
     """ "اتهمت قسد الحكومة بالوقوف وراء الهجوم" / "ندد الأهالي بالقصف" / "نفت الميليشيات وقوع
     قتلى جراء الغارات" / "طالب الوجهاء بالتحقيق في الهجوم": a trigger after an accusation,
     condemnation, demand, warning, threat or denial in its sentence is what someone says about
@@ -199,13 +186,13 @@ def _stance(text: str, t: Trig) -> bool:
     return bool(words("stance_verbs", False).search(text, 0, t.start))
 
 
-def _conditional(text: str, t: Trig) -> bool:
+def _conditional(text: str, t: Trigger) -> bool:
     """ "في حال قيام الميليشيات بهجوم ..." / "إذا استمر القصف": a trigger after a condition in
     its sentence may happen; it has not."""
     return bool(words("conditional", False).search(text, 0, t.start))
 
 
-def _refine(text: str, t: Trig, civilians: bool, armed: list[Mention]) -> Trig:
+def _refine(text: str, t: Trigger, civilians: bool, armed: list[Mention]) -> Trigger:
     """A generic attack word (هجوم، استهداف) takes the type its weapon gives it; shots at
     civilians by unknown gunmen are violence against civilians, not a battle."""
     if t.kind not in ("generic", "shoot", "kill"):
@@ -213,9 +200,11 @@ def _refine(text: str, t: Trig, civilians: bool, armed: list[Mention]) -> Trig:
     if t.kind == "generic":
         window = text[max(0, t.start - 30) : t.end + 70]
         if words("air_words").search(window):
-            return Trig(t.start, t.end, t.text, "explosion_remote_violence", "air/drone strike", 80, "noun")
+            return Trigger(
+                t.start, t.end, t.text, "explosion_remote_violence", "air/drone strike", 80, "noun"
+            )
         if words("ied_words").search(window):
-            return Trig(
+            return Trigger(
                 t.start,
                 t.end,
                 t.text,
@@ -225,7 +214,7 @@ def _refine(text: str, t: Trig, civilians: bool, armed: list[Mention]) -> Trig:
                 "noun",
             )
         if words("shell_words").search(window):
-            return Trig(
+            return Trigger(
                 t.start,
                 t.end,
                 t.text,
@@ -236,11 +225,11 @@ def _refine(text: str, t: Trig, civilians: bool, armed: list[Mention]) -> Trig:
             )
     perps = {m.actor for m in armed}
     if civilians and (not perps or perps <= {"Unidentified armed group"} or t.kind == "kill"):
-        return Trig(t.start, t.end, t.text, "violence_against_civilians", "attack", 55, "verb")
+        return Trigger(t.start, t.end, t.text, "violence_against_civilians", "attack", 55, "verb")
     return t
 
 
-def _date_for(text: str, t: Trig, dates: list[DateHit]) -> DateHit | None:
+def _date_for(text: str, t: Trigger, dates: list[DateHit]) -> DateHit | None:
     usable = [d for d in dates if d.day is not None]
     if not usable:
         return None
@@ -430,7 +419,7 @@ def _build(
     s: ArSentence,
     ctx: ArContext,
     drafts: list[Draft],
-    t: Trig,
+    t: Trigger,
     own: list[PlaceHit],
     dates: list[DateHit],
     mentions: list[Mention],
