@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from conflictmap.extract.rules import load_actor_rules, load_anaphor_rules, load_lexicon
+from conflictmap.extract.rules import label_applies, load_actor_rules, load_anaphor_rules, load_lexicon
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,7 @@ def find_actors(text: str, on: date | None = None) -> list[ActorMention]:
     low = text.lower()
     same_length = len(low) == len(text)  # offsets stay valid only if lower() kept the length
     for rule in load_actor_rules():
-        if on is not None:
-            if rule.valid_until and on >= rule.valid_until:
-                continue
-            if rule.valid_from and on < rule.valid_from:
-                continue
-        elif rule.valid_from:
+        if not label_applies(rule.valid_from, rule.valid_until, on):
             continue
         if rule.lower is not None and same_length:
             matches = rule.lower.finditer(low)

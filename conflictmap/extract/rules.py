@@ -36,6 +36,15 @@ class ActorRule:
     lower: re.Pattern[str] | None = None  # same pattern for lower-cased text (about 2x faster)
 
 
+def label_applies(valid_from: date | None, valid_until: date | None, on: date | None) -> bool:
+    """Whether an actor label with these validity days names events of ``on``; with no date
+    known, the label from before ``models.REGIME_CHANGE`` (one with no ``valid_from``). Shared by
+    the English and Arabic actor tables, so both apply the date rule the same way."""
+    if on is None:
+        return valid_from is None
+    return not (valid_until and on >= valid_until) and not (valid_from and on < valid_from)
+
+
 _UPPER_ESCAPE = re.compile(r"\\[SWDBAZ]")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from conflictmap.extract.arabic.tables import actor_rules, actor_scanner, words
+from conflictmap.extract.rules import label_applies
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,7 @@ def find_actors(text: str, on: date | None) -> list[Mention]:
     pre-change label is used (as in English)."""
     cands = []
     for rule, found in zip(actor_rules(), actor_scanner().scan(text), strict=True):
-        if on is not None:
-            if rule.valid_until and on >= rule.valid_until:
-                continue
-            if rule.valid_from and on < rule.valid_from:
-                continue
-        elif rule.valid_from:
+        if not label_applies(rule.valid_from, rule.valid_until, on):
             continue
         for m in found:
             cands.append(Mention(m.start(), m.end(), rule.actor))
