@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 from shapely.geometry import Point
 
-from conflictmap.geo.zones import zone_status
+from conflictmap.geo.zones import zone_record
 from conflictmap.models import ZoneVersion
 
 CRS = "EPSG:4326"
@@ -66,20 +66,7 @@ def zones_gpkg(versions: Iterable[ZoneVersion]) -> bytes:
     """Every zone version (the whole history, not one date): controller, status and the days it
     was valid (``valid_to`` empty while it still holds)."""
     versions = list(versions)
-    records = [
-        {
-            "zone_id": z.zone_id,
-            "controller": z.controller,
-            "status": zone_status(z),
-            "valid_from": z.valid_from.isoformat(),
-            "valid_to": z.valid_to.isoformat() if z.valid_to else None,
-            "label": z.label,
-            "source": z.source,
-            "confidence": z.confidence,
-            "notes": z.notes,
-        }
-        for z in versions
-    ]
+    records = [zone_record(z) for z in versions]
     frame = gpd.GeoDataFrame(
         records, columns=list(ZONE_COLUMNS), geometry=[z.geometry for z in versions], crs=CRS
     )

@@ -458,15 +458,7 @@ def zones_geojson(
         props = {
             **{k: v for k, v in z.extra.items() if k != "id"},
             "id": z.zone_id,
-            "zone_id": z.zone_id,
-            "controller": z.controller,
-            "valid_from": z.valid_from.isoformat(),
-            "valid_to": z.valid_to.isoformat() if z.valid_to else None,
-            "label": z.label,
-            "source": z.source,
-            "confidence": z.confidence,
-            "notes": z.notes,
-            "status": zone_status(z),
+            **zone_record(z),
             "sources": zone_sources(z),
         }
         feats.append({"type": "Feature", "id": z.zone_id, "properties": props, "geometry": mapping(g)})
@@ -505,6 +497,22 @@ def zone_changes(zones: list[ZoneVersion]) -> list[date]:
         return []
     first = min(starts)
     return sorted(d for d in starts | ends if d > first)
+
+
+def zone_record(z: ZoneVersion) -> dict[str, str | None]:
+    """A zone version's own fields as plain values (dates ISO, ``valid_to`` None while it holds):
+    what every export of zones writes, GeoJSON and GeoPackage alike."""
+    return {
+        "zone_id": z.zone_id,
+        "controller": z.controller,
+        "valid_from": z.valid_from.isoformat(),
+        "valid_to": z.valid_to.isoformat() if z.valid_to else None,
+        "label": z.label,
+        "source": z.source,
+        "confidence": z.confidence,
+        "notes": z.notes,
+        "status": zone_status(z),
+    }
 
 
 def zone_status(zone: ZoneVersion) -> str:
