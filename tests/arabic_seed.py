@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conflictmap.models import Article, Event
 from conflictmap.storage.store import EventStore
+from tests.helpers import evidence_at, make_event
 
 DAY = date(2022, 5, 17)  # no reference event falls on it, so nothing merges with these
 AR_TITLE = "اشتباك قرب الميادين"
@@ -26,31 +27,22 @@ VIEW = "start=2022-05-01&end=2022-05-31"
 
 
 def _event(event_id: str, article_id: str, text: str, sentence: str, **kw) -> Event:
-    start = text.index(sentence)
-    base = dict(
-        event_id=event_id,
+    fields = dict(
         article_id=article_id,
         event_date=DAY,
-        event_type="battle",
-        sub_event_type="armed clash",
         actor1="Unidentified armed group",
         actor2=None,
         location=AR_PLACE,
         place_id="dz:mayadin",
-        admin1="Deir ez-Zor",
         latitude=35.02,
         longitude=40.45,
-        geo_precision=1,
-        geo_method="exact name",
-        evidence=sentence,
-        evidence_start=start,
-        evidence_end=start + len(sentence),
         confidence=0.6,
         source=AR_OUTLET,
         url="https://example.org/ar/1",
+        **evidence_at(text, sentence),
     )
-    base.update(kw)
-    return Event(**base)
+    fields.update(kw)
+    return make_event(event_id, **fields)
 
 
 def seed_arabic_reports(data_dir: Path) -> None:

@@ -35,6 +35,12 @@ def make_event(event_id: str, **kw) -> Event:
     return Event(**base)
 
 
+def evidence_at(text: str, sentence: str) -> dict:
+    """The evidence fields of an event whose sentence stands in ``text`` (exact offsets)."""
+    start = text.index(sentence)
+    return {"evidence": sentence, "evidence_start": start, "evidence_end": start + len(sentence)}
+
+
 def split_zones() -> list[ZoneVersion]:
     """Two banks as boxes split at lon 40.5, controller changing on 2024-12-06 in the west."""
     west, east = box(39.0, 34.0, 40.5, 36.0), box(40.5, 34.0, 42.0, 36.0)
