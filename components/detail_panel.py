@@ -20,9 +20,10 @@ from dash import Dash, Input, Output, dcc, html
 
 from components import ids
 from components.service_access import service
-from components.theme import EVENT_COLOURS, EVENT_LABELS, PRECISION_LABELS
+from components.theme import EVENT_COLOURS
 from conflictmap.confidence import CONFIDENCE_THRESHOLD, is_candidate
 from conflictmap.geo.zones import coverage_note, held_at
+from conflictmap.models import EVENT_LABELS, PRECISION_LABELS
 from conflictmap.read.query import EventFilter
 from conflictmap.textsafe import safe_url
 

@@ -20,11 +20,9 @@ from components.theme import (
     BASEMAP_COLOURS,
     CONTESTED_COLOUR,
     EVENT_COLOURS,
-    EVENT_LABELS,
-    PRECISION_LABELS,
     zone_colour,
 )
-from conflictmap.models import EVENT_TYPES
+from conflictmap.models import EVENT_LABELS, EVENT_TYPES, PRECISION_LABELS
 from conflictmap.textsafe import plain
 
 DEFAULT_CENTER = {"lat": 35.05, "lon": 40.25}

@@ -9,29 +9,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from urllib.parse import urlencode
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from components import ids
 from components.figures import DEFAULT_ZOOM, marker_at
 from components.service_access import service
-from components.theme import EVENT_LABELS, PRECISION_LABELS
-from conflictmap.models import EVENT_TYPES
-from conflictmap.read.query import DEFAULT_LAYERS, LAYERS, EventFilter
+from conflictmap.read.fields import Control, Param
+from conflictmap.read.query import EventFilter, params_of
 
 ZONE_CHOICE_LABELS = {
     "none": "outside all zones (or before 2019-03)",
     "unknown": "unknown: governorate-level reports",
 }
-LAYER_LABELS = {
-    "zones": "Control zones",
-    "events": "Events",
-    "labels": "Place names",
-    "arabic": "Place names in Arabic",
-    "sites": "Key sites",
-    "rivers": "Rivers",
-    "borders": "Borders",
-}
+# The Dash property each kind of control holds its value in.
+PROPERTY = {"date_from": "start_date", "date_to": "end_date", "date": "date"}
+# The declared fields the filter bar shows, in declaration order: (field name, declaration, control).
+CONTROLLED: list[tuple[str, Param, Control]] = [
+    (name, param, param.control) for name, param in params_of() if param.control is not None
+]
 
 
 def _zone_options() -> list[dict]:
@@ -40,6 +37,7 @@ def _zone_options() -> list[dict]:
 
 
 def _options(kind: str) -> list:
+    """Options of a dropdown whose choices come from the data (``Control.options_from``)."""
     if kind == "zones":
         return _zone_options()
     return [{"label": v, "value": v} for v in service().index().choices(kind)]
@@ -64,109 +62,53 @@ def _field(label: str, control, width: str = "auto") -> html.Div:
     )
 
 
+def _widget(c: Control, default: object):
+    """The Dash component for a declared control (a range picker serves both of its ends)."""
+    fixed = [{"label": label, "value": value} for value, label in c.options]
+    if c.kind in ("date_from", "date_to"):
+        lo, hi = service().default_range()
+        return dcc.DatePickerRange(
+            id=c.id,
+            start_date_id=c.id + "-start",
+            end_date_id=c.id + "-end",
+            min_date_allowed=lo.isoformat(),
+            max_date_allowed=hi.isoformat(),
+            display_format="YYYY-MM-DD",
+            clearable=True,
+            start_date_placeholder_text="from",
+            end_date_placeholder_text="to",
+            number_of_months_shown=1,
+        )
+    if c.kind == "date":
+        return dcc.DatePickerSingle(
+            id=c.id, display_format="YYYY-MM-DD", clearable=True, placeholder=c.placeholder
+        )
+    if c.kind in ("checklist", "switch"):
+        inline = c.row == 1
+        return dcc.Checklist(id=c.id, options=fixed, value=default, inline=inline, className="checklist")
+    if c.kind == "dropdown":
+        return dcc.Dropdown(id=c.id, options=_options(c.options_from), multi=True, placeholder=c.placeholder)
+    if c.kind == "number":
+        return dcc.Input(id=c.id, type="number", min=0, step=1, value=default, debounce=True)
+    if c.kind == "search":
+        return dcc.Input(id=c.id, type="search", placeholder=c.placeholder, debounce=True, maxLength=200)
+    raise ValueError(f"control {c.id}: unknown kind {c.kind!r}")
+
+
+def _row(number: int) -> list[html.Div]:
+    """The fields of one row of the bar, one per control id (both ends of a range share one)."""
+    defaults = controls_from_filter(EventFilter())
+    out, seen = [], set()
+    for (_name, _param, c), default in zip(CONTROLLED, defaults, strict=True):
+        if c.row != number or c.id in seen:
+            continue
+        seen.add(c.id)
+        out.append(_field(c.label, _widget(c, default), c.width))
+    return out
+
+
 def layout() -> html.Div:
-    """The filter bar; option lists come from the data at page load."""
-    svc = service()
-    lo, hi = svc.default_range()
-    date_picker = dcc.DatePickerRange(
-        id=ids.DATES,
-        start_date_id=ids.DATES + "-start",
-        end_date_id=ids.DATES + "-end",
-        min_date_allowed=lo.isoformat(),
-        max_date_allowed=hi.isoformat(),
-        display_format="YYYY-MM-DD",
-        clearable=True,
-        start_date_placeholder_text="from",
-        end_date_placeholder_text="to",
-        number_of_months_shown=1,
-    )
-    as_of = dcc.DatePickerSingle(
-        id=ids.AS_OF, display_format="YYYY-MM-DD", clearable=True, placeholder="end of range"
-    )
-    types = dcc.Checklist(
-        id=ids.TYPES,
-        options=[{"label": EVENT_LABELS[t], "value": t} for t in EVENT_TYPES],
-        value=[],
-        inline=True,
-        className="checklist",
-    )
-    text = dcc.Input(
-        id=ids.TEXT, type="search", placeholder="words in the reports", debounce=True, maxLength=200
-    )
-    row1 = [
-        _field("Date range", date_picker),
-        _field("Zones as of", as_of),
-        _field("Event types (none ticked = all)", types, "3"),
-        _field("Search evidence", text),
-    ]
-    row2 = [
-        _field(
-            "Actors",
-            dcc.Dropdown(id=ids.ACTORS, options=_options("actors"), multi=True, placeholder="any actor"),
-            "2",
-        ),
-        _field(
-            "Min. fatalities", dcc.Input(id=ids.MIN_FAT, type="number", min=0, step=1, value=0, debounce=True)
-        ),
-        _field(
-            "Location precision",
-            dcc.Checklist(
-                id=ids.PRECISION,
-                options=[{"label": f"{k}: {v}", "value": k} for k, v in PRECISION_LABELS.items()],
-                value=[],
-                className="checklist",
-            ),
-            "2",
-        ),
-        _field(
-            "Zone held by (on the event's date)",
-            dcc.Dropdown(
-                id=ids.ZONES,
-                options=_options("zones"),
-                multi=True,
-                placeholder="any zone",
-            ),
-            "2",
-        ),
-        _field(
-            "Source",
-            dcc.Checklist(
-                id=ids.ORIGINS,
-                options=[
-                    {"label": "read from articles", "value": "extracted"},
-                    {"label": "reference (hand-coded)", "value": "reference"},
-                ],
-                value=[],
-                className="checklist",
-            ),
-        ),
-        _field(
-            "Confidence",
-            dcc.Checklist(
-                id=ids.CANDIDATES,
-                # Readings the extractor was unsure of (conflictmap.confidence): off by default,
-                # drawn as rings when on, so they never pass for reported incidents.
-                options=[{"label": "show low-confidence candidates (rings)", "value": "1"}],
-                value=[],
-                className="checklist",
-            ),
-        ),
-        _field(
-            "Outlet",
-            dcc.Dropdown(id=ids.OUTLETS, options=_options("outlets"), multi=True, placeholder="any outlet"),
-            "2",
-        ),
-        _field(
-            "Layers",
-            dcc.Checklist(
-                id=ids.LAYERS,
-                options=[{"label": LAYER_LABELS[k], "value": k} for k in LAYERS],
-                value=list(DEFAULT_LAYERS),
-                className="checklist",
-            ),
-            "2",
-        ),
-    ]
+    """The filter bar, built from the declared fields; option lists come from the data at page load."""
     buttons = html.Div(
         [
             html.Button("Reset filters", id=ids.RESET, n_clicks=0, className="button"),
@@ -175,63 +117,35 @@ def layout() -> html.Div:
         ],
         className="filter-buttons",
     )
+    folded = ", ".join(dict.fromkeys(c.label.split(" (")[0].lower() for _, _, c in CONTROLLED if c.row == 2))
     # The second row folds away so the map gets the room; folded, it is hidden, not removed:
     # the sync callback needs every control. In embed mode the fold itself is hidden (CSS).
     more = html.Details(
         [
-            html.Summary(
-                "More filters: actors, fatalities, precision, zone, source, confidence, outlet, layers",
-                className="more-filters-summary",
-            ),
-            html.Div(row2, className="filter-row"),
+            html.Summary(f"More filters: {folded}", className="more-filters-summary"),
+            html.Div(_row(2), className="filter-row"),
         ],
         id=ids.MORE_FILTERS,
         className="more-filters",
     )
     return html.Div(
-        [html.Div([*row1, buttons], className="filter-row"), more],
+        [html.Div([*_row(1), buttons], className="filter-row"), more],
         className="filter-bar",
     )
 
 
-CONTROL_OUTPUTS = [
-    Output(ids.DATES, "start_date"),
-    Output(ids.DATES, "end_date"),
-    Output(ids.AS_OF, "date"),
-    Output(ids.TYPES, "value"),
-    Output(ids.ACTORS, "value"),
-    Output(ids.MIN_FAT, "value"),
-    Output(ids.PRECISION, "value"),
-    Output(ids.ZONES, "value"),
-    Output(ids.ORIGINS, "value"),
-    Output(ids.CANDIDATES, "value"),
-    Output(ids.OUTLETS, "value"),
-    Output(ids.TEXT, "value"),
-    Output(ids.LAYERS, "value"),
-]
+CONTROL_OUTPUTS = [Output(c.id, PROPERTY.get(c.kind, "value")) for _, _, c in CONTROLLED]
 CONTROL_INPUTS = [Input(o.component_id, o.component_property) for o in CONTROL_OUTPUTS]
-OPTION_OUTPUTS = [Output(ids.ACTORS, "options"), Output(ids.ZONES, "options"), Output(ids.OUTLETS, "options")]
+# Dropdowns whose options come from the data, and which field each serves.
+DATA_OPTIONS = [(name, c) for name, _, c in CONTROLLED if c.kind == "dropdown"]
+OPTION_OUTPUTS = [Output(c.id, "options") for _, c in DATA_OPTIONS]
 NO_OPTIONS = [no_update] * len(OPTION_OUTPUTS)
 
 
 def controls_from_filter(flt: EventFilter) -> list:
-    """The values of the filter controls for ``flt``, in the order of ``CONTROL_OUTPUTS`` (dates as
-    ISO strings, candidates as a checklist value): the URL is the truth and the controls follow it."""
-    return [
-        flt.start.isoformat() if flt.start else None,
-        flt.end.isoformat() if flt.end else None,
-        flt.as_of.isoformat() if flt.as_of else None,
-        list(flt.types),
-        list(flt.actors),
-        flt.min_fatalities,
-        list(flt.precisions),
-        list(flt.zones),
-        list(flt.origins),
-        ["1"] if flt.candidates else [],
-        list(flt.outlets),
-        flt.text,
-        list(flt.layers),
-    ]
+    """The values of the filter controls for ``flt``, in the order of ``CONTROL_OUTPUTS``: the URL
+    is the truth and the controls follow it."""
+    return [param.to_control(getattr(flt, name)) for name, param, _ in CONTROLLED]
 
 
 def _day(value: str | None) -> date | None:
@@ -239,31 +153,16 @@ def _day(value: str | None) -> date | None:
 
 
 def filter_from_controls(values: list, current: EventFilter) -> EventFilter:
-    """The filter the controls show, keeping the URL's selection and map view."""
-    start, end, as_of, types, actors, minfat, precs, zones, origins, candidates, outlets, text, layers = (
-        values
-    )
-    try:
-        minfat_i = max(0, int(minfat or 0))
-    except (TypeError, ValueError):
-        minfat_i = 0
-    query = EventFilter(
-        start=_day(start),
-        end=_day(end),
-        as_of=_day(as_of),
-        types=tuple(t for t in EVENT_TYPES if t in (types or [])),
-        actors=tuple(actors or ()),
-        min_fatalities=minfat_i,
-        precisions=tuple(sorted(int(p) for p in precs or ())),
-        zones=tuple(zones or ()),
-        origins=tuple(o for o in ("extracted", "reference") if o in (origins or [])),
-        candidates="1" in (candidates or []),
-        outlets=tuple(outlets or ()),
-        text=(text or "").strip()[:200],
-        layers=tuple(k for k in LAYERS if k in (layers or [])),
-    ).to_query()
-    # Round-trip through the query string so the controls and a pasted link agree exactly.
-    flt = EventFilter.from_query(query)
+    """The filter the controls show, keeping the URL's selection and map view.
+
+    The controls are written as a query string and read back, so the controls and a pasted link
+    agree exactly (the same reading, the same defaults)."""
+    pairs = [
+        (param.key, v)
+        for (_name, param, _c), raw in zip(CONTROLLED, values, strict=True)
+        for v in param.from_control(raw)
+    ]
+    flt = EventFilter.from_query(urlencode(pairs))
     return replace(
         flt, event=current.event, lat=current.lat, lon=current.lon, zoom=current.zoom, embed=current.embed
     )
@@ -341,9 +240,10 @@ def sync_filters(search, *rest):
         # Only controls that differ are written, so nothing the analyst set is undone needlessly.
         wanted = controls_from_filter(current)
         options = [
-            with_link_values(_options("actors"), current.actors) if current.actors else no_update,
-            with_link_values(_options("zones"), current.zones) if current.zones else no_update,
-            with_link_values(_options("outlets"), current.outlets) if current.outlets else no_update,
+            with_link_values(_options(c.options_from), asked)
+            if (asked := getattr(current, name))
+            else no_update
+            for name, c in DATA_OPTIONS
         ]
         controls = [no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True)]
         return [no_update, *controls, *options]

@@ -1,18 +1,8 @@
-"""Every component id in the app, once, so callbacks and tests cannot drift apart."""
+"""Every component id in the app, once, so callbacks and tests cannot drift apart.
+
+The filter controls' ids are declared with their fields (``conflictmap.read.query.EventFilter``)."""
 
 URL = "url"
-DATES = "filter-dates"
-AS_OF = "filter-as-of"
-TYPES = "filter-types"
-ACTORS = "filter-actors"
-MIN_FAT = "filter-min-fatalities"
-PRECISION = "filter-precision"
-ZONES = "filter-zones"
-ORIGINS = "filter-origins"
-CANDIDATES = "filter-candidates"
-OUTLETS = "filter-outlets"
-TEXT = "filter-text"
-LAYERS = "filter-layers"
 RESET = "filter-reset"
 COUNTS = "counts"
 PROBLEMS = "problems"

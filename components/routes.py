@@ -37,10 +37,10 @@ import pandas as pd
 
 from components.map_panel import build_map
 from components.service_access import service, settings
-from components.theme import EVENT_LABELS
 from components.timeline_panel import build_timeline
 from conflictmap.export import geopackage, naming, snapshot, tables
 from conflictmap.export.slots import ExportBusy, export_slot
+from conflictmap.models import EVENT_LABELS
 from conflictmap.params import ParamError, bounded_number
 from conflictmap.read.index import main_events as rank_main_events
 from conflictmap.read.index import split_outlets

@@ -31,7 +31,7 @@ from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_upda
 
 from components import ids
 from components.service_access import service
-from components.theme import EVENT_LABELS
+from conflictmap.models import EVENT_LABELS
 from conflictmap.read.index import split_outlets
 from conflictmap.read.query import EventFilter
 

@@ -16,15 +16,6 @@ EVENT_COLOURS: dict[str, str] = {
     "strategic_development": "#000000",  # black (dark grey merged with the wine under deuteranopia)
 }
 
-EVENT_LABELS: dict[str, str] = {
-    "battle": "Battle",
-    "explosion_remote_violence": "Explosion / remote violence",
-    "violence_against_civilians": "Violence against civilians",
-    "protest": "Protest",
-    "riot": "Riot",
-    "strategic_development": "Strategic development",
-}
-
 ZONE_COLOURS: dict[str, str] = {
     "SDF": "#F0E442",  # yellow
     "Syrian regime and Iran-backed militias": "#CC6677",  # rose
@@ -33,12 +24,6 @@ ZONE_COLOURS: dict[str, str] = {
 # Contested areas: a neutral grey fill under a dashed dark-red outline (see figures).
 CONTESTED_COLOUR = "#9a9a9a"
 FALLBACK_ZONE_COLOURS = ("#DDCC77", "#88CCEE", "#AA4499", "#999933")
-
-PRECISION_LABELS: dict[int, str] = {
-    1: "town or village",
-    2: "near a town / part of a district",
-    3: "governorate or region only",
-}
 
 BASEMAP_COLOURS = {
     "background": "#f4f1ea",

@@ -21,6 +21,17 @@ EVENT_TYPES: tuple[str, ...] = (
     "strategic_development",
 )
 
+# How people read the types and precisions: the filter bar, the table, the map's legend and the
+# exports all say the same words.
+EVENT_LABELS: dict[str, str] = {
+    "battle": "Battle",
+    "explosion_remote_violence": "Explosion / remote violence",
+    "violence_against_civilians": "Violence against civilians",
+    "protest": "Protest",
+    "riot": "Riot",
+    "strategic_development": "Strategic development",
+}
+
 SUB_EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "battle": (
         "armed clash",
@@ -51,6 +62,11 @@ SUB_EVENT_TYPES: dict[str, tuple[str, ...]] = {
 
 DATE_PRECISIONS: tuple[str, ...] = ("day", "week", "month")
 GEO_PRECISIONS: tuple[int, ...] = (1, 2, 3)
+PRECISION_LABELS: dict[int, str] = {
+    1: "town or village",
+    2: "near a town / part of a district",
+    3: "governorate or region only",
+}
 
 # The day actor labels change (EVENTS.md): forces of Damascus are "Syrian regime forces" before
 # it and "Other: Syrian transitional government" from it on. The one place the date is written:

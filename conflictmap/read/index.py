@@ -12,6 +12,7 @@ the timeline are incidents, not reports.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -156,30 +157,46 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
 
 
 class EventIndex:
-    """Incidents plus the zones they fell in, ready for fast filtering."""
+    """Incidents plus the zones they fell in, ready for fast filtering.
+
+    Filters read columns as numpy arrays (``column``, built once per index) and joined-list
+    columns through ``any_of``, which tests each distinct list once rather than each row: the
+    declarations in ``EventFilter`` say which column each filter reads."""
 
     def __init__(self, incidents: pd.DataFrame) -> None:
         self.frame = incidents
-        f = incidents
-        self._dates = f["event_date"].to_numpy(dtype="datetime64[ns]")
-        self._types = f["event_type"].to_numpy(dtype=object)
-        self._a1 = f["actor1"].fillna("").to_numpy(dtype=object)
-        self._a2 = f["actor2"].fillna("").to_numpy(dtype=object)
-        self._fat = f["fatalities"].fillna(0).to_numpy(dtype=float)
-        self._prec = f["geo_precision"].to_numpy(dtype=float)
-        self._zone = f["zone"].to_numpy(dtype=object)
-        # Per source (a handful), which incidents have a report from it: a filter is then an OR.
-        codes, uniques = pd.factorize(f["origins"].fillna(""))
-        self._has_origin: dict[str, np.ndarray] = {}
-        for code, joined in enumerate(uniques):
-            for origin in split_outlets(joined):
-                hit = self._has_origin.setdefault(origin, np.zeros(len(f), dtype=bool))
-                hit |= codes == code
-        self._outlets = f["outlets"].fillna("").to_numpy(dtype=object)
-        self._search = f["search"].fillna("").to_numpy(dtype=object)
-        self._candidate = (
-            f["candidate"].to_numpy(dtype=bool) if "candidate" in f else np.zeros(len(f), dtype=bool)
-        )
+        self._columns: dict[str, np.ndarray] = {}
+        self._lists: dict[str, tuple[np.ndarray, list[set[str]]]] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """``name`` as an array in frame order: dates as datetime64, numbers as float with an
+        unknown count as 0, text with blanks as ""; a missing flag column is all False."""
+        if name not in self._columns:
+            f = self.frame
+            if name not in f:
+                if name != "candidate":
+                    raise KeyError(f"the incident index has no column {name!r}")
+                arr = np.zeros(len(f), dtype=bool)
+            elif name == "event_date":
+                arr = f[name].to_numpy(dtype="datetime64[ns]")
+            elif name == "candidate":
+                arr = f[name].to_numpy(dtype=bool)
+            elif pd.api.types.is_numeric_dtype(f[name]):
+                arr = f[name].fillna(0).to_numpy(dtype=float)
+            else:
+                arr = f[name].fillna("").to_numpy(dtype=object)
+            self._columns[name] = arr
+        return self._columns[name]
+
+    def any_of(self, name: str, values: Sequence[str]) -> np.ndarray:
+        """Rows whose joined list column (``OUTLET_SEP`` between items) holds any of ``values``."""
+        if name not in self._lists:
+            codes, uniques = pd.factorize(self.frame[name].fillna(""))
+            self._lists[name] = (codes, [set(split_outlets(u)) for u in uniques])
+        codes, items = self._lists[name]
+        wanted = set(values)
+        hit_unique = np.fromiter((bool(wanted & s) for s in items), bool, len(items))
+        return hit_unique[codes] if len(items) else np.zeros(len(codes), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -195,54 +212,17 @@ class EventIndex:
 
         "actors" joins both actor columns and "outlets" splits the joined outlet lists."""
         if column == "actors":
-            vals = set(self._a1) | set(self._a2)
+            vals = set(self.column("actor1")) | set(self.column("actor2"))
         elif column == "outlets":
-            vals = {o for s in self._outlets for o in split_outlets(s)}
+            vals = {o for s in set(self.column("outlets")) for o in split_outlets(s)}
         else:
             vals = set(self.frame[column].dropna())
         return sorted(str(v) for v in vals if v)
 
     def mask(self, flt: EventFilter) -> np.ndarray:
-        """Which incidents of the index the filter keeps, as a boolean array in frame order.
-
-        Candidates (below the confidence threshold) are out unless the filter asks for them; an
-        unknown toll counts as 0 for ``min_fatalities``; several values of one control are an OR."""
-        m = np.ones(len(self.frame), dtype=bool) if flt.candidates else ~self._candidate
-        if flt.start:
-            m &= self._dates >= np.datetime64(flt.start, "ns")
-        if flt.end:
-            m &= self._dates <= np.datetime64(flt.end, "ns")
-        if flt.types:
-            m &= np.isin(self._types, list(flt.types))
-        if flt.actors:
-            wanted = list(flt.actors)
-            m &= np.isin(self._a1, wanted) | np.isin(self._a2, wanted)
-        if flt.min_fatalities:
-            m &= self._fat >= flt.min_fatalities
-        if flt.precisions:
-            m &= np.isin(self._prec, list(flt.precisions))
-        if flt.zones:
-            m &= np.isin(self._zone, list(flt.zones))
-        if flt.origins:
-            # An incident counts under a source when any of its reports came from it.
-            any_of = np.zeros(len(self.frame), dtype=bool)
-            for origin in flt.origins:
-                if origin in self._has_origin:
-                    any_of |= self._has_origin[origin]
-            m &= any_of
-        if flt.outlets:
-            wanted_outlets = set(flt.outlets)
-            m &= np.fromiter(
-                (bool(wanted_outlets & set(split_outlets(s))) for s in self._outlets),
-                bool,
-                len(self._outlets),
-            )
-        if flt.text:
-            needle = flt.text.lower()
-            idx = np.flatnonzero(m)
-            hits = np.fromiter((needle in self._search[i] for i in idx), bool, len(idx))
-            m[idx[~hits]] = False
-        return m
+        """Which incidents of the index the filter keeps, as a boolean array in frame order
+        (each filter's declaration in ``EventFilter`` says how it matches)."""
+        return flt.mask(self)
 
     def select(self, flt: EventFilter) -> pd.DataFrame:
         """Incidents matching the filter, oldest first."""
