@@ -135,7 +135,11 @@ class Refusal:
 
     def __str__(self) -> str:
         shown = "" if self.value is None else f"={_shown(self.value)}"
-        return f"{self.where}: {self.column}{shown}: {self.message}" if self.column else f"{self.where}: {self.message}"
+        return (
+            f"{self.where}: {self.column}{shown}: {self.message}"
+            if self.column
+            else f"{self.where}: {self.message}"
+        )
 
 
 @dataclass
@@ -388,9 +392,7 @@ def coordinates(row: Row, lat_col: str = "latitude", lon_col: str = "longitude")
     south, west, north, east = DEZ_BOX
     if not (south <= lat <= north and west <= lon <= east):
         hint = " (latitude and longitude swapped?)" if south <= lon <= north and west <= lat <= east else ""
-        raise RowError(
-            f"{lat_col}/{lon_col}", f"{lat},{lon}", f"not in Deir ez-Zor governorate's area{hint}"
-        )
+        raise RowError(f"{lat_col}/{lon_col}", f"{lat},{lon}", f"not in Deir ez-Zor governorate's area{hint}")
     return lat, lon
 
 
