@@ -284,13 +284,17 @@ def regroup_incidents(store: EventStore) -> int:
     Reference facts take part: the bundled report is both extracted and coded by hand, and
     counting it twice doubled its incidents and fatalities. Their hand-made grouping is kept
     (``dedupe.cluster_incidents``); an extracted report joins the reference incident it matches.
+    Analysts' merges and splits are kept the same way (``review.anchors.grouping_constraints``).
     """
     from conflictmap.incidents.dedupe import cluster_incidents
+    from conflictmap.review.anchors import grouping_constraints
 
     reports = store.all_events()
     hand_ids = {e.incident_id for e in reports if e.origin == "reference" and e.incident_id}
     assignment = keep_incident_ids(
-        cluster_incidents(reports), {e.event_id: e.incident_id for e in reports}, prefer=hand_ids
+        cluster_incidents(reports, groups=grouping_constraints(store)),
+        {e.event_id: e.incident_id for e in reports},
+        prefer=hand_ids,
     )
     store.set_incidents(assignment)
     return len({inc for inc, _ in assignment.values()})

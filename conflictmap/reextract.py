@@ -10,10 +10,14 @@ evidence span, the type and the place):
 - **changed**: the same event id with other content (date, type, actors, place, fatalities,
   confidence, evidence ...); the row is rewritten and keeps its incident id.
 
-Nothing a person decided is touched: reference facts (origin ``reference``) are never read or
-written, and an extracted event whose grouping was set by hand (``merge_reason`` "... by hand")
-is left as it is and counted as ``kept``. Writes happen in one transaction; incidents are then
-regrouped as after an ingest. ``dry_run`` only counts.
+Nothing a person decided is lost: reference facts (origin ``reference``) and events added by
+analysts are never read or written, and an extracted event whose grouping was set by hand
+(``merge_reason`` "... by hand", the older way of splitting) is left as it is (``kept``). An event an
+analyst reviewed that the new rules read under another id (a longer evidence span, another place)
+is replaced by its successor and the review moves with it (``reattached``, see
+``review.anchors``); one with no successor is kept rather than removed, so the decision keeps the
+report it was made on. Writes happen in one transaction; incidents are then regrouped as after an
+ingest, honouring analysts' merges and splits. ``dry_run`` only counts.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from conflictmap.models import ORIGIN_EXTRACTED, Article, Event
+from conflictmap.review.anchors import find_successor, reattach, reviewed_event_ids
 from conflictmap.storage.store import EVENT_COLUMNS, EventStore, articles, events
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,7 @@ class ReextractReport:
     removed: list[str] = field(default_factory=list)
     changed: list[tuple[str, list[str]]] = field(default_factory=list)  # event id, fields changed
     kept: list[str] = field(default_factory=list)  # decided by hand: untouched
+    reattached: list[tuple[str, str]] = field(default_factory=list)  # reviewed: (old id, new id)
     failed: list[str] = field(default_factory=list)  # article id: reason
     versions_before: dict[str, int] = field(default_factory=dict)
     version_after: str = ""
@@ -109,6 +115,7 @@ def reextract(
             dict(r)
             for r in conn.execute(select(events).where(events.c.origin == ORIGIN_EXTRACTED)).mappings()
         ]
+        reviewed = reviewed_event_ids(conn)
     by_article: dict[str, dict[str, dict[str, Any]]] = {}
     for row in old_rows:
         by_article.setdefault(row["article_id"], {})[row["event_id"]] = row
@@ -128,9 +135,20 @@ def reextract(
             log.exception("re-extraction failed for %s", article.id)
             report.failed.append(f"{article.id}: {type(exc).__name__}: {exc}")
             continue
+        taken = set(new) & set(old)  # events read again under their own id succeed nobody
+        inherit: dict[str, str] = {}
         for event_id, row in old.items():
             if _hand_decided(row):
                 report.kept.append(event_id)
+            elif event_id not in new and event_id in reviewed:
+                successor = find_successor(row, new.values(), taken)
+                if successor is None:
+                    report.kept.append(event_id)  # no new reading of it: the reviewed row stays
+                    continue
+                taken.add(successor.event_id)
+                inherit[successor.event_id] = row["incident_id"] or f"inc:{successor.event_id}"
+                report.reattached.append((event_id, successor.event_id))
+                report.removed.append(event_id)
             elif event_id not in new:
                 report.removed.append(event_id)
         for event_id, ev in new.items():
@@ -138,7 +156,8 @@ def reextract(
             if stored is None:
                 report.added.append(event_id)
                 fresh = _row(ev)
-                fresh["incident_id"], fresh["merge_reason"] = f"inc:{event_id}", "single report"
+                fresh["incident_id"] = inherit.get(event_id, f"inc:{event_id}")
+                fresh["merge_reason"] = "single report"
                 inserts.append(fresh)
             elif not _hand_decided(stored):
                 fresh = _row(ev)
@@ -165,7 +184,8 @@ def reextract(
             conn.execute(update(events).where(events.c.event_id == row["event_id"]).values(**values))
         for chunk in range(0, len(inserts), 2000):
             conn.execute(insert(events), inserts[chunk : chunk + 2000])
-        store._bump(conn)  # noqa: SLF001 - the store's version moves with every write
+        reattach(conn, dict(report.reattached))
+        store.bump_version(conn)
     if report.added or report.removed or report.changed:
         from conflictmap.pipeline import regroup_incidents
 

@@ -38,6 +38,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "storage": SHARED,
     "read": SHARED | {"storage", "geo"},
     "export": SHARED | {"read", "geo"},
+    "review": SHARED | {"storage", "geo"},
     **{name: SHARED for name in SHARED},
 }
 

@@ -30,7 +30,9 @@ Hand-coded reference facts (origin ``reference``) take part too, so a report rea
 extractor and a reference fact of the same incident become one incident with both sources
 instead of being counted twice. Their grouping is a person's judgement and is kept as given:
 reference facts sharing an ``incident_id`` start as one group, two reference facts are never
-linked by these rules, and no chain of extracted reports may join two hand-coded incidents. Candidates come from a grid keyed by (day, cell),
+linked by these rules, and no chain of extracted reports may join two hand-coded incidents. An
+analyst's merges and splits are passed in the same way (``groups``: must-link inside a review,
+cannot-link between two), so a regrouping after ingest or re-extraction keeps them. Candidates come from a grid keyed by (day, cell),
 so each event is compared only with events a few days and one cell away: 100k events take
 seconds, not the hours an all-pairs pass would.
 """
@@ -42,7 +44,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -304,8 +306,19 @@ def _candidate_pairs(events: list[Event], max_km: float) -> Iterable[tuple[int, 
                     yield (i, j) if i < j else (j, i)
 
 
-def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) -> dict[str, tuple[str, str]]:
-    """event_id -> (incident_id, reason); see the module docstring for the rules."""
+def cluster_incidents(
+    events: list[Event],
+    *,
+    max_km: float = DEFAULT_MAX_KM,
+    groups: Mapping[str, str] | None = None,
+) -> dict[str, tuple[str, str]]:
+    """event_id -> (incident_id, reason); see the module docstring for the rules.
+
+    ``groups`` (event_id -> group key) are groupings a person decided (an analyst's review, see
+    ``conflictmap.review``): reports of one key start as one incident whatever the rules say
+    (must-link), and reports of two keys are never joined (cannot-link); the rules may still add
+    other reports to them. They take precedence over the grouping of the reference facts."""
+    groups = groups or {}
     evs = sorted(events, key=lambda e: (e.event_date, e.event_id))
     links: list[_Link] = []
     for i, j in _candidate_pairs(evs, max_km):
@@ -332,7 +345,10 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
     }
     # The hand-coded incident each group holds (at most one): two of them never join.
     hand: dict[int, str | None] = {
-        i: (e.incident_id or e.event_id) if is_hand_coded(e) else None for i, e in enumerate(evs)
+        i: f"review:{groups[e.event_id]}"
+        if e.event_id in groups
+        else (f"reference:{e.incident_id or e.event_id}" if is_hand_coded(e) else None)
+        for i, e in enumerate(evs)
     }
 
     def find(x: int) -> int:
@@ -349,7 +365,8 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
         held = hand.pop(other)
         hand[root] = hand[root] or held
 
-    # Reference facts of one hand-coded incident start as one group, whatever the rules say.
+    # Reports of one hand-made group (reference facts of one incident, reports an analyst kept
+    # together) start as one group, whatever the rules say.
     first_of: dict[str, int] = {}
     for i, key in sorted(((i, k) for i, k in hand.items() if k), key=lambda ik: ik[0]):
         if key in first_of:
@@ -383,7 +400,9 @@ def cluster_incidents(events: list[Event], *, max_km: float = DEFAULT_MAX_KM) ->
         n_art = len({evs[i].article_id for i in idx})
         for i in idx:
             parts = [f"{len(idx)} reports from {n_art} articles"]
-            if is_hand_coded(evs[i]) and any(is_hand_coded(evs[j]) for j in idx if j != i):
+            if evs[i].event_id in groups and any(evs[j].event_id in groups for j in idx if j != i):
+                parts.append("grouped by an analyst")
+            elif is_hand_coded(evs[i]) and any(is_hand_coded(evs[j]) for j in idx if j != i):
                 parts.append("grouped by hand in the reference facts")
             if joined[i]:
                 parts.append("linked to " + "; ".join(joined[i]))

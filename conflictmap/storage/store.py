@@ -22,109 +22,31 @@ from typing import Any
 import pandas as pd
 from shapely.geometry import mapping, shape
 from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     case,
     create_engine,
     delete,
     event,
     func,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from conflictmap.models import Article, Event, ZoneVersion
+from conflictmap.storage import migrate
+from conflictmap.storage.schema import (  # noqa: F401 - re-exported: callers query these tables
+    EVENT_COLUMNS,
+    articles,
+    events,
+    meta,
+    metadata,
+    zones,
+)
 
 log = logging.getLogger(__name__)
 
-metadata = MetaData()
-
-articles = Table(
-    "articles",
-    metadata,
-    Column("id", String(200), primary_key=True),
-    Column("url", Text, index=True),
-    Column("source", String(200)),
-    Column("title", Text),
-    Column("published", Date),
-    Column("text", Text, nullable=False),
-    Column("hash", String(64), nullable=False, unique=True),
-    Column("ingested_at", String(32), nullable=False),
-    Column("origin", Text),  # where it was read from: file:line or feed address
-    Column("language", String(16)),  # "ar", "en", ...: which extractor read it (None: not recorded)
-)
-
-events = Table(
-    "events",
-    metadata,
-    Column("event_id", String(80), primary_key=True),
-    Column("article_id", String(200), index=True),
-    Column("incident_id", String(80), index=True),
-    Column("merge_reason", Text),
-    Column("event_date", Date, nullable=False, index=True),
-    Column("date_precision", String(8), nullable=False),
-    Column("event_type", String(40), nullable=False),
-    Column("sub_event_type", String(60), nullable=False),
-    Column("actor1", String(120)),
-    Column("actor2", String(120)),
-    Column("location", Text),
-    Column("place_id", String(80)),
-    Column("admin1", String(80)),
-    Column("latitude", Float),
-    Column("longitude", Float),
-    Column("geo_precision", Integer, nullable=False),
-    Column("geo_method", Text),
-    Column("fatalities", Integer),
-    Column("civilian_targeting", Boolean, nullable=False),
-    Column("evidence", Text),
-    Column("evidence_start", Integer),
-    Column("evidence_end", Integer),
-    Column("confidence", Float, nullable=False),
-    Column("source", String(200)),
-    Column("url", Text),
-    Column("origin", String(20), nullable=False, index=True),
-    Column("extractor_version", String(40)),
-    Column("notes", Text),
-)
-
-zones = Table(
-    "zones",
-    metadata,
-    Column("zone_id", String(120), primary_key=True),
-    Column("controller", String(120), nullable=False),
-    Column("valid_from", Date, nullable=False),
-    Column("valid_to", Date),
-    Column("label", Text),
-    Column("source", Text),
-    Column("confidence", String(40)),
-    Column("notes", Text),
-    Column("geometry", Text, nullable=False),  # GeoJSON geometry, WGS84
-    Column("loaded_from", Text),
-    # The feature's other properties (status, sources, change_label ...) as JSON: the zones file
-    # may carry more than the columns above, and the timeline and detail panel cite them.
-    Column("properties", Text),
-)
-
-meta = Table(
-    "meta",
-    metadata,
-    Column("key", String(80), primary_key=True),
-    Column("value", Text),
-)
-
-EVENT_COLUMNS = [c.name for c in events.columns]
 # Same order as the index uses to pick an incident's representative report.
 _DATE_RANK = case({"day": 0, "week": 1, "month": 2}, value=events.c.date_precision, else_=3)
 
@@ -154,20 +76,6 @@ class AddResult:
     events: int = 0
 
 
-def _add_missing_columns(conn: Any) -> None:
-    """Columns added since a store was created: ``create_all`` makes missing tables, not columns.
-
-    A store made by an earlier release keeps its data and gains the column (empty); the next
-    zones load fills it.
-    """
-    have = {c["name"] for c in inspect(conn).get_columns("zones")}
-    if "properties" not in have:
-        conn.execute(text("ALTER TABLE zones ADD COLUMN properties TEXT"))
-    have = {c["name"] for c in inspect(conn).get_columns("articles")}
-    if "language" not in have:  # stores made before languages were recorded: rows stay, NULL
-        conn.execute(text("ALTER TABLE articles ADD COLUMN language VARCHAR(16)"))
-
-
 class EventStore:
     """All reads and writes of the database go through here; every write is one transaction."""
 
@@ -188,11 +96,9 @@ class EventStore:
             event.listen(self.writer, "connect", _sqlite_pragmas)
             event.listen(self.writer, "connect", _sqlite_manual_transactions)
             event.listen(self.writer, "begin", _sqlite_begin_immediate)
-        # Through the writer: on SQLite that is one BEGIN IMMEDIATE transaction, so processes
-        # starting together (gunicorn workers) create the schema one after the other.
-        with self.writer.begin() as conn:
-            metadata.create_all(conn)
-            _add_missing_columns(conn)
+        # The schema is made and upgraded by the migrations (``storage.migrate``), under the
+        # writer's lock, so processes starting together (gunicorn workers) do it one at a time.
+        migrate.upgrade(self.writer, self.engine)
 
     # ---- articles -------------------------------------------------------------------------
     def seen(self, article: Article) -> str | None:
@@ -333,7 +239,25 @@ class EventStore:
             return [dict(r) for r in conn.execute(q).mappings().all()]
 
     def events_frame(self) -> pd.DataFrame:
-        """Every event row as a DataFrame (the query layer filters and groups it in memory)."""
+        """Every report as the dashboard should see it, one row each (the query layer filters and
+        groups them in memory).
+
+        People's decisions are applied: a review's corrections replace the machine's fields on
+        every report of its incident, hand-added events (origin "analyst") are rows like the
+        others, and each row carries ``review_status`` (unreviewed / confirmed / corrected /
+        rejected), ``review_version`` (0 when never reviewed), ``reviewed_by``, ``reviewed_at``
+        (UTC ISO), ``review_id`` and ``reject_reason``, the same for all reports of an incident.
+        Rejected incidents are included: hiding them is the reader's choice. Read in one
+        transaction, so the rows and the reviews laid over them are of one moment."""
+        from conflictmap.storage.effective import apply_reviews
+
+        with self.engine.connect() as conn, conn.begin():
+            frame = pd.read_sql(select(events), conn)
+            frame["event_date"] = pd.to_datetime(frame["event_date"])
+            return apply_reviews(frame, conn)
+
+    def machine_frame(self) -> pd.DataFrame:
+        """Every report exactly as stored (the machine's reading, no review applied)."""
         with self.engine.connect() as conn:
             frame = pd.read_sql(select(events), conn)
         frame["event_date"] = pd.to_datetime(frame["event_date"])
@@ -417,6 +341,13 @@ class EventStore:
             conn.execute(update(meta).where(meta.c.key == key).values(value=value))
         else:
             conn.execute(insert(meta).values(key=key, value=value))
+
+    def bump_version(self, conn: Any) -> None:
+        """Move ``version`` by one inside a writer's transaction (``store.writer.begin()``).
+
+        For writes made by other stages on the store's tables (review decisions, re-extraction),
+        so every write moves the counter readers cache by, exactly once."""
+        self._bump(conn)
 
     def _bump(self, conn: Any) -> None:
         current = conn.execute(select(meta.c.value).where(meta.c.key == "version")).scalar_one_or_none()
