@@ -1,4 +1,4 @@
-"""`conflictmap` command line: ingest, extract, evaluate, reextract, prepare, serve, zones, synth.
+"""`conflictmap` command line: ingest, extract, evaluate, reextract, audit, export-gold, prepare, serve, zones, synth.
 
 Reports go to stdout (rich tables), progress bars to stderr, logs through logging.
 """
@@ -135,6 +135,11 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
     from conflictmap.evaluate import EvaluationError, evaluate, format_report
 
+    if args.reviews:
+        return _print_review_quality(settings)
+    if not args.gold:
+        err.print("evaluate: name gold file(s), or --reviews to judge from the store's reviews", markup=False)
+        return 2
     try:
         result = evaluate(
             [Path(g) for g in args.gold],
@@ -150,6 +155,78 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     else:
         console.print(
             format_report(result, tuple(args.hide_fold)), markup=False, highlight=False, soft_wrap=True
+        )
+    return 0
+
+
+def _print_review_quality(settings: Settings) -> int:
+    """`conflictmap evaluate --reviews`: the machine's precision from the store's reviewed incidents."""
+    from conflictmap.review.quality import review_quality
+    from conflictmap.storage.store import EventStore
+
+    quality = review_quality(EventStore(settings.db_url))
+    if not quality.overall.reviewed:
+        console.print("no machine report is in a confirmed, corrected or rejected incident yet", markup=False)
+        return 0
+
+    def pct(p: float | None) -> str:
+        return "-" if p is None else f"{p:.3f}"
+
+    for title, tallies in (("extractor version", quality.by_version), ("event type", quality.by_type)):
+        table = Table(title=f"Machine precision from reviews, by {title}")
+        table.add_column(title)
+        for col in ("reviewed", "right", "wrong", "precision"):
+            table.add_column(col, justify="right")
+        for key, t in sorted(tallies.items()):
+            table.add_row(key, str(t.reviewed), str(t.right), str(t.wrong), pct(t.precision))
+        o = quality.overall
+        table.add_row("all", str(o.reviewed), str(o.right), str(o.wrong), pct(o.precision), style="bold")
+        console.print(table)
+    console.print(
+        f"{quality.incidents} reviewed incident(s). Right: confirmed, or corrected with type, date "
+        "and place left as read. Wrong: rejected, or corrected in type, date or place:",
+        markup=False,
+    )
+    for why, n in quality.why_wrong.most_common():
+        console.print(f"  {why}: {n}", markup=False, highlight=False)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap audit`: the analysts' decisions as CSV, to a file or stdout (all, or one incident)."""
+    from conflictmap.review.audit import audit_rows, write_audit_csv
+    from conflictmap.storage.store import EventStore
+
+    rows = audit_rows(EventStore(settings.db_url), args.incident)
+    if args.out:
+        with Path(args.out).open("w", encoding="utf-8", newline="") as fh:
+            n = write_audit_csv(rows, fh)
+        err.print(f"wrote {n} decision(s) to {args.out}", markup=False)
+    else:
+        write_audit_csv(rows, sys.stdout)
+    return 0
+
+
+def cmd_export_gold(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap export-gold`: reviewed articles and their events in the dev-corpus format."""
+    from conflictmap.review.gold import export_gold
+    from conflictmap.storage.store import EventStore
+
+    counts = export_gold(EventStore(settings.db_url), Path(args.output))
+    console.print(
+        f"wrote {counts.articles} article(s) with {counts.events} gold event(s) to {args.output}",
+        markup=False,
+    )
+    if counts.articles_left_out:
+        console.print(
+            f"left out {counts.articles_left_out} article(s) with incidents not reviewed yet "
+            "(a gold article must list all its events)",
+            markup=False,
+        )
+    if counts.events_without_article:
+        console.print(
+            f"left out {counts.events_without_article} event(s) added with no article (no text to score)",
+            markup=False,
         )
     return 0
 
@@ -175,7 +252,8 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
     table.add_row("added", str(len(report.added)))
     table.add_row("removed", str(len(report.removed)))
     table.add_row("changed", str(len(report.changed)))
-    table.add_row("kept (decided by hand)", str(len(report.kept)))
+    table.add_row("kept (decided by hand, or reviewed and not read again)", str(len(report.kept)))
+    table.add_row("reviewed reports carried to their new reading", str(len(report.reattached)))
     table.add_row("articles that failed (events left as they were)", str(len(report.failed)))
     console.print(table)
     before = ", ".join(f"{v} ({n})" for v, n in sorted(report.versions_before.items())) or "none"
@@ -298,7 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_extract)
     p = sub.add_parser("evaluate", help="score the extractor against gold events (per file, per fold)")
-    p.add_argument("gold", nargs="+", help="gold JSONL file(s)")
+    p.add_argument("gold", nargs="*", help="gold JSONL file(s)")
+    p.add_argument(
+        "--reviews",
+        action="store_true",
+        help="instead of gold files: the machine's precision from the store's reviewed incidents",
+    )
     p.add_argument("--scorer", help="path to score_events.py (default: ../shared/tools/score_events.py)")
     p.add_argument("--folds", type=int, default=0, help="split articles into K folds by a hash of their id")
     p.add_argument("--threshold", type=float, help="score events at or above this confidence")
@@ -316,7 +399,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="count the changes, write nothing")
     p.set_defaults(func=cmd_reextract)
-    p = sub.add_parser("prepare", help="create the store and load the bundled data (idempotent)")
+    p = sub.add_parser("audit", help="write the analysts' decisions (the audit trail) as CSV")
+    p.add_argument("--out", "-o", help="write to this file (default: stdout)")
+    p.add_argument("--incident", help="only this incident's history")
+    p.set_defaults(func=cmd_audit)
+    p = sub.add_parser(
+        "export-gold", help="write reviewed articles and their events as a gold corpus (dev-corpus format)"
+    )
+    p.add_argument("output")
+    p.set_defaults(func=cmd_export_gold)
+    p = sub.add_parser(
+        "prepare", help="create the store and load the bundled data (idempotent; upgrades its schema)"
+    )
     p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("zones", help="validate a control-zones GeoJSON file")
     p.add_argument("path")
