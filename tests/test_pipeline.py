@@ -99,7 +99,8 @@ def test_corrupt_basemap_file_is_named_and_the_app_still_serves(tmp_path):
     app = create_app(settings)
     client = app.server.test_client()
     assert client.get("/").status_code == 200
-    _counts, problems = status_panel.update_status("")
+    with app.server.app_context():
+        _counts, problems = status_panel.update_status("")
     text = " ".join(str(p.children) for p in problems)
     assert "rivers_euphrates_khabur.geojson" in text
 
