@@ -259,3 +259,23 @@ def test_nothing_to_link():
     assert link_to_incidents([], ours()) == []
     assert link_to_incidents([], pd.DataFrame()) == []
     assert links_frame([]).empty
+
+
+def test_a_shared_name_links_nearby_but_never_across_the_governorate(imported):
+    shelling = next(e for e in imported if e.event_id == "acled:SYR90006")  # Al Salihiyah, near the city
+    kw = dict(
+        event_date=date(2024, 11, 20),
+        event_type="explosion_remote_violence",
+        sub_event_type="shelling/artillery/missile attack",
+        actor1="Syrian regime forces",
+        actor2="SDF",
+        location="Al-Salihiyah",
+        place_id=None,
+    )
+    near_abu_kamal = make_event("far", latitude=34.718, longitude=40.756, **kw)  # another al-Salihiyah
+    assert match(shelling, near_abu_kamal)[:1] == (False,)
+    five_km_off = make_event("near", latitude=35.334 + 0.045, longitude=40.179, **kw)
+    ok, _days, km, why = match(shelling, five_km_off)
+    assert ok and km is not None and 4.5 < km < 5.5 and "same place name" in why
+    no_point = make_event("unplaced", latitude=None, longitude=None, **kw)
+    assert match(shelling, no_point)[0]

@@ -10,12 +10,14 @@ An imported row and one of our incidents are the same incident when all of these
 
 * **date**: at most the looser date precision of the two apart (day 1, week 7, month 31 days;
   the same tolerances as ``dedupe`` and the corpus scorer: "overnight" puts a day between them);
-* **place**: the same place name (letters compared, the Arabic article dropped), or points
-  within ``max_km`` (3 km) when both name a town (geo_precision 1: villages along the Euphrates
-  lie 3-5 km apart and both datasets code per village), or within ``near_km`` (10 km) when one is
-  "near" a town (precision 2). A governorate-level row (precision 3) links only to one at the
-  same place (< 1 km, or the same name), at most one day apart, and not of the unspecific
-  sub-type "other": with no town, date and type would be all that is left to match on;
+* **place**: points within ``max_km`` (3 km) when both name a town (geo_precision 1: villages
+  along the Euphrates lie 3-5 km apart and both datasets code per village), within ``NEAR_KM``
+  (10 km) when one is "near" a town (precision 2) or both give the same place name (letters
+  compared, the Arabic article dropped: two gazetteers may place one village a few km apart).
+  A name alone decides only when a point is missing, since villages far apart share names.
+  A governorate-level row (precision 3) links only at the same point (1 km, or 10 km with the
+  same name), at most one day apart, and not of the unspecific sub-type "other": with no
+  town, date and type would be all that is left to match on;
 * **type**: ACLED speaks our vocabulary, so the event type must be equal and the sub-types
   compatible (``dedupe.types_agree``). UCDP only knows battles and one-sided violence and does
   not tell a strike or shelling from ground fighting: its "battle" matches our battles and our
@@ -127,7 +129,8 @@ def match(theirs: Event, ours: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[b
         return False, days, None, "dates too far apart"
     if not _types_match(theirs, ours):
         return False, days, None, "types differ"
-    same_name = bool(norm_name(theirs.location)) and norm_name(theirs.location) == norm_name(ours.location)
+    name = norm_name(theirs.location)
+    same_name = len(name) >= 3 and name == norm_name(ours.location)
     pa, pb = _point(theirs), _point(ours)
     km = km_between(pa[0], pa[1], pb[0], pb[1]) if pa and pb else None
     vague = theirs.geo_precision >= 3 or ours.geo_precision >= 3
@@ -135,10 +138,13 @@ def match(theirs: Event, ours: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[b
         subs = {(theirs.sub_event_type or "").lower(), (ours.sub_event_type or "").lower()}
         if days > 1 or "other" in subs:
             return False, days, km, "governorate level and not the same day and kind"
-        place_ok = same_name or (km is not None and km <= SAME_PLACE_KM)
+        limit = NEAR_KM if same_name else SAME_PLACE_KM
     else:
         limit = max_km if theirs.geo_precision == 1 and ours.geo_precision == 1 else max(max_km, NEAR_KM)
-        place_ok = same_name or (km is not None and km <= limit)
+        if same_name:  # two gazetteers may put one village's point a few km apart
+            limit = max(limit, NEAR_KM)
+    # A name alone decides only without points: villages far apart share names (al-Salihiyah).
+    place_ok = km <= limit if km is not None else same_name
     if not place_ok:
         return False, days, km, "places differ"
     ok, actors_why = actors_agree(theirs, ours)

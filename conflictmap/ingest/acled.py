@@ -14,7 +14,7 @@ documented in ``docs/imports.md``; in brief:
   -> "arrest"); ACLED's "Chemical weapon" and "Sexual violence" have no counterpart in
   EVENTS.md and are kept as ACLED's words rather than bent into another sub-type;
 * ``actor1``/``actor2`` -> our actor vocabulary where ACLED's name says clearly which (``ACTORS``),
-  otherwise ``Other: <ACLED's name>``; the associated actors go to ``notes``;
+  otherwise ``Other: <ACLED's name>``; ACLED's names and associated actors go to ``notes``;
 * ``geo_precision`` 1/2/3 is the same scale as ours; ``latitude``/``longitude`` as given (the
   gazetteer is not consulted: ingest does not depend on ``geo``);
 * ``fatalities``, ``civilian_targeting`` ("Civilian targeting" -> True), ``notes`` -> ``evidence``
@@ -506,6 +506,8 @@ def acled_event(row: Row, limits: IngestLimits) -> Event:
     extra = [
         f"{label}: {value}"
         for label, column in (
+            ("ACLED actor 1", "actor1"),
+            ("ACLED actor 2", "actor2"),
             ("ACLED sources", "source"),
             ("source scale", "source_scale"),
             ("associated with actor 1", "assoc_actor_1"),
