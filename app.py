@@ -22,17 +22,16 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         export_panel,
         filters,
         map_panel,
-        routes,
         security,
         status_panel,
         table_panel,
         timeline_panel,
     )
-    from components.service_access import service, use_settings
+    from components.service_access import attach
     from conflictmap.pipeline import prepare
+    from conflictmap.read.service import get_service
 
     settings = settings or Settings.from_env()
-    use_settings(settings)
     try:
         problems = prepare(settings)
     except Exception as exc:  # noqa: BLE001 - serve what we can and say what broke
@@ -40,7 +39,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         problems = [f"Preparing the data failed: {exc}"]
     for p in problems:
         log.warning("%s", p)
-    service().problems.extend(problems)
+    get_service(settings).problems.extend(problems)
 
     app = dash.Dash(
         __name__,
@@ -51,6 +50,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..."); its stub says str
         suppress_callback_exceptions=False,
     )
+    attach(app.server, settings)
     for panel in (detail_panel, export_panel, filters, map_panel, status_panel, table_panel, timeline_panel):
         panel.register(app)  # each panel's callbacks, through Dash's public app.callback
 
@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
             className="page",
         )
 
-    app.layout = serve_layout
+    with app.server.app_context():  # Dash calls the layout once here to check it: reads this app's data
+        app.layout = serve_layout
 
     @app.callback(Output(PAGE_ROOT, "className"), Input("url", "pathname"), State("url", "search"))
     def embed_mode(_pathname, search):
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         filter bar keeps ``embed=1`` in the URL, so a reload or a copied link stays embedded.
         """
         return "page embed" if "embed=1" in (search or "") else "page"
+
+    from webapi import routes
 
     routes.register(app)
     security.install(app, settings)

@@ -24,12 +24,18 @@ BASE = "http://127.0.0.1:8050/"
 
 
 def bench(label: str, settings, repeat: int) -> None:
-    from components import routes
-    from components.service_access import service, use_settings
+    from components.service_access import serving
     from conflictmap.export import snapshot
 
-    use_settings(settings)
-    n = len(service().index())
+    with serving(settings) as svc:
+        _bench(label, svc, repeat, snapshot)
+
+
+def _bench(label: str, svc, repeat: int, snapshot) -> None:
+    """Cold start, then each export warm, inside the app context ``bench`` opened."""
+    from components import exports as routes
+
+    n = len(svc.index())
     snapshot.get_renderer().close()
     t0 = time.perf_counter()
     snapshot.get_renderer().ensure_started()

@@ -1,7 +1,7 @@
 """Export buttons: PNG, SVG, PDF of the map, a one-page briefing PDF, CSV and GeoJSON of the view.
 
 The buttons feed one callback that calls the same functions as the ``/export`` and ``/api``
-routes with the page's query string (plus ``title=`` from the title box), and hands the bytes
+routes (``components.exports``) with the page's query string (plus ``title=`` from the title box), and hands the bytes
 to a ``dcc.Download`` under a name that says what the view holds
 (``deir-ez-zor-battle-protest-2023-08-01-to-2023-10-31.png``, see ``conflictmap.export.naming``).
 While it runs the buttons are disabled and a line says what is being made; the renderer's own
@@ -21,7 +21,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, State, ctx, dcc, html
 
-from components import ids, routes
+from components import exports, ids
 from conflictmap.export import snapshot, tables
 from conflictmap.export.naming import download_name
 from conflictmap.read.query import EventFilter
@@ -79,20 +79,20 @@ def layout() -> html.Div:
 
 def export_query(search: str | None, title: str | None) -> str:
     """The page's view plus the export title, as one query string."""
-    query = routes.view_query(search or "")
+    query = exports.view_query(search or "")
     title = (title or "").strip()[:160]
     if title:
         query = (query + "&" if query else "") + urlencode({"title": title})
     return query
 
 
-def make(kind: str, query: str, base_url: str) -> routes.Artifact:
+def make(kind: str, query: str, base_url: str) -> exports.Artifact:
     """The file a button makes, named after the view it holds (``deir-ez-zor-battles-2024.csv``)."""
     what, fmt = BUTTONS[kind][1].split(".")
     if what == "events":
-        art = routes.data_export(fmt, query)
+        art = exports.data_export(fmt, query)
     else:
-        art = routes.image_export(what, fmt, query, base_url)
+        art = exports.image_export(what, fmt, query, base_url)
     return replace(art, filename=download_name(EventFilter.from_query(query), fmt, what))
 
 
@@ -122,7 +122,7 @@ def run_export(*args):
         return dash.no_update, f"Image export is off on this server: {exc}"
     except snapshot.SnapshotTimeout as exc:
         return dash.no_update, f"Export stopped: {exc}. Try a narrower filter."
-    except (snapshot.SnapshotError, routes.BadRequest, tables.ExportError) as exc:
+    except (snapshot.SnapshotError, exports.BadRequest, tables.ExportError) as exc:
         return dash.no_update, f"Export failed: {exc}"
     took = time.perf_counter() - t0
     note = art.headers.get("X-Total-Count")

@@ -76,7 +76,12 @@ def map_style(tile_url: str | None = None, glyphs_url: str | None = None) -> dic
     return style
 
 
-def marker_size(fatalities: float, count: int) -> float:
+# How sure the place is, as opacity: solid for a village, paler near a town, a pale disc for a
+# governorate (the briefing's legend shows the same values).
+PRECISION_OPACITY = {1: 0.92, 2: 0.62, 3: 0.28}
+
+
+def marker_size(fatalities: float, count: int = 1) -> float:
     """Area grows with fatalities (sqrt), a little with the number of incidents; capped."""
     fat = (
         0.0
@@ -286,9 +291,11 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
             part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
             sizes = _sizes(part)
             if approx:
-                opacity: float | list[float] = 0.28
+                opacity: float | list[float] = PRECISION_OPACITY[3]
             else:
-                opacity = [0.92 if p == 1 else 0.62 for p in part["geo_precision"]]
+                opacity = [
+                    PRECISION_OPACITY[1] if p == 1 else PRECISION_OPACITY[2] for p in part["geo_precision"]
+                ]
             traces.append(
                 _trace(
                     "scattermap",

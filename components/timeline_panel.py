@@ -5,15 +5,11 @@ Dragging a range on it sets the date filter (handled in ``filters.sync_filters``
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html
 
 from components import ids
-from components.figures import timeline_spec
 from components.map_panel import redraw_if_changed
-from components.service_access import service
-from conflictmap.geo.zones import control_changes
-from conflictmap.read.query import EventFilter
+from components.views import render_timeline
 
 
 def layout() -> html.Div:
@@ -41,22 +37,6 @@ def layout() -> html.Div:
         ],
         className="timeline-panel",
     )
-
-
-def render_timeline(search: str | None) -> dict:
-    """The timeline figure dict for a URL query string (what the dashboard sends)."""
-    svc = service()
-    view = svc.view(EventFilter.from_query(search))
-    changes = [(c.day, c.label) for c in control_changes(svc.zones())]
-    spec = timeline_spec(view.bins, view.unit, changes, view.start, view.end)
-    # A new date range from a control must replace a range the user dragged earlier.
-    spec["layout"]["uirevision"] = f"{view.start}:{view.end}"
-    return spec
-
-
-def build_timeline(search: str | None) -> go.Figure:
-    """The same timeline as a validated ``go.Figure``, for exports."""
-    return go.Figure(render_timeline(search))
 
 
 def update_timeline(search, drawn):

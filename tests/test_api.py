@@ -32,7 +32,10 @@ def app(tmp_path_factory):
     from app import create_app
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("apidata"), url_prefix=PREFIX)
-    return create_app(settings)
+    app = create_app(settings)
+    # Panel functions the tests call directly (what the page shows) read this app's store.
+    with app.server.app_context():
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,7 @@ def dashboard_count(search: str) -> int:
 
 def map_count(search: str) -> int:
     """Incidents drawn on the map (marker counts), for the located ones."""
-    from components.map_panel import build_map
+    from components.views import build_map
 
     fig = build_map(search)
     return sum(c[1] for t in fig.data if (t.meta or {}).get("kind") == "events" for c in t.customdata)
@@ -225,15 +228,10 @@ def test_unknown_paths_are_404_and_the_dashboard_paths_are_not(client, app):
 
 def test_unknown_paths_are_404_at_the_root_prefix_too(tmp_path, app):
     from app import create_app
-    from components import service_access
 
-    before = service_access.settings()  # create_app registers its settings process-wide
-    try:
-        root = create_app(Settings(data_dir=tmp_path, url_prefix="/")).server.test_client()
-        missing = [root.get(p).status_code for p in ("/nonexistent", "/export/map.gif", "/api/nothing")]
-        served = [root.get(p).status_code for p in ("/", "/?embed=1", "/_dash-layout", "/api/meta")]
-    finally:
-        service_access.use_settings(before)
+    root = create_app(Settings(data_dir=tmp_path, url_prefix="/")).server.test_client()
+    missing = [root.get(p).status_code for p in ("/nonexistent", "/export/map.gif", "/api/nothing")]
+    served = [root.get(p).status_code for p in ("/", "/?embed=1", "/_dash-layout", "/api/meta")]
     assert missing == [404] * 3 and served == [200] * 4
 
 
@@ -298,31 +296,26 @@ def test_hostile_request_shapes_are_4xx_at_the_root_prefix_too(tmp_path, app, ca
     """The request shapes that answered 500 with a traceback: malformed callback bodies and
     component-suite traversal; a body over the limit; the hot-reload route in production."""
     from app import create_app
-    from components import service_access
 
-    before = service_access.settings()
     caplog.set_level("ERROR")
-    try:
-        root = create_app(Settings(data_dir=tmp_path, url_prefix="/")).server.test_client()
-        cb = "/_dash-update-component"
-        shapes = {
-            "{}": root.post(cb, data="{}", content_type="application/json"),
-            "[]": root.post(cb, data="[]", content_type="application/json"),
-            "null": root.post(cb, data="null", content_type="application/json"),
-            "missing inputs": root.post(
-                cb, data=json.dumps({"output": "detail.children"}), content_type="application/json"
-            ),
-            "deep": root.post(cb, data="[" * 100_000 + "]" * 100_000, content_type="application/json"),
-            "..": root.get("/_dash-component-suites/dash/../../../../etc/passwd"),
-            "%2e%2e": root.get("/_dash-component-suites/dash/%2e%2e/%2e%2e/etc/passwd"),
-            "absolute": root.get("/_dash-component-suites/dash//etc/passwd"),
-            "big body": root.post(cb, data="x" * (2 << 20), content_type="application/json"),
-            "reload-hash": root.get("/_reload-hash"),
-            "post to api": root.post("/api/meta", data="{}"),
-        }
-        codes = {name: resp.status_code for name, resp in shapes.items()}
-    finally:
-        service_access.use_settings(before)
+    root = create_app(Settings(data_dir=tmp_path, url_prefix="/")).server.test_client()
+    cb = "/_dash-update-component"
+    shapes = {
+        "{}": root.post(cb, data="{}", content_type="application/json"),
+        "[]": root.post(cb, data="[]", content_type="application/json"),
+        "null": root.post(cb, data="null", content_type="application/json"),
+        "missing inputs": root.post(
+            cb, data=json.dumps({"output": "detail.children"}), content_type="application/json"
+        ),
+        "deep": root.post(cb, data="[" * 100_000 + "]" * 100_000, content_type="application/json"),
+        "..": root.get("/_dash-component-suites/dash/../../../../etc/passwd"),
+        "%2e%2e": root.get("/_dash-component-suites/dash/%2e%2e/%2e%2e/etc/passwd"),
+        "absolute": root.get("/_dash-component-suites/dash//etc/passwd"),
+        "big body": root.post(cb, data="x" * (2 << 20), content_type="application/json"),
+        "reload-hash": root.get("/_reload-hash"),
+        "post to api": root.post("/api/meta", data="{}"),
+    }
+    codes = {name: resp.status_code for name, resp in shapes.items()}
     assert codes == {
         "{}": 400,
         "[]": 400,
@@ -341,19 +334,14 @@ def test_hostile_request_shapes_are_4xx_at_the_root_prefix_too(tmp_path, app, ca
 
 def test_exports_beyond_the_slots_answer_503_with_retry_after_and_the_app_keeps_answering(tmp_path, app):
     from app import create_app
-    from components import service_access
     from conflictmap.export.slots import export_slot
 
-    before = service_access.settings()
     settings = Settings(data_dir=tmp_path, url_prefix="/", export_slots=1, export_wait=0)
-    try:
-        busy_app = create_app(settings).server.test_client()
-        # Another worker's export holds the only slot (a lock file in the data folder).
-        with export_slot(tmp_path / "export-slots", 1, 0):
-            busy = busy_app.get("/export/map.png?type=battle")
-            meta = busy_app.get("/api/meta")
-    finally:
-        service_access.use_settings(before)
+    busy_app = create_app(settings).server.test_client()
+    # Another worker's export holds the only slot (a lock file in the data folder).
+    with export_slot(tmp_path / "export-slots", 1, 0):
+        busy = busy_app.get("/export/map.png?type=battle")
+        meta = busy_app.get("/api/meta")
     assert busy.status_code == 503
     assert busy.headers["Retry-After"] == "10"
     assert "CONFLICTMAP_EXPORT_SLOTS" in busy.get_data(as_text=True)

@@ -166,11 +166,11 @@ def test_link_notice_outlives_the_filter_bar_rewriting_the_url_but_not_a_change(
 @pytest.fixture(scope="module")
 def bundled_app(tmp_path_factory):
     from app import create_app
-    from components import service_access
 
-    before = service_access._settings[:]  # noqa: SLF001 - restore what other modules registered
-    yield create_app(Settings(data_dir=tmp_path_factory.mktemp("cbdata")))
-    service_access._settings[:] = before  # noqa: SLF001
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("cbdata")))
+    # Callbacks called directly (not through a request) read the settings of this app.
+    with app.server.app_context():
+        yield app
 
 
 def test_link_notice_names_actors_and_zones_that_match_nothing(bundled_app):

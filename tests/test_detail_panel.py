@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date
 
 from components import detail_panel
-from components.service_access import use_settings
+from components.service_access import serving
 from conflictmap.config import Settings
 from conflictmap.models import Article
 from conflictmap.storage.store import EventStore
@@ -58,8 +58,8 @@ def test_merged_incident_lists_all_sources(tmp_path):
     store.replace_zones(
         [replace(z, extra={"sources": [f"Test Wire on {z.zone_id}"]}) for z in split_zones()], "test"
     )
-    use_settings(settings)
-    body = detail_panel.render_incident("inc:e-a1", "")
+    with serving(settings):
+        body = detail_panel.render_incident("inc:e-a1", "")
     text = _texts(body)
     assert "2 sources" in text
     assert "Valley News" in text and "River Post" in text

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
+from components import briefing
 from conflictmap.export import snapshot, tables
 from conflictmap.read.index import build_incidents
 from tests.helpers import make_event
@@ -112,7 +113,7 @@ def test_page_bounds():
             tables.Page.parse(*bad)
 
 
-def stamp(**kw) -> snapshot.Stamp:
+def stamp(**kw) -> briefing.Stamp:
     base = dict(
         title="Battles <b>east</b> bank",
         start=date(2024, 1, 1),
@@ -126,12 +127,12 @@ def stamp(**kw) -> snapshot.Stamp:
         exported_at=datetime(2025, 1, 2, 3, 4, tzinfo=UTC),
     )
     base.update(kw)
-    return snapshot.Stamp(**base)
+    return briefing.Stamp(**base)
 
 
 def test_dress_says_what_the_image_shows():
     fig = {"data": [], "layout": {"margin": {"t": 0, "b": 0}}}
-    out = snapshot.dress(fig, stamp(), 1400, 1000)
+    out = briefing.dress(fig, stamp(), 1400, 1000)
     texts = " ".join(a["text"] for a in out["layout"]["annotations"])
     assert out["layout"]["title"]["text"] == "Battles east bank"  # markup stripped
     assert (
@@ -163,7 +164,7 @@ def test_briefing_is_one_figure_with_map_timeline_and_table():
             "sources": "X",
         }
     ]
-    fig = snapshot.briefing_figure(map_fig, timeline, table, stamp())
+    fig = briefing.briefing_figure(map_fig, timeline, table, stamp())
     types = [t["type"] for t in fig["data"]]
     assert types == ["scattermap", "bar", "table"]
     assert fig["data"][1]["showlegend"] is False

@@ -299,7 +299,7 @@ def test_well_formed_callbacks_still_answer(client):
 def test_a_real_error_inside_a_callback_stays_a_500_in_the_log(app, caplog, monkeypatch):
     """Only input is refused as 400: a bug in a well-formed request is still a logged 500,
     with the security headers."""
-    from components import routes
+    from webapi import routes
 
     def broken(kind, query):
         raise RuntimeError("a real bug")

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from components import briefing as dressing
 from components import figures
 from conflictmap.export import snapshot
 from conflictmap.read.index import build_incidents, map_groups
@@ -28,7 +29,7 @@ from tests.helpers import make_event
 BASE = "http://127.0.0.1:8050/"
 
 
-def stamp(url: str = BASE + "?type=battle", **kw) -> snapshot.Stamp:
+def stamp(url: str = BASE + "?type=battle", **kw) -> dressing.Stamp:
     base = dict(
         title="Battles on the Euphrates",
         start=date(2024, 8, 1),
@@ -42,7 +43,7 @@ def stamp(url: str = BASE + "?type=battle", **kw) -> snapshot.Stamp:
         exported_at=datetime(2025, 1, 2, 3, 4, tzinfo=UTC),
     )
     base.update(kw)
-    return snapshot.Stamp(**base)
+    return dressing.Stamp(**base)
 
 
 def incidents(*events) -> pd.DataFrame:
@@ -83,7 +84,7 @@ def notes_of(fig: dict) -> list[str]:
 def test_legend_sizes_and_opacities_are_the_maps_own():
     for fat in (0, 1, 5, 25, 100, 400, float("nan")):
         for count in (1, 3, 40):
-            assert snapshot.marker_size(fat, count) == figures.marker_size(fat, count)
+            assert dressing.marker_size(fat, count) == figures.marker_size(fat, count)
     fig = map_fig()
     drawn = {}
     for t in fig["data"]:
@@ -94,37 +95,37 @@ def test_legend_sizes_and_opacities_are_the_maps_own():
         for lat, size, op in zip(t["lat"], t["marker"]["size"], opacities, strict=True):
             drawn[lat] = (size, op)
     assert len(drawn) == 3
-    assert drawn[35.01] == (snapshot.marker_size(20), snapshot.PRECISION_OPACITY[1])
-    assert drawn[34.69][1] == snapshot.PRECISION_OPACITY[2]
+    assert drawn[35.01] == (dressing.marker_size(20), dressing.PRECISION_OPACITY[1])
+    assert drawn[34.69][1] == dressing.PRECISION_OPACITY[2]
     area_size, area_opacity = drawn[35.33]
-    assert area_opacity == snapshot.PRECISION_OPACITY[3]
-    assert area_size == max(snapshot.AREA_ONLY_MIN_SIZE, snapshot.marker_size(3) * snapshot.AREA_ONLY_GROWTH)
+    assert area_opacity == dressing.PRECISION_OPACITY[3]
+    assert area_size == max(dressing.AREA_ONLY_MIN_SIZE, dressing.marker_size(3) * dressing.AREA_ONLY_GROWTH)
 
 
 # ---- framing, scale bar, north arrow ------------------------------------------------------------
 
 
 def test_metres_per_pixel_is_web_mercator():
-    assert snapshot.metres_per_px(0, 0) == pytest.approx(40_075_016.686 / 512)
-    assert snapshot.metres_per_px(60, 3) == pytest.approx(40_075_016.686 / 512 / 8 / 2, rel=1e-9)
+    assert dressing.metres_per_px(0, 0) == pytest.approx(40_075_016.686 / 512)
+    assert dressing.metres_per_px(60, 3) == pytest.approx(40_075_016.686 / 512 / 8 / 2, rel=1e-9)
 
 
 def test_fit_view_keeps_every_point_inside_with_its_padding():
     points = [(35.01, 40.51), (34.69, 40.83), (35.33, 40.14), (34.45, 40.92)]
-    lat, lon, zoom = snapshot.fit_view(points, 900, 700, 60)
-    assert snapshot.FIT_ZOOM[0] <= zoom <= snapshot.FIT_ZOOM[1]
-    xs, ys = zip(*(snapshot.project(a, b, (lat, lon), zoom) for a, b in points), strict=True)
+    lat, lon, zoom = dressing.fit_view(points, 900, 700, 60)
+    assert dressing.FIT_ZOOM[0] <= zoom <= dressing.FIT_ZOOM[1]
+    xs, ys = zip(*(dressing.project(a, b, (lat, lon), zoom) for a, b in points), strict=True)
     assert all(-450 + 60 - 0.5 <= x <= 450 - 60 + 0.5 for x in xs)
     assert all(-350 + 60 - 0.5 <= y <= 350 - 60 + 0.5 for y in ys)
     # one side is tight, or the zoom is at its ceiling: the data fills the frame
-    assert zoom == snapshot.FIT_ZOOM[1] or max(max(xs) - min(xs) - 780, max(ys) - min(ys) - 580) > -2
-    assert snapshot.fit_view([], 900, 700) is None
-    one = snapshot.fit_view([(35.0, 40.5)], 900, 700)
-    assert one[2] == snapshot.FIT_ZOOM[1] and one[0] == pytest.approx(35.0) and one[1] == pytest.approx(40.5)
+    assert zoom == dressing.FIT_ZOOM[1] or max(max(xs) - min(xs) - 780, max(ys) - min(ys) - 580) > -2
+    assert dressing.fit_view([], 900, 700) is None
+    one = dressing.fit_view([(35.0, 40.5)], 900, 700)
+    assert one[2] == dressing.FIT_ZOOM[1] and one[0] == pytest.approx(35.0) and one[1] == pytest.approx(40.5)
 
 
 def test_dressed_map_is_framed_on_its_incidents_not_the_default():
-    fig = snapshot.dress(map_fig(), stamp(), 1400, 1000)
+    fig = dressing.dress(map_fig(), stamp(), 1400, 1000)
     m = fig["layout"]["map"]
     assert (m["center"], m["zoom"]) != (figures.DEFAULT_CENTER, figures.DEFAULT_ZOOM)
     assert m["zoom"] > figures.DEFAULT_ZOOM  # three villages on the river: closer than the whole region
@@ -134,14 +135,14 @@ def test_dressed_map_is_framed_on_its_incidents_not_the_default():
         1000 - fig["layout"]["margin"]["t"] - fig["layout"]["margin"]["b"]
     )
     for ev in EVENTS:
-        x, y = snapshot.project(
+        x, y = dressing.project(
             ev.latitude, ev.longitude, (m["center"]["lat"], m["center"]["lon"]), m["zoom"]
         )
-        assert abs(x) < width_px / 2 - snapshot.FIT_PAD_PX and abs(y) < height_px / 2 - snapshot.FIT_PAD_PX
+        assert abs(x) < width_px / 2 - dressing.FIT_PAD_PX and abs(y) < height_px / 2 - dressing.FIT_PAD_PX
 
 
 def test_a_view_the_analyst_placed_keeps_its_centre_and_zoom():
-    fig = snapshot.dress(
+    fig = dressing.dress(
         map_fig(view=(35.2, 40.3, 8.25)), stamp(BASE + "?lat=35.2000&lon=40.3000&zoom=8.25"), 1400, 1000
     )
     assert fig["layout"]["map"]["center"] == {"lat": 35.2, "lon": 40.3}
@@ -149,20 +150,20 @@ def test_a_view_the_analyst_placed_keeps_its_centre_and_zoom():
 
 
 def test_scale_bar_length_matches_its_label():
-    box = snapshot.MapBox(0, 0.75, 0, 1, 1380, 860)
-    shapes, notes = snapshot.scale_bar(box, 35.0, 8.5)
+    box = dressing.MapBox(0, 0.75, 0, 1, 1380, 860)
+    shapes, notes = dressing.scale_bar(box, 35.0, 8.5)
     label = notes[-1]["text"]
     km = float(label.removesuffix(" km"))
     bar_px = shapes[2]["x1"] - shapes[1]["x0"]
-    assert bar_px * snapshot.metres_per_px(35.0, 8.5) / 1000 == pytest.approx(km)
-    assert 60 <= bar_px <= 220 and km in snapshot.SCALE_STEPS_KM
+    assert bar_px * dressing.metres_per_px(35.0, 8.5) / 1000 == pytest.approx(km)
+    assert 60 <= bar_px <= 220 and km in dressing.SCALE_STEPS_KM
 
 
 def test_north_arrow_points_north_on_a_turned_map():
-    box = snapshot.MapBox(0, 0.75, 0, 1, 1380, 860)
+    box = dressing.MapBox(0, 0.75, 0, 1, 1380, 860)
 
     def tip(bearing: float) -> tuple[float, float]:
-        path = next(s for s in snapshot.north_arrow(box, bearing)[0] if s["type"] == "path")["path"]
+        path = next(s for s in dressing.north_arrow(box, bearing)[0] if s["type"] == "path")["path"]
         x, y = (float(v) for v in path.split()[1].split(","))
         return x - -34.0, y - -46.0  # from the arrow's middle; +y is up
 
@@ -171,7 +172,7 @@ def test_north_arrow_points_north_on_a_turned_map():
 
 
 def test_map_furniture_and_legends_are_on_the_page():
-    fig = snapshot.dress(map_fig(), stamp(), 1400, 1000)
+    fig = dressing.dress(map_fig(), stamp(), 1400, 1000)
     texts = " ".join(notes_of(fig))
     assert "<b>N</b>" in texts and re.search(r"\b\d+ km\b", texts)
     assert "Circle size: fatalities" in texts and "none or not stated" in texts and "100 or more" in texts
@@ -180,15 +181,15 @@ def test_map_furniture_and_legends_are_on_the_page():
     # the colour legend sits in the column right of the map, no longer over its north-west
     assert fig["layout"]["legend"]["x"] > fig["layout"]["map"]["domain"]["x"][1]
     circles = [s for s in fig["layout"]["shapes"] if s["type"] == "circle"]
-    assert {s.get("opacity") for s in circles} >= set(snapshot.PRECISION_OPACITY.values())
+    assert {s.get("opacity") for s in circles} >= set(dressing.PRECISION_OPACITY.values())
 
 
 def test_a_small_image_gets_the_compact_legends():
     fig = map_fig()
     for i in range(7):  # a legend as long as the dashboard's: zones, sites, every event type
         fig["data"].append({"type": "scattermap", "lat": [], "lon": [], "name": f"Zone or type number {i}"})
-    big = " ".join(notes_of(snapshot.dress(fig, stamp(), 1400, 1000)))
-    small = " ".join(notes_of(snapshot.dress(fig, stamp(), 800, 600)))
+    big = " ".join(notes_of(dressing.dress(fig, stamp(), 1400, 1000)))
+    small = " ".join(notes_of(dressing.dress(fig, stamp(), 800, 600)))
     assert "100 or more" in big and "solid: in a named town or village" in big
     assert "100+" in small and "solid: town or village" in small and "100 or more" not in small
 
@@ -206,7 +207,7 @@ def test_place_names_become_page_text_inside_the_map():
             "meta": {"kind": "labels"},
         }
     )
-    out = snapshot.dress(fig, stamp(), 1400, 1000)
+    out = dressing.dress(fig, stamp(), 1400, 1000)
     assert not any((t.get("meta") or {}).get("kind") == "labels" for t in out["data"])
     texts = notes_of(out)
     assert "Dhiban" in texts
@@ -228,7 +229,7 @@ def test_place_names_do_not_cover_the_maps_own_notices():
             "meta": {"kind": "labels"},
         }
     )
-    texts = notes_of(snapshot.dress(fig, stamp(), 1400, 1000))
+    texts = notes_of(dressing.dress(fig, stamp(), 1400, 1000))
     assert "North of it" in texts and "Under the notice" not in texts
 
 
@@ -237,14 +238,14 @@ def test_timeline_export_gets_no_map_furniture():
         "data": [{"type": "bar", "x": ["2024-08-01"], "y": [1]}],
         "layout": {"margin": {"l": 40, "r": 50}},
     }
-    out = snapshot.dress(timeline, stamp(), 1400, 460, legend_bottom=40)
+    out = dressing.dress(timeline, stamp(), 1400, 460, legend_bottom=40)
     assert "Location precision" not in " ".join(notes_of(out)) and not out["layout"].get("shapes")
     lay = out["layout"]
     assert lay["margin"]["l"] == 40 and lay["margin"]["r"] == 50
     # date labels (two lines), then the chart's legend, then the footer: none on another
     plot_h = 460 - lay["margin"]["t"] - lay["margin"]["b"]
     footer = next(a for a in lay["annotations"] if a["text"].startswith("Events:"))
-    assert lay["legend"]["yanchor"] == "top" and -lay["legend"]["y"] * plot_h >= snapshot.AXIS_LABELS_PX
+    assert lay["legend"]["yanchor"] == "top" and -lay["legend"]["y"] * plot_h >= dressing.AXIS_LABELS_PX
     assert (lay["legend"]["y"] - footer["y"]) * plot_h >= 40
     assert -footer["y"] * plot_h + 13 * (footer["text"].count("<br>") + 1) <= lay["margin"]["b"]
 
@@ -268,7 +269,7 @@ def test_timeline_export_gets_no_map_furniture():
     ],
 )
 def test_fatalities_cell(value, want):
-    assert snapshot.fatalities_cell(value) == want
+    assert dressing.fatalities_cell(value) == want
 
 
 def timeline_fig() -> dict:
@@ -285,19 +286,19 @@ def row(fatalities, **kw) -> dict:
 
 def test_briefing_table_prints_unknown_fatalities_as_not_stated():
     table = [row(20.0), row(None), row(float("nan")), row(0)]
-    fig = snapshot.briefing_figure(map_fig(), timeline_fig(), table, stamp())
+    fig = dressing.briefing_figure(map_fig(), timeline_fig(), table, stamp())
     cells = next(t for t in fig["data"] if t["type"] == "table")["cells"]["values"]
     assert cells[list(table[0]).index("fatalities")] == ["20", "not stated", "not stated", "0"]
 
 
 def test_briefing_rows_leave_room_for_two_line_date_labels():
-    fig = snapshot.briefing_figure(map_fig(), timeline_fig(), [row(1)] * 12, stamp())
+    fig = dressing.briefing_figure(map_fig(), timeline_fig(), [row(1)] * 12, stamp())
     lay = fig["layout"]
     plot_h = 1550 - lay["margin"]["t"] - lay["margin"]["b"]
     heading = next(a for a in lay["annotations"] if a["text"].startswith("Main events"))
     timeline_bottom = lay["yaxis"]["domain"][0]
     table_top = next(t for t in fig["data"] if t["type"] == "table")["domain"]["y"][1]
-    assert (timeline_bottom - heading["y"]) * plot_h >= snapshot.TICKS_PX + 12
+    assert (timeline_bottom - heading["y"]) * plot_h >= dressing.TICKS_PX + 12
     assert heading["y"] > table_top
     assert lay["yaxis"]["domain"][1] < lay["map"]["domain"]["y"][0]
 

@@ -19,8 +19,8 @@ from dash import dash_table, html, no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from components import ids, service_access, table_panel
-from components.service_access import service, use_settings
+from components import ids, table_panel
+from components.service_access import service, serving
 from conflictmap.config import Settings
 from conflictmap.read.query import EventFilter
 from conflictmap.storage.store import EventStore
@@ -31,34 +31,21 @@ HOSTILE_ACTOR = "<script>alert('x')</script> **bold** [link](javascript:alert(1)
 SEED = "ref:INC-2024-08-12-sdf-retaliation"  # the bundled Rudaw report's attack, also hand-coded
 
 
-@pytest.fixture
-def restore_settings():
-    """Tests point the process-wide service at their own store; put back what was there."""
-    saved = list(service_access._settings)
-    yield
-    service_access._settings[:] = saved
-
-
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
     """The bundled data prepared as on first run (reference facts plus the extracted seed)."""
     from conflictmap.pipeline import prepare
 
-    saved = list(service_access._settings)
     settings = Settings(data_dir=tmp_path_factory.mktemp("table"))
     assert prepare(settings) == []
-    use_settings(settings)
-    yield settings
-    service_access._settings[:] = saved
+    return settings
 
 
 @pytest.fixture
 def on_bundled(bundled):
-    """Each test that reads the bundled store makes it the current one (other tests switch it)."""
-    saved = list(service_access._settings)
-    service_access._settings[:] = [bundled]
-    yield bundled
-    service_access._settings[:] = saved
+    """Panel code in each test reads the bundled store, as the app serving it would."""
+    with serving(bundled):
+        yield bundled
 
 
 def run_selection(trigger: str, search, shown_ids=None, page_current=0, active_cell=None):
@@ -245,7 +232,7 @@ def test_big_views_send_only_the_most_recent_rows_and_say_so(on_bundled, monkeyp
 
 # ---- what a cell says ------------------------------------------------------------------------
 @pytest.fixture
-def own_store(tmp_path, restore_settings):
+def own_store(tmp_path):
     """A store written for the test: unknown and zero tolls, and hostile text from a feed."""
     settings = Settings(data_dir=tmp_path)
     store = EventStore(settings.db_url)
@@ -265,9 +252,9 @@ def own_store(tmp_path, restore_settings):
             ),
         ]
     )
-    use_settings(settings)
-    data, _, _ = table_panel.update_table("", None)
-    return {r["id"]: r for r in data}
+    with serving(settings):
+        data, _, _ = table_panel.update_table("", None)
+        yield {r["id"]: r for r in data}
 
 
 def test_unknown_fatalities_read_not_stated_and_zero_stays_zero(own_store):

@@ -776,15 +776,12 @@ def test_a_refused_zones_file_is_reported_and_the_rest_of_preparation_runs(tmp_p
     bare = feature("z2")
     bare["properties"] = None
     bad = write(tmp_path, [feature("z1"), bare])
-    before = service_access.settings()
-    try:
-        app = create_app(Settings(data_dir=tmp_path / "data", zones_path=bad, url_prefix="/"))
+    app = create_app(Settings(data_dir=tmp_path / "data", zones_path=bad, url_prefix="/"))
+    with app.server.app_context():
         problems = list(service_access.service().problems)
-        client = app.server.test_client()
-        meta = client.get("/api/meta")
-        page = client.get("/")
-    finally:
-        service_access.use_settings(before)
+    client = app.server.test_client()
+    meta = client.get("/api/meta")
+    page = client.get("/")
     refused = [p for p in problems if "Zones file refused" in p]
     assert len(refused) == 1
     assert str(bad) in refused[0] and "feature 1" in refused[0] and "properties is null" in refused[0]

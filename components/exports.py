@@ -1,50 +1,35 @@
-"""Read-only HTTP endpoints under the app's prefix: briefing images, data export, a small API.
+"""What an export is made of: the dressed map, timeline and briefing images and the data tables
+for a dashboard query string, each as an ``Artifact`` (bytes, type, name, headers).
 
-Every endpoint takes the dashboard's own query string, so ``…/export/map.png?<query>`` draws
-what ``…/?<query>`` shows and ``…/api/events.csv?<query>`` lists the incidents it counts. The
-figures come from ``build_map``/``build_timeline``, the very functions the dashboard's callbacks
-call, so an export can never drift from the screen. The dashboard's export buttons call the
-same ``image_export``/``data_export`` functions.
+Both the export row of the page (``export_panel``) and the HTTP API (``webapi.routes``) call
+``image_export``/``data_export``, so a button and a URL give the same file. Nothing here knows
+Flask or Dash: reading a request and writing a response is the API's part.
 
-    GET <prefix>export/map.png|svg|pdf       the map as a finished briefing graphic
-    GET <prefix>export/timeline.png|svg|pdf  the timeline, same dressing
-    GET <prefix>export/briefing.pdf          one page: map, timeline, the period's main events
-    GET <prefix>api/events.csv|geojson|gpkg  incidents, ACLED columns + provenance; limit/offset
-    GET <prefix>api/zones.geojson?as_of=     control zones on a date
-    GET <prefix>api/zones.gpkg               every zone version with its dates (GeoPackage)
-    GET <prefix>api/meta                     dataset version, counts, date span, extractor version
-
-A request is answered only when every parameter was understood: otherwise 400 with a JSON body
-listing each problem (``{"error": …, "problems": […]}``), since a script that misspelt
-``type=battles`` must not receive every row as if it had been obeyed. The dashboard itself is
-lenient (it shows what it could read and lists the rest), and its export buttons call
-``image_export``/``data_export`` directly, so they export what the page shows. Any other path
-under the prefix answers 404 instead of Dash's page (see ``guard_unknown_paths``).
+A request is answered only when every parameter was understood (``image_problems``,
+``data_problems`` list what would not be obeyed), since a script that misspelt ``type=battles``
+must not receive every row as if it had been obeyed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
-import dash
-import flask
 import pandas as pd
 
-from components.map_panel import build_map
+from components import briefing
 from components.service_access import service, settings
-from components.timeline_panel import build_timeline
-from conflictmap.export import geopackage, naming, snapshot, tables
-from conflictmap.export.slots import ExportBusy, export_slot
+from components.views import build_map, build_timeline
+from conflictmap.export import geopackage, snapshot, tables
+from conflictmap.export.slots import export_slot
 from conflictmap.models import EVENT_LABELS
 from conflictmap.params import ParamError, bounded_number
 from conflictmap.read.index import main_events as rank_main_events
 from conflictmap.read.index import split_outlets
-from conflictmap.read.query import EventFilter, FilterError, parse_date, shown, unknown_params
+from conflictmap.read.query import EventFilter, FilterError, parse_date, unknown_params
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +147,7 @@ def view_url(query: str, base_url: str) -> str:
     return base_url + ("?" + q if q else "")
 
 
-def stamp_for(query: str, base_url: str) -> snapshot.Stamp:
+def stamp_for(query: str, base_url: str) -> briefing.Stamp:
     """What a briefing graphic says about itself for this query: title (``title=`` or the filter's
     own description, 160 characters at most), dates, counts, outlets and the view's link."""
     qs = parse_qs(query.lstrip("?"))
@@ -170,7 +155,7 @@ def stamp_for(query: str, base_url: str) -> snapshot.Stamp:
     view = service().view(flt)
     title = (_one(qs, "title") or "").strip()[:160] or flt.describe()
     outlets = sorted({o for s in view.selected["outlets"].fillna("") for o in split_outlets(s) if o})
-    return snapshot.Stamp(
+    return briefing.Stamp(
         title=title,
         start=view.start,
         end=view.end,
@@ -219,13 +204,13 @@ def image_export(what: str, fmt: str, query: str, base_url: str) -> Artifact:
     search = view_query(query)
     stamp = stamp_for(query, base_url)
     if what == "map":
-        fig = snapshot.dress(build_map(search).to_dict(), stamp, width, height)
+        fig = briefing.dress(build_map(search).to_dict(), stamp, width, height)
     elif what == "timeline":
         tl = build_timeline(search).to_dict()
         tl["layout"].pop("height", None)
-        fig = snapshot.dress(tl, stamp, width, height, legend_bottom=40)
+        fig = briefing.dress(tl, stamp, width, height, legend_bottom=40)
     else:
-        fig = snapshot.briefing_figure(
+        fig = briefing.briefing_figure(
             build_map(search).to_dict(),
             build_timeline(search).to_dict(),
             main_events(search),
@@ -275,125 +260,3 @@ def data_export(kind: str, query: str) -> Artifact:
     meta = tables.paging_meta(total, page, len(rows), flt.to_query())
     body = tables.dumps(tables.to_geojson(rows, meta)).encode()
     return Artifact(body, "application/geo+json", "events.geojson", headers)
-
-
-def _respond(artifact: Artifact, download: bool) -> flask.Response:
-    resp = flask.Response(artifact.body, mimetype=artifact.mimetype)
-    disposition = "attachment" if download else "inline"
-    name = naming.route_download_name(flask.request.path, _query_string(), artifact.filename)
-    resp.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers.update(artifact.headers)
-    return resp
-
-
-def _error(status: int, message: str) -> flask.Response:
-    return flask.Response(message + "\n", status=status, mimetype="text/plain")
-
-
-def _bad_request(problems: list[str]) -> flask.Response:
-    """400 with every problem listed, as JSON (values quoted back stay data, never markup)."""
-    body = {
-        "error": "not answered: parameters not understood (each listed with what the dashboard would do)",
-        "problems": problems,
-    }
-    return flask.Response(
-        json.dumps(body, ensure_ascii=False) + "\n", status=400, mimetype="application/json"
-    )
-
-
-def _query_string() -> str:
-    return flask.request.query_string.decode("utf-8", "replace")
-
-
-def base_url(app: dash.Dash) -> str:
-    """The dashboard's own address as the browser sees it (host from the request, our prefix)."""
-    return flask.request.host_url.rstrip("/") + app.config.requests_pathname_prefix
-
-
-def register(app: dash.Dash) -> None:
-    """Add the export and API routes under the app's routes prefix (GET/HEAD only)."""
-    prefix = app.config.routes_pathname_prefix
-
-    def image(what: str, fmt: str) -> flask.Response:
-        query = _query_string()
-        if problems := image_problems(query):
-            return _bad_request(problems)
-        try:
-            art = image_export(what, fmt, query, base_url(app))
-        except BadRequest as exc:
-            return _bad_request([str(exc)])
-        except snapshot.ChromiumMissing as exc:
-            return _error(503, str(exc))
-        except ExportBusy as exc:
-            busy = _error(503, str(exc))
-            busy.headers["Retry-After"] = str(exc.retry_after)
-            return busy
-        except snapshot.SnapshotTimeout as exc:
-            return _error(504, f"{exc}. Try a smaller image or a narrower filter.")
-        except snapshot.SnapshotError as exc:
-            return _error(503, str(exc))
-        return _respond(art, download=flask.request.args.get("download") == "1")
-
-    def data(kind: str) -> flask.Response:
-        query = _query_string()
-        if problems := data_problems(kind, query):
-            return _bad_request(problems)
-        try:
-            art = data_export(kind, query)
-        except (BadRequest, tables.ExportError) as exc:
-            return _bad_request([str(exc)])
-        return _respond(art, download=flask.request.args.get("download") == "1")
-
-    server = app.server
-    for what in ("map", "timeline"):
-        for fmt in snapshot.FORMATS:
-            server.add_url_rule(
-                f"{prefix}export/{what}.{fmt}",
-                endpoint=f"export_{what}_{fmt}",
-                view_func=lambda w=what, f=fmt: image(w, f),
-                methods=["GET"],
-            )
-    server.add_url_rule(
-        f"{prefix}export/briefing.pdf", endpoint="export_briefing", view_func=lambda: image("briefing", "pdf")
-    )
-    routes = {
-        "api/events.csv": "csv",
-        "api/events.geojson": "geojson",
-        "api/zones.geojson": "zones",
-        "api/events.gpkg": "gpkg",
-        "api/zones.gpkg": "zones_gpkg",
-        "api/meta": "meta",
-    }
-    for path, kind in routes.items():
-        server.add_url_rule(
-            f"{prefix}{path}", endpoint=f"api_{kind}", view_func=lambda k=kind: data(k), methods=["GET"]
-        )
-    guard_unknown_paths(app)
-
-
-def guard_unknown_paths(app: dash.Dash) -> None:
-    """404 for paths the app does not serve, instead of Dash's page.
-
-    Dash registers a catch-all ``<prefix><path:path>`` that answers any path with the dashboard
-    (for multi-page apps, which this is not: views live in the query string). So a mistyped
-    ``export/map.gif`` looked like a working address. Only requests that land on that catch-all
-    are refused; the page (``<prefix>``, embed mode included), Dash's ``_dash-*`` routes,
-    ``_reload-hash``, ``_favicon.ico``, component suites, assets and our routes match their own
-    rules first and are untouched.
-    """
-    catchall = app.config.routes_pathname_prefix + "<path:path>"
-    home = app.config.requests_pathname_prefix
-
-    @app.server.before_request
-    def unknown_path() -> flask.Response | None:
-        rule = flask.request.url_rule
-        if rule is None or rule.rule != catchall:
-            return None
-        message = (
-            f"Not found: {shown(flask.request.path)}\n"
-            f"The dashboard is at {home}; data under {home}api/ "
-            "(events.csv, events.geojson, events.gpkg, zones.geojson, zones.gpkg, meta); images under "
-            f"{home}export/ (map.png|svg|pdf, timeline.png|svg|pdf, briefing.pdf)."
-        )
-        return _error(404, message)

@@ -1,0 +1,1 @@
+"""The HTTP API beside the dashboard: exports and data under ``export/`` and ``api/`` (``routes``)."""

@@ -1,0 +1,158 @@
+"""The HTTP API: read-only endpoints under the app's prefix for briefing images, data and meta.
+
+Every endpoint takes the dashboard's own query string, so ``…/export/map.png?<query>`` draws
+what ``…/?<query>`` shows and ``…/api/events.csv?<query>`` lists the incidents it counts. The
+figures come from ``build_map``/``build_timeline``, the very functions the dashboard's callbacks
+call, so an export can never drift from the screen. The dashboard's export buttons call the
+same ``image_export``/``data_export`` functions (``components.exports``); this package only reads
+requests and writes responses, and imports no Dash panel.
+
+    GET <prefix>export/map.png|svg|pdf       the map as a finished briefing graphic
+    GET <prefix>export/timeline.png|svg|pdf  the timeline, same dressing
+    GET <prefix>export/briefing.pdf          one page: map, timeline, the period's main events
+    GET <prefix>api/events.csv|geojson|gpkg  incidents, ACLED columns + provenance; limit/offset
+    GET <prefix>api/zones.geojson?as_of=     control zones on a date
+    GET <prefix>api/zones.gpkg               every zone version with its dates (GeoPackage)
+    GET <prefix>api/meta                     dataset version, counts, date span, extractor version
+
+A request is answered only when every parameter was understood: otherwise 400 with a JSON body
+listing each problem (``{"error": …, "problems": […]}``), since a script that misspelt
+``type=battles`` must not receive every row as if it had been obeyed. The dashboard itself is
+lenient (it shows what it could read and lists the rest), and its export buttons call
+``image_export``/``data_export`` directly, so they export what the page shows. Any other path
+under the prefix answers 404 instead of Dash's page (see ``guard_unknown_paths``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import dash
+import flask
+
+from components.exports import Artifact, BadRequest, data_export, data_problems, image_export, image_problems
+from conflictmap.export import naming, snapshot, tables
+from conflictmap.export.slots import ExportBusy
+from conflictmap.read.query import shown
+
+
+def _respond(artifact: Artifact, download: bool) -> flask.Response:
+    resp = flask.Response(artifact.body, mimetype=artifact.mimetype)
+    disposition = "attachment" if download else "inline"
+    name = naming.route_download_name(flask.request.path, _query_string(), artifact.filename)
+    resp.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers.update(artifact.headers)
+    return resp
+
+
+def _error(status: int, message: str) -> flask.Response:
+    return flask.Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def _bad_request(problems: list[str]) -> flask.Response:
+    """400 with every problem listed, as JSON (values quoted back stay data, never markup)."""
+    body = {
+        "error": "not answered: parameters not understood (each listed with what the dashboard would do)",
+        "problems": problems,
+    }
+    return flask.Response(
+        json.dumps(body, ensure_ascii=False) + "\n", status=400, mimetype="application/json"
+    )
+
+
+def _query_string() -> str:
+    return flask.request.query_string.decode("utf-8", "replace")
+
+
+def base_url(app: dash.Dash) -> str:
+    """The dashboard's own address as the browser sees it (host from the request, our prefix)."""
+    return flask.request.host_url.rstrip("/") + app.config.requests_pathname_prefix
+
+
+def register(app: dash.Dash) -> None:
+    """Add the export and API routes under the app's routes prefix (GET/HEAD only)."""
+    prefix = app.config.routes_pathname_prefix
+
+    def image(what: str, fmt: str) -> flask.Response:
+        query = _query_string()
+        if problems := image_problems(query):
+            return _bad_request(problems)
+        try:
+            art = image_export(what, fmt, query, base_url(app))
+        except BadRequest as exc:
+            return _bad_request([str(exc)])
+        except snapshot.ChromiumMissing as exc:
+            return _error(503, str(exc))
+        except ExportBusy as exc:
+            busy = _error(503, str(exc))
+            busy.headers["Retry-After"] = str(exc.retry_after)
+            return busy
+        except snapshot.SnapshotTimeout as exc:
+            return _error(504, f"{exc}. Try a smaller image or a narrower filter.")
+        except snapshot.SnapshotError as exc:
+            return _error(503, str(exc))
+        return _respond(art, download=flask.request.args.get("download") == "1")
+
+    def data(kind: str) -> flask.Response:
+        query = _query_string()
+        if problems := data_problems(kind, query):
+            return _bad_request(problems)
+        try:
+            art = data_export(kind, query)
+        except (BadRequest, tables.ExportError) as exc:
+            return _bad_request([str(exc)])
+        return _respond(art, download=flask.request.args.get("download") == "1")
+
+    server = app.server
+    for what in ("map", "timeline"):
+        for fmt in snapshot.FORMATS:
+            server.add_url_rule(
+                f"{prefix}export/{what}.{fmt}",
+                endpoint=f"export_{what}_{fmt}",
+                view_func=lambda w=what, f=fmt: image(w, f),
+                methods=["GET"],
+            )
+    server.add_url_rule(
+        f"{prefix}export/briefing.pdf", endpoint="export_briefing", view_func=lambda: image("briefing", "pdf")
+    )
+    routes = {
+        "api/events.csv": "csv",
+        "api/events.geojson": "geojson",
+        "api/zones.geojson": "zones",
+        "api/events.gpkg": "gpkg",
+        "api/zones.gpkg": "zones_gpkg",
+        "api/meta": "meta",
+    }
+    for path, kind in routes.items():
+        server.add_url_rule(
+            f"{prefix}{path}", endpoint=f"api_{kind}", view_func=lambda k=kind: data(k), methods=["GET"]
+        )
+    guard_unknown_paths(app)
+
+
+def guard_unknown_paths(app: dash.Dash) -> None:
+    """404 for paths the app does not serve, instead of Dash's page.
+
+    Dash registers a catch-all ``<prefix><path:path>`` that answers any path with the dashboard
+    (for multi-page apps, which this is not: views live in the query string). So a mistyped
+    ``export/map.gif`` looked like a working address. Only requests that land on that catch-all
+    are refused; the page (``<prefix>``, embed mode included), Dash's ``_dash-*`` routes,
+    ``_reload-hash``, ``_favicon.ico``, component suites, assets and our routes match their own
+    rules first and are untouched.
+    """
+    catchall = app.config.routes_pathname_prefix + "<path:path>"
+    home = app.config.requests_pathname_prefix
+
+    @app.server.before_request
+    def unknown_path() -> flask.Response | None:
+        rule = flask.request.url_rule
+        if rule is None or rule.rule != catchall:
+            return None
+        message = (
+            f"Not found: {shown(flask.request.path)}\n"
+            f"The dashboard is at {home}; data under {home}api/ "
+            "(events.csv, events.geojson, events.gpkg, zones.geojson, zones.gpkg, meta); images under "
+            f"{home}export/ (map.png|svg|pdf, timeline.png|svg|pdf, briefing.pdf)."
+        )
+        return _error(404, message)
