@@ -48,9 +48,8 @@ def payload_bytes(*figs) -> int:
 
 
 def bench_ours(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
-    from components.views import render_map
     from components.service_access import serving
-    from components.views import render_timeline
+    from components.views import render_map, render_timeline
     from conflictmap.config import Settings
 
     settings = Settings(data_dir=db.parent, database_url=f"sqlite:///{db}")
