@@ -192,12 +192,17 @@ class DataService:
     def default_range(self) -> tuple[date, date]:
         """The date range a view without dates shows: the span of all incidents (candidates included).
 
-        An empty store gives the fixed day 2024-12-31 twice, not today's date."""
+        A store with no incident yet (a team's first day) shows the zones' history, from the first
+        version to the last change, so the map opens on the newest control; with no zones either,
+        today (the machine's date: the store is new, so the present is what there is to see)."""
         span = self.index().span()
-        if span is None:
-            today = date(2024, 12, 31)
-            return today, today
-        return span
+        if span is not None:
+            return span
+        days = [d for z in self.zones() for d in (z.valid_from, z.valid_to) if d is not None]
+        if days:
+            return min(days), max(days)
+        today = date.today()
+        return today, today
 
     def view(self, flt: EventFilter) -> ViewData:
         """The data of one view; the last few are memoised, as four panels ask for the same one."""
