@@ -93,8 +93,11 @@ def test_unset_control_values_compare_equal():
     from components.filters import controls_from_filter
     from conflictmap.read.query import DEFAULT_LAYERS
 
-    defaults = [None, None, None, [], None, 0, [], None, [], [], None, None, list(DEFAULT_LAYERS)]
-    assert all(_same(a, b) for a, b in zip(defaults, controls_from_filter(EventFilter()), strict=True))
+    from components.filters import CONTROLLED
+
+    shown = dict(zip([name for name, _, _ in CONTROLLED], controls_from_filter(EventFilter()), strict=True))
+    assert shown.pop("layers") == list(DEFAULT_LAYERS)
+    assert len(shown) >= 12 and all(_same(v, None) for v in shown.values()), shown
 
 
 def _texts(node) -> list[str]:

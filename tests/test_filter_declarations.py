@@ -104,6 +104,7 @@ def _index() -> EventIndex:
             "outlets": ["North Press", f"Enab{OUTLET_SEP}SOHR", "SOHR"],
             "search": ["a raid on the bridge", "protest in town", "the bridge again"],
             "candidate": [False, False, True],
+            "review_status": ["confirmed", "rejected", "unreviewed"],
         }
     )
     return EventIndex(frame)
@@ -112,17 +113,21 @@ def _index() -> EventIndex:
 @pytest.mark.parametrize(
     ("query", "rows"),
     [
-        ("", [0, 1]),  # the candidate is hidden by default
-        ("cand=1", [0, 1, 2]),
-        ("start=2023-01-15", [1]),
+        ("", [0]),  # the candidate and the rejected incident are hidden by default
+        ("cand=1", [0, 2]),
+        ("review=rejected", [1]),  # asked for by name
+        ("review=confirmed&review=rejected&cand=1", [0, 1]),
+        ("review=unreviewed&cand=1", [2]),
+        ("start=2023-01-15&review=rejected&review=unreviewed", [1]),
         ("end=2023-01-15", [0]),
         ("type=battle&cand=1", [0, 2]),
         ("actor=A&cand=1", [0, 2]),
         ("minfat=5&cand=1", [2]),
-        ("prec=2&prec=3&cand=1", [1, 2]),
-        ("zone=none", [1]),
-        ("origin=reference&cand=1", [1, 2]),
-        ("outlet=SOHR&cand=1", [1, 2]),
+        ("prec=2&prec=3&cand=1", [2]),
+        ("zone=none", []),
+        ("zone=none&review=rejected", [1]),
+        ("origin=reference&cand=1", [2]),
+        ("outlet=SOHR&cand=1", [2]),
         ("q=BRIDGE&cand=1", [0, 2]),
         ("q=bridge&type=riot&cand=1", []),
     ],

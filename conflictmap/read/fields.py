@@ -250,6 +250,9 @@ class ChoiceParam(Param):
     title: str = ""  # "{}" receives the chosen labels
     title_all: str = ""  # the title when nothing is chosen
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Values left out when nothing is chosen ("all" but rejected incidents): shown only when
+    # a link or the control asks for them by name.
+    unless_chosen: tuple[str, ...] = ()
 
     def read(self, q: QueryReader, default: Any) -> Any:
         raw = q.many(self.key)
@@ -280,8 +283,12 @@ class ChoiceParam(Param):
         return self.title.format(", ".join(self.labels.get(str(v), str(v).replace("_", " ")) for v in value))
 
     def match(self, cols: Columns, value: Any, within: np.ndarray) -> np.ndarray | None:
-        if not value or not self.column:
+        if not self.column:
             return None
+        if not value:
+            return (
+                ~np.isin(cols.column(self.column), list(self.unless_chosen)) if self.unless_chosen else None
+            )
         if self.split:
             return cols.any_of(self.column, [str(v) for v in value])
         return np.isin(cols.column(self.column), list(value))

@@ -96,6 +96,8 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
             "zone",
             "confidence",
             "candidate",
+            "review_status",
+            "review_version",
         ]
         empty = pd.DataFrame({c: [] for c in cols})
         empty["event_date"] = pd.to_datetime(empty["event_date"])
@@ -150,10 +152,21 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
     out["zone"] = _zone_controllers(out, versions)
     # The incident speaks through its most confident report: below the threshold it is only a
     # low-confidence candidate (conflictmap.confidence), hidden unless the view asks for them.
-    out["candidate"] = out["confidence"].astype(float) < CONFIDENCE_THRESHOLD
+    if "review_status" not in out:  # a frame from before reviews (tests, old exports)
+        out["review_status"], out["review_version"] = "unreviewed", 0
+    out["review_status"] = out["review_status"].fillna("unreviewed")
+    out["review_version"] = out["review_version"].fillna(0).astype(int)
+    # An analyst who confirmed or corrected a reading has made it more than a candidate.
+    out["candidate"] = (out["confidence"].astype(float) < CONFIDENCE_THRESHOLD) & ~out["review_status"].isin(
+        ["confirmed", "corrected"]
+    )
     out = out.sort_values(["event_date", "incident_id"]).reset_index(drop=True)
     out["marker_key"] = marker_keys(out)
     return out
+
+
+# What a column an index frame lacks means (frames built before candidates or reviews existed).
+ABSENT_MEANS: dict[str, object] = {"candidate": False, "review_status": "unreviewed"}
 
 
 class EventIndex:
@@ -170,13 +183,13 @@ class EventIndex:
 
     def column(self, name: str) -> np.ndarray:
         """``name`` as an array in frame order: dates as datetime64, numbers as float with an
-        unknown count as 0, text with blanks as ""; a missing flag column is all False."""
+        unknown count as 0, text with blanks as ""; a column the frame lacks as ``ABSENT_MEANS``."""
         if name not in self._columns:
             f = self.frame
             if name not in f:
-                if name != "candidate":
+                if name not in ABSENT_MEANS:
                     raise KeyError(f"the incident index has no column {name!r}")
-                arr = np.zeros(len(f), dtype=bool)
+                arr = np.full(len(f), ABSENT_MEANS[name], dtype=object if name == "review_status" else bool)
             elif name == "event_date":
                 arr = f[name].to_numpy(dtype="datetime64[ns]")
             elif name == "candidate":

@@ -66,6 +66,7 @@ __all__ = [
     "DEFAULT_LAYERS",
     "LAYERS",
     "ORIGINS",
+    "REVIEW_STATUSES",
     "EventFilter",
     "FilterError",
     "did_you_mean",
@@ -89,8 +90,23 @@ LAYER_LABELS = {
     "rivers": "Rivers",
     "borders": "Borders",
 }
-ORIGINS: tuple[str, ...] = ("extracted", "reference")
-ORIGIN_LABELS = {"extracted": "read from articles", "reference": "reference (hand-coded)"}
+ORIGINS: tuple[str, ...] = ("extracted", "reference", "analyst", "acled", "ucdp")
+ORIGIN_LABELS = {
+    "extracted": "read from articles",
+    "reference": "reference (hand-coded)",
+    "analyst": "added by an analyst",
+    "acled": "ACLED (imported)",
+    "ucdp": "UCDP GED (imported)",
+}
+# An incident's review status (conflictmap.review): the machine's reading until an analyst
+# confirms, corrects or rejects it. Rejected incidents stay in the store, hidden unless asked for.
+REVIEW_STATUSES: tuple[str, ...] = ("unreviewed", "confirmed", "corrected", "rejected")
+REVIEW_LABELS = {
+    "unreviewed": "not yet reviewed (machine)",
+    "confirmed": "confirmed by an analyst",
+    "corrected": "corrected by an analyst",
+    "rejected": "rejected (hidden unless ticked)",
+}
 PRECISIONS: tuple[str, ...] = tuple(str(p) for p in PRECISION_LABELS)
 MAX_TEXT = 200
 MAX_MIN_FATALITIES = 100_000
@@ -219,6 +235,21 @@ class EventFilter:
             column="origins",
             split=True,
             control=Control("filter-origins", "checklist", "Source", options=tuple(ORIGIN_LABELS.items())),
+        ),
+        (),
+    )
+    review: tuple[str, ...] = declared(
+        ChoiceParam(
+            "review",
+            choices=REVIEW_STATUSES,
+            what="a review status",
+            everything="every status but rejected is",
+            column="review_status",
+            title="review: {}",
+            unless_chosen=("rejected",),
+            control=Control(
+                "filter-review", "checklist", "Review status", options=tuple(REVIEW_LABELS.items())
+            ),
         ),
         (),
     )
