@@ -6,6 +6,7 @@ One frozen object, read once: callbacks and the CLI take it as an argument (or t
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A checkout (make run, an editable install) reads data/ and assets/ where they lie; an install
@@ -128,6 +130,76 @@ def parse_frame_ancestors(name: str, value: str | None) -> tuple[str, ...]:
     return tokens
 
 
+# An HTTP header name (RFC 9110 token) without "_": WSGI servers turn "-" into "_", so a
+# configured X_User would also be matched by a client's X-User and the other way round.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^`|~0-9A-Za-z]+$")
+AUTH_VARIABLES = {
+    "auth_user_header": "CONFLICTMAP_AUTH_USER_HEADER",
+    "auth_groups_header": "CONFLICTMAP_AUTH_GROUPS_HEADER",
+    "auth_proxies": "CONFLICTMAP_AUTH_PROXIES",
+    "reviewers": "CONFLICTMAP_REVIEWERS",
+    "reviewer_groups": "CONFLICTMAP_REVIEWER_GROUPS",
+}
+
+
+def split_names(value: str | None) -> tuple[str, ...]:
+    """``"alice, bob carol"`` -> ``("alice", "bob", "carol")``: names separated by spaces or commas."""
+    return tuple(n for n in re.split(r"[\s,]+", value or "") if n)
+
+
+def proxy_problem(token: str) -> str | None:
+    """Why ``token`` is not an IP address or network (None: it is). Hostnames are refused: the
+    check compares the request's peer address, and resolving names at start would trust
+    whatever the DNS said then."""
+    try:
+        ipaddress.ip_network(token, strict=False)
+    except ValueError:
+        return f"{token!r} is not an IP address or network such as 127.0.0.1, ::1 or 10.0.0.0/8"
+    return None
+
+
+def auth_problems(values: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """What is wrong with the identity settings (empty: nothing), each naming its setting.
+
+    ``values`` holds the ``Settings`` fields of ``AUTH_VARIABLES``; ``names`` says how to call
+    each one (the environment variable, or the field when Settings are built in code).
+
+    Why refuse rather than warn: a user header without trusted proxies would let any client
+    name itself; reviewer lists without a header would match nobody while the admin believes
+    they work. Either is a start-up error, not a surprise in production.
+    """
+    problems = []
+    for key in ("auth_user_header", "auth_groups_header"):
+        header = values[key]
+        if header and not _HEADER_NAME.match(header):
+            problems.append(
+                f"{names[key]}={header!r}: expected an HTTP header name such as X-Forwarded-User "
+                "(letters, digits and dashes; no spaces, colons or underscores)"
+            )
+    problems += [f"{names['auth_proxies']}: {p}" for t in values["auth_proxies"] if (p := proxy_problem(t))]
+    user, groups = values["auth_user_header"], values["auth_groups_header"]
+    if user and not values["auth_proxies"]:
+        problems.append(
+            f"{names['auth_user_header']} is set but {names['auth_proxies']} is empty: list the "
+            "addresses of the proxy that signs users in (such as 127.0.0.1 or 10.0.0.0/8); a "
+            "header from anywhere else would let any client name itself"
+        )
+    if groups and not user:
+        problems.append(f"{names['auth_groups_header']} is set but {names['auth_user_header']} is not")
+    if values["reviewers"] and not user:
+        problems.append(
+            f"{names['reviewers']} is set but {names['auth_user_header']} is not: nobody is "
+            "identified, so the list would match nobody (without an identity, only a browser on "
+            "the app's own machine reviews)"
+        )
+    if values["reviewer_groups"] and not groups:
+        problems.append(
+            f"{names['reviewer_groups']} is set but {names['auth_groups_header']} is not: "
+            "nobody's groups are known, so the list would match nobody"
+        )
+    return problems
+
+
 def _normalise_prefix(value: str) -> str:
     value = "/" + value.strip("/") + "/" if value.strip("/") else "/"
     return value
@@ -155,6 +227,15 @@ class Settings:
     export_wait: float = 10.0
     # Seconds before a stuck image export is stopped (the browser is then restarted).
     export_timeout: float = 60.0
+    # Who is asking (components/identity.py): the header a signing-in reverse proxy puts the
+    # user name in (empty: no identity configured, only a browser on this machine reviews), an
+    # optional header of comma-separated groups, and the proxy addresses those headers are
+    # believed from. Reviewers by name or by group; everybody else is a viewer.
+    auth_user_header: str = ""
+    auth_groups_header: str = ""
+    auth_proxies: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    reviewer_groups: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Settings built in code (tests, scripts) are held to the same rules as the environment.
@@ -175,6 +256,9 @@ class Settings:
             raise ValueError(f"export_timeout={self.export_timeout}: expected a positive number of seconds")
         if self.max_request_bytes <= 0:
             raise ValueError(f"max_request_bytes={self.max_request_bytes}: expected a positive size")
+        auth = {key: getattr(self, key) for key in AUTH_VARIABLES}
+        if problems := auth_problems(auth, {key: key for key in AUTH_VARIABLES}):
+            raise ValueError("; ".join(problems))
 
     @property
     def db_url(self) -> str:
@@ -217,7 +301,23 @@ class Settings:
             export_slots=int(_number("CONFLICTMAP_EXPORT_SLOTS", get("EXPORT_SLOTS"), cls.export_slots)),
             export_wait=_number("CONFLICTMAP_EXPORT_WAIT", get("EXPORT_WAIT"), cls.export_wait),
             export_timeout=_number("CONFLICTMAP_EXPORT_TIMEOUT", get("EXPORT_TIMEOUT"), cls.export_timeout),
+            **_auth(get),
         )
+
+
+def _auth(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """``CONFLICTMAP_AUTH_*`` and ``CONFLICTMAP_REVIEWER*`` -> the identity fields; a value that
+    cannot be read, or settings that do not fit together, stop the start with the variables named."""
+    values: dict[str, Any] = {
+        "auth_user_header": (get("AUTH_USER_HEADER") or "").strip(),
+        "auth_groups_header": (get("AUTH_GROUPS_HEADER") or "").strip(),
+        "auth_proxies": split_names(get("AUTH_PROXIES")),
+        "reviewers": split_names(get("REVIEWERS")),
+        "reviewer_groups": split_names(get("REVIEWER_GROUPS")),
+    }
+    if problems := auth_problems(values, AUTH_VARIABLES):
+        raise ValueError("; ".join(problems))
+    return values
 
 
 def _ingest_limits(get: Callable[[str], str | None]) -> IngestLimits:
