@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conflictmap.ingest.acled import LICENCE, ORIGIN, is_deir_ez_zor, read_acled
+from conflictmap.ingest.acled import LICENCE, ORIGIN, read_acled
+from conflictmap.ingest.tabular import combine, is_deir_ez_zor
 from conflictmap.storage.store import EventStore
 
 SAMPLE = Path(__file__).parent / "data" / "acled_sample.csv"
@@ -156,3 +157,29 @@ def test_byte_order_mark_and_crlf_are_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join([lines[0], lines[1]]).encode() + b"\r\n")
     r = read_acled(path)
     assert r.ok and [e.event_id for e in r.events] == ["acled:SYR90001"]
+
+
+def test_two_exports_of_overlapping_periods_store_each_row_once(tmp_path):
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    later = tmp_path / "later.csv"
+    # SYR90001 again as it was, SYR90002 again with another toll: the first is stored once,
+    # the second refused in the later file (which of the two is right cannot be known).
+    changed = lines[2].replace(",2,,1717000000", ",5,,1717000000")
+    assert changed != lines[2]
+    later.write_text("\n".join([lines[0], lines[1], changed]) + "\n", encoding="utf-8")
+    first, second = read_acled(SAMPLE), read_acled(later)
+    events = combine([first, second])
+    assert sorted(e.event_id for e in events) == sorted(e.event_id for e in read_acled(SAMPLE).events)
+    assert second.counts() == {"read": 2, "stored": 0, "refused": 1, "skipped": 1}
+    assert str(second.skipped[0]) == "later.csv:2: id='SYR90001': the same row is also in acled_sample.csv:2"
+    assert str(second.refused[0]).startswith(
+        "later.csv:3: id='SYR90002': read with other values at acled_sample.csv:"
+    )
+
+
+def test_the_ucdp_reader_does_not_depend_on_the_acled_reader():
+    import ast
+
+    source = (Path(__file__).parent.parent / "conflictmap" / "ingest" / "ucdp.py").read_text(encoding="utf-8")
+    imported = {n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)}
+    assert "conflictmap.ingest.acled" not in imported and "conflictmap.ingest.tabular" in imported

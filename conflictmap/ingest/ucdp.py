@@ -27,7 +27,7 @@ ours is coarser than ACLED's, and the limits are written down here and in ``docs
 
 Only rows whose ``adm_1`` is Deir ez-Zor (e.g. "Dayr az Zawr governorate") are kept; the others
 are skipped and counted. Bad rows are refused one by one (file:line, column, value), exactly as
-the ACLED reader does: both use the CSV machinery of ``ingest.acled``.
+the ACLED reader does: both use the CSV machinery of ``ingest.tabular``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from conflictmap.config import IngestLimits
-from conflictmap.ingest.acled import (
+from conflictmap.ingest.tabular import (
     SYRIAN_STATE,
     ImportResult,
     Row,
