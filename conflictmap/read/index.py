@@ -98,10 +98,12 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
             "candidate",
             "review_status",
             "review_version",
+            "reviewed",
         ]
         empty = pd.DataFrame({c: [] for c in cols})
         empty["event_date"] = pd.to_datetime(empty["event_date"])
         empty["candidate"] = empty["candidate"].astype(bool)
+        empty["reviewed"] = empty["reviewed"].astype(bool)
         return empty
     df = reports.copy()
     df["incident_id"] = df["incident_id"].fillna("inc:" + df["event_id"])
@@ -160,6 +162,7 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
     out["candidate"] = (out["confidence"].astype(float) < CONFIDENCE_THRESHOLD) & ~out["review_status"].isin(
         ["confirmed", "corrected"]
     )
+    out["reviewed"] = out["review_status"].isin(["confirmed", "corrected"])
     out = out.sort_values(["event_date", "incident_id"]).reset_index(drop=True)
     out["marker_key"] = marker_keys(out)
     return out
@@ -264,6 +267,7 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
         "last",
         "actors",
         "candidate",
+        "reviewed",
     ]
     located = selected[selected["latitude"].notna() & selected["longitude"].notna()]
     if located.empty:
@@ -301,11 +305,8 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
             "location": head["location"].to_numpy(dtype=object),
             "first": pd.to_datetime(first_date),
             "last": pd.to_datetime(last_date),
-            "candidate": (
-                head["candidate"].to_numpy(dtype=bool)
-                if "candidate" in head
-                else np.zeros(len(uniq), dtype=bool)
-            ),
+            "candidate": _flag(head, "candidate"),
+            "reviewed": _flag(head, "reviewed"),
         }
     )
     out["actors"] = [
@@ -313,6 +314,11 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
         for a, b in zip(head["actor1"], head["actor2"], strict=True)
     ]
     return out
+
+
+def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A boolean column, all False when the frame predates it."""
+    return frame[name].to_numpy(dtype=bool) if name in frame else np.zeros(len(frame), dtype=bool)
 
 
 def main_events(selected: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -328,11 +334,11 @@ def main_events(selected: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def marker_keys(frame: pd.DataFrame) -> np.ndarray:
-    """One integer per (point, type, precision, candidate or not): the identity of a map marker.
-    A low-confidence candidate never shares a marker with reported incidents: it is drawn apart."""
+    """One integer per (point, type, precision, candidate or not, reviewed or not): the identity
+    of a map marker. A low-confidence candidate never shares a marker with reported incidents,
+    nor an analyst's reviewed incident with the machine's unreviewed ones: each is drawn apart."""
     keys = ["latitude", "longitude", "event_type", "geo_precision"]
-    if "candidate" in frame:
-        keys.append("candidate")
+    keys += [k for k in ("candidate", "reviewed") if k in frame]
     return frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
 
 
