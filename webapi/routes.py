@@ -128,7 +128,27 @@ def register(app: dash.Dash) -> None:
         server.add_url_rule(
             f"{prefix}{path}", endpoint=f"api_{kind}", view_func=lambda k=kind: data(k), methods=["GET"]
         )
+    register_whoami(app)
     guard_unknown_paths(app)
+
+
+def register_whoami(app: dash.Dash) -> None:
+    """``GET <prefix>api/whoami``: who the app takes the caller for, and whether they may review
+    (``components.identity``), as JSON; never cached, since it differs per person."""
+    from components.identity import current_identity
+
+    def whoami() -> flask.Response:
+        body = json.dumps(current_identity().as_json(), ensure_ascii=False)
+        resp = flask.Response(body + "\n", mimetype="application/json")
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    app.server.add_url_rule(
+        f"{app.config.routes_pathname_prefix}api/whoami",
+        endpoint="api_whoami",
+        view_func=whoami,
+        methods=["GET"],
+    )
 
 
 def guard_unknown_paths(app: dash.Dash) -> None:
