@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from conflictmap.config import IngestLimits, Settings
+from conflictmap.incidents.crossref import CrossLink
 from conflictmap.models import Event
 from conflictmap.storage.store import EventStore
 
@@ -278,6 +279,9 @@ def _storage_failed(report: IngestReport, origin: str, exc: BaseException) -> No
     report.not_stored += 1
 
 
+IMPORTED_OWN_INCIDENT = "imported dataset row: its own incident (linked to ours, never merged)"
+
+
 def regroup_incidents(store: EventStore) -> int:
     """Group reports of one incident across articles and origins; returns the number of incidents.
 
@@ -285,19 +289,60 @@ def regroup_incidents(store: EventStore) -> int:
     counting it twice doubled its incidents and fatalities. Their hand-made grouping is kept
     (``dedupe.cluster_incidents``); an extracted report joins the reference incident it matches.
     Analysts' merges and splits are kept the same way (``review.anchors.grouping_constraints``).
+
+    Rows of an imported dataset (origins ``acled``, ``ucdp``: ``crossref.IMPORTED_ORIGINS``) take
+    no part: each stays its own incident under its own id (``inc:acled:SYR90001``, the id every
+    report gets before it is grouped), so what a dataset said is never silently merged into what
+    the tool read. One that an older grouping put elsewhere gets its own id back, unless an
+    analyst grouped it by hand (a review). Their links to our incidents are then worked out
+    again and stored (``refresh_cross_links``), since our incident ids may have changed.
     """
+    from conflictmap.incidents.crossref import IMPORTED_ORIGINS
     from conflictmap.incidents.dedupe import cluster_incidents
     from conflictmap.review.anchors import grouping_constraints
 
     reports = store.all_events()
-    hand_ids = {e.incident_id for e in reports if e.origin == "reference" and e.incident_id}
+    imported = [e for e in reports if e.origin in IMPORTED_ORIGINS]
+    ours = [e for e in reports if e.origin not in IMPORTED_ORIGINS]
+    reviewed = grouping_constraints(store)
+    imported_ids = {e.event_id for e in imported}
+    own_ids = {f"inc:{e.event_id}" for e in imported}
+    hand_ids = {e.incident_id for e in ours if e.origin == "reference" and e.incident_id}
     assignment = keep_incident_ids(
-        cluster_incidents(reports, groups=grouping_constraints(store)),
-        {e.event_id: e.incident_id for e in reports},
+        cluster_incidents(ours, groups={k: v for k, v in reviewed.items() if k not in imported_ids}),
+        # An imported row's own id is never carried over to a group of ours.
+        {e.event_id: e.incident_id for e in ours if e.incident_id not in own_ids},
         prefer=hand_ids,
     )
+    for e in imported:
+        if e.incident_id != f"inc:{e.event_id}" and e.event_id not in reviewed:
+            assignment[e.event_id] = (f"inc:{e.event_id}", IMPORTED_OWN_INCIDENT)
     store.set_incidents(assignment)
-    return len({inc for inc, _ in assignment.values()})
+    refresh_cross_links(store)
+    untouched = {e.incident_id or f"inc:{e.event_id}" for e in imported if e.event_id not in assignment}
+    return len({inc for inc, _ in assignment.values()} | untouched)
+
+
+def refresh_cross_links(store: EventStore) -> list[CrossLink]:
+    """Link the stored rows of imported datasets to our incidents and store the links
+    (``EventStore.set_cross_links``, read back by ``EventStore.cross_links``).
+
+    Run after an import and after each regrouping. "Ours" are the reports as the dashboard sees
+    them (``events_frame``: analysts' corrections applied); incidents an analyst rejected are
+    left out, and so are low-confidence candidates (``crossref``). With no imported rows the
+    stored set is emptied. Writes, and moves the store's version, only when the links changed."""
+    from conflictmap.incidents.crossref import IMPORTED_ORIGINS, link_to_incidents
+
+    imported = [e for origin in sorted(IMPORTED_ORIGINS) for e in store.all_events(origin=origin)]
+    links: list[CrossLink] = []
+    if imported:
+        frame = store.events_frame()
+        frame = frame[~frame["origin"].isin(IMPORTED_ORIGINS)]
+        if "review_status" in frame.columns:
+            frame = frame[frame["review_status"] != "rejected"]
+        links = link_to_incidents(imported, frame)
+    store.set_cross_links([{**lk.to_dict(), "label": lk.label} for lk in links])
+    return links
 
 
 def keep_incident_ids(

@@ -279,3 +279,41 @@ def test_a_shared_name_links_nearby_but_never_across_the_governorate(imported):
     assert ok and km is not None and 4.5 < km < 5.5 and "same place name" in why
     no_point = make_event("unplaced", latitude=None, longitude=None, **kw)
     assert match(shelling, no_point)[0]
+
+
+def test_a_low_confidence_candidate_is_not_linked(imported):
+    candidate = [make_event("cand", **{**_fields(ours()[0]), "confidence": 0.2})]
+    assert link_to_incidents(imported, candidate) == []
+
+
+def test_links_are_stored_once_and_read_back_per_incident(imported, tmp_path):
+    from conflictmap.pipeline import refresh_cross_links
+
+    store = EventStore(f"sqlite:///{tmp_path / 'events.db'}")
+    store.upsert_events(ours())
+    assert store.cross_links() == {}
+    store.replace_origin("acled", [e for e in imported if e.origin == "acled"])
+    store.replace_origin("ucdp", [e for e in imported if e.origin == "ucdp"])
+    version = store.version()
+    links = refresh_cross_links(store)
+    assert _pairs(links) == EXPECTED
+    assert store.version() == version + 1  # one write, one move of the readers' version
+    stored = store.cross_links()
+    assert sorted((inc, lk["label"]) for inc, found in stored.items() for lk in found) == EXPECTED
+    diban = stored["inc:diban"][0]
+    assert set(diban) >= {"origin", "row_id", "label", "reason", "days", "km"}
+    assert (diban["origin"], diban["row_id"], diban["days"]) == ("acled", "SYR90001", 0)
+    assert diban["km"] is not None and diban["km"] < 1 and diban["reason"].startswith("same day")
+    # The same links again write nothing, so readers' caches stay valid.
+    refresh_cross_links(store)
+    assert store.version() == version + 1
+    # A link follows its report when an analyst's merge moves it to another incident.
+    store.set_incidents({"diban": ("inc:strike", "merged by hand")})
+    moved = store.cross_links()
+    assert "inc:diban" not in moved and len(moved["inc:strike"]) == 4
+    # A newer import without the row: its link is no longer shown, even before links are redone.
+    store.replace_origin("ucdp", [])
+    assert all(lk["origin"] == "acled" for found in store.cross_links().values() for lk in found)
+    store.replace_origin("acled", [])
+    refresh_cross_links(store)
+    assert store.cross_links() == {} and store.get_meta("crosslinks") is not None

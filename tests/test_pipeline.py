@@ -317,3 +317,75 @@ def test_prepare_applies_the_ingest_date_window_of_its_settings(tmp_path):
         for p in problems
     ), problems
     assert EventStore(settings.db_url).counts()["articles"] == 0
+
+
+# ---- imported datasets: their own incidents, linked and never merged --------------------------
+
+ACLED_SAMPLE = Path(__file__).parent / "data" / "acled_sample.csv"
+
+
+def _diban_reports():
+    """Two outlets' reports of the Diban clash of 12 March 2024, which ACLED codes as SYR90001."""
+    from datetime import date
+
+    from tests.helpers import make_event
+
+    kw = dict(
+        event_date=date(2024, 3, 12),
+        actor1="SDF",
+        actor2="Arab tribal fighters",
+        location="Diban",
+        place_id="dz:diban",
+        latitude=35.0157,
+        longitude=40.5101,
+    )
+    return [make_event("diban-a", **kw), make_event("diban-b", source="Other Outlet", **kw)]
+
+
+def test_imported_rows_are_never_clustered_and_extracted_incident_ids_stay(store):
+    from conflictmap.ingest.acled import read_acled
+    from conflictmap.pipeline import IMPORTED_OWN_INCIDENT, regroup_incidents
+
+    store.upsert_events(_diban_reports())
+    regroup_incidents(store)
+    before = {e.event_id: e.incident_id for e in store.all_events(origin="extracted")}
+    assert len(set(before.values())) == 1  # the two outlets' reports are one incident
+    acled = read_acled(ACLED_SAMPLE)
+    store.replace_origin("acled", acled.events)
+    n = regroup_incidents(store)
+
+    after = {e.event_id: e.incident_id for e in store.all_events(origin="extracted")}
+    assert after == before
+    row = store.event("acled:SYR90001")
+    assert row is not None and row["incident_id"] == "inc:acled:SYR90001"
+    assert all(e.incident_id == f"inc:{e.event_id}" for e in store.all_events(origin="acled"))
+    assert n == 1 + acled.stored  # ours, and each imported row on its own
+    # ... and linked: the detail panel reads "also in ACLED SYR90001" from the store.
+    links = store.cross_links()
+    (incident,) = set(before.values())
+    assert [(lk["label"], lk["days"]) for lk in links[incident]] == [("ACLED SYR90001", 0)]
+    assert set(links) == {incident}
+
+    # A row an older grouping had folded into our incident gets its own id back; ours keep theirs.
+    store.set_incidents({"acled:SYR90001": (incident, "merged by an older version")})
+    regroup_incidents(store)
+    row = store.event("acled:SYR90001")
+    assert row is not None and (row["incident_id"], row["merge_reason"]) == (
+        "inc:acled:SYR90001",
+        IMPORTED_OWN_INCIDENT,
+    )
+    assert {e.event_id: e.incident_id for e in store.all_events(origin="extracted")} == before
+
+
+def test_an_extracted_report_never_takes_an_imported_rows_own_id(store):
+    from conflictmap.ingest.acled import read_acled
+    from conflictmap.pipeline import regroup_incidents
+
+    store.replace_origin("acled", read_acled(ACLED_SAMPLE).events)
+    store.upsert_events(_diban_reports())
+    # as if an older grouping had named our incident after the ACLED row
+    store.set_incidents({e.event_id: ("inc:acled:SYR90001", "older") for e in _diban_reports()})
+    regroup_incidents(store)
+    ours = {e.incident_id for e in store.all_events(origin="extracted")}
+    assert len(ours) == 1 and "inc:acled:SYR90001" not in ours
+    assert store.event("acled:SYR90001")["incident_id"] == "inc:acled:SYR90001"

@@ -47,6 +47,7 @@ from typing import Any
 
 import pandas as pd
 
+from conflictmap.confidence import is_candidate
 from conflictmap.incidents.dedupe import DAYS, actors_agree, norm_name, types_agree
 from conflictmap.models import Event, km_between
 
@@ -196,10 +197,13 @@ def link_to_incidents(
     ``imported``: events of origin "acled"/"ucdp" (``read_acled(...).events`` or the store's rows
     of those origins). ``ours``: our reports, each with its ``incident_id`` (a list of Events or
     a frame such as ``EventStore.events_frame()``); rows of an imported origin in it are ignored,
-    so the whole store can be passed. Returns links sorted by incident id, origin and row id."""
+    so the whole store can be passed, and so are low-confidence candidates
+    (``confidence.is_candidate``). Returns links sorted by incident id, origin and row id."""
     theirs = [e for e in imported if e.origin in IMPORTED_ORIGINS]
     mine = reports_of(ours) if isinstance(ours, pd.DataFrame) else list(ours)
-    mine = [e for e in mine if e.origin not in IMPORTED_ORIGINS]
+    # A low-confidence candidate is shown only on request and never merged (``dedupe``): it is
+    # not an incident to cite a dataset beside, and it must not take a row from one that is.
+    mine = [e for e in mine if e.origin not in IMPORTED_ORIGINS and not is_candidate(e.confidence)]
     if not theirs or not mine:
         return []
     mine.sort(key=lambda e: (e.event_date, e.event_id))

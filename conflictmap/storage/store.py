@@ -47,6 +47,10 @@ from conflictmap.storage.schema import (  # noqa: F401 - re-exported: callers qu
 
 log = logging.getLogger(__name__)
 
+# ``meta`` key of the links between imported rows and our incidents (``EventStore.cross_links``).
+CROSS_LINKS_KEY = "crosslinks"
+_LINK_FIELDS = ("origin", "row_id", "event_id", "report_id", "incident_id", "label", "reason", "days", "km")
+
 # Same order as the index uses to pick an incident's representative report.
 _DATE_RANK = case({"day": 0, "week": 1, "month": 2}, value=events.c.date_precision, else_=3)
 
@@ -99,6 +103,7 @@ class EventStore:
         # The schema is made and upgraded by the migrations (``storage.migrate``), under the
         # writer's lock, so processes starting together (gunicorn workers) do it one at a time.
         migrate.upgrade(self.writer, self.engine)
+        self._cross_links_cache: tuple[str | None, dict[str, list[dict[str, Any]]]] | None = None
 
     # ---- articles -------------------------------------------------------------------------
     def seen(self, article: Article) -> str | None:
@@ -318,6 +323,83 @@ class EventStore:
             )
             for r in rows
         ]
+
+    # ---- links to imported datasets -------------------------------------------------------
+    def set_cross_links(self, links: Iterable[dict[str, Any]]) -> bool:
+        """Store the links between imported rows (ACLED, UCDP) and our incidents, replacing the
+        previous set, in one transaction that moves ``version`` once; nothing is written (and
+        ``False`` returned) when the set is the one already stored, so readers' caches stay valid.
+
+        Each link is a plain dict as ``incidents.crossref.CrossLink.to_dict()`` gives it plus its
+        ``label``: ``origin``, ``row_id``, ``event_id`` (the imported row), ``report_id`` (our
+        report that matched), ``incident_id``, ``label``, ``reason``, ``days``, ``km``. They are
+        kept as JSON in ``meta`` under ``CROSS_LINKS_KEY``: the set is always recomputed whole (the
+        matching is one to one across a dataset), so it is written whole, and it holds at most one
+        entry per imported row."""
+        rows = sorted(
+            ({k: lk.get(k) for k in _LINK_FIELDS} for lk in links),
+            key=lambda lk: (str(lk["origin"]), str(lk["row_id"]), str(lk["report_id"])),
+        )
+        value = json.dumps({"format": 1, "links": rows}, ensure_ascii=False, sort_keys=True)
+        with self.writer.begin() as conn:
+            current = conn.execute(
+                select(meta.c.value).where(meta.c.key == CROSS_LINKS_KEY)
+            ).scalar_one_or_none()
+            if current == value or (current is None and not rows):
+                return False
+            self._set_meta(conn, CROSS_LINKS_KEY, value)
+            self._bump(conn)
+        return True
+
+    def cross_links(self) -> dict[str, list[dict[str, Any]]]:
+        """Our incident id -> the imported rows that are the same incident, for the detail panel's
+        "also in ACLED SYR90001 (same day, 1.2 km)": each ``{origin, row_id, label, reason, days,
+        km, event_id, report_id}``, sorted by origin and row id. Imported rows are never merged:
+        these are links, stored by the import and by each regrouping (``pipeline``), not worked
+        out per request.
+
+        A link names the report of ours that matched; its incident is looked up when read, so an
+        analyst's merge or split made since is followed. Links whose report or imported row is no
+        longer stored are left out. Cached until ``version`` moves; the caller gets its own copy."""
+        with self.engine.connect() as conn, conn.begin():
+            version = conn.execute(select(meta.c.value).where(meta.c.key == "version")).scalar_one_or_none()
+            cached = self._cross_links_cache
+            if cached is None or cached[0] != version:
+                raw = conn.execute(
+                    select(meta.c.value).where(meta.c.key == CROSS_LINKS_KEY)
+                ).scalar_one_or_none()
+                cached = (version, self._resolve_links(conn, raw))
+                self._cross_links_cache = cached
+        return {inc: [dict(lk) for lk in found] for inc, found in cached[1].items()}
+
+    def _resolve_links(self, conn: Any, raw: str | None) -> dict[str, list[dict[str, Any]]]:
+        try:
+            links = json.loads(raw)["links"] if raw else []
+        except (ValueError, KeyError, TypeError):
+            log.error("stored cross links cannot be read; none shown until the next import or regrouping")
+            return {}
+        ids = sorted({str(lk.get(k)) for lk in links for k in ("report_id", "event_id")})
+        incident_of: dict[str, str] = {}
+        for chunk in range(0, len(ids), 500):
+            q = select(events.c.event_id, events.c.incident_id).where(
+                events.c.event_id.in_(ids[chunk : chunk + 500])
+            )
+            for event_id, incident_id in conn.execute(q):
+                incident_of[event_id] = incident_id or f"inc:{event_id}"
+        out: dict[str, list[dict[str, Any]]] = {}
+        for lk in links:
+            incident = incident_of.get(str(lk.get("report_id")))
+            if incident is None or str(lk.get("event_id")) not in incident_of:
+                continue
+            out.setdefault(incident, []).append(
+                {
+                    k: lk.get(k)
+                    for k in ("origin", "row_id", "label", "reason", "days", "km", "event_id", "report_id")
+                }
+            )
+        for found in out.values():
+            found.sort(key=lambda lk: (str(lk["origin"]), str(lk["row_id"])))
+        return out
 
     # ---- bookkeeping ----------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
