@@ -1,4 +1,4 @@
-"""`conflictmap` command line: ingest, extract, evaluate, reextract, audit, export-gold, prepare, serve, zones, synth.
+"""`conflictmap` command line: ingest, import-acled, import-ucdp, extract, evaluate, reextract, audit, export-gold, prepare, serve, zones, synth.
 
 Reports go to stdout (rich tables), progress bars to stderr, logs through logging.
 """
@@ -111,6 +111,104 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         return INGEST_REFUSED
     return INGEST_OK
+
+
+# Exit status of `conflictmap import-acled` / `import-ucdp` (documented in the README).
+IMPORT_OK, IMPORT_REFUSED, IMPORT_UNREADABLE, IMPORT_NOT_STORED = 0, 1, 2, 3
+IMPORT_LABELS = {"acled": "ACLED", "ucdp": "UCDP GED"}
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """`conflictmap import-acled|import-ucdp FILE...`: read a dataset's export files and store all
+    their rows as that dataset's origin, replacing its previous import, then link them to ours.
+
+    An import replaces the previous import of the same dataset (``EventStore.replace_origin``):
+    re-importing a newer export is the normal way to update it, and rows ACLED or UCDP dropped
+    leave with it. All files named are one import (a row in two files is stored once). Imported
+    rows are never merged into our incidents; the links (same incident) are stored and counted.
+
+    Exit status: ``IMPORT_OK`` (0); ``IMPORT_REFUSED`` (1: rows refused, listed, the rest stored);
+    ``IMPORT_UNREADABLE`` (2: a file could not be read at all; nothing is stored and the previous
+    import stays whole, since storing the other files alone would drop that file's rows);
+    ``IMPORT_NOT_STORED`` (3: the store could not be written; the previous import stays)."""
+    from conflictmap.ingest import acled, ucdp
+    from conflictmap.ingest.tabular import ImportResult, combine
+    from conflictmap.pipeline import STORAGE_ERRORS, refresh_cross_links
+    from conflictmap.storage.store import EventStore
+
+    origin: str = args.origin
+    label = IMPORT_LABELS[origin]
+    read = {"acled": acled.read_acled, "ucdp": ucdp.read_ucdp}[origin]
+    results: list[ImportResult] = []
+    with progress_bar(f"import-{origin}") as update:
+        for n, path in enumerate(args.files):
+            update(n, len(args.files), path)
+            results.append(read(path, settings.ingest_limits))
+            update(n + 1, len(args.files), path)
+    found = combine(results)
+    for result in results:
+        for line in result.report():
+            bad = line.startswith(("refused:", "not read:"))
+            console.print(line, markup=False, highlight=False, soft_wrap=True, style="red" if bad else None)
+    if any(r.problems for r in results):
+        console.print(
+            f"NOT STORED: {sum(1 for r in results if r.problems)} file(s) could not be read (above). "
+            f"Nothing was stored; the previous {label} import stays as it was. An import replaces the "
+            "whole dataset, so storing the other files alone would drop that file's rows.",
+            markup=False,
+            highlight=False,
+            style="bold red",
+            soft_wrap=True,
+        )
+        return IMPORT_UNREADABLE
+    store = EventStore(settings.db_url)
+    try:
+        before = len(store.all_events(origin=origin))
+        stored = store.replace_origin(origin, found)
+    except STORAGE_ERRORS as exc:
+        console.print(
+            f"NOT STORED: the store cannot be written ({exc}); the previous {label} import stays.",
+            markup=False,
+            highlight=False,
+            style="bold red",
+            soft_wrap=True,
+        )
+        return IMPORT_NOT_STORED
+    console.print(
+        f"{label}: {stored} row(s) stored as origin {origin!r}, replacing the {before} of the previous import",
+        markup=False,
+        highlight=False,
+    )
+    try:
+        links = [lk for lk in refresh_cross_links(store) if lk.origin == origin]
+    except STORAGE_ERRORS as exc:
+        console.print(
+            f"links to our incidents not updated ({exc}); the next ingest or import updates them",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )
+    else:
+        console.print(
+            f"{len(links)} of {stored} {label} row(s) are the same incident as one already in the store: "
+            "linked, never merged",
+            markup=False,
+            highlight=False,
+        )
+        for lk in links[:20]:
+            console.print(f"  {lk.label} = {lk.incident_id}: {lk.reason}", markup=False, highlight=False)
+        if len(links) > 20:
+            console.print(f"  ... and {len(links) - 20} more", markup=False)
+    refused = sum(len(r.refused) for r in results)
+    if refused:
+        console.print(
+            f"{refused} row(s) refused (listed above); every other row was stored.",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )
+        return IMPORT_REFUSED
+    return IMPORT_OK
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -366,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop once more than N items were refused (default: read everything, exit 1 if any was)",
     )
     p.set_defaults(func=cmd_ingest)
+    for origin, label in IMPORT_LABELS.items():
+        p = sub.add_parser(
+            f"import-{origin}",
+            help=f"store {label} export CSV file(s) as origin {origin!r}, replacing its previous import "
+            "(never merged with our incidents, linked to them; see docs/imports.md)",
+        )
+        p.add_argument("files", nargs="+", metavar="FILE")
+        p.set_defaults(func=cmd_import, origin=origin)
     p = sub.add_parser("extract", help="articles JSONL -> events JSONL (offline, no database)")
     p.add_argument("input")
     p.add_argument("--output", "-o", required=True)
