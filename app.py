@@ -21,7 +21,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         detail_panel,
         export_panel,
         filters,
+        ids,
         map_panel,
+        review_panel,
         security,
         status_panel,
         table_panel,
@@ -51,13 +53,23 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=False,
     )
     attach(app.server, settings)
-    for panel in (detail_panel, export_panel, filters, map_panel, status_panel, table_panel, timeline_panel):
+    for panel in (
+        detail_panel,
+        export_panel,
+        filters,
+        map_panel,
+        review_panel,
+        status_panel,
+        table_panel,
+        timeline_panel,
+    ):
         panel.register(app)  # each panel's callbacks, through Dash's public app.callback
 
     def serve_layout() -> html.Div:
         return html.Div(
             [
                 dcc.Location(id="url", refresh="callback-nav"),
+                dcc.Store(id=ids.DATA_VERSION),
                 html.Header(
                     [
                         html.H1("conflictmap · Deir ez-Zor"),
@@ -76,7 +88,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                             [map_panel.layout(), timeline_panel.layout(), table_panel.layout()],
                             className="main-column",
                         ),
-                        html.Aside(detail_panel.layout(), className="side-column"),
+                        html.Aside([review_panel.layout(), detail_panel.layout()], className="side-column"),
                     ],
                     className="main",
                 ),

@@ -53,11 +53,16 @@ def evidence_spans(text: str, evidence: str, start: int | None, end: int | None)
     return spans
 
 
+def paragraph_start(text: str, spans: list[tuple[int, int]]) -> int:
+    """Offset in ``text`` of the paragraph holding the first span."""
+    return text.rfind("\n", 0, spans[0][0]) + 1
+
+
 def paragraph_with_marks(text: str, spans: list[tuple[int, int]]) -> list:
     """The paragraph(s) around the spans as text children, each span wrapped in a Mark."""
     if not spans:
         return []
-    p_start = text.rfind("\n", 0, spans[0][0]) + 1
+    p_start = paragraph_start(text, spans)
     p_end = text.find("\n", spans[-1][1])
     p_end = len(text) if p_end == -1 else p_end
     children: list = []
@@ -95,8 +100,16 @@ def _report(rep: dict, first: bool) -> html.Div:
         text, evidence = rep.get("text") or "", rep.get("evidence") or ""
         spans = evidence_spans(text, evidence, rep.get("evidence_start"), rep.get("evidence_end"))
         if spans:
+            # Where the paragraph sits in its article: an analyst who selects other words of it
+            # to add an event (review panel) gets offsets in the article, not in the page.
+            where = {
+                "data-article": str(rep.get("article_id") or ""),
+                "data-offset": str(paragraph_start(text, spans)),
+            }
             parts.append(
-                html.Blockquote(paragraph_with_marks(text, spans), className="evidence-paragraph", dir="auto")
+                html.Blockquote(
+                    paragraph_with_marks(text, spans), className="evidence-paragraph", dir="auto", **where
+                )
             )
         elif evidence:
             parts.append(
@@ -142,9 +155,10 @@ def render_incident(incident_id: str, search: str | None) -> list:
                 "This event is not in the store any more (the data may have been reloaded).", className="hint"
             )
         ]
-    head = reports[0]
     frame = svc.index().frame
     row = frame[frame["incident_id"] == incident_id]
+    # The coded fields as the map shows them: an analyst's corrections laid over the machine's.
+    head = {**reports[0], **_coded(row)}
     zone = str(row["zone"].iloc[0]) if not row.empty else "unknown"
     fat = row["fatalities"].iloc[0] if not row.empty else head.get("fatalities")
     etype = head["event_type"]
@@ -199,6 +213,30 @@ def render_incident(incident_id: str, search: str | None) -> list:
     body += [_report(r, i == 0) for i, r in enumerate(reports)]
     body.append(_others_here(incident_id, row, search))
     return body
+
+
+CODED = (
+    "event_type",
+    "sub_event_type",
+    "event_date",
+    "date_precision",
+    "actor1",
+    "actor2",
+    "location",
+    "geo_precision",
+    "civilian_targeting",
+)
+
+
+def _coded(row: pd.DataFrame) -> dict:
+    """The incident's coded fields from the index (corrections applied), dates as dates."""
+    if row.empty:
+        return {}
+    r = row.iloc[0]
+    out = {k: r[k] for k in CODED if k in row.columns}
+    if "event_date" in out:
+        out["event_date"] = pd.Timestamp(out["event_date"]).date()
+    return {k: (None if not isinstance(v, str | bool) and pd.isna(v) else v) for k, v in out.items()}
 
 
 def _holding(zone: str, row: pd.DataFrame, head: dict) -> list | str:
@@ -270,7 +308,7 @@ def _others_here(incident_id: str, row: pd.DataFrame, search: str | None) -> htm
     )
 
 
-def update_detail(search):
+def update_detail(search, _data_version=None):
     """Callback: the selected incident (``event=`` in the URL), or the help line when none is."""
     flt = EventFilter.from_query(search)
     if not flt.event:
@@ -281,4 +319,6 @@ def update_detail(search):
 def register(app: Dash) -> None:
     """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
     ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
-    app.callback(Output(ids.DETAIL, "children"), Input(ids.URL, "search"))(update_detail)
+    app.callback(Output(ids.DETAIL, "children"), Input(ids.URL, "search"), Input(ids.DATA_VERSION, "data"))(
+        update_detail
+    )

@@ -21,3 +21,6 @@ TABLE_STATUS = "incidents-table-status"
 TABLE_HELP = "incidents-table-help"
 TABLE_DRAWN = "incidents-table-drawn-key"
 MORE_FILTERS = "more-filters"
+# Moved by every write (an analyst's decision): panels that draw data listen to it, so the map,
+# counts, table and detail follow a decision without the URL changing.
+DATA_VERSION = "data-version"

@@ -8,6 +8,7 @@ from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from components import ids
 from components.figures import selection_index
+from components.service_access import service
 from components.views import render_map, selected_marker
 from conflictmap.read.query import EventFilter
 
@@ -39,12 +40,14 @@ def layout() -> html.Div:
 
 
 def drawn_key(search: str | None) -> str:
-    """What the map's data depends on: the filter and layers, not the view or the selection."""
+    """What the map's data depends on: the data's version, the filter and layers; not the view
+    or the selection."""
     flt = EventFilter.from_query(search)
-    return replace(flt, event=None, lat=None, lon=None, zoom=None, embed=False).to_query()
+    query = replace(flt, event=None, lat=None, lon=None, zoom=None, embed=False).to_query()
+    return f"v{service().version()}|{query}"
 
 
-def update_map(search, drawn):
+def update_map(search, drawn, _data_version=None):
     """A new filter redraws the map; a new selection only moves the halo (a two-array patch)."""
     key = drawn_key(search)
     selected = selected_marker(search)
@@ -78,4 +81,5 @@ def register(app: Dash) -> None:
         Output(ids.MAP_DRAWN, "data"),
         Input(ids.URL, "search"),
         State(ids.MAP_DRAWN, "data"),
+        Input(ids.DATA_VERSION, "data"),
     )(update_map)

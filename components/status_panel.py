@@ -34,7 +34,7 @@ def layout() -> html.Div:
     )
 
 
-def update_status(search):
+def update_status(search, _data_version=None):
     """Callback: the counts and date span of the URL's view, and the service's problems (missing layers)."""
     svc = service()
     flt = EventFilter.from_query(search)
@@ -138,9 +138,12 @@ def link_notice(search, opened):
 def register(app: Dash) -> None:
     """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
     ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
-    app.callback(Output(ids.COUNTS, "children"), Output(ids.PROBLEMS, "children"), Input(ids.URL, "search"))(
-        update_status
-    )
+    app.callback(
+        Output(ids.COUNTS, "children"),
+        Output(ids.PROBLEMS, "children"),
+        Input(ids.URL, "search"),
+        Input(ids.DATA_VERSION, "data"),
+    )(update_status)
     app.callback(Output(ids.LINK_OPENED, "data"), Input(ids.URL, "pathname"), State(ids.URL, "search"))(
         remember_link
     )

@@ -210,8 +210,9 @@ def caption(total: int, shown: int) -> str:
 
 
 def table_key(search: str | None) -> str:
-    """What the rows depend on: the filter, not the selection, the map view or the layers."""
-    return EventFilter.from_query(search).without_view().to_query()
+    """What the rows depend on: the data's version and the filter, not the selection, the map
+    view or the layers."""
+    return f"v{service().version()}|" + EventFilter.from_query(search).without_view().to_query()
 
 
 def quoted(value: str) -> str:
@@ -227,7 +228,7 @@ def selected_styles(incident_id: str | None) -> list[dict]:
 
 
 # ---- callbacks --------------------------------------------------------------------------------
-def update_table(search, drawn):
+def update_table(search, drawn, _data_version=None):
     """Rows for the URL's filter; nothing is resent when only the selection or map view moved."""
     key = table_key(search)
     if drawn is not None and key == drawn:
@@ -410,6 +411,7 @@ def register(app: Dash) -> None:
         Output(ids.TABLE_DRAWN, "data"),
         Input(ids.URL, "search"),
         State(ids.TABLE_DRAWN, "data"),
+        Input(ids.DATA_VERSION, "data"),
     )(update_table)
     app.callback(
         Output(ids.URL, "search", allow_duplicate=True),

@@ -39,7 +39,7 @@ def layout() -> html.Div:
     )
 
 
-def update_timeline(search, drawn):
+def update_timeline(search, drawn, _data_version=None):
     """Callback: a new timeline for the URL's filter; nothing is resent when only the selection or
     the map view moved."""
     return redraw_if_changed(render_timeline, search, drawn)
@@ -53,4 +53,5 @@ def register(app: Dash) -> None:
         Output(ids.TIMELINE_DRAWN, "data"),
         Input(ids.URL, "search"),
         State(ids.TIMELINE_DRAWN, "data"),
+        Input(ids.DATA_VERSION, "data"),
     )(update_timeline)

@@ -75,7 +75,7 @@ def test_map_pan_and_zoom_become_url_view():
     assert _view_from_relayout({"autosize": True}) is None
 
 
-def test_view_or_selection_changes_do_not_redraw_the_map():
+def test_view_or_selection_changes_do_not_redraw_the_map(bundled_app):
     from components.map_panel import drawn_key
 
     base = drawn_key("type=battle")

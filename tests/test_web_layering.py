@@ -10,12 +10,13 @@ PANELS = {
     "export_panel",
     "filters",
     "map_panel",
+    "review_panel",
     "status_panel",
     "table_panel",
     "timeline_panel",
 }
 PURE = {"figures", "briefing", "theme"}
-VIEWS = {"views", "exports", "service_access"}
+VIEWS = {"views", "exports", "service_access", "identity"}
 
 
 def _imports(path: Path) -> set[str]:
