@@ -20,16 +20,16 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
-from components import briefing
+from components import briefing, theme
 from components.service_access import service, settings
 from components.views import build_map, build_timeline
-from conflictmap.export import geopackage, snapshot, tables
+from conflictmap.export import geopackage, kml, snapshot, tables
 from conflictmap.export.slots import export_slot
 from conflictmap.models import EVENT_LABELS
 from conflictmap.params import ParamError, bounded_number
 from conflictmap.read.index import main_events as rank_main_events
 from conflictmap.read.index import split_outlets
-from conflictmap.read.query import EventFilter, FilterError, parse_date, unknown_params
+from conflictmap.read.query import EventFilter, FilterError, parse_date, shown, unknown_params
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ EXPORT_PARAMS = ("width", "height", "scale", "title", "limit", "offset", "as_of"
 # export row adds it to every export; ``download`` asks the browser to save).
 IMAGE_PARAMS = ("width", "height", "scale", "title", "download")
 EVENTS_PARAMS = ("limit", "offset", "title", "download")
+# The KML also holds control zones: those of the view's as-of date (default), every version with
+# its dates (``zones=all``) or none (``zones=none``).
+KML_PARAMS = (*EVENTS_PARAMS, "zones")
+KML_ZONES = ("", "asof", "all", "none")
 GPKG_MIME = "application/geopackage+sqlite3"
 ZONES_PARAMS = ("as_of", "asof", "download")
 META_PARAMS = ("download",)
@@ -111,12 +115,18 @@ def image_problems(query: str) -> list[str]:
 def data_problems(kind: str, query: str) -> list[str]:
     """The same for an ``api/`` route: filter values, paging, dates and unknown parameter names."""
     qs = _parsed(query)
-    if kind in ("csv", "geojson", "gpkg"):
-        problems = list(EventFilter.from_query(query, allow=EVENTS_PARAMS).problems)
+    if kind in ("csv", "geojson", "gpkg", "kml"):
+        allow = KML_PARAMS if kind == "kml" else EVENTS_PARAMS
+        problems = list(EventFilter.from_query(query, allow=allow).problems)
         try:
             tables.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
         except tables.ExportError as exc:
             problems.append(str(exc))
+        zones = _one(qs, "zones")
+        if kind == "kml" and zones is not None and zones.strip().lower() not in KML_ZONES:
+            problems.append(
+                f"zones={shown(zones)} is not one of asof (the view's date, the default), all, none"
+            )
         return problems
     if kind == "zones":
         problems = unknown_params(qs, ZONES_PARAMS)
@@ -226,7 +236,9 @@ def image_export(what: str, fmt: str, query: str, base_url: str) -> Artifact:
 
 
 def data_export(kind: str, query: str) -> Artifact:
-    """Incidents of a query string as CSV or GeoJSON (one bounded page), or zones / meta as JSON."""
+    """Incidents of a query string as CSV, GeoJSON, GeoPackage or KML (one bounded page; the KML
+    with the control zones of the view's as-of date, ``zones=all`` every version, ``zones=none``
+    none, coloured as the map), or zones / meta as JSON."""
     qs = parse_qs(query.lstrip("?"))
     svc = service()
     if kind == "meta":
@@ -242,11 +254,12 @@ def data_export(kind: str, query: str) -> Artifact:
         return Artifact(tables.dumps(fc).encode(), "application/geo+json", f"zones-{as_of}.geojson")
     if kind == "zones_gpkg":
         return Artifact(geopackage.zones_gpkg(svc.zones()), GPKG_MIME, "zone-versions.gpkg")
-    if kind not in ("csv", "geojson", "gpkg"):
+    if kind not in ("csv", "geojson", "gpkg", "kml"):
         raise BadRequest(f"no data export {kind}")
     page = tables.Page.parse(_one(qs, "limit"), _one(qs, "offset"))
     flt = EventFilter.from_query(view_query(query))
-    selected = svc.view(flt).selected
+    view = svc.view(flt)
+    selected = view.selected
     rows = tables.export_rows(tables.page_of(selected, page))
     total = len(selected)
     headers = {"X-Total-Count": str(total), "X-Offset": str(page.offset), "X-Limit": str(page.limit)}
@@ -257,6 +270,19 @@ def data_export(kind: str, query: str) -> Artifact:
         return Artifact(tables.to_csv(rows).encode("utf-8"), "text/csv", "events.csv", headers)
     if kind == "gpkg":
         return Artifact(geopackage.events_gpkg(rows), GPKG_MIME, "events.gpkg", headers)
+    if kind == "kml":
+        zones = (_one(qs, "zones") or "").strip().lower()
+        body = kml.kml_document(
+            tables.page_of(selected, page),
+            [] if zones == "none" else svc.zones(),
+            None if zones == "all" else view.as_of,
+            title=(_one(qs, "title") or "").strip()[:160] or flt.describe(),
+            query=flt.to_query(),
+            event_colours=theme.EVENT_COLOURS,
+            zone_colour=theme.zone_colour,
+            contested_colour=theme.CONTESTED_COLOUR,
+        )
+        return Artifact(body, kml.MIME, "events.kml", headers)
     meta = tables.paging_meta(total, page, len(rows), flt.to_query())
     body = tables.dumps(tables.to_geojson(rows, meta)).encode()
     return Artifact(body, "application/geo+json", "events.geojson", headers)

@@ -11,6 +11,9 @@ requests and writes responses, and imports no Dash panel.
     GET <prefix>export/timeline.png|svg|pdf  the timeline, same dressing
     GET <prefix>export/briefing.pdf          one page: map, timeline, the period's main events
     GET <prefix>api/events.csv|geojson|gpkg  incidents, ACLED columns + provenance; limit/offset
+    GET <prefix>api/events.kml               the same incidents as KML placemarks (same query and
+                                             paging) with the zones of the view's as-of date
+                                             (zones=all: every version; zones=none: no zones)
     GET <prefix>api/zones.geojson?as_of=     control zones on a date
     GET <prefix>api/zones.gpkg               every zone version with its dates (GeoPackage)
     GET <prefix>api/meta                     dataset version, counts, date span, extractor version
@@ -121,6 +124,7 @@ def register(app: dash.Dash) -> None:
         "api/events.geojson": "geojson",
         "api/zones.geojson": "zones",
         "api/events.gpkg": "gpkg",
+        "api/events.kml": "kml",
         "api/zones.gpkg": "zones_gpkg",
         "api/meta": "meta",
     }
@@ -172,7 +176,8 @@ def guard_unknown_paths(app: dash.Dash) -> None:
         message = (
             f"Not found: {shown(flask.request.path)}\n"
             f"The dashboard is at {home}; data under {home}api/ "
-            "(events.csv, events.geojson, events.gpkg, zones.geojson, zones.gpkg, meta); images under "
+            "(events.csv, events.geojson, events.gpkg, events.kml, zones.geojson, zones.gpkg, meta, "
+            "whoami); images under "
             f"{home}export/ (map.png|svg|pdf, timeline.png|svg|pdf, briefing.pdf)."
         )
         return _error(404, message)

@@ -10,7 +10,8 @@ What goes in, and why:
   coordinates keeps its attributes and has no geometry, as in the other exports.
 * **Zones**: the versions valid on ``as_of`` (or every version when ``as_of`` is None), each a
   ``Polygon``/``MultiGeometry`` with its controller, status and validity dates in ExtendedData,
-  a ``TimeSpan`` from ``valid_from`` to ``valid_to``, and a style per controller.
+  a ``TimeSpan`` from ``valid_from`` to ``valid_to``, and a style per controller (contested
+  areas grey, as on the map).
 * **No outside address**: styles carry colours only, no icon ``href`` (Google Earth's default
   pin is tinted), so opening the file loads nothing from outside the machine.
 
@@ -40,7 +41,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from conflictmap.export.tables import ACLED_EVENT_TYPES, COLUMNS, export_rows
-from conflictmap.geo.zones import zone_record, zones_as_of
+from conflictmap.geo.zones import zone_record, zone_status, zones_as_of
 from conflictmap.models import ZoneVersion
 from conflictmap.textsafe import plain
 
@@ -223,6 +224,7 @@ def kml_document(
     query: str = "",
     event_colours: Mapping[str, str] | None = None,
     zone_colour: Callable[[str, int], str] | None = None,
+    contested_colour: str = CONTESTED_COLOUR,
 ) -> bytes:
     """A KML document (UTF-8 bytes) of the selected incidents and the zones valid on ``as_of``.
 
@@ -231,7 +233,8 @@ def kml_document(
     written (all of them, with their time spans, when ``as_of`` is None). ``query``: the view's
     query string, written into the document's description so the file says what it shows.
     ``event_colours`` (event type -> "#RRGGBB") and ``zone_colour(controller, index)`` colour
-    the styles; without them a neutral palette is used."""
+    the styles; without them a neutral palette is used. A contested zone (``zone_status``) is
+    ``contested_colour`` whatever its controller, as the map draws it."""
     rows = export_rows(selected)
     versions = list(zones)
     shown = zones_as_of(versions, as_of) if as_of is not None else versions
@@ -243,7 +246,12 @@ def kml_document(
     origins = {o for r in rows for o in str(r.get("origin") or "").split("|") if o}
     notes = [
         ("View", query or "(all incidents)"),
-        ("Zones", f"as of {as_of.isoformat()}" if as_of else "every version, with its dates"),
+        (
+            "Zones",
+            "none in this file"
+            if not versions
+            else (f"as of {as_of.isoformat()}" if as_of else "every version, with its dates"),
+        ),
         ("Incidents", len(rows)),
         ("Events", "facts read from the outlets named on each row"),
         *[("Licence", ATTRIBUTION[o]) for o in sorted(origins) if o in ATTRIBUTION],
@@ -253,22 +261,25 @@ def kml_document(
     colours = event_colours or {}
     for etype in (*ACLED_EVENT_TYPES, "other"):
         _style(doc, _type_style(etype), icon=kml_colour(colours.get(etype, DEFAULT_EVENT_COLOUR)))
-    controllers = sorted({z.controller for z in shown})
-    style_of: dict[str, str] = {}
-    for i, controller in enumerate(controllers):
-        if zone_colour is not None:
+    # One style per (controller, status), indexed as the map's legend counts controllers.
+    kinds = sorted({(z.controller, zone_status(z)) for z in shown})
+    index_of = {c: i for i, c in enumerate(sorted({c for c, _ in kinds}))}
+    style_of: dict[tuple[str, str], str] = {}
+    for n, (controller, status) in enumerate(kinds):
+        i = index_of[controller]
+        if status == "contested":
+            colour = contested_colour
+        elif zone_colour is not None:
             colour = zone_colour(controller, i)
-        elif controller.strip().lower().startswith("contested"):
-            colour = CONTESTED_COLOUR
         else:
             colour = DEFAULT_ZONE_COLOURS[i % len(DEFAULT_ZONE_COLOURS)]
-        style_of[controller] = f"zone-{i}"
-        _style(doc, f"zone-{i}", line=kml_colour(colour), fill=kml_colour(colour, ZONE_FILL_ALPHA))
+        style_of[(controller, status)] = f"zone-{n}"
+        _style(doc, f"zone-{n}", line=kml_colour(colour), fill=kml_colour(colour, ZONE_FILL_ALPHA))
 
     zones_folder = _sub(doc, "Folder")
     _sub(zones_folder, "name", ZONES_FOLDER)
     for zone in sorted(shown, key=lambda z: (z.valid_from, z.zone_id)):
-        _zone_placemark(zones_folder, zone, style_of[zone.controller])
+        _zone_placemark(zones_folder, zone, style_of[(zone.controller, zone_status(zone))])
     events_folder = _sub(doc, "Folder")
     _sub(events_folder, "name", INCIDENTS_FOLDER)
     for row in rows:
