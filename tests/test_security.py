@@ -207,7 +207,10 @@ GOOD_CALLBACK = {
 COUNTS_CALLBACK = {
     "output": "..counts.children...problems.children..",
     "outputs": [{"id": "counts", "property": "children"}, {"id": "problems", "property": "children"}],
-    "inputs": [{"id": "url", "property": "search", "value": "?type=battle"}],
+    "inputs": [
+        {"id": "url", "property": "search", "value": "?type=battle"},
+        {"id": "data-version", "property": "data", "value": None},
+    ],
     "changedPropIds": ["url.search"],
 }
 
