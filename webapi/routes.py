@@ -17,6 +17,7 @@ requests and writes responses, and imports no Dash panel.
     GET <prefix>api/zones.geojson?as_of=     control zones on a date
     GET <prefix>api/zones.gpkg               every zone version with its dates (GeoPackage)
     GET <prefix>api/meta                     dataset version, counts, date span, extractor version
+    GET <prefix>api/audit.csv?incident=      every analyst decision (the review audit trail)
 
 A request is answered only when every parameter was understood: otherwise 400 with a JSON body
 listing each problem (``{"error": …, "problems": […]}``), since a script that misspelt
@@ -29,6 +30,7 @@ under the prefix answers 404 instead of Dash's page (see ``guard_unknown_paths``
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import dash
 import flask
@@ -36,7 +38,7 @@ import flask
 from components.exports import Artifact, BadRequest, data_export, data_problems, image_export, image_problems
 from conflictmap.export import naming, snapshot, tables
 from conflictmap.export.slots import ExportBusy
-from conflictmap.read.query import shown
+from conflictmap.read.query import shown, unknown_params
 
 
 def _respond(artifact: Artifact, download: bool) -> flask.Response:
@@ -133,6 +135,7 @@ def register(app: dash.Dash) -> None:
             f"{prefix}{path}", endpoint=f"api_{kind}", view_func=lambda k=kind: data(k), methods=["GET"]
         )
     register_whoami(app)
+    register_audit(app)
     guard_unknown_paths(app)
 
 
@@ -151,6 +154,35 @@ def register_whoami(app: dash.Dash) -> None:
         f"{app.config.routes_pathname_prefix}api/whoami",
         endpoint="api_whoami",
         view_func=whoami,
+        methods=["GET"],
+    )
+
+
+AUDIT_PARAMS = ("incident", "download")
+
+
+def register_audit(app: dash.Dash) -> None:
+    """``GET <prefix>api/audit.csv[?incident=ID]``: every analyst decision, oldest first, as CSV
+    (who, when, which incident, field, before, after, reason, note). Read-only, as the trail is
+    append-only: nothing here can change it. Cells a spreadsheet would run as formulas are
+    quoted (``conflictmap.review.audit``)."""
+    from components.service_access import service
+    from conflictmap.review import audit_csv
+
+    def audit() -> flask.Response:
+        query = _query_string()
+        qs = parse_qs(query, keep_blank_values=True)
+        if problems := unknown_params(qs, AUDIT_PARAMS):
+            return _bad_request(problems)
+        incident = (qs.get("incident") or [""])[-1].strip() or None
+        body = audit_csv(service().store, incident_id=incident).encode("utf-8")
+        art = Artifact(body, "text/csv", f"audit-{incident}.csv" if incident else "audit.csv")
+        return _respond(art, download=flask.request.args.get("download") == "1")
+
+    app.server.add_url_rule(
+        f"{app.config.routes_pathname_prefix}api/audit.csv",
+        endpoint="api_audit",
+        view_func=audit,
         methods=["GET"],
     )
 
