@@ -282,8 +282,16 @@ def dataset_meta(service: Any, current_extractor: str | None) -> dict[str, Any]:
         "event_types": ACLED_EVENT_TYPES,
         "columns": list(COLUMNS),
         "page_limit": {"default": DEFAULT_LIMIT, "max": MAX_LIMIT},
-        "licences": LICENCES,
+        "licences": licences(_origins(frame)),
     }
+
+
+def _origins(frame: pd.DataFrame) -> set[str]:
+    """Every origin of the index's incidents ("extracted|acled" counts both)."""
+    column = "origins" if "origins" in frame.columns else "origin"
+    if column not in frame.columns:
+        return set()
+    return {o for value in frame[column].dropna().unique() for o in split_outlets(value) if o}
 
 
 LICENCES: dict[str, str] = {
@@ -292,6 +300,27 @@ LICENCES: dict[str, str] = {
     "GSHHG rivers": "LGPL-3.0",
     "events": "facts read from the outlets named on each row",
 }
+# Imported datasets (``conflictmap import-acled`` / ``import-ucdp``): named in ``licences`` when
+# rows of that origin are in the store. The same words as ``ingest.acled.LICENCE`` and
+# ``ingest.ucdp.LICENCE`` (export does not import ingest; tests/test_kml_route.py compares them).
+IMPORTED_LICENCES: dict[str, tuple[str, str]] = {
+    "acled": (
+        "ACLED",
+        "ACLED data, used under the importing user's own ACLED licence and terms of use; "
+        "cite ACLED (acleddata.com) as its attribution policy asks",
+    ),
+    "ucdp": (
+        "UCDP GED",
+        "UCDP Georeferenced Event Dataset, CC BY 4.0 (ucdp.uu.se); cite Sundberg & Melander (2013) "
+        "and Davies, Pettersson & Öberg, as UCDP asks",
+    ),
+}
+
+
+def licences(origins: Iterable[str]) -> dict[str, str]:
+    """``LICENCES`` plus a line for each imported dataset among ``origins`` (the store's)."""
+    present = set(origins)
+    return {**LICENCES, **{name: text for o, (name, text) in IMPORTED_LICENCES.items() if o in present}}
 
 
 def parse_as_of(value: str | None, fallback: date) -> date:
