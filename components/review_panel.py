@@ -481,7 +481,7 @@ def decide(
             said = f"Confirmed {incident}."
         elif action == REJECT:
             if not reason:
-                return "Choose a reason to reject (x focuses the list).", no_update, no_update, no_update
+                return "Choose a reason to reject (x opens the list).", no_update, no_update, no_update
             reviews.reject(incident, reason, who=who, expected_version=version, note=note)
             said = f"Rejected {incident} ({REASON_LABELS.get(reason, reason)}); it stays in the store and its history."
         elif action == SAVE:
@@ -567,31 +567,36 @@ def show_selection(selection: dict | None) -> str:
 SELECTION_JS = """
 function(n) {
     if (!n) { return window.dash_clientside.no_update; }
-    var sel = window.getSelection();
-    var text = sel ? sel.toString() : "";
-    var node = sel && sel.anchorNode ? sel.anchorNode : null;
-    var el = node && node.nodeType === 3 ? node.parentElement : node;
-    var para = el && el.closest ? el.closest("[data-article]") : null;
-    if (!text.trim() || !para) { return {"text": "", "article": null, "offset": 0}; }
-    return {"text": text, "article": para.getAttribute("data-article"),
-            "offset": parseInt(para.getAttribute("data-offset") || "0", 10)};
+    var got = window.__conflictmapSelection;  // kept by the listener below: a click clears the live one
+    return got && got.text.trim() ? got : {"text": "", "article": null, "offset": 0};
 }
 """
 
-# One listener for the review keys; ignored while typing in a field or a dropdown.
+# One listener for the review keys (ignored while typing in a field or a dropdown), and one that
+# remembers the last words selected inside a shown report paragraph and where that paragraph sits.
 KEYS_JS = (
     """
 function(id) {
     if (window.__conflictmapReviewKeys) { return window.dash_clientside.no_update; }
     window.__conflictmapReviewKeys = true;
+    document.addEventListener("selectionchange", function() {
+        var sel = window.getSelection();
+        var text = sel ? sel.toString() : "";
+        var node = sel && sel.anchorNode ? sel.anchorNode : null;
+        var el = node && node.nodeType === 3 ? node.parentElement : node;
+        var para = el && el.closest ? el.closest("[data-article]") : null;
+        if (!text.trim() || !para) { return; }
+        window.__conflictmapSelection = {"text": text, "article": para.getAttribute("data-article"),
+            "offset": parseInt(para.getAttribute("data-offset") || "0", 10)};
+    });
     document.addEventListener("keydown", function(ev) {
         var t = ev.target;
         if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
         if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) { return; }
         var map = {"c": "__CONFIRM__", "n": "__NEXT__", "p": "__PREV__"};
-        if (ev.key === "x") {
-            var box = document.querySelector("#__REASON__ input");
-            if (box) { ev.preventDefault(); box.focus(); }
+        if (ev.key === "x") {  // open the reasons: one more key or click picks one
+            var box = document.getElementById("__REASON__");
+            if (box) { ev.preventDefault(); box.click(); }
             return;
         }
         var target = map[ev.key] && document.getElementById(map[ev.key]);

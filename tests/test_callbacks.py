@@ -90,10 +90,8 @@ def test_unset_control_values_compare_equal():
     assert _same(None, "") and _same([], None) and _same(0, None)
     assert not _same(["battle"], []) and not _same("2024-01-01", None)
     # the layout's defaults equal what an empty URL asks for, so nothing is rewritten on load
-    from components.filters import controls_from_filter
+    from components.filters import CONTROLLED, controls_from_filter
     from conflictmap.read.query import DEFAULT_LAYERS
-
-    from components.filters import CONTROLLED
 
     shown = dict(zip([name for name, _, _ in CONTROLLED], controls_from_filter(EventFilter()), strict=True))
     assert shown.pop("layers") == list(DEFAULT_LAYERS)
