@@ -79,6 +79,12 @@ class DataService:
             self._version = version
             log.info("index rebuilt: %d incidents, %d zone versions", len(self._index), len(zones))
 
+    def version(self) -> int:
+        """The store version the caches were built from (refreshed first): a figure drawn at one
+        version is stale at another, even for the same filter (an analyst's decision)."""
+        self._refresh()
+        return self._version
+
     def index(self) -> EventIndex:
         """The incidents index, rebuilt first if the store changed since it was built."""
         self._refresh()
