@@ -58,6 +58,8 @@ PROVENANCE_COLUMNS: tuple[str, ...] = (
     "zone_controller",
     "url",
     "extractor_version",
+    "review_status",  # unreviewed (the machine's reading), confirmed, corrected or rejected
+    "reviewed_by",
 )
 COLUMNS: tuple[str, ...] = ACLED_COLUMNS + PROVENANCE_COLUMNS
 
@@ -195,6 +197,8 @@ def export_rows(selected: pd.DataFrame) -> list[dict[str, Any]]:
                 "zone_controller": _clean(r.get("zone")),
                 "url": _clean(r.get("url")),
                 "extractor_version": _clean(r.get("extractor_version")),
+                "review_status": _clean(r.get("review_status")) or "unreviewed",
+                "reviewed_by": _clean(r.get("reviewed_by")),
             }
         )
     return rows

@@ -1,0 +1,92 @@
+"""What the read side makes of analysts' decisions: the review filter, the CSV's columns, the
+review queue's order, the map's key, and the corrections form sending only what changed."""
+
+import csv
+import io
+
+import pytest
+
+from conflictmap.config import Settings
+from conflictmap.review import Reviews
+
+INCIDENTS_QUERY = (
+    "api/events.csv?review=unreviewed&review=confirmed&review=corrected&review=rejected&limit=5000"
+)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("reviewread")))
+    with app.server.app_context():
+        yield app
+
+
+def _rows(client, query: str) -> dict[str, dict[str, str]]:
+    resp = client.get("/" + query)
+    assert resp.status_code == 200, resp.data[:300]
+    return {r["incident_id"]: r for r in csv.DictReader(io.StringIO(resp.get_data(as_text=True)))}
+
+
+def test_decisions_reach_the_csv_filter_and_the_map_key(app):
+    from components.map_panel import drawn_key
+    from components.service_access import service
+
+    client = app.server.test_client()
+    every = _rows(client, INCIDENTS_QUERY)
+    ids = sorted(every)[:3]
+    assert {every[i]["review_status"] for i in ids} == {"unreviewed"}
+    key_before = drawn_key("type=battle")
+    reviews = Reviews(service().store)
+    reviews.confirm(ids[0], who="tester", expected_version=0)
+    reviews.reject(ids[1], "not_an_event", who="tester", expected_version=0)
+    assert drawn_key("type=battle") != key_before  # same filter, new data: the map redraws
+
+    every = _rows(client, INCIDENTS_QUERY)
+    assert every[ids[0]]["review_status"] == "confirmed" and every[ids[0]]["reviewed_by"] == "tester"
+    assert every[ids[1]]["review_status"] == "rejected"
+    assert every[ids[2]]["review_status"] == "unreviewed" and every[ids[2]]["reviewed_by"] == ""
+    default = _rows(client, "api/events.csv?limit=5000")
+    assert ids[1] not in default and ids[0] in default  # rejected hidden unless asked for
+    assert set(_rows(client, "api/events.csv?review=rejected")) == {ids[1]}
+    assert client.get("/api/events.csv?review=maybe").status_code == 400
+
+
+def test_the_queue_puts_the_deadliest_then_the_newest_first(app):
+    from components.review_panel import queue_of
+    from components.service_access import service
+    from conflictmap.read.query import EventFilter
+
+    flt = EventFilter()
+    queue = queue_of(flt)
+    frame = service().view(flt).selected.set_index("incident_id")
+    assert queue and set(frame.loc[queue, "review_status"]) == {"unreviewed"}
+    fat = frame.loc[queue, "fatalities"].fillna(-1).tolist()
+    assert fat == sorted(fat, reverse=True)
+    Reviews(service().store).confirm(queue[0], who="tester", expected_version=0)
+    after = queue_of(flt)
+    assert (
+        queue[0] not in after and after == queue[1:]
+    )  # reviewed: it leaves the queue, the rest keep their order
+
+
+def test_a_correction_sends_only_the_fields_the_analyst_changed(app):
+    from components.review_panel import changes_from, form_values
+    from components.service_access import service
+
+    row = service().index().frame.iloc[0]
+    form = form_values(row)
+    assert changes_from(form, row) == {}
+    form[9] = 41  # fatalities
+    form[6] = "tribal elders"  # actor 1: Other: …
+    assert changes_from(form, row) == {"fatalities": 41, "actor1": "Other: tribal elders"}
+
+
+def test_the_panel_tells_a_viewer_they_cannot_review(app):
+    from components.review_panel import render_review
+
+    with app.server.test_request_context("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        identity, queue, status, *_ = render_review("")
+    assert "viewing only" in identity.lower()
+    assert queue.startswith("Queue: ") and "Select an incident" in status
