@@ -194,6 +194,16 @@ def render_incident(incident_id: str, search: str | None) -> list:
         _row("Held by that day", _holding(zone, row, head)),
         _row("Reports", f"{len(reports)} source{'s' if len(reports) != 1 else ''}"),
     ]
+    # Rows of ACLED or UCDP exports that are the same incident: linked, never merged, so the
+    # analyst sees both codings side by side (stored at import, conflictmap.incidents.crossref).
+    links = svc.store.cross_links().get(incident_id, [])
+    if links:
+        body.append(
+            _row(
+                "Also in",
+                [html.Div(f"{link['label']} ({link['reason']})", className="cross-link") for link in links],
+            )
+        )
     if head.get("origin") != "reference" and is_candidate(head.get("confidence")):
         # Said in words above the report, not only by the ring on the map: a candidate must never
         # be read as a reported incident, in the panel or in a screenshot of it.

@@ -90,3 +90,43 @@ def test_the_panel_tells_a_viewer_they_cannot_review(app):
         identity, queue, status, *_ = render_review("")
     assert "viewing only" in identity.lower()
     assert queue.startswith("Queue: ") and "Select an incident" in status
+
+
+def test_the_detail_panel_says_also_in_acled_for_a_linked_row(tmp_path, monkeypatch):
+    """An ACLED row of the same shelling is linked to our incident and named in its panel."""
+    from components import detail_panel
+    from components.service_access import serving
+    from conflictmap.cli import main
+    from conflictmap.pipeline import prepare
+
+    settings = Settings(data_dir=tmp_path / "var")
+    assert prepare(settings) == []
+    header = (
+        "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,"
+        "assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,country,"
+        "admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,"
+        "tags,timestamp"
+    )
+    row = (
+        "SYR77001,9 August 2024,2024,1,Political violence,Explosions/Remote violence,"
+        "Shelling/artillery/missile attack,Military Forces of Syria (2000-2024),,State forces,Civilians (Syria),,"
+        "Civilians,State forces-Civilians,Civilian targeting,760,Middle East,Syria,Deir ez Zor,Deir ez Zor,,"
+        'Al Dahla,35.2240,40.3860,1,Local outlet,Subnational,"Shells fell on houses in Al Dahla. [test row]",4,,1723200000'
+    )
+    export = tmp_path / "acled.csv"
+    export.write_text(header + "\n" + row + "\n", encoding="utf-8")
+    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(settings.data_dir))
+    assert main(["import-acled", str(export)]) == 0
+    with serving(settings):
+        body = detail_panel.render_incident("ref:INC-2024-08-09-shelling-dahla", "")
+    text = " ".join(str(x) for x in _texts(body))
+    assert "ACLED SYR77001" in text
+
+
+def _texts(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [t for n in node for t in _texts(n)]
+    children = getattr(node, "children", None)
+    return _texts(children) if children is not None else []
