@@ -96,7 +96,7 @@ def test_filter_changes_url_and_markers(page, app_server):
     open_dashboard(page, app_server.base)
     wait_events_match_figure(page)
     before = sum(drawn_event_types(page).values())
-    page.get_by_label("Protest").check()
+    page.locator("#filter-types").get_by_label("Protest").check()
     page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
     wait_events_match_figure(page, ["protest"])
     after = sum(drawn_event_types(page).values())

@@ -82,7 +82,7 @@ def test_type_filters_dates_and_layers_redraw_the_map(page, app_server):
     assert len(first) >= 3, first
 
     # 1. One type ticked: only its circles stay drawn, as many as the figure holds.
-    page.get_by_label("Protest").check()
+    page.locator("#filter-types").get_by_label("Protest").check()
     page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
     wait_drawn(page, event_colours_js(["protest"]))
     wait_events_match_figure(page, ["protest"])
@@ -92,7 +92,7 @@ def test_type_filters_dates_and_layers_redraw_the_map(page, app_server):
     assert protest["protest"] < sum(first.values())
 
     # 2. A second type ticked: both are drawn, nothing else.
-    page.get_by_label("Battle").check()
+    page.locator("#filter-types").get_by_label("Battle").check()
     page.wait_for_function("() => location.search.includes('battle')", timeout=20_000)
     wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#d55e00')")
     wait_events_match_figure(page, ["protest", "battle"])
@@ -195,7 +195,7 @@ def test_clicked_incident_is_highlighted_where_it_is_drawn(page, app_server):
     at = page.evaluate(HALO_XY)
     assert abs(at["x"] - xy["x"]) < 3 and abs(at["y"] - xy["y"]) < 3
     # Filtering the incident's type out removes the halo with its marker.
-    page.get_by_label("Protest").check()
+    page.locator("#filter-types").get_by_label("Protest").check()
     page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
     wait_events_match_figure(page, ["protest"])
     wait_drawn(page, f"(layers) => !layers.some(l => l.colour === '{HALO}')")

@@ -115,12 +115,12 @@ def test_embedded_map_redraws_after_changes_in_the_frame(page, embed_setup):
     wait_events_match_figure(frame, ["battle"])
     battles = drawn_event_types(frame)
     assert set(battles) == {"battle"}
-    frame.get_by_label("Protest").check()
+    frame.locator("#filter-types").get_by_label("Protest").check()
     frame.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
     wait_drawn(frame, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#009e73')")
     wait_events_match_figure(frame, ["battle", "protest"])
     assert set(drawn_event_types(frame)) == {"battle", "protest"}
-    frame.get_by_label("Battle").uncheck()
+    frame.locator("#filter-types").get_by_label("Battle").uncheck()
     frame.wait_for_function("() => !location.search.includes('type=battle')", timeout=20_000)
     wait_events_match_figure(frame, ["protest"])
     assert set(drawn_event_types(frame)) == {"protest"}

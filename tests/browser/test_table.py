@@ -34,7 +34,7 @@ def test_table_follows_the_filter_and_selects_on_the_map(page, app_server):
     assert page.locator(ROWS).count() == min(15, counts)
 
     # A type filter: the table's total follows the on-screen count.
-    page.get_by_label("Battle").check()
+    page.locator("#filter-types").get_by_label("Battle").check()
     page.wait_for_function("() => location.search.includes('type=battle')", timeout=20_000)
     page.wait_for_function(
         f"() => document.querySelector('#count-incidents').innerText.replace(',', '') !== '{counts}'",
