@@ -41,6 +41,8 @@ BUTTONS: dict[str, tuple[str, str]] = {
     "export-briefing": ("Briefing PDF", "briefing.pdf"),
     "export-csv": ("CSV", "events.csv"),
     "export-geojson": ("GeoJSON", "events.geojson"),
+    "export-gpkg": ("GeoPackage", "events.gpkg"),  # for QGIS
+    "export-kml": ("KML", "events.kml"),  # for Google Earth briefs
 }
 
 

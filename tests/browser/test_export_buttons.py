@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import struct
+from xml.etree import ElementTree
 
+import geopandas
 import pytest
 from pypdf import PdfReader
 
@@ -28,6 +30,16 @@ def download(page, button_id: str, timeout: float = 120_000) -> tuple[bytes, str
     return open(path, "rb").read(), dl.suggested_filename
 
 
+def page_tmp(name: str, data: bytes):
+    """The downloaded bytes as a file (geopandas opens paths)."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / name
+    path.write_bytes(data)
+    return path
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", data[16:24])
@@ -46,6 +58,15 @@ def test_export_buttons_download_files_that_open(page, app_server):
 
     data, name = download(page, "export-geojson")
     assert name == f"{STEM}.geojson" and data.count(b'"Feature"') == count
+
+    data, name = download(page, "export-kml")  # opened as Google Earth would: XML placemarks
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    points = ElementTree.fromstring(data).findall(".//k:Placemark/k:Point", ns)  # noqa: S314 - our own export
+    assert name == f"{STEM}.kml" and len(points) == count
+
+    data, name = download(page, "export-gpkg")  # opened as QGIS would: a GeoPackage layer
+    gpkg = page_tmp(name, data)
+    assert name == f"{STEM}.gpkg" and len(geopandas.read_file(gpkg)) == count
 
     data, name = download(page, "export-png")
     assert name == f"{STEM}.png" and png_size(data) == (1400, 1000)
