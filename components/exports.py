@@ -230,7 +230,7 @@ def image_export(what: str, fmt: str, query: str, base_url: str) -> Artifact:
         )
     cfg = settings()
     with export_slot(cfg.data_dir / "export-slots", cfg.export_slots, cfg.export_wait):
-        body = snapshot.render(fig, fmt, width, height, scale)
+        body = snapshot.render(fig, fmt, width, height, scale, timeout=cfg.export_timeout)
     slug = re.sub(r"[^a-z0-9]+", "-", stamp.title.lower()).strip("-")[:60] or "view"
     return Artifact(body, snapshot.FORMATS[fmt], f"conflictmap-{what}-{slug}.{fmt}")
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import functools
 import io
 import logging
 import os
@@ -340,24 +341,25 @@ class Renderer:
         return k is None or proc is None or proc.poll() is not None
 
 
-_renderer: Renderer | None = None
-_renderer_lock = threading.Lock()
+@functools.lru_cache(maxsize=4)
+def get_renderer(timeout: float = DEFAULT_TIMEOUT) -> Renderer:
+    """The process's renderer for a timeout (one browser, started on first use; each gunicorn
+    worker gets its own). A cached accessor, not module state: building a ``Renderer`` starts
+    nothing (the browser starts on the first render, under the renderer's own lock), so two
+    threads racing on the first call at worst build one spare object that is never used."""
+    return Renderer(timeout)
 
 
-def get_renderer(timeout: float | None = None) -> Renderer:
-    """The process's renderer, created on first use (each gunicorn worker gets its own browser)."""
-    global _renderer  # noqa: PLW0603 - a lazily built, read-only accessor, like lru_cache
-    with _renderer_lock:
-        if _renderer is None:
-            from conflictmap.config import Settings
-
-            _renderer = Renderer(timeout or Settings.from_env().export_timeout)
-        return _renderer
-
-
-def render(fig: dict[str, Any], fmt: str, width: int, height: int, scale: float = 1.0) -> bytes:
-    """Render with the shared renderer."""
-    return get_renderer().render(fig, fmt, width, height, scale)
+def render(
+    fig: dict[str, Any],
+    fmt: str,
+    width: int,
+    height: int,
+    scale: float = 1.0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """Render with the shared renderer; ``timeout`` is the app's ``Settings.export_timeout``."""
+    return get_renderer(timeout).render(fig, fmt, width, height, scale)
 
 
 def figure_title(fig: dict[str, Any]) -> str:
