@@ -149,7 +149,7 @@ def test_layers_origin_embed_position_text_and_repeats():
     assert flt.problems == (
         'origin=ref is not a source (did you mean "reference"?); ignored (use one of: extracted, reference, analyst, acled, ucdp)',
         "q= is 250 characters long; only the first 200 are searched",
-        'layers: "zonez" is not a layer (did you mean "zones"?); ignored (use zones, events, labels, arabic, sites, rivers, borders or none)',
+        'layers: "zonez" is not a layer (did you mean "zones"?); ignored (use zones, events, density, labels, arabic, sites, rivers, borders or none)',
         "event is given 2 times (a, b); used the last, b",
         "lat= without a valid lon=; the map position is ignored",
         "embed=maybe is not 1 or 0; ignored",

@@ -77,13 +77,15 @@ __all__ = [
     "unknown_params",
 ]
 
-LAYERS: tuple[str, ...] = ("zones", "events", "labels", "arabic", "sites", "rivers", "borders")
+LAYERS: tuple[str, ...] = ("zones", "events", "density", "labels", "arabic", "sites", "rivers", "borders")
 # What a view without ``layers=`` shows: every layer but the Arabic place names, which double
-# the labels and are asked for by those who read them (``layers=...,arabic``).
-DEFAULT_LAYERS: tuple[str, ...] = tuple(k for k in LAYERS if k != "arabic")
+# the labels and are asked for by those who read them (``layers=...,arabic``), and the density
+# layer asked for by name (the map also switches to density by itself when circles would crowd).
+DEFAULT_LAYERS: tuple[str, ...] = tuple(k for k in LAYERS if k not in ("arabic", "density"))
 LAYER_LABELS = {
     "zones": "Control zones",
     "events": "Events",
+    "density": "Density of incidents",
     "labels": "Place names",
     "arabic": "Place names in Arabic",
     "sites": "Key sites",
