@@ -112,6 +112,13 @@ def layout() -> html.Div:
     buttons = html.Div(
         [
             html.Button("Reset filters", id=ids.RESET, n_clicks=0, className="button"),
+            html.Button(
+                "Clear drawn area",
+                id=ids.CLEAR_AREA,
+                n_clicks=0,
+                className="button",
+                title="Draw an area with the map's box or lasso tool to filter by it",
+            ),
             dcc.Clipboard(id=ids.COPY_LINK, title="Copy a link to this view", className="copy-link"),
             html.Span("copy link", className="copy-label"),
         ],
@@ -163,8 +170,10 @@ def filter_from_controls(values: list, current: EventFilter) -> EventFilter:
         for v in param.from_control(raw)
     ]
     flt = EventFilter.from_query(urlencode(pairs))
+    # Fields no control sets (the selection, the map position, embedding, a drawn area) stay as
+    # the URL has them.
     return replace(
-        flt, event=current.event, lat=current.lat, lon=current.lon, zoom=current.zoom, embed=current.embed
+        flt, **{name: getattr(current, name) for name, param in params_of() if param.control is None}
     )
 
 
@@ -231,6 +240,7 @@ def sync_filters(search, *rest):
     """Controls -> URL when a control moved; URL -> controls when the page opened on a link."""
     n = len(CONTROL_OUTPUTS)
     values, click, relayout, _reset, map_view = list(rest[:n]), rest[n], rest[n + 1], rest[n + 2], rest[n + 3]
+    selected_area = rest[n + 4] if len(rest) > n + 4 else None
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)
@@ -258,6 +268,10 @@ def sync_filters(search, *rest):
     prop = "" if opened_plain else (ctx.triggered[0]["prop_id"] if ctx.triggered else "")
     if prop == f"{ids.MAP}.relayoutData" and (view := _view_from_relayout(map_view)):
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
+    elif prop == f"{ids.MAP}.selectedData" and (corners := area_from_selection(selected_area)):
+        flt = replace(flt, area=corners)
+    elif trigger == ids.CLEAR_AREA:
+        flt = replace(flt, area=())
     elif prop == f"{ids.MAP}.clickData" and (incident := _clicked_incident(click, flt)):
         flt = replace(flt, event=incident)
     elif trigger == ids.TIMELINE and (rng := _range_from_relayout(relayout)) is not None:
@@ -267,6 +281,24 @@ def sync_filters(search, *rest):
     if query == (search or "").lstrip("?"):
         return [no_update, *controls, *NO_OPTIONS]
     return ["?" + query if query else "", *controls, *NO_OPTIONS]
+
+
+def area_from_selection(selected: dict | None) -> tuple[tuple[float, float], ...] | None:
+    """The corners of a box or lasso drawn on the map (plotly's ``selectedData``), or None."""
+    if not isinstance(selected, dict):
+        return None
+    try:
+        lasso = (selected.get("lassoPoints") or {}).get("map")
+        if lasso and len(lasso) >= 3:
+            return tuple((round(float(lon), 4), round(float(lat), 4)) for lon, lat in lasso)
+        box = (selected.get("range") or {}).get("map")
+        if box and len(box) == 2:
+            (lon0, lat0), (lon1, lat1) = box
+            corners = ((lon0, lat0), (lon1, lat0), (lon1, lat1), (lon0, lat1))
+            return tuple((round(float(lon), 4), round(float(lat), 4)) for lon, lat in corners)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return None
 
 
 def copy_link(_n, href):
@@ -287,6 +319,8 @@ def register(app: Dash) -> None:
         Input(ids.TIMELINE, "relayoutData"),
         Input(ids.RESET, "n_clicks"),
         Input(ids.MAP, "relayoutData"),
+        Input(ids.MAP, "selectedData"),
+        Input(ids.CLEAR_AREA, "n_clicks"),
     )(sync_filters)
     app.callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))(
         copy_link

@@ -4,6 +4,7 @@ The filter controls' ids are declared with their fields (``conflictmap.read.quer
 
 URL = "url"
 RESET = "filter-reset"
+CLEAR_AREA = "filter-clear-area"
 COUNTS = "counts"
 PROBLEMS = "problems"
 MAP = "map"

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from conflictmap.read.fields import (
+    AreaParam,
     AtLeastParam,
     ChoiceParam,
     DateParam,
@@ -43,6 +44,8 @@ def _sample(name, param):
         return "inc-42"
     if isinstance(param, SetParam):
         return param.choices[:2]
+    if isinstance(param, AreaParam):
+        return ((40.1, 35.0), (40.6, 35.0), (40.6, 35.4))
     raise AssertionError(f"{name}: a kind of declaration this test does not know; add a sample")
 
 
@@ -105,6 +108,8 @@ def _index() -> EventIndex:
             "search": ["a raid on the bridge", "protest in town", "the bridge again"],
             "candidate": [False, False, True],
             "review_status": ["confirmed", "rejected", "unreviewed"],
+            "longitude": [40.15, 40.55, None],
+            "latitude": [35.33, 34.9, None],
         }
     )
     return EventIndex(frame)
@@ -130,6 +135,9 @@ def _index() -> EventIndex:
         ("outlet=SOHR&cand=1", [2]),
         ("q=BRIDGE&cand=1", [0, 2]),
         ("q=bridge&type=riot&cand=1", []),
+        ("area=40.0,35.2;40.3,35.2;40.3,35.5;40.0,35.5&review=rejected&review=confirmed&cand=1", [0]),
+        ("area=40.4,34.8;40.8,34.8;40.8,35.2&review=rejected&review=confirmed&cand=1", [1]),  # a triangle
+        ("area=40.0,35.2;40.3,35.2;40.3,35.5;40.0,35.5&q=bridge&cand=1", [0]),  # no point: never inside
     ],
 )
 def test_each_declared_filter_keeps_what_it_says(query, rows):
@@ -145,3 +153,23 @@ def test_the_title_is_made_from_the_declarations():
         '(with low-confidence candidates) mentioning "ferry"'
     )
     assert EventFilter().describe() == "All events"
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ("40,35;41,35", "at least 3 corners"),
+        ("40,35;41,35;x,35", "corner 3 (x,35) is not lon,lat"),
+        ("40,35;41,35;41,95", "corner 3 (41,95) is off the globe"),
+    ],
+)
+def test_a_bad_area_is_named_and_ignored(raw, said):
+    flt = EventFilter.from_query("area=" + raw)
+    assert flt.area == () and any(said in p for p in flt.problems), flt.problems
+
+
+def test_a_drawn_area_round_trips_and_titles_the_view():
+    flt = EventFilter.from_query("area=40.1,35.0;40.6,35.0;40.6,35.4")
+    assert flt.area == ((40.1, 35.0), (40.6, 35.0), (40.6, 35.4)) and flt.problems == ()
+    assert EventFilter.from_query(flt.to_query()) == flt
+    assert flt.describe() == "All events in a drawn area"

@@ -513,6 +513,82 @@ class SetParam(Param):
         return self.write(tuple(k for k in self.choices if k in (raw or [])))
 
 
+@dataclass(frozen=True)
+class AreaParam(Param):
+    """An area drawn on the map: ``lon,lat;lon,lat;...`` (at least three corners), the incidents
+    whose point lies inside it kept. A view of "what happened around Hajin" is then a link like
+    any other, and survives a reload.
+
+    A corner that is not a number pair within the world's bounds is named and the whole area
+    ignored (a partial polygon would be another area than the one drawn); more than
+    ``max_points`` corners are thinned evenly, and said so."""
+
+    columns: tuple[str, str] = ("longitude", "latitude")
+    max_points: int = 200
+    title: str = "in a drawn area"
+
+    def read(self, q: QueryReader, default: Any) -> Any:
+        raw = q.one(self.key)
+        if raw is None:
+            return default
+        corners: list[tuple[float, float]] = []
+        for i, part in enumerate(p for p in raw.split(";") if p.strip()):
+            try:
+                lon_s, lat_s = part.split(",")
+                lon, lat = float(lon_s), float(lat_s)
+            except ValueError:
+                q.problems.append(
+                    f"{self.key}: corner {i + 1} ({shown(part)}) is not lon,lat; the area is ignored"
+                )
+                return default
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90) or math.isnan(lon) or math.isnan(lat):
+                q.problems.append(
+                    f"{self.key}: corner {i + 1} ({shown(part)}) is off the globe; the area is ignored"
+                )
+                return default
+            corners.append((round(lon, 4), round(lat, 4)))
+        if len(corners) < 3:
+            q.problems.append(
+                f"{self.key}= needs at least 3 corners (lon,lat;lon,lat;lon,lat); the area is ignored"
+            )
+            return default
+        if len(corners) > self.max_points:
+            step = len(corners) / self.max_points
+            corners = [corners[int(i * step)] for i in range(self.max_points)]
+            q.problems.append(
+                f"{self.key}= has over {self.max_points} corners; kept {self.max_points} of them"
+            )
+        return tuple(corners)
+
+    def write(self, value: Any) -> list[str]:
+        return [";".join(f"{lon:.4f},{lat:.4f}" for lon, lat in value)] if value else []
+
+    def describe(self, value: Any) -> str:
+        return self.title if value else ""
+
+    def match(self, cols: Columns, value: Any, within: np.ndarray) -> np.ndarray | None:
+        if not value:
+            return None
+        import shapely
+        from shapely.geometry import Polygon
+
+        area = Polygon(value)
+        if not area.is_valid:  # a lasso that crosses itself: keep what it encloses
+            area = shapely.make_valid(area)
+        lon = cols.column(self.columns[0]).astype(float)
+        lat = cols.column(self.columns[1]).astype(float)
+        known = ~(np.isnan(lon) | np.isnan(lat))
+        hit = np.zeros(len(lon), dtype=bool)
+        rows = np.flatnonzero(within & known)
+        hit[rows] = shapely.contains_xy(area, lon[rows], lat[rows]) | shapely.intersects_xy(
+            area.boundary, lon[rows], lat[rows]
+        )
+        return hit
+
+    def from_control(self, raw: Any) -> list[str]:
+        return self.write(tuple(tuple(p) for p in raw)) if raw else []
+
+
 def declared(param: Param, default: Any) -> Any:
     """A dataclass field carrying its declaration (read back by ``params_of``)."""
     return field(default=default, metadata={"param": param})

@@ -40,6 +40,7 @@ import numpy as np
 
 from conflictmap.models import EVENT_LABELS, EVENT_TYPES, PRECISION_LABELS
 from conflictmap.read.fields import (
+    AreaParam,
     AtLeastParam,
     ChoiceParam,
     Columns,
@@ -287,6 +288,8 @@ class EventFilter:
         ),
         False,
     )
+    # An area drawn on the map (box or lasso), as its corners (lon, lat).
+    area: tuple[tuple[float, float], ...] = declared(AreaParam("area"), ())
     text: str = declared(
         TextParam(
             "q",

@@ -1,0 +1,75 @@
+"""An area drawn on the map filters it, goes into the URL, and survives a reload."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.drawn import wait_events_match_figure
+from tests.browser.test_dashboard import open_dashboard, query_of
+
+pytestmark = pytest.mark.browser
+
+# Every event circle MapLibre draws, as [lon, lat] (rims, halos and labels left out).
+DRAWN_EVENT_POINTS = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd._fullLayout.map._subplot.map;
+  const uids = gd._fullData.filter(t => t.meta && t.meta.kind === 'events' && t.visible === true).map(t => t.uid);
+  const layers = map.getStyle().layers.filter(l => l.type === 'circle' && uids.some(u => l.id.includes(u)));
+  return map.queryRenderedFeatures({layers: layers.map(l => l.id)}).map(f => f.geometry.coordinates);
+}"""
+
+
+COUNT = "() => { const e = document.querySelector('#count-incidents'); return e ? parseInt(e.textContent.replace(/,/g, '')) : null; }"
+
+
+def _wait_count(page, test: str) -> None:
+    """Wait until the shown incident count passes ``test`` (JS, on ``n``)."""
+    page.wait_for_function(
+        f"() => {{ const n = ({COUNT})(); return n !== null && ({test}); }}", timeout=30_000
+    )
+
+
+def _count(page) -> int:
+    return int(page.inner_text("#count-incidents").replace(",", ""))
+
+
+def test_a_box_drawn_on_the_map_filters_it_and_survives_a_reload(page, app_server):
+    open_dashboard(page, app_server.base, "?lat=35.0500&lon=40.2500&zoom=7.50")
+    wait_events_match_figure(page)
+    before = _count(page)
+    box = page.locator("#map .js-plotly-plot .maplayer, #map .js-plotly-plot canvas").first.bounding_box()
+    assert box is not None
+    page.hover("#map .js-plotly-plot")
+    page.locator("#map .modebar-btn[data-title='Box Select']").click()
+    # A box around the middle of the map, dragged as a user does.
+    x0, y0 = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.3
+    x1, y1 = box["x"] + box["width"] * 0.65, box["y"] + box["height"] * 0.7
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => location.search.includes('area=')", timeout=30_000)
+    corners = [tuple(map(float, c.split(","))) for c in query_of(page)["area"][0].split(";")]
+    assert len(corners) == 4
+    _wait_count(page, f"n < {before}")
+    after = _count(page)
+    assert 0 < after < before
+    wait_events_match_figure(page)
+    lons = [c[0] for c in corners]
+    lats = [c[1] for c in corners]
+    drawn = page.evaluate(DRAWN_EVENT_POINTS)
+    assert drawn, "nothing drawn inside the area"
+    slack = 0.01  # MapLibre's tile-quantised coordinates
+    assert all(
+        min(lons) - slack <= x <= max(lons) + slack and min(lats) - slack <= y <= max(lats) + slack
+        for x, y in drawn
+    )
+
+    url = page.url
+    page.reload(wait_until="load")
+    _wait_count(page, f"n === {after}")
+    assert page.url == url
+    page.click("#filter-clear-area")
+    page.wait_for_function("() => !location.search.includes('area=')")
+    _wait_count(page, f"n === {before}")
