@@ -1,4 +1,5 @@
-"""EventStore on a real SQLite file: idempotent ingest, transactional writes, zones, incidents."""
+"""EventStore on a real SQLite file and a real PostgreSQL database (the ``store_url`` parameter of
+``tests/conftest.py``): idempotent ingest, transactional writes, zones, incidents, the version."""
 
 from datetime import date
 
@@ -11,7 +12,15 @@ from tests.helpers import make_event, split_zones
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(store_url):
+    store = EventStore(store_url)
+    yield store
+    store.engine.dispose()
+    store.writer.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     return EventStore(f"sqlite:///{tmp_path / 'db' / 'events.sqlite'}")
 
 
@@ -19,9 +28,9 @@ def article(i: str, text: str = "Clashes broke out in Dhiban on Monday.", url: s
     return Article(i, url or f"https://example.org/{i}", "Test Outlet", "A title", date(2024, 8, 13), text)
 
 
-def test_file_is_created_in_wal_mode(store, tmp_path):
+def test_file_is_created_in_wal_mode(sqlite_store, tmp_path):
     assert (tmp_path / "db" / "events.sqlite").exists()
-    with store.engine.connect() as conn:
+    with sqlite_store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
@@ -88,32 +97,40 @@ def test_upsert_is_idempotent(store):
     assert store.event("r1")["fatalities"] == 4
 
 
-def test_three_processes_preparing_one_fresh_store_at_once(tmp_path):
-    """What gunicorn does with three workers on a fresh data folder: all succeed, data once."""
+def test_three_processes_preparing_one_fresh_store_at_once(backend, tmp_path):
+    """What gunicorn does with three workers on a fresh store (a data folder, or an empty
+    PostgreSQL database): all succeed, schema made once, data once."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
+    from tests.conftest import backend_url
+
     root = Path(__file__).resolve().parent.parent
     code = "from conflictmap.config import Settings; from conflictmap.pipeline import prepare; print(prepare(Settings.from_env()))"
-    env = dict(os.environ, CONFLICTMAP_DATA_DIR=str(tmp_path))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    results = [p.communicate(timeout=240) + (p.returncode,) for p in procs]
-    for out, err, code_ in results:
-        assert code_ == 0, err[-2000:]
-        assert out.strip() == "[]", out
-    counts = EventStore(f"sqlite:///{tmp_path / 'conflictmap.sqlite'}").counts()
+    with backend_url(backend, tmp_path, "prepare3") as url:
+        database = {} if backend == "sqlite" else {"CONFLICTMAP_DATABASE_URL": url}
+        env = dict(os.environ, CONFLICTMAP_DATA_DIR=str(tmp_path), **database)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                cwd=root,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        results = [p.communicate(timeout=240) + (p.returncode,) for p in procs]
+        for out, err, code_ in results:
+            assert code_ == 0, err[-2000:]
+            assert out.strip() == "[]", out
+        store = EventStore(url if backend == "postgres" else f"sqlite:///{tmp_path / 'conflictmap.sqlite'}")
+        counts = store.counts()
+        store.engine.dispose()
+        store.writer.dispose()
     assert counts["articles"] == 1 and counts["zones"] >= 4
 
 
@@ -145,3 +162,95 @@ def test_a_store_from_an_earlier_release_gains_the_properties_column(tmp_path):
     assert [z.zone_id for z in kept] == ["old"] and kept[0].extra == {}
     old.replace_zones(split_zones(), "new")
     assert all(isinstance(z.extra, dict) for z in old.zone_versions())
+
+
+def _together(n: int, work) -> list[BaseException]:
+    """Run ``work(i)`` in ``n`` threads released at once; the exceptions they raised."""
+    import threading
+
+    start = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            work(i)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_concurrent_writers_each_move_the_version_once(store):
+    """Every write moves the version by exactly one, also when writers race on a fresh store.
+
+    Read-then-write lost updates on PostgreSQL (two writers saved the same number, so a worker
+    that had cached the first kept serving stale frames) and the first writes of a fresh store
+    raced to insert the ``version`` row (a unique-key error)."""
+    writers, each = 6, 5
+    v0 = store.version()
+
+    def write(i: int) -> None:
+        for j in range(each):
+            store.upsert_events([make_event(f"w{i}-{j}")])
+
+    assert _together(writers, write) == []
+    assert store.version() == v0 + writers * each
+    assert store.counts()["events"] == writers * each
+
+
+def test_a_new_meta_key_set_by_several_writers_at_once(store):
+    """Meta is an upsert: writers setting a key nobody wrote yet never collide on it."""
+    assert _together(6, lambda i: store.set_meta("zones_signature", f"sig-{i}")) == []
+    assert store.get_meta("zones_signature") in {f"sig-{i}" for i in range(6)}
+    store.set_meta("zones_signature", "final")
+    assert store.get_meta("zones_signature") == "final"
+
+
+def test_column_types_read_back_the_same_on_every_backend(store):
+    """Booleans, dates, floats and empty integers come back as the same Python and pandas types
+    from SQLite and PostgreSQL, so nothing downstream branches on the backend."""
+    import pandas as pd
+
+    store.upsert_events(
+        [
+            make_event(
+                "t1", civilian_targeting=True, fatalities=None, latitude=35.25, event_date=date(2024, 2, 29)
+            ),
+            make_event("t2", civilian_targeting=False, fatalities=7),
+        ]
+    )
+    row = store.event("t1")
+    assert row["civilian_targeting"] is True and row["fatalities"] is None
+    assert row["event_date"] == date(2024, 2, 29) and type(row["event_date"]) is date
+    assert isinstance(row["latitude"], float) and row["latitude"] == 35.25
+    frame = store.events_frame().set_index("event_id")
+    assert frame["civilian_targeting"].dtype == bool
+    assert pd.api.types.is_datetime64_any_dtype(frame["event_date"])
+    assert frame.loc["t1", "event_date"] == pd.Timestamp("2024-02-29")
+    assert pd.isna(frame.loc["t1", "fatalities"]) and frame.loc["t2", "fatalities"] == 7
+    assert [e.event_id for e in store.all_events()] and {
+        e.civilian_targeting for e in store.all_events()
+    } == {
+        True,
+        False,
+    }
+
+
+def test_regrouping_writes_and_a_split_are_one_version_move_each(store):
+    for i in range(4):
+        store.add_article(article(f"a{i}", text=f"Report {i}."), [make_event(f"e{i}", article_id=f"a{i}")])
+    v = store.version()
+    store.set_incidents({f"e{i}": ("inc:e0", "same day, 0 km") for i in range(4)})
+    assert store.version() == v + 1 and store.counts()["incidents"] == 1
+    assert {r["merge_reason"] for r in store.incident_reports("inc:e0")} == {"same day, 0 km"}
+    assert store.split_incident("inc:e0") == 4
+    assert store.version() == v + 2 and store.counts()["incidents"] == 4
+    assert (
+        store.event("e2")["incident_id"] == "inc:e2" and store.event("e2")["merge_reason"] == "split by hand"
+    )

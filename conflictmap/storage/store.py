@@ -4,6 +4,22 @@ SQLAlchemy Core keeps one code path for the default SQLite file (WAL) and a shar
 Geometry is kept as GeoJSON text so the schema needs no spatial extension; PostGIS can index
 it later without changing callers.
 
+Why both backends behave alike (the tests run every store test on both, ``tests/conftest.py``):
+
+* **One writer at a time.** SQLite's ``BEGIN IMMEDIATE`` lets one write transaction run at once,
+  and the store's writes were written for that: ``replace_zones`` deletes then inserts,
+  ``upsert_events`` deletes then inserts the same ids, ``add_article`` checks then inserts. On
+  PostgreSQL, whose writers only lock the rows they touch, two workers running ``prepare`` at
+  once both inserted the zones and one failed on the primary key. The writer engine therefore
+  takes a transaction-scoped advisory lock (``PG_WRITE_LOCK_KEY``) at ``BEGIN``: the same one
+  writer at a time, released at commit or rollback, and readers never wait for it.
+* **Reads see one moment.** In WAL mode a SQLite read transaction keeps the snapshot of its
+  first read; PostgreSQL's default (READ COMMITTED) takes a new one per statement, so
+  ``events_frame`` could lay reviews committed after its rows over them. The read engine runs
+  at REPEATABLE READ on PostgreSQL: one snapshot per ``with engine.connect()``, as on SQLite.
+* **The version moves atomically** (``_bump``: one ``INSERT ... ON CONFLICT DO UPDATE SET value
+  = value + 1 RETURNING``) and meta is an upsert, so neither relies on the writer lock alone.
+
 Why events are stored per report and grouped by ``incident_id``: de-duplication across outlets
 must be explainable and reversible. The rows each outlet gave stay as they were; a merge is
 only a shared ``incident_id`` plus the reason, so undoing it is rewriting two columns.
@@ -22,12 +38,17 @@ from typing import Any
 import pandas as pd
 from shapely.geometry import mapping, shape
 from sqlalchemy import (
+    Integer,
+    Text,
+    bindparam,
     case,
+    cast,
     create_engine,
     delete,
     event,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -51,6 +72,10 @@ log = logging.getLogger(__name__)
 CROSS_LINKS_KEY = "crosslinks"
 _LINK_FIELDS = ("origin", "row_id", "event_id", "report_id", "incident_id", "label", "reason", "days", "km")
 
+# The advisory lock every write transaction takes on PostgreSQL (``_pg_write_lock``): any fixed
+# 64-bit number all conflictmap processes agree on, distinct from the migrations' and reviews'.
+PG_WRITE_LOCK_KEY = 0x636D7772  # "cmwr"
+
 # Same order as the index uses to pick an incident's representative report.
 _DATE_RANK = case({"day": 0, "week": 1, "month": 2}, value=events.c.date_precision, else_=3)
 
@@ -69,6 +94,15 @@ def _sqlite_manual_transactions(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _pg_write_lock(conn: Any) -> None:
+    """PostgreSQL's ``BEGIN IMMEDIATE``: wait for the one write lock, held until commit/rollback.
+
+    Taken at the start of the transaction (psycopg opens it with this statement), so a write
+    never reads state another writer is about to change. Lock order is always this lock first,
+    then the migrations' or the reviews' own key, so they cannot deadlock."""
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
 
 
 @dataclass
@@ -100,6 +134,12 @@ class EventStore:
             event.listen(self.writer, "connect", _sqlite_pragmas)
             event.listen(self.writer, "connect", _sqlite_manual_transactions)
             event.listen(self.writer, "begin", _sqlite_begin_immediate)
+        elif self.engine.dialect.name == "postgresql":
+            # Reads: one snapshot per connection block (as SQLite's WAL read transactions).
+            # Writes: their own pool, one at a time (see the module's docstring).
+            self.engine = create_engine(url, future=True, isolation_level="REPEATABLE READ")
+            self.writer = create_engine(url, future=True)
+            event.listen(self.writer, "begin", _pg_write_lock)
         # The schema is made and upgraded by the migrations (``storage.migrate``), under the
         # writer's lock, so processes starting together (gunicorn workers) do it one at a time.
         migrate.upgrade(self.writer, self.engine)
@@ -201,30 +241,45 @@ class EventStore:
         return [Event.from_dict(dict(r)) for r in rows]
 
     def set_incidents(self, assignment: dict[str, tuple[str, str]]) -> None:
-        """Write the de-duplication result: event_id -> (incident_id, reason), in one transaction."""
+        """Write the de-duplication result: event_id -> (incident_id, reason), in one transaction.
+
+        Only rows whose id or reason changes are written, in one batched statement (an
+        executemany) instead of one round trip per row: a regrouping of a large store changes a
+        handful of rows, and on PostgreSQL each separate UPDATE was a network round trip while
+        the write lock was held. The version moves once, as before, whatever changed."""
         with self.writer.begin() as conn:
-            for event_id, (incident_id, reason) in assignment.items():
+            current = {
+                event_id: (incident_id, reason)
+                for event_id, incident_id, reason in conn.execute(
+                    select(events.c.event_id, events.c.incident_id, events.c.merge_reason)
+                )
+            }
+            changed = [
+                {"b_event_id": event_id, "b_incident_id": incident_id, "b_reason": reason}
+                for event_id, (incident_id, reason) in assignment.items()
+                if event_id in current and current[event_id] != (incident_id, reason)
+            ]
+            if changed:
                 conn.execute(
                     update(events)
-                    .where(events.c.event_id == event_id)
-                    .values(incident_id=incident_id, merge_reason=reason)
+                    .where(events.c.event_id == bindparam("b_event_id"))
+                    .values(incident_id=bindparam("b_incident_id"), merge_reason=bindparam("b_reason")),
+                    changed,
                 )
             self._bump(conn)
 
     def split_incident(self, incident_id: str) -> int:
-        """Undo a merge: every report of the incident becomes its own incident again."""
+        """Undo a merge: every report of the incident becomes its own incident again.
+
+        One UPDATE (``incident_id = 'inc:' || event_id``) rather than one per report."""
         with self.writer.begin() as conn:
-            ids = conn.execute(select(events.c.event_id).where(events.c.incident_id == incident_id)).scalars()
-            n = 0
-            for event_id in list(ids):
-                conn.execute(
-                    update(events)
-                    .where(events.c.event_id == event_id)
-                    .values(incident_id=f"inc:{event_id}", merge_reason="split by hand")
-                )
-                n += 1
+            n = conn.execute(
+                update(events)
+                .where(events.c.incident_id == incident_id)
+                .values(incident_id=literal("inc:") + events.c.event_id, merge_reason="split by hand")
+            ).rowcount
             self._bump(conn)
-        return n
+        return int(n)
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         """The stored row of one event (incident id and merge reason included), or None."""
@@ -419,21 +474,63 @@ class EventStore:
         return int(self.get_meta("version") or 0)
 
     def _set_meta(self, conn: Any, key: str, value: str) -> None:
-        if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
-            conn.execute(update(meta).where(meta.c.key == key).values(value=value))
-        else:
-            conn.execute(insert(meta).values(key=key, value=value))
+        """Insert or replace one meta row in a single statement (``ON CONFLICT DO UPDATE``).
 
-    def bump_version(self, conn: Any) -> None:
-        """Move ``version`` by one inside a writer's transaction (``store.writer.begin()``).
+        It was a check then an insert: two PostgreSQL writers setting a key nobody had written
+        yet both found no row and the second insert failed on the primary key."""
+        upsert = _upsert(conn)
+        if upsert is None:  # a backend without ON CONFLICT: check then write, under the writer lock
+            if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
+                conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+            else:
+                conn.execute(insert(meta).values(key=key, value=value))
+            return
+        stmt = upsert(meta).values(key=key, value=value)
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value})
+        )
+
+    def bump_version(self, conn: Any) -> int:
+        """Move ``version`` by one inside a writer's transaction (``store.writer.begin()``);
+        returns the new version.
 
         For writes made by other stages on the store's tables (review decisions, re-extraction),
         so every write moves the counter readers cache by, exactly once."""
-        self._bump(conn)
+        return self._bump(conn)
 
-    def _bump(self, conn: Any) -> None:
-        current = conn.execute(select(meta.c.value).where(meta.c.key == "version")).scalar_one_or_none()
-        self._set_meta(conn, "version", str(int(current or 0) + 1))
+    def _bump(self, conn: Any) -> int:
+        """Version + 1 in one statement: ``INSERT ('version', '1') ON CONFLICT DO UPDATE SET value
+        = value + 1 RETURNING value``.
+
+        Why not read then write: on PostgreSQL two transactions read the same number and both
+        saved number + 1 (30 concurrent writes once moved the version by 10), so a worker that
+        had cached the frame of that number never saw the second write. The row lock the
+        upsert takes makes the increment atomic on its own; the writer lock orders it too."""
+        upsert = _upsert(conn)
+        if upsert is None:
+            current = conn.execute(select(meta.c.value).where(meta.c.key == "version")).scalar_one_or_none()
+            new = int(current or 0) + 1
+            self._set_meta(conn, "version", str(new))
+            return new
+        stmt = upsert(meta).values(key="version", value="1")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[meta.c.key], set_={"value": cast(cast(meta.c.value, Integer) + 1, Text)}
+        ).returning(meta.c.value)
+        return int(conn.execute(stmt).scalar_one())
+
+
+def _upsert(conn: Any) -> Any:
+    """The dialect's ``insert`` with ``on_conflict_do_update`` (SQLite 3.24+, PostgreSQL), or None."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    return None
 
 
 def _event_row(e: Event) -> dict[str, Any]:
