@@ -82,12 +82,19 @@ def _rows(path, table: str) -> list[tuple]:
         return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608 - fixed names
 
 
-def test_a_new_store_is_made_by_the_migrations_and_matches_the_code_tables(tmp_path):
-    store = EventStore(f"sqlite:///{tmp_path / 'new.sqlite'}")
+def test_a_new_store_is_made_by_the_migrations_and_matches_the_code_tables(store_url):
+    store = EventStore(store_url)
     with store.engine.connect() as conn:
         assert migrate.current_revision(conn) == migrate.head_revision() == "0002"
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == []  # schema.py and the revisions describe the same tables
+    assert diff == []  # schema.py and the revisions describe the same tables, on either backend
+    _dispose(store)
+
+
+def _dispose(*stores: EventStore) -> None:
+    for store in stores:
+        store.engine.dispose()
+        store.writer.dispose()
 
 
 def test_a_store_from_4accb5d_upgrades_in_place_and_keeps_everything(tmp_path):
@@ -131,13 +138,15 @@ def test_a_store_older_still_gains_the_columns_it_lacked(tmp_path):
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
-def test_a_store_of_a_newer_release_is_refused_by_name(tmp_path):
-    path = tmp_path / "future.sqlite"
-    EventStore(f"sqlite:///{path}")
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE alembic_version SET version_num = '9999'")
+def test_a_store_of_a_newer_release_is_refused_by_name(store_url):
+    from sqlalchemy import text
+
+    store = EventStore(store_url)
+    with store.writer.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(migrate.StoreSchemaError, match="'9999'.*newer conflictmap"):
-        EventStore(f"sqlite:///{path}")
+        EventStore(store_url)
+    _dispose(store)
 
 
 def test_workers_opening_an_old_store_together_upgrade_it_once(tmp_path):
@@ -168,3 +177,32 @@ def test_the_revisions_ship_inside_the_package():
     names = {p.name for p in migrate.MIGRATIONS_DIR.rglob("*") if p.is_file()}
     assert {"env.py", "script.py.mako", "r0001_base.py", "r0002_reviews.py"} <= names
     assert migrate.MIGRATIONS_DIR.parent.name == "storage"
+
+
+def test_workers_opening_a_fresh_store_together_make_the_schema_once(store_url):
+    """Several gunicorn workers starting on an empty database (SQLite file or PostgreSQL): the
+    migrations run once under the writer's lock, the others wait and find the store at head."""
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+    opened: list[EventStore] = []
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            opened.append(EventStore(store_url))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=open_store) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    assert len(opened) == 4
+    with opened[0].engine.connect() as conn:
+        assert migrate.current_revision(conn) == migrate.head_revision()
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    opened[1].upsert_events([make_event("e1")])
+    assert opened[2].counts()["events"] == 1 and opened[3].version() == 1
+    _dispose(*opened)

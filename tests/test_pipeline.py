@@ -1,4 +1,7 @@
-"""The pipeline end to end on real files: feed bytes -> articles -> events -> SQLite -> incidents."""
+"""The pipeline end to end on real files: feed bytes -> articles -> events -> store -> incidents.
+
+Tests taking ``store``, ``store_url`` or ``backend`` run on a SQLite file and on a PostgreSQL
+database of their own (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,20 @@ FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
 
 @pytest.fixture
-def store(tmp_path):
-    return EventStore(f"sqlite:///{tmp_path / 'events.sqlite'}")
+def store(store_url):
+    store = EventStore(store_url)
+    yield store
+    store.engine.dispose()
+    store.writer.dispose()
+
+
+@pytest.fixture
+def backend_settings(backend, tmp_path):
+    """Settings whose store is a SQLite file in ``tmp_path`` or a fresh PostgreSQL database."""
+    from tests.conftest import backend_url
+
+    with backend_url(backend, tmp_path, "pipeline") as url:
+        yield Settings(data_dir=tmp_path, database_url=url)
 
 
 def test_ingest_a_feed_jsonl_and_folder_then_again_adds_nothing(store):
@@ -58,8 +73,8 @@ def test_unreadable_path_is_reported_and_the_rest_goes_in(store, tmp_path):
     assert report.articles_added == 3
 
 
-def test_prepare_is_idempotent_and_extracts_the_seed_report(tmp_path):
-    settings = Settings(data_dir=tmp_path)
+def test_prepare_is_idempotent_and_extracts_the_seed_report(backend_settings):
+    settings = backend_settings
     assert prepare(settings) == []
     store = EventStore(settings.db_url)
     first = store.counts()
@@ -105,8 +120,8 @@ def test_corrupt_basemap_file_is_named_and_the_app_still_serves(tmp_path):
     assert "rivers_euphrates_khabur.geojson" in text
 
 
-def test_restarting_on_the_same_zones_file_changes_nothing(tmp_path):
-    settings = Settings(data_dir=tmp_path)
+def test_restarting_on_the_same_zones_file_changes_nothing(backend_settings):
+    settings = backend_settings
     prepare(settings)
     version = EventStore(settings.db_url).version()
     prepare(settings)
@@ -249,7 +264,7 @@ def test_a_reloaded_reference_file_is_linked_to_the_extracted_reports_again(tmp_
     assert store.counts()["incidents"] == before == len(_reference_incidents())
 
 
-def test_reference_fact_and_extracted_report_in_one_sqlite_store_are_one_incident(tmp_path):
+def test_reference_fact_and_extracted_report_in_one_store_are_one_incident(backend_settings, tmp_path):
     from datetime import date
 
     from conflictmap.models import Article
@@ -284,7 +299,7 @@ def test_reference_fact_and_extracted_report_in_one_sqlite_store_are_one_inciden
         confidence=1.0,
     )
     facts.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in (fact, far)))
-    settings = Settings(data_dir=tmp_path)
+    settings = backend_settings
     store = EventStore(settings.db_url)
     assert load_reference_events(store, facts) == 2
     article = Article(
@@ -389,3 +404,71 @@ def test_an_extracted_report_never_takes_an_imported_rows_own_id(store):
     ours = {e.incident_id for e in store.all_events(origin="extracted")}
     assert len(ours) == 1 and "inc:acled:SYR90001" not in ours
     assert store.event("acled:SYR90001")["incident_id"] == "inc:acled:SYR90001"
+
+
+# ---- a few reports written for these tests, through the pipeline on either backend -----------
+
+OWN_REPORTS = [
+    {
+        "id": "pg-1",
+        "url": "https://example.org/pg/1",
+        "source": "Test Wire",
+        "title": "Clash in Diban",
+        "publication_date": "2024-08-14",
+        "text": "Clash in Diban\nSDF fighters clashed with pro-regime National Defense Forces in Diban "
+        "on Tuesday, a local monitor said. Two fighters were killed.",
+    },
+    {
+        "id": "pg-2",
+        "url": "https://example.org/pg/2",
+        "source": "Test Wire",
+        "title": "Protest in Hajin",
+        "publication_date": "2024-08-20",
+        "text": "Protest in Hajin\nHundreds of residents protested peacefully in Hajin on Monday against "
+        "fuel prices, witnesses said.",
+    },
+]
+LATER_REPORT = {
+    "id": "pg-3",
+    "url": "https://example.org/pg/3",
+    "source": "Other Outlet",
+    "title": "Fighting in Diban",
+    "publication_date": "2024-08-14",
+    "text": "Fighting in Diban\nThe SDF and NDF militiamen fought in Diban on Tuesday. Two fighters died.",
+}
+
+
+def _feed(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_own_reports_ingest_regroup_and_read_the_same_on_every_backend(backend_settings, tmp_path):
+    """Ingest, a later report of the same clash joining it on regrouping, the version moving,
+    and the dashboard's counts read from the store (DataService), on SQLite and PostgreSQL."""
+    from conflictmap.read.query import EventFilter
+    from conflictmap.read.service import DataService
+
+    settings = backend_settings
+    store = EventStore(settings.db_url)
+    first = ingest_paths(store, [_feed(tmp_path / "a.jsonl", OWN_REPORTS)])
+    assert first.errors == [] and first.articles_added == 2 and first.events_added >= 2
+    frame = store.events_frame()
+    assert frame["incident_id"].nunique() == first.incidents >= 2
+    (clash,) = set(frame.loc[frame["article_id"] == "pg-1", "incident_id"])
+    version = store.version()
+    service = DataService(settings)
+    before = service.view(EventFilter()).counts
+
+    later = ingest_paths(store, [_feed(tmp_path / "b.jsonl", [LATER_REPORT])])
+    assert later.articles_added == 1 and store.version() > version
+    frame = store.events_frame()
+    # the two outlets' reports of the clash are one incident now (its id may be either's)
+    (joined,) = set(frame.loc[frame["article_id"].isin(["pg-1", "pg-3"]), "incident_id"])
+    assert len(store.incident_reports(joined)) == 2
+    assert frame["incident_id"].nunique() == first.incidents
+    assert clash == joined or clash not in set(frame["incident_id"])  # no stale id left behind
+    after = service.view(EventFilter()).counts  # the service sees the moved version
+    assert after["incidents"] == before["incidents"] and after["reports"] == before["reports"] + 1
+    again = ingest_paths(store, [_feed(tmp_path / "b.jsonl", [LATER_REPORT])])
+    assert again.articles_added == 0 and [why for _, why in again.articles_skipped] == ["same id seen"]
