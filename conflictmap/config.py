@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A checkout (make run, an editable install) reads data/ and assets/ where they lie; an install
@@ -236,6 +237,12 @@ class Settings:
     auth_proxies: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     reviewer_groups: tuple[str, ...] = ()
+    # Saved views' alert (conflictmap.notify): after an ingest that stored new incidents, each
+    # view's new ones are POSTed as JSON to this one address (empty: off), with this timeout per
+    # attempt; the dashboard's public address makes the links in it absolute (empty: relative).
+    webhook_url: str = ""
+    webhook_timeout: float = 5.0
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         # Settings built in code (tests, scripts) are held to the same rules as the environment.
@@ -259,6 +266,13 @@ class Settings:
         auth = {key: getattr(self, key) for key in AUTH_VARIABLES}
         if problems := auth_problems(auth, {key: key for key in AUTH_VARIABLES}):
             raise ValueError("; ".join(problems))
+        for key in ("webhook_url", "public_url"):
+            if problem := http_url_problem(getattr(self, key), base=key == "public_url"):
+                raise ValueError(f"{key}={getattr(self, key)!r}: {problem}")
+        if not 0 < self.webhook_timeout <= MAX_WEBHOOK_TIMEOUT:
+            raise ValueError(
+                f"webhook_timeout={self.webhook_timeout}: expected seconds above 0, at most {MAX_WEBHOOK_TIMEOUT}"
+            )
 
     @property
     def db_url(self) -> str:
@@ -302,6 +316,7 @@ class Settings:
             export_wait=_number("CONFLICTMAP_EXPORT_WAIT", get("EXPORT_WAIT"), cls.export_wait),
             export_timeout=_number("CONFLICTMAP_EXPORT_TIMEOUT", get("EXPORT_TIMEOUT"), cls.export_timeout),
             **_auth(get),
+            **_webhook(get),
         )
 
 
@@ -318,6 +333,52 @@ def _auth(get: Callable[[str], str | None]) -> dict[str, Any]:
     if problems := auth_problems(values, AUTH_VARIABLES):
         raise ValueError("; ".join(problems))
     return values
+
+
+MAX_WEBHOOK_TIMEOUT = 120.0
+
+
+def http_url_problem(value: str, base: bool = False) -> str | None:
+    """Why ``value`` is not an absolute http(s) address (None: it is, or it is empty = off).
+
+    Strict because the webhook's address is the only place the app ever sends data to: a value
+    that is not plainly one address (a space, a control character, no host, user:password@)
+    is refused at start rather than guessed at. ``base`` (the dashboard's public address) also
+    refuses a query or fragment, since view links are appended to it."""
+    if not value:
+        return None
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return "expected one http(s) address, without spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"not an address ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "expected an http:// or https:// address with a host, such as https://alerts.intranet/hook"
+    if "@" in parts.netloc:
+        return "credentials in the address (user:password@) are not accepted"
+    if base and (parts.query or parts.fragment):
+        return "expected the dashboard's address without ?query or #fragment, such as https://portal.intranet/tools/map/"
+    return None
+
+
+def _webhook(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """``CONFLICTMAP_WEBHOOK_URL``, ``CONFLICTMAP_WEBHOOK_TIMEOUT``, ``CONFLICTMAP_PUBLIC_URL``;
+    a value that cannot be read stops the start with the variable named."""
+    url, public = (get("WEBHOOK_URL") or "").strip(), (get("PUBLIC_URL") or "").strip()
+    for name, value, base in (("WEBHOOK_URL", url, False), ("PUBLIC_URL", public, True)):
+        if problem := http_url_problem(value, base=base):
+            raise ValueError(f"CONFLICTMAP_{name}={value!r}: {problem}")
+    if public and not public.endswith("/"):
+        public += "/"
+    raw = get("WEBHOOK_TIMEOUT")
+    timeout = _number("CONFLICTMAP_WEBHOOK_TIMEOUT", raw, Settings.webhook_timeout)
+    if not 0 < timeout <= MAX_WEBHOOK_TIMEOUT:
+        raise ValueError(
+            f"CONFLICTMAP_WEBHOOK_TIMEOUT={raw!r}: expected seconds above 0, at most {MAX_WEBHOOK_TIMEOUT:g}"
+        )
+    return {"webhook_url": url, "webhook_timeout": timeout, "public_url": public}
 
 
 def _ingest_limits(get: Callable[[str], str | None]) -> IngestLimits:
