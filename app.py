@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         status_panel,
         table_panel,
         timeline_panel,
+        upload_panel,
     )
     from components.service_access import attach
     from conflictmap.pipeline import prepare
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         status_panel,
         table_panel,
         timeline_panel,
+        upload_panel,
     ):
         panel.register(app)  # each panel's callbacks, through Dash's public app.callback
 
@@ -88,7 +90,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                             [map_panel.layout(), timeline_panel.layout(), table_panel.layout()],
                             className="main-column",
                         ),
-                        html.Aside([review_panel.layout(), detail_panel.layout()], className="side-column"),
+                        html.Aside(
+                            [review_panel.layout(), upload_panel.layout(), detail_panel.layout()],
+                            className="side-column",
+                        ),
                     ],
                     className="main",
                 ),

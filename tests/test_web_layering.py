@@ -14,6 +14,7 @@ PANELS = {
     "status_panel",
     "table_panel",
     "timeline_panel",
+    "upload_panel",
 }
 PURE = {"figures", "briefing", "theme"}
 VIEWS = {"views", "exports", "service_access", "identity"}
