@@ -56,6 +56,8 @@ class IngestReport:
     incidents_pending: bool = False  # reports stored but not grouped yet (the next ingest does it)
     # language ("ar", "en", "unknown") -> {"articles": n, "events": n} over the articles added
     by_language: dict[str, dict[str, int]] = field(default_factory=dict)
+    # saved views' webhook after the run (conflictmap.notify): one line per view sent or not
+    webhook: list[str] = field(default_factory=list)
 
     def count_language(self, language: str | None, events: int) -> None:
         """One added article and its events, under its language."""
@@ -112,6 +114,7 @@ class IngestReport:
         self.first_not_stored = self.first_not_stored or other.first_not_stored
         self.paths_not_read += other.paths_not_read
         self.incidents_pending = self.incidents_pending or other.incidents_pending
+        self.webhook += other.webhook
         for lang, row in other.by_language.items():
             mine = self.by_language.setdefault(lang, {"articles": 0, "events": 0})
             mine["articles"] += row["articles"]
@@ -157,6 +160,7 @@ def ingest_paths(
     fetch: Callable[[str], bytes] | None = None,
     limits: IngestLimits | None = None,
     max_errors: int | None = None,
+    settings: Settings | None = None,
 ) -> IngestReport:
     """Read, extract and store every article under ``paths``; articles seen before are skipped.
 
@@ -165,16 +169,22 @@ def ingest_paths(
     what was stored stays, the articles after it are counted as not stored, and running the same
     command again finishes the job since stored articles are skipped), and more than
     ``max_errors`` refusals (``--strict`` is 0).
+
+    With a webhook configured (``settings``, else the environment's), the incidents this run
+    added are posted to each saved view that shows them (``conflictmap.notify``); how that went
+    is in ``report.webhook``, and it never fails the run.
     """
     from conflictmap.extract import extract_article_all  # candidates too: stored, shown only on request
     from conflictmap.geo.gazetteer import load_gazetteer
     from conflictmap.ingest.readers import count_items, iter_articles
+    from conflictmap.notify import IngestWatch
 
     limits = limits or IngestLimits()
     window = limits.window()
     gazetteer = load_gazetteer()
     report = IngestReport()
     pending = store.get_meta(REGROUP_PENDING) == "1"
+    watch = IngestWatch.start(store, settings)  # None when no webhook is configured
     paths = list(paths)
     for n_path, path in enumerate(paths):
         if report.stopped and report.not_stored == 0 and report.first_not_stored is None:
@@ -262,6 +272,8 @@ def ingest_paths(
             report.incidents_pending = True
             if report.stopped is None:
                 report.stopped = f"reports could not be grouped into incidents ({_storage_message(exc)})"
+    if watch is not None and report.articles_added and not report.incidents_pending:
+        report.webhook = watch.finish(store)
     return report
 
 

@@ -29,7 +29,7 @@ def test_domain_and_figures_do_not_import_dash():
 # vocabulary every stage speaks; a stage imports only what lies below it; the conductors
 # (pipeline, reextract, evaluate, extract_file, synthetic, cli) run the stages and may import any.
 SHARED = frozenset({"models", "config", "textsafe", "confidence", "language", "params"})
-CONDUCTORS = frozenset({"pipeline", "reextract", "evaluate", "extract_file", "synthetic", "cli"})
+CONDUCTORS = frozenset({"pipeline", "reextract", "evaluate", "extract_file", "synthetic", "cli", "notify"})
 ALLOWED: dict[str, frozenset[str]] = {
     "ingest": SHARED,
     "geo": SHARED,

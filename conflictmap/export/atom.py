@@ -70,7 +70,7 @@ def entry_content(evidence: Any, outlets: Iterable[str], fatalities: Any = None)
         str(evidence).strip() if isinstance(evidence, str) and evidence.strip() else "(no sentence kept)"
     ]
     if isinstance(fatalities, numbers.Real) and fatalities == fatalities:  # not NaN (not stated)
-        lines.append(f"Fatalities: {int(fatalities)}")
+        lines.append(f"Fatalities: {int(float(fatalities))}")
     names = [o for o in outlets if o]
     lines.append("Reported by: " + (", ".join(names) if names else "outlet not named"))
     return "\n\n".join(lines)
