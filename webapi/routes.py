@@ -18,6 +18,9 @@ requests and writes responses, and imports no Dash panel.
     GET <prefix>api/zones.gpkg               every zone version with its dates (GeoPackage)
     GET <prefix>api/meta                     dataset version, counts, date span, extractor version
     GET <prefix>api/audit.csv?incident=      every analyst decision (the review audit trail)
+    GET <prefix>api/views                    the saved views (name, slug, query, feed, who, when)
+    GET <prefix>feeds/<slug>.atom            a saved view's latest 50 incidents as an Atom feed,
+                                             newest first seen first (404 for an unknown view)
 
 A request is answered only when every parameter was understood: otherwise 400 with a JSON body
 listing each problem (``{"error": …, "problems": […]}``), since a script that misspelt
@@ -30,6 +33,7 @@ under the prefix answers 404 instead of Dash's page (see ``guard_unknown_paths``
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from urllib.parse import parse_qs
 
 import dash
@@ -136,6 +140,7 @@ def register(app: dash.Dash) -> None:
         )
     register_whoami(app)
     register_audit(app)
+    register_feeds(app)
     guard_unknown_paths(app)
 
 
@@ -187,6 +192,73 @@ def register_audit(app: dash.Dash) -> None:
     )
 
 
+def register_feeds(app: dash.Dash) -> None:
+    """``GET <prefix>feeds/<slug>.atom``: a saved view's incidents as Atom 1.0 (the latest 50 by
+    when they were first read, newest first; ``conflictmap.notify``), and ``GET <prefix>api/views``:
+    the saved views as JSON. Neither takes parameters (the view is saved); any given answer 400,
+    as elsewhere in the API. Links in the feed use ``CONFLICTMAP_PUBLIC_URL`` when set, else the
+    address the request came to."""
+    from components.service_access import service, settings
+    from conflictmap import notify
+    from conflictmap.export.atom import MIME, atom_feed
+    from conflictmap.read.query import EventFilter
+    from conflictmap.storage import watches
+
+    prefix = app.config.routes_pathname_prefix
+    home = app.config.requests_pathname_prefix
+
+    def links_base() -> str:
+        public = settings().public_url
+        return (public if public.endswith("/") else public + "/") if public else base_url(app)
+
+    def feed(slug: str) -> flask.Response:
+        if problems := unknown_params(parse_qs(_query_string(), keep_blank_values=True), ()):
+            return _bad_request(problems)
+        svc = service()
+        view = watches.get_view(svc.store, slug) if watches.SLUG_RE.match(slug) else None
+        if view is None:
+            return _error(
+                404,
+                f"No saved view {shown(slug)!r}. Saved views and their feeds are listed at {home}api/views.",
+            )
+        base = links_base()
+        selected = svc.view(EventFilter.from_query(view.query)).selected
+        entries = notify.feed_entries(selected, watches.first_seen(svc.store), base, view.query)
+        updated = max((e.updated for e in entries), default=None) or datetime.fromisoformat(view.saved_at)
+        body = atom_feed(
+            f"conflictmap: {view.name}",
+            base + notify.feed_path(view.slug),
+            notify.view_link(base, view.query),
+            entries,
+            updated,
+        )
+        resp = flask.Response(body, mimetype=MIME)
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    def views() -> flask.Response:
+        if problems := unknown_params(parse_qs(_query_string(), keep_blank_values=True), ()):
+            return _bad_request(problems)
+        rows = [
+            {
+                **v.as_json(),
+                "feed": home + notify.feed_path(v.slug),
+                "link": notify.view_link(home, v.query),
+            }
+            for v in watches.list_views(service().store)
+        ]
+        resp = flask.Response(
+            json.dumps({"views": rows}, ensure_ascii=False) + "\n", mimetype="application/json"
+        )
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    app.server.add_url_rule(
+        f"{prefix}feeds/<slug>.atom", endpoint="feed_atom", view_func=feed, methods=["GET"]
+    )
+    app.server.add_url_rule(f"{prefix}api/views", endpoint="api_views", view_func=views, methods=["GET"])
+
+
 def guard_unknown_paths(app: dash.Dash) -> None:
     """404 for paths the app does not serve, instead of Dash's page.
 
@@ -209,7 +281,8 @@ def guard_unknown_paths(app: dash.Dash) -> None:
             f"Not found: {shown(flask.request.path)}\n"
             f"The dashboard is at {home}; data under {home}api/ "
             "(events.csv, events.geojson, events.gpkg, events.kml, zones.geojson, zones.gpkg, meta, "
-            "whoami); images under "
+            "whoami, audit.csv, views); saved views' feeds under "
+            f"{home}feeds/ (<view>.atom); images under "
             f"{home}export/ (map.png|svg|pdf, timeline.png|svg|pdf, briefing.pdf)."
         )
         return _error(404, message)
