@@ -13,8 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
+# The postgres extra (psycopg) too: the store, pipeline, review and API tests also run against
+# PostgreSQL when CONFLICTMAP_TEST_POSTGRES_URL is set (.ci/run sets it).
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,postgres]'
 	touch $@
 
 install: $(VENV)/.installed
