@@ -61,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         report = ingest_paths(
             store, args.paths, progress=update, limits=settings.ingest_limits, max_errors=max_errors
         )
-    table = Table(title=f"Ingest report ({settings.db_url})")
+    table = Table(title=f"Ingest report ({store.shown_url})")
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_row("articles read", str(report.articles_read))
@@ -340,7 +340,7 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
     with progress_bar("re-extract") as update:
         report = reextract(store, progress=update, dry_run=args.dry_run)
     table = Table(
-        title=f"Re-extraction report ({'dry run, nothing written' if args.dry_run else settings.db_url})"
+        title=f"Re-extraction report ({'dry run, nothing written' if args.dry_run else store.shown_url})"
     )
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -386,7 +386,8 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
         problems = prepare(settings, progress=update)
     for p in problems:
         console.print(f"problem: {p}", markup=False, style="yellow")
-    console.print(f"store ready: {settings.db_url} {EventStore(settings.db_url).counts()}", markup=False)
+    store = EventStore(settings.db_url)
+    console.print(f"store ready: {store.shown_url} {store.counts()}", markup=False)
     return 1 if problems else 0
 
 

@@ -145,6 +145,14 @@ class EventStore:
         migrate.upgrade(self.writer, self.engine)
         self._cross_links_cache: tuple[str | None, dict[str, list[dict[str, Any]]]] | None = None
 
+    @property
+    def shown_url(self) -> str:
+        """The store's URL to print or log, its password (a PostgreSQL URL's) shown as ``***``.
+
+        ``conflictmap prepare`` printed ``postgresql+psycopg://conflictmap:secret@db/...`` whole,
+        into terminals and CI logs; a SQLite URL has no password and is shown as it is."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     # ---- articles -------------------------------------------------------------------------
     def seen(self, article: Article) -> str | None:
         """Why this article is already stored (same id, address or text), or None if it is new."""
