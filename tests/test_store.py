@@ -254,3 +254,17 @@ def test_regrouping_writes_and_a_split_are_one_version_move_each(store):
     assert (
         store.event("e2")["incident_id"] == "inc:e2" and store.event("e2")["merge_reason"] == "split by hand"
     )
+
+
+def test_meta_edited_in_place_by_writers_at_once_loses_no_edit(store):
+    """``update_meta`` reads and writes under the writer lock: six writers each appending to
+    one JSON list in meta (as saved views are kept) leave all six entries."""
+    import json
+
+    def append(i: int) -> None:
+        store.update_meta("lists", lambda raw: json.dumps([*json.loads(raw or "[]"), i]))
+
+    v = store.version()
+    assert _together(6, append) == []
+    assert sorted(json.loads(store.get_meta("lists") or "[]")) == list(range(6))
+    assert store.version() == v  # bookkeeping: readers' caches stay valid

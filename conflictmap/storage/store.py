@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -476,6 +476,20 @@ class EventStore:
         Unlike the data writes it does not bump ``version``: readers' caches stay valid."""
         with self.writer.begin() as conn:
             self._set_meta(conn, key, value)
+
+    def update_meta(self, key: str, change: Callable[[str | None], str]) -> str:
+        """Read one bookkeeping value and write ``change(value)`` back in one write transaction
+        (no version move); returns what was written.
+
+        For values edited in place (a JSON list kept in meta): a read in one call and a write in
+        another lose a concurrent edit made between them by another process (a lock inside one
+        process does not reach the other gunicorn workers or machines); here both happen under
+        the writer's lock (``BEGIN IMMEDIATE`` / the PostgreSQL advisory lock)."""
+        with self.writer.begin() as conn:
+            current = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+            new = change(current)
+            self._set_meta(conn, key, new)
+        return new
 
     def version(self) -> int:
         """A counter bumped by every write, so readers can cache derived frames until it moves."""
