@@ -362,6 +362,12 @@ class Reviews:
     # ---- the transaction ----------------------------------------------------------------------
     @contextmanager
     def _decision(self, who: str) -> Iterator[tuple[Any, str, str]]:
+        """One decision's transaction: check, write, audit and one version move, all or nothing.
+
+        On PostgreSQL the store's writer has taken its write lock at BEGIN (``storage.store``),
+        so the version check cannot interleave with another process's write; the review lock
+        taken next (always second, so the two cannot deadlock) keeps decisions serialised even
+        for code that opens a writer transaction some other way."""
         if not isinstance(who, str) or not who.strip():
             raise InvalidValue("who", who, "is empty: a decision is recorded under a person's name")
         with self.store.writer.begin() as conn:

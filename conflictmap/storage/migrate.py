@@ -10,6 +10,8 @@ Why a lock: several gunicorn workers open the store at once. The check ("which r
 the upgrade run in one transaction that holds the writer's lock: ``BEGIN IMMEDIATE`` on SQLite,
 a transaction-scoped advisory lock on PostgreSQL (DDL is transactional on both), so the second
 worker waits, then finds the store at head and does nothing.
+(On PostgreSQL the store's writer engine already holds its write lock, ``PG_WRITE_LOCK_KEY``, when
+this lock is taken; ``tests/test_migrations.py`` opens a fresh database from four threads at once.)
 
 Stores made before migrations existed have the tables but no ``alembic_version``: they are
 *adopted*: given the two columns that older releases lacked (what ``_add_missing_columns`` did),
