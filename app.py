@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         table_panel,
         timeline_panel,
         upload_panel,
+        views_panel,
     )
     from components.service_access import attach
     from conflictmap.pipeline import prepare
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         table_panel,
         timeline_panel,
         upload_panel,
+        views_panel,
     ):
         panel.register(app)  # each panel's callbacks, through Dash's public app.callback
 
@@ -83,7 +85,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                     className="page-header",
                 ),
                 filters.layout(),
-                html.Div([status_panel.layout(), export_panel.layout()], className="toolbar"),
+                html.Div(
+                    [status_panel.layout(), export_panel.layout(), views_panel.layout()], className="toolbar"
+                ),
                 html.Main(
                     [
                         html.Div(

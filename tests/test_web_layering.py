@@ -15,6 +15,7 @@ PANELS = {
     "table_panel",
     "timeline_panel",
     "upload_panel",
+    "views_panel",
 }
 PURE = {"figures", "briefing", "theme"}
 VIEWS = {"views", "exports", "service_access", "identity"}
