@@ -94,7 +94,6 @@ def view_items(views: list[watches.SavedView], home: str) -> list[html.Li]:
                     html.A(
                         "feed",
                         href=feed,
-                        type="application/atom+xml",
                         title=f"Atom feed of the new incidents of {v.name}",
                         className="saved-view-feed",
                     ),
@@ -133,7 +132,7 @@ def _may_write(what: str) -> str | None:
         "refused to %s a saved view for %s from %s", what, identity.name or "anonymous", identity.address
     )
     return (
-        f"{identity.name or 'An anonymous visitor'} may not {what} saved views: {identity.why}. "
+        f"{identity.name or 'An anonymous visitor'} may not {what} views: {identity.why}. "
         f"Saved views are shared by the team; changing them needs {identity.needs}."
     )
 

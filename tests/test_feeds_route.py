@@ -143,3 +143,59 @@ def test_api_views_lists_saved_views_with_their_feed(app, client):
 def test_the_404_message_names_the_feeds_and_views(client):
     text = client.get(f"{PREFIX}nope").get_data(as_text=True)
     assert "views" in text and "feeds/" in text
+
+
+def _page_request(app, addr: str = "127.0.0.1", origin: str | None = "http://localhost"):
+    headers = {"Origin": origin} if origin else {}
+    return app[0].server.test_request_context(
+        PREFIX, base_url="http://localhost", environ_base={"REMOTE_ADDR": addr}, headers=headers
+    )
+
+
+def test_the_panel_saves_the_pages_view_for_the_local_analyst_and_lists_it_as_text(app):
+    from components import views_panel
+    from components.identity import local_user
+
+    search = f"?type=battle&area={AREA}&event=inc:zz&zoom=10&lat=34.7&lon=40.8"
+    with _page_request(app):
+        message = views_panel.save("Panel <img src=x onerror=alert(1)>", search)
+        assert (
+            message.startswith("Saved 'Panel <img src=x onerror=alert(1)>'")
+            and "feeds/panel-img-src-x" in message
+        )
+        view = watches.get_view(EventStore(app[1].db_url), "panel-img-src-x-onerror-alert-1")
+        assert view.saved_by == local_user() and "event=" not in view.query and "zoom=" not in view.query
+        again = views_panel.save("Panel <img src=x onerror=alert(1)>", "?type=protest")
+        assert again.startswith("Replaced the saved view") and local_user() in again
+        items, summary = views_panel._list()
+    assert summary.startswith("Saved views (")
+    li = next(i for i in items if "panel-img" in str(i))
+    link, _, feed, when, button = li.children
+    assert link.children == "Panel <img src=x onerror=alert(1)>"  # a text child: Dash renders it as text
+    assert link.href == f"{PREFIX}?type=protest"
+    assert feed.href == f"{PREFIX}feeds/panel-img-src-x-onerror-alert-1.atom"
+    assert button.id == {"type": views_panel.DELETE, "slug": "panel-img-src-x-onerror-alert-1"}
+    with _page_request(app):
+        assert views_panel.delete("panel-img-src-x-onerror-alert-1").startswith("Deleted")
+        assert views_panel.delete("panel-img-src-x-onerror-alert-1") == "That view was already deleted."
+
+
+def test_the_panel_refuses_viewers_and_other_sites(app):
+    from components import views_panel
+
+    store = EventStore(app[1].db_url)
+    with _page_request(app, addr="10.1.2.3"):  # another machine, no sign-in configured: a viewer
+        message = views_panel.save("From afar", "?type=battle")
+    assert "may not save views" in message and watches.get_view(store, "from-afar") is None
+    with _page_request(app, origin="http://evil.example"):
+        message = views_panel.save("Cross site", "?type=battle")
+    assert message.startswith("Cross-site write refused") and watches.get_view(store, "cross-site") is None
+    with _page_request(app):
+        assert views_panel.save("", "?type=battle") == "Not saved: name: a view needs a name"
+
+
+def test_the_page_shows_the_panel(client):
+    from app import PAGE_ROOT  # noqa: F401 - the layout is served from the app
+
+    body = client.get(f"{PREFIX}_dash-layout").get_data(as_text=True)
+    assert "views-save" in body and "Save this view" in body
