@@ -88,22 +88,27 @@ def summary(report: Any, name: str) -> list:
     return [html.Div(line) for line in lines]
 
 
-def add_reports(contents: str | None, filename: str | None) -> tuple[Any, Any]:
-    """Callback: ingest the uploaded file; returns (report lines, the new data version)."""
+def add_reports(contents: str | None, filename: str | None) -> tuple[Any, Any, None]:
+    """Callback: ingest the uploaded file; returns (report lines, the new data version, and None
+    for the upload's contents: emptied, so choosing the same file again is an upload again)."""
     if not contents:
-        return no_update, no_update
+        return no_update, no_update, None
     try:
         check_origin()
         who = require_reviewer()
     except Refused as exc:
-        return str(exc), no_update
+        return str(exc), no_update, None
     name = safe_name(filename)
     if Path(name).suffix not in SUFFIXES:
-        return f"{name}: not a file of reports this app reads (use one of {', '.join(SUFFIXES)}).", no_update
+        return (
+            f"{name}: not a file of reports this app reads (use one of {', '.join(SUFFIXES)}).",
+            no_update,
+            None,
+        )
     try:
         data = base64.b64decode(contents.split(",", 1)[1], validate=True)
     except (IndexError, binascii.Error):
-        return f"{name}: the upload arrived damaged; try again.", no_update
+        return f"{name}: the upload arrived damaged; try again.", no_update, None
     from conflictmap.pipeline import ingest_paths
 
     cfg = settings()
@@ -113,7 +118,7 @@ def add_reports(contents: str | None, filename: str | None) -> tuple[Any, Any]:
         path.write_bytes(data)
         report = ingest_paths(svc.store, [path], limits=cfg.ingest_limits)
     log.info("%s uploaded %s: %d article(s) added", who.name, name, report.articles_added)
-    return summary(report, name), svc.version()
+    return summary(report, name), svc.version(), None
 
 
 def register(app: Dash) -> None:
@@ -121,6 +126,7 @@ def register(app: Dash) -> None:
     app.callback(
         Output(REPORT, "children"),
         Output(ids.DATA_VERSION, "data", allow_duplicate=True),
+        Output(UPLOAD, "contents"),
         Input(UPLOAD, "contents"),
         State(UPLOAD, "filename"),
         prevent_initial_call=True,
