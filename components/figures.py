@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from components.theme import (
     BASEMAP_COLOURS,
     CONTESTED_COLOUR,
+    DENSITY_COLOURS,
     EVENT_COLOURS,
     zone_colour,
 )
@@ -99,6 +102,309 @@ def drawn_size(fatalities: float, count: int, geo_precision: int) -> float:
     so nobody reads them as a village. One rule for the map, the halo and click-picking."""
     size = marker_size(fatalities, count)
     return max(AREA_ONLY_MIN_SIZE, size * AREA_ONLY_GROWTH) if geo_precision >= 3 else size
+
+
+# ---- density above a threshold, circles below it or zoomed in ---------------------------------
+# Measured on synthetic stores (131 Deir ez-Zor places, README "Explore"): at 3,000 incidents a
+# circle holds 2 incidents (median) and 1,455 of the ~2,360 place x type x precision markers are
+# drawn; at 10,000 it holds 4 and 2,041 are drawn, at 100,000 it holds 39 and 98% of circles sit
+# at the size cap, so every village looks the same. The bundled data (about 170 incidents) stays
+# far below it. Above the threshold the map draws where incidents are dense instead.
+DENSITY_THRESHOLD = 3_000  # located incidents in view
+# At zoom 10 the median distance from a Deir ez-Zor place to its nearest neighbour is 46 px,
+# more than the largest circle (42 px); at zoom 9 it is 23 px and neighbours' circles overlap.
+# From this zoom on the map draws circles whatever the count (unless density is asked for).
+CIRCLES_ZOOM = 10.0
+DENSITY_RADIUS_PX = 24  # MapLibre's heatmap radius; its Gaussian kernel has sigma = radius / 3
+# "In view" from the link's centre and zoom alone: the server does not know the browser's map
+# size, so a nominal map of this many pixels (the dashboard's at a 1400 x 1000 window) is assumed.
+NOMINAL_VIEW_PX = (1190, 670)
+WORLD_PX = 512.0  # MapLibre's world is 512 px wide at zoom 0
+EARTH_M = 40_075_016.686
+_GAUSS_COEF = 0.3989422804014327  # MapLibre's heatmap kernel: weight * this * exp(-d^2 / 2 sigma^2)
+
+
+@dataclass(frozen=True)
+class MapMode:
+    """How the map draws its incidents, and the sentence that says why (legend, hover)."""
+
+    density: bool
+    in_view: int  # located incidents in view
+    asked: bool = False  # density asked for under Layers (layers=...,density)
+
+    @property
+    def reason(self) -> str:
+        if not self.density:
+            return ""
+        if self.asked:
+            return (
+                f"Density (asked for under Layers): {self.in_view:,} incidents in view; "
+                "untick Density of incidents to see each incident"
+            )
+        return f"Density: {self.in_view:,} incidents in view; zoom in or filter to see each incident"
+
+    def key(self, view: tuple[float, float, float] | None) -> str:
+        """What a drawn map depends on beyond the filter: the mode, and in density mode the zoom
+        (the colour bar's units are per area at that zoom) and the count its legend prints."""
+        if not self.density:
+            return "circles"
+        return f"density@{(view or (0, 0, DEFAULT_ZOOM))[2]}:{self.in_view}"
+
+
+def metres_per_px(lat: float, zoom: float) -> float:
+    """Ground distance of one screen pixel at a latitude and MapLibre zoom (Web Mercator)."""
+    return EARTH_M * math.cos(math.radians(lat)) / (WORLD_PX * 2**zoom)
+
+
+def _merc_px(lat: Any, lon: Any, zoom: float) -> tuple[np.ndarray, np.ndarray]:
+    """Web-Mercator pixel coordinates of points at ``zoom``."""
+    world = WORLD_PX * 2**zoom
+    lat_r = np.radians(np.clip(np.asarray(lat, dtype=float), -85.05, 85.05))
+    x = (np.asarray(lon, dtype=float) + 180.0) / 360.0 * world
+    y = (1 - np.log(np.tan(np.pi / 4 + lat_r / 2)) / np.pi) / 2 * world
+    return x, y
+
+
+def incidents_in_view(groups: pd.DataFrame, view: tuple[float, float, float] | None) -> int:
+    """Located incidents inside the nominal map around the view's centre (all of them for the
+    default view, which frames the governorate)."""
+    if groups.empty:
+        return 0
+    if view is None:
+        return int(groups["count"].sum())
+    lat, lon, zoom = view
+    x, y = _merc_px(groups["latitude"], groups["longitude"], zoom)
+    cx, cy = _merc_px([lat], [lon], zoom)
+    w, h = NOMINAL_VIEW_PX
+    inside = (np.abs(x - cx[0]) <= w / 2) & (np.abs(y - cy[0]) <= h / 2)
+    return int(groups["count"].to_numpy()[inside].sum())
+
+
+def map_mode(
+    groups: pd.DataFrame, layers: Sequence[str], view: tuple[float, float, float] | None = None
+) -> MapMode:
+    """Density when asked for (``layers=...,density``), or when more than ``DENSITY_THRESHOLD``
+    located incidents are in view below zoom ``CIRCLES_ZOOM``; circles otherwise."""
+    asked = "density" in layers
+    if not asked and "events" not in layers:
+        return MapMode(False, 0)
+    n = incidents_in_view(groups, view)
+    zoom = view[2] if view else DEFAULT_ZOOM
+    if asked:
+        return MapMode(True, n, asked=True)
+    return MapMode(n > DENSITY_THRESHOLD and zoom < CIRCLES_ZOOM, n)
+
+
+def _nice_steps(top: float, n: int = 4) -> list[float]:
+    """Round tick values from 0 up to ``top`` (exclusive of values too close to it)."""
+    if top <= 0 or not math.isfinite(top):
+        return [0.0]
+    raw = top / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    ticks, v = [], 0.0
+    while v < top * 0.85:
+        ticks.append(round(v, 10))
+        v += step
+    return ticks
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if v >= 10 else f"{v:.2g}"
+
+
+def _kernel_peaks(x: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+    """MapLibre's density (before normalising) at each point: the kernel sum of every point."""
+    out = np.empty(len(x))
+    for i in range(0, len(x), 256):  # chunks keep the pairwise matrix small
+        d2 = (x[i : i + 256, None] - x[None, :]) ** 2 + (y[i : i + 256, None] - y[None, :]) ** 2
+        out[i : i + 256] = (w[None, :] * np.exp(-d2 / (2 * sigma**2))).sum(axis=1) * _GAUSS_COEF
+    return out
+
+
+def density_traces(
+    groups: pd.DataFrame, view: tuple[float, float, float] | None, mode: MapMode
+) -> list[dict[str, Any]]:
+    """Incidents as a MapLibre heatmap (plotly ``densitymap``) weighted by incidents, with a
+    colour bar in incidents per 100 km² at this zoom.
+
+    MapLibre sums ``weight * 0.399 * exp(-d²/2σ²)`` per pixel (σ = radius/3 px) and colours the
+    sum from 0 to 1; plotly's weight is z/zmax. So with zmax set to the largest sum over the
+    places, the colour is linear in incidents per area, and a colour-bar value z stands for
+    z / (√(2π) σ² a / 100) incidents per 100 km² (a = km² per pixel at this zoom and latitude).
+    A place holding more than zmax incidents is sent as several points of at most zmax each
+    (the sum is linear), since MapLibre clamps a weight above 1. Reports placed only to the
+    governorate (precision 3) are left out: drawn at the capital they would make a hot spot of
+    a town they may not be about; the colour bar says how many.
+    """
+    located = groups[groups["latitude"].notna() & groups["longitude"].notna()]
+    placed = located[located["geo_precision"] < 3]
+    area_only = int(located.loc[located["geo_precision"] >= 3, "count"].sum())
+    lat0, lon0, zoom = view if view else (DEFAULT_CENTER["lat"], DEFAULT_CENTER["lon"], DEFAULT_ZOOM)
+    sigma = DENSITY_RADIUS_PX / 3
+    km_px = metres_per_px(lat0, zoom) / 1000
+    per_100km2 = math.sqrt(2 * math.pi) * sigma**2 * km_px**2 / 100  # z of one incident per 100 km²
+    if placed.empty:
+        places = pd.DataFrame(columns=["latitude", "longitude", "count", "fatalities", "location"])
+    else:
+        places = (
+            placed.groupby(["latitude", "longitude"], sort=True)
+            .agg(count=("count", "sum"), fatalities=("fatalities", "sum"), location=("location", "first"))
+            .reset_index()
+            .sort_values(["count", "latitude", "longitude"], ascending=[False, True, True], kind="stable")
+        )
+    counts = places["count"].to_numpy(dtype=float)
+    if len(places):
+        x, y = _merc_px(places["latitude"], places["longitude"], zoom)
+        zmax = float(_kernel_peaks(x, y, counts, sigma).max())
+    else:
+        zmax = 1.0
+    top = zmax / per_100km2  # incidents per 100 km² at the densest place: the top colour
+    lats: list[float] = []
+    lons: list[float] = []
+    zs: list[float] = []
+    texts: list[str] = []
+    for la, lo, c, fat, loc in zip(
+        places["latitude"].tolist(),
+        places["longitude"].tolist(),
+        counts.tolist(),
+        places["fatalities"].tolist(),
+        places["location"].tolist(),
+        strict=True,
+    ):
+        text = (
+            f"<b>{plain(mode.reason)}</b><br>{plain(loc, 60)}: {int(c):,} incident{'s' if c != 1 else ''}"
+            f" at this point, {int(fat or 0):,} fatalities stated"
+        )
+        pieces = max(1, math.ceil(c / zmax))
+        for _ in range(pieces):
+            lats.append(la)
+            lons.append(lo)
+            zs.append(c / pieces)
+            texts.append(text)
+    ticks = _nice_steps(top)
+    title = (
+        "<b>Density</b>: incidents per<br>100 km² at this zoom<br>"
+        f"(smoothed over ~{sigma * km_px:.1f} km)"
+        + (f"<br>{area_only:,} placed only to the<br>governorate not included" if area_only else "")
+    )
+    return [
+        _trace(
+            "densitymap",
+            lat=lats,
+            lon=lons,
+            z=zs,
+            zmin=0,
+            zmax=zmax,
+            radius=DENSITY_RADIUS_PX,
+            opacity=0.85,
+            colorscale=[[stop, colour] for stop, colour in DENSITY_COLOURS],
+            colorbar={
+                "title": {"text": title, "side": "top", "font": {"size": 11}},
+                "tickvals": [t * per_100km2 for t in ticks] + [zmax],
+                "ticktext": [_fmt(t) for t in ticks] + [f"{_fmt(top)} (densest)"],
+                "x": 1.0,
+                "xanchor": "left",
+                "xpad": 12,
+                "y": 0.0,
+                "yanchor": "bottom",
+                "len": 0.42,
+                "thickness": 14,
+                "tickfont": {"size": 10},
+                "outlinewidth": 0,
+            },
+            showscale=True,
+            name=_wrap_words(mode.reason, 30),
+            legendgroup="density",
+            showlegend=True,
+            text=texts,
+            hovertemplate="%{text}<extra></extra>",
+            meta={"kind": "density", "in_view": mode.in_view, "asked": mode.asked, "top": top},
+        )
+    ]
+
+
+def _wrap_words(text: str, width: int) -> str:
+    """Plain text broken into lines of about ``width`` characters (legend entries)."""
+    lines: list[str] = []
+    for word in plain(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+# The size key beside the dashboard's map: fatalities under a circle, drawn at the map's sizes.
+SIZE_KEY_STEPS = (0, 5, 25, 100)
+
+
+def size_key(x_px: float = 12.0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Shapes and notes of the circle-size key at the foot of the legend column (pixels from the
+    map's bottom right corner, so it stays put whatever the map's size)."""
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+
+    def note(text: str, dx: float, dy: float, size: int = 10, colour: str = "#333") -> None:
+        notes.append(
+            {
+                "text": text,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1.0,
+                "y": 0.0,
+                "xshift": dx,
+                "yshift": dy,
+                "xanchor": "left",
+                "yanchor": "middle",
+                "align": "left",
+                "showarrow": False,
+                "font": {"size": size, "color": colour},
+            }
+        )
+
+    h = 8.0
+    note(
+        "a little larger when several<br>incidents share a circle; hover<br>says how many",
+        x_px,
+        h + 16,
+        9,
+        "#555",
+    )
+    h += 40
+    for fat in reversed(SIZE_KEY_STEPS):
+        size = marker_size(fat)
+        row = max(size, 14.0) + 4
+        mid = h + row / 2
+        cx = x_px + 22
+        shapes.append(
+            {
+                "type": "circle",
+                "xref": "paper",
+                "yref": "paper",
+                "xsizemode": "pixel",
+                "ysizemode": "pixel",
+                "xanchor": 1.0,
+                "yanchor": 0.0,
+                "x0": cx - size / 2,
+                "x1": cx + size / 2,
+                "y0": mid - size / 2,
+                "y1": mid + size / 2,
+                "fillcolor": "#3b4654",
+                "opacity": 0.75,
+                "line": {"color": "white", "width": 0.6},
+                "name": "size-key",
+            }
+        )
+        label = (
+            "none or not stated"
+            if fat == 0
+            else (f"{fat} or more" if fat == SIZE_KEY_STEPS[-1] else str(fat))
+        )
+        note(label, x_px + 48, mid)
+        h += row
+    note("<b>Circle size: fatalities</b>", x_px, h + 10, 11)
+    return shapes, notes
 
 
 def _basemap_layers(basemap: dict[str, dict | None], layers: Sequence[str]) -> list[dict[str, Any]]:
@@ -281,38 +587,62 @@ def _event_traces(groups: pd.DataFrame) -> list[dict[str, Any]]:
         else pd.Series(False, index=groups.index)
     )
     reported = groups[~candidate]
-    # Pale governorate-level discs first (underneath), then the placed markers; within a trace,
-    # big markers first so a small one is never hidden under a big one.
-    for approx in (True, False):
-        for etype in EVENT_TYPES:
-            part = reported[(reported["event_type"] == etype) & ((reported["geo_precision"] >= 3) == approx)]
-            if part.empty:
-                continue
-            part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
-            sizes = _sizes(part)
-            if approx:
-                opacity: float | list[float] = PRECISION_OPACITY[3]
-            else:
-                opacity = [
-                    PRECISION_OPACITY[1] if p == 1 else PRECISION_OPACITY[2] for p in part["geo_precision"]
-                ]
-            traces.append(
-                _trace(
-                    "scattermap",
-                    lat=part["latitude"].tolist(),
-                    lon=part["longitude"].tolist(),
-                    mode="markers",
-                    marker={"size": sizes, "color": EVENT_COLOURS[etype], "opacity": opacity},
-                    name=EVENT_LABELS[etype] + (" (area only)" if approx else ""),
-                    legendgroup=f"events-{etype}",
-                    showlegend=not approx,
-                    text=_hover_texts(part),
-                    hovertemplate="%{text}<extra></extra>",
-                    customdata=_customdata(part),
-                    meta={"kind": "events", "approximate": approx},
+    # Pale governorate-level discs first (underneath every placed marker), one trace per type.
+    for etype in EVENT_TYPES:
+        part = reported[(reported["event_type"] == etype) & (reported["geo_precision"] >= 3)]
+        if not part.empty:
+            traces.append(_marker_trace(part, etype, approx=True, showlegend=False))
+    # Placed markers, smallest on top. Markers at one point (several types there) are concentric,
+    # so a smaller one drawn first would vanish under a bigger one whatever its trace: each marker
+    # gets its rank by size at its point (0 = biggest), and all rank-0 markers are drawn before
+    # all rank-1 markers, and so on; within a trace, big first. The types keep their traces (and
+    # legend entries); a type's traces share a legend group, toggled together.
+    placed = reported[reported["geo_precision"] < 3]
+    if not placed.empty:
+        placed = placed.assign(_size=_sizes(placed))
+        placed = placed.sort_values(
+            ["latitude", "longitude", "_size", "count"], ascending=[True, True, False, False], kind="stable"
+        )
+        rank = placed.groupby(["latitude", "longitude"], sort=False).cumcount().to_numpy()
+        placed = placed.assign(_rank=rank)
+        shown: set[str] = set()
+        for r in range(int(rank.max()) + 1):
+            layer = placed[placed["_rank"] == r]
+            for etype in EVENT_TYPES:
+                part = layer[layer["event_type"] == etype]
+                if part.empty:
+                    continue
+                traces.append(
+                    _marker_trace(part, etype, approx=False, showlegend=etype not in shown, layer=r)
                 )
-            )
+                shown.add(etype)
     return _reviewed_rims(reported) + traces + _candidate_traces(groups[candidate])
+
+
+def _marker_trace(
+    part: pd.DataFrame, etype: str, *, approx: bool, showlegend: bool, layer: int = 0
+) -> dict[str, Any]:
+    """One type's markers, biggest first (so within the trace a small one is never under a big one)."""
+    part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
+    if approx:
+        opacity: float | list[float] = PRECISION_OPACITY[3]
+    else:
+        opacity = [PRECISION_OPACITY[1] if p == 1 else PRECISION_OPACITY[2] for p in part["geo_precision"]]
+    return _trace(
+        "scattermap",
+        lat=part["latitude"].tolist(),
+        lon=part["longitude"].tolist(),
+        mode="markers",
+        marker={"size": _sizes(part), "color": EVENT_COLOURS[etype], "opacity": opacity},
+        name=EVENT_LABELS[etype] + (" (area only)" if approx else ""),
+        legendgroup=f"events-{etype}",
+        showlegend=showlegend,
+        text=_hover_texts(part),
+        hovertemplate="%{text}<extra></extra>",
+        customdata=_customdata(part),
+        legendrank=1001 + EVENT_TYPES.index(etype),  # the types in their usual order, whatever trace
+        meta={"kind": "events", "approximate": approx, **({} if approx else {"layer": layer})},
+    )
 
 
 REVIEWED_RIM = "#1a1a1a"
@@ -392,6 +722,7 @@ def _candidate_traces(part: pd.DataFrame) -> list[dict[str, Any]]:
             marker={"size": sizes, "color": colours, "opacity": 0.95},
             name="Low-confidence candidates (rings)",
             showlegend=True,
+            legendrank=1100,
             meta={"kind": "candidates"},
         ),
         _trace(
@@ -574,8 +905,14 @@ def map_spec(
     settlements: pd.DataFrame | None = None,
     selected: tuple[float, float, float] | None = None,
     glyphs_url: str | None = None,
+    with_size_key: bool = False,
 ) -> dict[str, Any]:
     """The map as a plain figure dict: basemap lines, zones of the as-of date, key sites, events.
+
+    Events are circles, or a density layer (``map_mode``: more than ``DENSITY_THRESHOLD`` located
+    incidents in view below zoom ``CIRCLES_ZOOM``, or ``layers=...,density``) with its colour bar;
+    the legend, a note on the map and the hover say which and why. ``with_size_key`` adds the
+    circle-size key beside the map (the dashboard; exports draw their own legends).
 
     ``notice`` is a line printed over the map, e.g. "no control data before 2019-03-23" when
     the as-of date precedes every zone version (an empty map would read as "nobody held it").
@@ -588,8 +925,11 @@ def map_spec(
         traces += _zone_traces(zones_fc)
     if "sites" in layers:
         traces += _site_trace(sites)
+    mode = map_mode(groups, layers, view)
     traces.append(selection_trace(selected if "events" in layers else None))
-    if "events" in layers:
+    if mode.density:
+        traces += density_traces(groups, view, mode)
+    elif "events" in layers:
         traces += _event_traces(groups)
     if glyphs_url and (
         "labels" in layers or "arabic" in layers
@@ -637,7 +977,9 @@ def map_spec(
             "yanchor": "top",
             "bgcolor": "rgba(255,255,255,0.95)",
             "font": {"size": 11},
-            "groupclick": "toggleitem",
+            # A legend entry stands for its group: a type's circles are several traces (drawn
+            # smallest on top, see _event_traces), a candidate's ring two; the zones one layer.
+            "groupclick": "togglegroup",
             "itemwidth": 30,
         },
         "uirevision": "map",
@@ -664,7 +1006,31 @@ def map_spec(
                 "borderwidth": 1,
             }
         )
-    if "events" in layers and groups.empty:
+    if mode.density:
+        layout["annotations"].append(
+            {
+                "text": plain(mode.reason),
+                "x": 0.01,
+                "y": 0.99,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": 12, "color": "#2d1b4e"},
+                "bgcolor": "rgba(255,255,255,0.88)",
+                "bordercolor": "#756bb1",
+                "borderwidth": 1,
+            }
+        )
+        layout["meta"] = {"map_mode": "density", "in_view": mode.in_view}
+    else:
+        layout["meta"] = {"map_mode": "circles", "in_view": mode.in_view}
+        if with_size_key and "events" in layers and not groups.empty:
+            shapes, notes = size_key()
+            layout["shapes"] = shapes
+            layout["annotations"] += notes
+    if ("events" in layers or mode.density) and groups.empty:
         layout["annotations"].append(
             {
                 "text": EMPTY_MESSAGE,

@@ -9,7 +9,7 @@ from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 from components import ids
 from components.figures import selection_index
 from components.service_access import service
-from components.views import render_map, selected_marker
+from components.views import map_mode_key, render_map, selected_marker
 from conflictmap.read.query import EventFilter
 
 GRAPH_CONFIG: dcc.Graph.Config = {
@@ -40,11 +40,12 @@ def layout() -> html.Div:
 
 
 def drawn_key(search: str | None) -> str:
-    """What the map's data depends on: the data's version, the filter and layers; not the view
-    or the selection."""
+    """What the map's data depends on: the data's version, the filter and layers, and how it
+    draws them (circles, or density at a zoom: zooming in past ``CIRCLES_ZOOM`` redraws); not
+    the view otherwise, nor the selection."""
     flt = EventFilter.from_query(search)
     query = replace(flt, event=None, lat=None, lon=None, zoom=None, embed=False).to_query()
-    return f"v{service().version()}|{query}"
+    return f"v{service().version()}|{query}|{map_mode_key(search)}"
 
 
 def update_map(search, drawn, _data_version=None):

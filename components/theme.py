@@ -45,3 +45,16 @@ def zone_colour(controller: str, index: int = 0) -> str:
         if controller.startswith(name):
             return colour
     return FALLBACK_ZONE_COLOURS[index % len(FALLBACK_ZONE_COLOURS)]
+
+
+# The density layer: pale lilac to deep purple, a hue no zone fill or event type uses, so a hot
+# spot reads over yellow, rose and teal zones alike; its lowest stop is drawn transparent.
+DENSITY_COLOURS: tuple[tuple[float, str], ...] = (
+    (0.0, "#efedf5"),
+    (0.15, "#dadaeb"),
+    (0.35, "#bcbddc"),
+    (0.55, "#9e9ac8"),
+    (0.75, "#756bb1"),
+    (0.9, "#54278f"),
+    (1.0, "#3f007d"),
+)

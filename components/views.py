@@ -11,19 +11,32 @@ import dash
 import flask
 import plotly.graph_objects as go
 
-from components.figures import DEFAULT_ZOOM, drawn_size, map_figure, map_spec, timeline_spec
+from components.figures import DEFAULT_ZOOM, drawn_size, map_figure, map_mode, map_spec, timeline_spec
 from components.service_access import service, settings
 from conflictmap.geo.zones import control_changes, coverage_note
 from conflictmap.read.query import EventFilter
+
+
+def _centre(flt: EventFilter) -> tuple[float, float, float] | None:
+    """The link's map position (centre and zoom), or None for the default view."""
+    return (
+        (flt.lat, flt.lon, flt.zoom or DEFAULT_ZOOM) if flt.lat is not None and flt.lon is not None else None
+    )
+
+
+def map_mode_key(search: str | None) -> str:
+    """How the map for this link draws its incidents (circles, or density at a zoom with a count):
+    the panel redraws when it changes, though the filter did not (zooming in past the threshold)."""
+    flt = EventFilter.from_query(search)
+    centre = _centre(flt)
+    return map_mode(service().view(flt).groups, flt.layers, centre).key(centre)
 
 
 def _map_args(search: str | None) -> tuple[tuple, dict]:
     svc = service()
     flt = EventFilter.from_query(search)
     view = svc.view(flt)
-    centre = (
-        (flt.lat, flt.lon, flt.zoom or DEFAULT_ZOOM) if flt.lat is not None and flt.lon is not None else None
-    )
+    centre = _centre(flt)
     args = (view.groups, view.zones_fc, svc.basemap(), svc.sites(), flt.layers)
     notice = coverage_note(svc.zones(), view.as_of)
     kwargs = {
@@ -85,7 +98,7 @@ def render_map(search: str | None) -> dict:
     """The map for a URL query string as a plain figure dict, for the callback (exports use ``build_map``)."""
     # The plain dict: same figure as build_map without plotly's validation copy of every array.
     args, kwargs = _map_args(search)
-    return map_spec(*args, **kwargs)
+    return map_spec(*args, **{**kwargs, "with_size_key": True})  # the exports draw their own key
 
 
 def render_timeline(search: str | None) -> dict:
