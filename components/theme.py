@@ -48,13 +48,15 @@ def zone_colour(controller: str, index: int = 0) -> str:
 
 
 # The density layer: pale lilac to deep purple, a hue no zone fill or event type uses, so a hot
-# spot reads over yellow, rose and teal zones alike; its lowest stop is drawn transparent.
+# spot reads over yellow, rose and teal zones alike. The lowest stop is drawn transparent; the
+# ramp rises fast at first so that a village's few incidents still show beside a city's many
+# (the colour bar's ticks stay linear in incidents per area, so it reads true).
 DENSITY_COLOURS: tuple[tuple[float, str], ...] = (
     (0.0, "#efedf5"),
-    (0.15, "#dadaeb"),
-    (0.35, "#bcbddc"),
-    (0.55, "#9e9ac8"),
-    (0.75, "#756bb1"),
-    (0.9, "#54278f"),
+    (0.03, "#dadaeb"),
+    (0.1, "#bcbddc"),
+    (0.25, "#9e9ac8"),
+    (0.45, "#756bb1"),
+    (0.7, "#54278f"),
     (1.0, "#3f007d"),
 )
