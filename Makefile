@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The postgres extra (psycopg) too: the store, pipeline, review and API tests also run against
-# PostgreSQL when CONFLICTMAP_TEST_POSTGRES_URL is set (.ci/run sets it).
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+# PostgreSQL when CONFLICTMAP_TEST_POSTGRES_URL is set (.ci/run sets it). The stamp depends on this
+# file too, so a venv installed before a change of extras here is brought up to date.
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e '.[test,postgres]'
 	touch $@
 

@@ -51,7 +51,10 @@ def postgres_database(hint: str = "t") -> Iterator[str]:
     admin = make_url(postgres_admin_url())
     name = f"cmtest_{hint[:20].lower()}_{uuid.uuid4().hex[:10]}"
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    except ModuleNotFoundError as exc:  # the driver: `make install-test` installs the postgres extra
+        raise RuntimeError(f"{POSTGRES_ENV} is set but {exc.name} is missing: make install-test") from exc
     try:
         with engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
