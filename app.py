@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         filters,
         ids,
         map_panel,
+        playback_panel,
         review_panel,
         security,
         status_panel,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         export_panel,
         filters,
         map_panel,
+        playback_panel,
         review_panel,
         status_panel,
         table_panel,
@@ -91,7 +93,12 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                 html.Main(
                     [
                         html.Div(
-                            [map_panel.layout(), timeline_panel.layout(), table_panel.layout()],
+                            [
+                                map_panel.layout(),
+                                playback_panel.layout(),
+                                timeline_panel.layout(),
+                                table_panel.layout(),
+                            ],
                             className="main-column",
                         ),
                         html.Aside(

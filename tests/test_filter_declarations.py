@@ -15,9 +15,11 @@ from conflictmap.read.fields import (
     DateParam,
     ListParam,
     NumberParam,
+    OneOfParam,
     SetParam,
     SwitchParam,
     TextParam,
+    WholeParam,
     WordParam,
 )
 from conflictmap.read.index import OUTLET_SEP, EventIndex
@@ -44,6 +46,10 @@ def _sample(name, param):
         return "inc-42"
     if isinstance(param, SetParam):
         return param.choices[:2]
+    if isinstance(param, OneOfParam):
+        return param.choices[-1]
+    if isinstance(param, WholeParam):
+        return param.default + 1
     if isinstance(param, AreaParam):
         return ((40.1, 35.0), (40.6, 35.0), (40.6, 35.4))
     raise AssertionError(f"{name}: a kind of declaration this test does not know; add a sample")
@@ -173,3 +179,12 @@ def test_a_drawn_area_round_trips_and_titles_the_view():
     assert flt.area == ((40.1, 35.0), (40.6, 35.0), (40.6, 35.4)) and flt.problems == ()
     assert EventFilter.from_query(flt.to_query()) == flt
     assert flt.describe() == "All events in a drawn area"
+
+
+def test_playback_fields_are_read_and_bad_ones_named():
+    flt = EventFilter.from_query("play=week&window=14&start=2024-11-20&end=2024-12-03")
+    assert (flt.play, flt.window) == ("week", 14) and flt.problems == ()
+    bad = EventFilter.from_query("play=weekly&window=0")
+    assert bad.play is None and bad.window == 30
+    assert any('play=weekly is not a playback step (did you mean "week"?)' in p for p in bad.problems)
+    assert any("window=0 is outside 1..3660" in p for p in bad.problems)

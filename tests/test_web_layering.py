@@ -10,6 +10,7 @@ PANELS = {
     "export_panel",
     "filters",
     "map_panel",
+    "playback_panel",
     "review_panel",
     "status_panel",
     "table_panel",

@@ -463,6 +463,51 @@ class NumberParam(Param):
 
 
 @dataclass(frozen=True)
+class OneOfParam(Param):
+    """One value from a fixed list (a playback step: day, week or month); another is named and
+    ignored."""
+
+    choices: tuple[str, ...] = ()
+    what: str = "a choice"
+
+    def read(self, q: QueryReader, default: Any) -> Any:
+        raw = q.one(self.key)
+        if raw is None:
+            return default
+        if raw not in self.choices:
+            q.problems.append(
+                f"{self.key}={shown(raw)} is not {self.what}{did_you_mean(raw, self.choices)}; "
+                f"ignored (use one of: {', '.join(self.choices)})"
+            )
+            return default
+        return raw
+
+    def write(self, value: Any) -> list[str]:
+        return [value] if value else []
+
+
+@dataclass(frozen=True)
+class WholeParam(Param):
+    """A whole number within ``lo..hi`` (a playback window in days); ``default`` is left out of
+    links."""
+
+    lo: int = 0
+    hi: int = 0
+    default: int = 0
+
+    def read(self, q: QueryReader, default: Any) -> Any:
+        try:
+            x = bounded_number(self.key, q.one(self.key), self.lo, self.hi, whole=True, quote=shown)
+        except ParamError as exc:
+            q.problems.append(f"{exc}; ignored")
+            return default
+        return default if x is None else int(x)
+
+    def write(self, value: Any) -> list[str]:
+        return [str(value)] if value != self.default else []
+
+
+@dataclass(frozen=True)
 class WordParam(Param):
     """One free value (the selected incident's id)."""
 

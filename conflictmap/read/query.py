@@ -49,11 +49,13 @@ from conflictmap.read.fields import (
     FilterError,
     ListParam,
     NumberParam,
+    OneOfParam,
     Param,
     QueryReader,
     SetParam,
     SwitchParam,
     TextParam,
+    WholeParam,
     WordParam,
     declared,
     did_you_mean,
@@ -111,6 +113,8 @@ REVIEW_LABELS = {
     "rejected": "rejected (hidden unless ticked)",
 }
 PRECISIONS: tuple[str, ...] = tuple(str(p) for p in PRECISION_LABELS)
+PLAY_STEPS: tuple[str, ...] = ("day", "week", "month")
+DEFAULT_WINDOW = 30  # days a playback step shows: "the last 30 days" at each step
 MAX_TEXT = 200
 MAX_MIN_FATALITIES = 100_000
 MAX_PROBLEMS = 20  # a hostile link with a thousand bad values gets a short list, not a wall
@@ -320,6 +324,14 @@ class EventFilter:
     zoom: float | None = declared(NumberParam("zoom", lo=0, hi=22, digits=2, view=True), None)
     # The compact page for intranet iframes; kept so filtering stays embedded.
     embed: bool = declared(SwitchParam("embed", view=True), False)
+    # Playback (components/playback_panel.py): the step each press or tick moves the dates by,
+    # and the window of days each step shows; the step itself is the view's start and end.
+    play: str | None = declared(
+        OneOfParam("play", choices=PLAY_STEPS, what="a playback step", view=True), None
+    )
+    window: int = declared(
+        WholeParam("window", lo=1, hi=3660, default=DEFAULT_WINDOW, view=True), DEFAULT_WINDOW
+    )
     # What the link asked for that was not understood, one message per value; not part of the
     # view (two links showing the same thing are the same filter, and caches key on it).
     problems: tuple[str, ...] = field(default=(), compare=False)
