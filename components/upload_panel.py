@@ -81,6 +81,7 @@ def summary(report: Any, name: str) -> list:
     ]
     lines += [f"skipped: {why} ({where})" for where, why in report.articles_skipped[:5]]
     lines += [f"refused: {e}" for e in report.errors[:10]]
+    lines += [f"webhook: {line}" for line in report.webhook]
     if len(report.errors) > 10:
         lines.append(f"… and {len(report.errors) - 10} more refused")
     if report.stopped:
@@ -116,7 +117,7 @@ def add_reports(contents: str | None, filename: str | None) -> tuple[Any, Any, N
     with tempfile.TemporaryDirectory(prefix="conflictmap-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        report = ingest_paths(svc.store, [path], limits=cfg.ingest_limits)
+        report = ingest_paths(svc.store, [path], limits=cfg.ingest_limits, settings=cfg)
     log.info("%s uploaded %s: %d article(s) added", who.name, name, report.articles_added)
     return summary(report, name), svc.version(), None
 

@@ -59,7 +59,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     max_errors = 0 if args.strict else args.max_errors
     with progress_bar("ingest") as update:
         report = ingest_paths(
-            store, args.paths, progress=update, limits=settings.ingest_limits, max_errors=max_errors
+            store,
+            args.paths,
+            progress=update,
+            limits=settings.ingest_limits,
+            max_errors=max_errors,
+            settings=settings,
         )
     table = Table(title=f"Ingest report ({store.shown_url})")
     table.add_column("what")
@@ -88,6 +93,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         console.print(f"  refused: {e}", markup=False, highlight=False, style="red", soft_wrap=True)
     for e in report.events_refused:
         console.print(f"  refused: {e}", markup=False, highlight=False, style="red", soft_wrap=True)
+    for line in report.webhook:  # saved views' webhook: what was sent, or why not (never fails the run)
+        console.print(f"  webhook: {line}", markup=False, highlight=False, soft_wrap=True)
     if not report.complete or report.incidents_pending:
         lines = [f"STOPPED: {report.stopped}." if report.stopped else "NOT COMPLETE."]
         lines.append(f"Stored: {report.articles_added} new article(s) with {report.events_added} event(s).")
