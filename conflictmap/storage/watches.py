@@ -12,10 +12,9 @@ change and an Alembic revision for what is a short list, while ``meta`` already 
 store (SQLite file or PostgreSQL, backups included). ``set_meta`` does not move the store's
 ``version``, so saving a view leaves the dashboard's caches alone (it changes no incident).
 
-Saves and deletes read the list, change it and write it back; a lock serialises that within a
-process. Two worker processes saving at the very same moment could still lose one of the two
-writes (the last one wins); for a few views saved by hand that is accepted, and the page lists
-the views after every save, so a lost one shows.
+Saves and deletes read the list, change it and write it back in one write transaction under the
+store's writer lock (``EventStore.update_meta``), so two workers or machines saving at once both
+keep their view.
 
 This module is in the storage stage and imports no ``read``: the caller normalises the query
 (``conflictmap.notify.watch_query``) before saving it.
@@ -26,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -48,7 +46,6 @@ MAX_SLUG = 60
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
-_lock = threading.Lock()
 
 
 class ViewError(ValueError):
@@ -129,7 +126,10 @@ def _stamp(when: datetime | None) -> str:
 
 
 def _read(store: EventStore) -> list[SavedView]:
-    raw = store.get_meta(META_KEY)
+    return _parse(store.get_meta(META_KEY))
+
+
+def _parse(raw: str | None) -> list[SavedView]:
     if not raw:
         return []
     try:
@@ -154,9 +154,9 @@ def _read(store: EventStore) -> list[SavedView]:
     return out
 
 
-def _write(store: EventStore, views: list[SavedView]) -> None:
+def _dumps(views: list[SavedView]) -> str:
     views = sorted(views, key=lambda v: (v.name.casefold(), v.slug))
-    store.set_meta(META_KEY, json.dumps([v.as_json() for v in views], ensure_ascii=False))
+    return json.dumps([v.as_json() for v in views], ensure_ascii=False)
 
 
 def list_views(store: EventStore) -> list[SavedView]:
@@ -177,8 +177,9 @@ def save_view(
     including a different name whose address is taken (``Hajin!`` after ``hajin``)."""
     name = clean_name(name)
     view = SavedView(name, slugify(name), _check_query(query), _check_who(saved_by), _stamp(saved_at))
-    with _lock:
-        views = _read(store)
+
+    def change(raw: str | None) -> str:
+        views = _parse(raw)
         same = next((v for v in views if v.slug == view.slug), None)
         if same is not None and same.name != view.name:
             raise ViewError(
@@ -188,19 +189,26 @@ def save_view(
             )
         if same is None and len(views) >= MAX_VIEWS:
             raise ViewError("name", f"at most {MAX_VIEWS} saved views; delete one first")
-        _write(store, [v for v in views if v.slug != view.slug] + [view])
+        return _dumps([v for v in views if v.slug != view.slug] + [view])
+
+    # Read and written in one write transaction under the store's writer lock: two workers (or
+    # machines) saving at once both keep their view.
+    store.update_meta(META_KEY, change)
     return view
 
 
 def delete_view(store: EventStore, slug: str) -> bool:
     """Delete the view saved under ``slug``; False when there was none."""
-    with _lock:
-        views = _read(store)
+    found: list[bool] = []
+
+    def change(raw: str | None) -> str:
+        views = _parse(raw)
         kept = [v for v in views if v.slug != slug]
-        if len(kept) == len(views):
-            return False
-        _write(store, kept)
-    return True
+        found.append(len(kept) != len(views))
+        return _dumps(kept)
+
+    store.update_meta(META_KEY, change)
+    return found[-1]
 
 
 def first_seen(store: EventStore) -> dict[str, datetime]:
