@@ -144,3 +144,34 @@ def click_marker(page, xy: dict) -> None:
         "() => document.querySelector('#map .hoverlayer .hovertext') !== null", timeout=20_000
     )
     page.mouse.click(xy["x"], xy["y"])
+
+
+# Heatmap layers MapLibre has, whether shown, and how many features it draws in each.
+HEATMAP_LAYERS = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd._fullLayout.map._subplot.map;
+  return map.getStyle().layers.filter(l => l.type === 'heatmap').map(l => ({
+    id: l.id,
+    visible: map.getLayoutProperty(l.id, 'visibility') !== 'none',
+    n: map.queryRenderedFeatures({layers: [l.id]}).length,
+  }));
+}"""
+
+
+def drawn_heatmaps(page) -> list[dict]:
+    """Every heatmap (density) layer in MapLibre's style: id, visible, features it renders."""
+    return page.evaluate(HEATMAP_LAYERS)
+
+
+def wait_map_idle(page, predicate_js: str = "() => true", timeout: float = 30_000) -> None:
+    """Wait until the map is idle, no callback runs, and ``predicate_js()`` holds."""
+    page.wait_for_function(
+        f"""() => {{
+          const gd = document.querySelector('#map .js-plotly-plot');
+          const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
+          if (!m || !m.loaded()) return false;
+          if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+          return ({predicate_js})();
+        }}""",
+        timeout=timeout,
+    )
