@@ -22,6 +22,7 @@ import flask
 from dash import Dash, Input, Output, State, ctx, dcc, html
 
 from components import exports, ids
+from components.service_access import settings
 from conflictmap.export import snapshot, tables
 from conflictmap.export.naming import download_name
 from conflictmap.read.query import EventFilter
@@ -114,7 +115,7 @@ def run_export(*args):
         return dash.no_update, dash.no_update
     query = export_query(search, title)
     try:
-        base = flask.request.host_url.rstrip("/") + dash.get_app().config.requests_pathname_prefix
+        base = flask.request.host_url.rstrip("/") + settings().url_prefix
     except RuntimeError:
         base = "/"
     t0 = time.perf_counter()

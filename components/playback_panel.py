@@ -18,13 +18,12 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import dash
 import flask
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from components import exports, ids
 from components.identity import Refused, check_origin
-from components.service_access import service
+from components.service_access import service, settings
 from conflictmap.export.naming import download_name
 from conflictmap.read.playback import next_window, sequence
 from conflictmap.read.query import DEFAULT_WINDOW, PLAY_STEPS, EventFilter
@@ -154,7 +153,7 @@ def export_sequence(_n: int, search: str | None) -> tuple[Any, str]:
     if span is None:
         return no_update, "No incidents to play back."
     steps = sequence(flt.end, flt.play or "week", flt.window, EXPORT_STEPS, span)
-    base = flask.request.host_url.rstrip("/") + dash.get_app().config.requests_pathname_prefix
+    base = flask.request.host_url.rstrip("/") + settings().url_prefix
     writer = PdfWriter()
     try:
         for start, end in steps:

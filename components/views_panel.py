@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import logging
 
-import dash
 from dash import Dash, Input, Output, State, ctx, dcc, html
 
 from components import ids
 from components.identity import Refused, check_origin, current_identity
-from components.service_access import service
+from components.service_access import service, settings
 from conflictmap import notify
 from conflictmap.storage import watches
 
@@ -81,10 +80,9 @@ def layout() -> html.Div:
 
 
 def _home() -> str:
-    try:
-        return str(dash.get_app().config.requests_pathname_prefix)
-    except Exception:  # noqa: BLE001 - outside a running app (tests call the functions directly)
-        return "/"
+    """The dashboard's path under this app's prefix (``dash.get_app()`` would answer with the
+    last app built in the process, not the one serving the request)."""
+    return settings().url_prefix
 
 
 def view_items(views: list[watches.SavedView], home: str) -> list[html.Li]:
