@@ -491,7 +491,9 @@ def _zone_traces(zones_fc: dict | None) -> list[dict[str, Any]]:
                 showscale=False,
                 marker={"opacity": opacity, "line": {"width": 1.2, "color": "#6b6b6b"}},
                 name=zone_legend_name(controller, status, confidence),
-                legendgroup="zones",
+                # One group per entry: the legend toggles whole groups (a type's circles span
+                # several traces), and a zone entry should hide that zone, not every zone.
+                legendgroup=f"zones-{i}",
                 legendgrouptitle={"text": "Control (as of date)"} if i == 0 else None,
                 showlegend=True,
                 text=hover,
@@ -912,8 +914,12 @@ def map_spec(
     selected: tuple[float, float, float] | None = None,
     glyphs_url: str | None = None,
     with_size_key: bool = False,
+    area: Sequence[tuple[float, float]] = (),
 ) -> dict[str, Any]:
     """The map as a plain figure dict: basemap lines, zones of the as-of date, key sites, events.
+
+    ``area`` is the outline an analyst drew to filter by (``area=`` in the URL), drawn back so
+    the map says what it is limited to.
 
     Events are circles, or a density layer (``map_mode``: more than ``DENSITY_THRESHOLD`` located
     incidents in view below zoom ``CIRCLES_ZOOM``, or ``layers=...,density``) with its colour bar;
@@ -931,6 +937,7 @@ def map_spec(
         traces += _zone_traces(zones_fc)
     if "sites" in layers:
         traces += _site_trace(sites)
+    traces += area_trace(area)
     mode = map_mode(groups, layers, view)
     traces.append(selection_trace(selected if "events" in layers else None))
     if mode.density:
@@ -1050,6 +1057,32 @@ def map_spec(
             }
         )
     return {"data": traces, "layout": layout}
+
+
+AREA_COLOUR = "#222222"
+
+
+def area_trace(area: Sequence[tuple[float, float]]) -> list[dict[str, Any]]:
+    """The drawn area as a closed dark line, in the legend as "Drawn area (filter)"; nothing
+    without one. It takes no hover or click, so it never hides an incident under it."""
+    if len(area) < 3:
+        return []
+    lons = [lon for lon, _ in area] + [area[0][0]]
+    lats = [lat for _, lat in area] + [area[0][1]]
+    return [
+        _trace(
+            "scattermap",
+            lon=lons,
+            lat=lats,
+            mode="lines",
+            line={"width": 2.5, "color": AREA_COLOUR},
+            name="Drawn area (filter)",
+            legendgroup="area",
+            showlegend=True,
+            hoverinfo="skip",
+            meta={"kind": "area"},
+        )
+    ]
 
 
 def map_figure(*args: Any, **kwargs: Any) -> go.Figure:

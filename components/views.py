@@ -46,6 +46,7 @@ def _map_args(search: str | None) -> tuple[tuple, dict]:
         "settlements": svc.settlements(),
         "selected": selected_marker(search),
         "glyphs_url": glyphs_url(),
+        "area": flt.area,
     }
     return args, kwargs
 

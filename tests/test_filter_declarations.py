@@ -188,3 +188,14 @@ def test_playback_fields_are_read_and_bad_ones_named():
     assert bad.play is None and bad.window == 30
     assert any('play=weekly is not a playback step (did you mean "week"?)' in p for p in bad.problems)
     assert any("window=0 is outside 1..3660" in p for p in bad.problems)
+
+
+def test_the_drawn_area_is_drawn_back_on_the_map():
+    from components.figures import area_trace
+
+    corners = ((40.1, 35.0), (40.6, 35.0), (40.6, 35.4))
+    (trace,) = area_trace(corners)
+    assert trace["mode"] == "lines" and trace["meta"] == {"kind": "area"}
+    assert list(zip(trace["lon"], trace["lat"], strict=True)) == [*corners, corners[0]]  # closed
+    assert trace["hoverinfo"] == "skip"  # never takes a click meant for an incident
+    assert area_trace(()) == []

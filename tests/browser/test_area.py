@@ -29,6 +29,17 @@ def _wait_count(page, test: str) -> None:
     )
 
 
+# The drawn area's outline as MapLibre draws it (line features of the "area" trace).
+AREA_DRAWN = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const map = gd._fullLayout.map._subplot.map;
+  const t = gd._fullData.find(t => t.meta && t.meta.kind === 'area');
+  if (!t) return 0;
+  const layers = map.getStyle().layers.filter(l => l.type === 'line' && l.id.includes(t.uid));
+  return map.queryRenderedFeatures({layers: layers.map(l => l.id)}).length;
+}"""
+
+
 def _count(page) -> int:
     return int(page.inner_text("#count-incidents").replace(",", ""))
 
@@ -66,10 +77,13 @@ def test_a_box_drawn_on_the_map_filters_it_and_survives_a_reload(page, app_serve
         for x, y in drawn
     )
 
+    page.wait_for_function(f"() => ({AREA_DRAWN})() > 0", timeout=30_000)  # the outline is drawn back
+
     url = page.url
     page.reload(wait_until="load")
     _wait_count(page, f"n === {after}")
     assert page.url == url
     page.click("#filter-clear-area")
     page.wait_for_function("() => !location.search.includes('area=')")
+    page.wait_for_function(f"() => ({AREA_DRAWN})() === 0", timeout=30_000)
     _wait_count(page, f"n === {before}")
