@@ -73,6 +73,23 @@ PRECISION_LABELS: dict[int, str] = {
 # the English and Arabic actor tables name it as ``regime-change``.
 REGIME_CHANGE = date(2024, 12, 8)
 
+# Datasets imported beside what the tool reads (``conflictmap import-acled`` / ``import-ucdp``):
+# origin -> (the name rows are cited by, the licence they are used under). One place for the
+# words: the importers note them on every row, the exports and api/meta cite them, and the
+# detail panel names a linked row by them ("ACLED SYR90001").
+IMPORTED_DATASETS: dict[str, tuple[str, str]] = {
+    "acled": (
+        "ACLED",
+        "ACLED data, used under the importing user's own ACLED licence and terms of use; "
+        "cite ACLED (acleddata.com) as its attribution policy asks",
+    ),
+    "ucdp": (
+        "UCDP GED",
+        "UCDP Georeferenced Event Dataset, CC BY 4.0 (ucdp.uu.se); cite Sundberg & Melander (2013) "
+        "and Davies, Pettersson & Öberg, as UCDP asks",
+    ),
+}
+
 # Where an event came from: read from an article by the pipeline, or a curated reference fact.
 ORIGIN_EXTRACTED = "extracted"
 ORIGIN_REFERENCE = "reference"

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from conflictmap.models import IMPORTED_DATASETS
 from conflictmap.params import ParamError, bounded_number
 from conflictmap.read.index import split_outlets
 
@@ -304,21 +305,9 @@ LICENCES: dict[str, str] = {
     "GSHHG rivers": "LGPL-3.0",
     "events": "facts read from the outlets named on each row",
 }
-# Imported datasets (``conflictmap import-acled`` / ``import-ucdp``): named in ``licences`` when
-# rows of that origin are in the store. The same words as ``ingest.acled.LICENCE`` and
-# ``ingest.ucdp.LICENCE`` (export does not import ingest; tests/test_kml_route.py compares them).
-IMPORTED_LICENCES: dict[str, tuple[str, str]] = {
-    "acled": (
-        "ACLED",
-        "ACLED data, used under the importing user's own ACLED licence and terms of use; "
-        "cite ACLED (acleddata.com) as its attribution policy asks",
-    ),
-    "ucdp": (
-        "UCDP GED",
-        "UCDP Georeferenced Event Dataset, CC BY 4.0 (ucdp.uu.se); cite Sundberg & Melander (2013) "
-        "and Davies, Pettersson & Öberg, as UCDP asks",
-    ),
-}
+# Imported datasets are cited by the words of ``models.IMPORTED_DATASETS`` when rows of that
+# origin are in the store.
+IMPORTED_LICENCES: dict[str, tuple[str, str]] = IMPORTED_DATASETS
 
 
 def licences(origins: Iterable[str]) -> dict[str, str]:

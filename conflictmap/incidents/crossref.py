@@ -49,10 +49,10 @@ import pandas as pd
 
 from conflictmap.confidence import is_candidate
 from conflictmap.incidents.dedupe import DAYS, actors_agree, norm_name, types_agree
-from conflictmap.models import Event, km_between
+from conflictmap.models import IMPORTED_DATASETS, Event, km_between
 
 IMPORTED_ORIGINS = frozenset({"acled", "ucdp"})
-ORIGIN_LABELS = {"acled": "ACLED", "ucdp": "UCDP GED"}
+ORIGIN_LABELS = {origin: name for origin, (name, _licence) in IMPORTED_DATASETS.items()}
 DEFAULT_MAX_KM = 3.0  # both name a town
 NEAR_KM = 10.0  # one is "near" a town (geo_precision 2)
 SAME_PLACE_KM = 1.0  # governorate level: the same coded point

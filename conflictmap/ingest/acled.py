@@ -51,13 +51,10 @@ from conflictmap.ingest.tabular import (
     text_cell,
     whole,
 )
-from conflictmap.models import EVENT_TYPES, Event
+from conflictmap.models import EVENT_TYPES, IMPORTED_DATASETS, Event
 
 ORIGIN = "acled"
-LICENCE = (
-    "ACLED data, used under the importing user's own ACLED licence and terms of use; "
-    "cite ACLED (acleddata.com) as its attribution policy asks"
-)
+LICENCE = IMPORTED_DATASETS["acled"][1]
 IMPORTER_VERSION = "acled-import/1"
 SOURCE_LABEL = "ACLED"
 

@@ -52,13 +52,10 @@ from conflictmap.ingest.tabular import (
     text_cell,
     whole,
 )
-from conflictmap.models import Event
+from conflictmap.models import IMPORTED_DATASETS, Event
 
 ORIGIN = "ucdp"
-LICENCE = (
-    "UCDP Georeferenced Event Dataset, CC BY 4.0 (ucdp.uu.se); cite Sundberg & Melander (2013) "
-    "and Davies, Pettersson & Öberg, as UCDP asks"
-)
+LICENCE = IMPORTED_DATASETS["ucdp"][1]
 IMPORTER_VERSION = "ucdp-import/1"
 SOURCE_LABEL = "UCDP GED"
 
