@@ -8,6 +8,7 @@ import pytest
 
 from conflictmap.config import Settings
 from conflictmap.review import Reviews
+from tests.test_detail_panel import _texts as text_of  # all text under a panel, as a reader sees it
 
 INCIDENTS_QUERY = (
     "api/events.csv?review=unreviewed&review=confirmed&review=corrected&review=rejected&limit=5000"
@@ -119,14 +120,4 @@ def test_the_detail_panel_says_also_in_acled_for_a_linked_row(tmp_path, monkeypa
     assert main(["import-acled", str(export)]) == 0
     with serving(settings):
         body = detail_panel.render_incident("ref:INC-2024-08-09-shelling-dahla", "")
-    text = " ".join(str(x) for x in _texts(body))
-    assert "ACLED SYR77001" in text
-
-
-def _texts(node) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, list):
-        return [t for n in node for t in _texts(n)]
-    children = getattr(node, "children", None)
-    return _texts(children) if children is not None else []
+    assert "ACLED SYR77001" in text_of(body)
