@@ -155,8 +155,7 @@ def render_incident(incident_id: str, search: str | None) -> list:
                 "This event is not in the store any more (the data may have been reloaded).", className="hint"
             )
         ]
-    frame = svc.index().frame
-    row = frame[frame["incident_id"] == incident_id]
+    row = svc.index().rows_of(incident_id)
     # The coded fields as the map shows them: an analyst's corrections laid over the machine's.
     head = {**reports[0], **_coded(row)}
     zone = str(row["zone"].iloc[0]) if not row.empty else "unknown"

@@ -250,8 +250,7 @@ def layout() -> html.Div:
 def _incident_row(incident_id: str | None) -> pd.Series | None:
     if not incident_id:
         return None
-    frame = service().index().frame
-    row = frame[frame["incident_id"] == incident_id]
+    row = service().index().rows_of(incident_id)
     return None if row.empty else row.iloc[0]
 
 

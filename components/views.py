@@ -71,8 +71,7 @@ def selected_marker(search: str | None) -> tuple[float, float, float] | None:
         return None
     svc = service()
     groups = svc.view(flt).groups
-    frame = svc.index().frame
-    row = frame[frame["incident_id"] == flt.event]
+    row = svc.index().rows_of(flt.event)
     if row.empty or groups.empty:
         return None
     r = row.iloc[0]

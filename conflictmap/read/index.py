@@ -183,6 +183,7 @@ class EventIndex:
         self.frame = incidents
         self._columns: dict[str, np.ndarray] = {}
         self._lists: dict[str, tuple[np.ndarray, list[set[str]]]] = {}
+        self._positions: dict[str, int] | None = None
 
     def column(self, name: str) -> np.ndarray:
         """``name`` as an array in frame order: dates as datetime64, numbers as float with an
@@ -213,6 +214,17 @@ class EventIndex:
         wanted = set(values)
         hit_unique = np.fromiter((bool(wanted & s) for s in items), bool, len(items))
         return hit_unique[codes] if len(items) else np.zeros(len(codes), dtype=bool)
+
+    def rows_of(self, incident_id: str | None) -> pd.DataFrame:
+        """The incident's row (an empty frame when it is not in the index), found through an id ->
+        position map built once per index: the detail, review and map panels each look the
+        selected incident up on every URL change, and a scan of the id column per lookup grows
+        with the store."""
+        if self._positions is None:
+            ids = self.frame["incident_id"].astype(str).to_numpy()
+            self._positions = {iid: i for i, iid in enumerate(ids)}
+        pos = self._positions.get(str(incident_id)) if incident_id else None
+        return self.frame.iloc[[] if pos is None else [pos]]
 
     def __len__(self) -> int:
         return len(self.frame)
