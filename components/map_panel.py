@@ -28,10 +28,20 @@ def layout() -> html.Div:
             # The data key of the figure on screen: panning or selecting an event changes the
             # URL but not the data, and must not resend the whole map.
             dcc.Store(id=ids.MAP_DRAWN),
+            dcc.Store(id=ids.MAP_KEEPER),  # output of the view keeper below, never read
             dcc.Loading(
-                dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, style={"height": "100%"}, className="map-graph"),
+                [
+                    # The figure as the server drew it; SHOW_JS hands it to the graph.
+                    dcc.Store(id=ids.MAP_FIGURE),
+                    dcc.Graph(
+                        id=ids.MAP, config=GRAPH_CONFIG, style={"height": "100%"}, className="map-graph"
+                    ),
+                ],
                 type="circle",
                 delay_show=400,
+                # The map stays visible and usable under the spinner: the analyst zooming through
+                # density redraws must not see it vanish at each step, nor lose the wheel.
+                overlay_style={"visibility": "visible", "opacity": 0.7},
                 parent_style={"height": "100%"},
             ),
         ],
@@ -74,13 +84,81 @@ def redraw_if_changed(render, search: str | None, drawn: str | None) -> tuple:
     return render(search), key
 
 
+# A redraw never moves the map once it is drawn: the server draws each figure at the URL's view,
+# and the URL follows the map, but a redraw the map caused (density is redrawn at each zoom step)
+# can arrive after the map has moved on, and plotly.react would throw the analyst back to the
+# older view (uirevision does not help: plotly keeps a view the analyst set only while the
+# figure's own view stays unchanged). So the server's figure passes through this step, which
+# puts the map's live view in it; only the first draw (a link opened) places the map.
+SHOW_JS = """
+function (fig, graphId) {
+    if (!fig) { return window.dash_clientside.no_update; }
+    var root = document.getElementById(graphId);
+    var gd = root && root.querySelector(".js-plotly-plot");
+    var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    var map = sub && sub.map;
+    if (!map || !fig.layout || !fig.layout.map) { return fig; }
+    var c = map.getCenter();
+    var view = Object.assign({}, fig.layout.map, {center: {lon: c.lng, lat: c.lat}, zoom: map.getZoom()});
+    return Object.assign({}, fig, {layout: Object.assign({}, fig.layout, {map: view})});
+}
+"""
+
+# Plotly reports a wheel zoom (plotly_relayout, hence relayoutData and the URL) only if no other
+# move ended while the wheel animation ran: a redraw arriving mid-zoom (density is redrawn at
+# each zoom step) ends a move of its own, which clears plotly's "wheeling" flag, so the zoom the
+# wheel then settles at is never reported. The URL kept the older zoom and the next redraw threw
+# the analyst back to it. This keeper, on every move the map ends, compares where the map is with
+# the view plotly recorded, and reports any difference through plotly's public relayout (which
+# emits plotly_relayout like the analyst's own move). A move plotly made itself (a redraw applying
+# the figure's view) leaves the two equal, so it reports nothing and never loops. Only moves the
+# analyst began (wheel, drag, touch) are looked at.
+VIEW_KEEPER_JS = """
+function (_figure, graphId) {
+    var root = document.getElementById(graphId);
+    var gd = root && root.querySelector(".js-plotly-plot");
+    if (!gd || gd.__viewKeeper || !window.Plotly) { return window.dash_clientside.no_update; }
+    gd.__viewKeeper = true;
+    function attach() {
+        var sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        var map = sub && sub.map;
+        if (!map || map.__viewKeeper) { return; }
+        map.__viewKeeper = true;
+        var touched = false;  // the analyst moved the map since the view was last reported
+        ["wheel", "mousedown", "touchstart", "dragstart"].forEach(function (name) {
+            map.on(name, function () { touched = true; });
+        });
+        map.on("moveend", function () {
+            if (!touched || map.isMoving()) { return; }
+            touched = false;
+            var opts = gd._fullLayout && gd._fullLayout.map;
+            if (!opts || !opts.center) { return; }
+            var c = map.getCenter(), z = map.getZoom();
+            if (Math.abs(c.lng - opts.center.lon) < 1e-5 && Math.abs(c.lat - opts.center.lat) < 1e-5
+                && Math.abs(z - opts.zoom) < 1e-3) { return; }
+            window.Plotly.relayout(gd, {"map.center": {lon: c.lng, lat: c.lat}, "map.zoom": z});
+        });
+    }
+    gd.on("plotly_afterplot", attach);
+    attach();
+    return window.dash_clientside.no_update;
+}
+"""
+
+
 def register(app: Dash) -> None:
     """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
     ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
     app.callback(
-        Output(ids.MAP, "figure"),
+        Output(ids.MAP_FIGURE, "data"),
         Output(ids.MAP_DRAWN, "data"),
         Input(ids.URL, "search"),
         State(ids.MAP_DRAWN, "data"),
         Input(ids.DATA_VERSION, "data"),
     )(update_map)
+    app.clientside_callback(
+        SHOW_JS, Output(ids.MAP, "figure"), Input(ids.MAP_FIGURE, "data"), State(ids.MAP, "id")
+    )
+    app.clientside_callback(
+        VIEW_KEEPER_JS, Output(ids.MAP_KEEPER, "data"), Input(ids.MAP, "figure"), State(ids.MAP, "id")
+    )
