@@ -184,6 +184,7 @@ class EventIndex:
         self._columns: dict[str, np.ndarray] = {}
         self._lists: dict[str, tuple[np.ndarray, list[set[str]]]] = {}
         self._positions: dict[str, int] | None = None
+        self._choices: dict[str, list[str]] = {}
 
     def column(self, name: str) -> np.ndarray:
         """``name`` as an array in frame order: dates as datetime64, numbers as float with an
@@ -238,13 +239,20 @@ class EventIndex:
     def choices(self, column: str) -> list[str]:
         """The distinct values a filter control offers for ``column``, sorted as text, blanks dropped.
 
-        "actors" joins both actor columns and "outlets" splits the joined outlet lists."""
+        "actors" joins both actor columns and "outlets" splits the joined outlet lists. Worked out
+        once per index (an index is one store version): every page load asks for each list, and
+        over a million incidents one list took seconds."""
+        if column not in self._choices:
+            self._choices[column] = self._distinct(column)
+        return list(self._choices[column])
+
+    def _distinct(self, column: str) -> list[str]:
         if column == "actors":
-            vals = set(self.column("actor1")) | set(self.column("actor2"))
+            vals = set(pd.unique(self.column("actor1"))) | set(pd.unique(self.column("actor2")))
         elif column == "outlets":
-            vals = {o for s in set(self.column("outlets")) for o in split_outlets(s)}
+            vals = {o for s in pd.unique(self.column("outlets")) for o in split_outlets(s)}
         else:
-            vals = set(self.frame[column].dropna())
+            vals = set(pd.unique(self.frame[column].dropna()))
         return sorted(str(v) for v in vals if v)
 
     def mask(self, flt: EventFilter) -> np.ndarray:
