@@ -1,5 +1,9 @@
 """An analyst reviews incidents in the browser, and what they decide is what the map then draws.
 
+The whole journey runs twice: on a SQLite file and on a PostgreSQL database of its own (the
+shared deployment; ``CONFLICTMAP_TEST_POSTGRES_URL``, which ``.ci/run`` sets, and CI fails
+rather than skips without it), the app preparing the bundled data into each store itself.
+
 One app behind a (simulated) signing-in proxy: alice is a reviewer, bob a viewer. Each step is
 checked where the user sees it: MapLibre's drawn features, the counts, the detail panel's text,
 the history list and ``api/audit.csv`` opened as a CSV.
@@ -16,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import AppServer, RequestLog
+from tests.conftest import BACKENDS, backend_url
 
 pytestmark = pytest.mark.browser
 
@@ -45,16 +50,20 @@ RIM_POINTS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def review_server(tmp_path_factory, chromium_path) -> Iterator[AppServer]:
-    env = {
-        "CONFLICTMAP_AUTH_USER_HEADER": "X-Forwarded-User",
-        "CONFLICTMAP_AUTH_PROXIES": "127.0.0.1",
-        "CONFLICTMAP_REVIEWERS": "alice",
-    }
-    server = AppServer(tmp_path_factory.mktemp("reviewdata"), env=env)
-    yield server
-    server.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def review_server(request, tmp_path_factory, chromium_path) -> Iterator[AppServer]:
+    data_dir = tmp_path_factory.mktemp(f"reviewdata_{request.param}")
+    with backend_url(request.param, data_dir, "review_journey") as url:
+        env = {
+            "CONFLICTMAP_AUTH_USER_HEADER": "X-Forwarded-User",
+            "CONFLICTMAP_AUTH_PROXIES": "127.0.0.1",
+            "CONFLICTMAP_REVIEWERS": "alice",
+            "CONFLICTMAP_DATABASE_URL": url,
+        }
+        server = AppServer(data_dir, env=env)
+        server.store_url = url  # type: ignore[attr-defined]
+        yield server
+        server.stop()
 
 
 def _page_as(browser, user: str):
@@ -282,3 +291,17 @@ def test_a_viewer_is_refused_with_a_message_and_nothing_is_written(bob, review_s
     assert len(_audit(review_server)) == before
     who = json.loads(_get(review_server, "api/whoami", user="bob"))
     assert who["role"] == "viewer" and who["can_review"] is False
+
+
+def test_the_decisions_are_in_the_store_the_app_was_pointed_at(review_server):
+    """Run after the journey: what alice decided in the browser is in this backend's own store
+    (the PostgreSQL database, not a SQLite file the app might have fallen back to)."""
+    from conflictmap.review.audit import audit_rows
+    from conflictmap.storage.store import EventStore
+
+    url = review_server.store_url
+    assert url.startswith("postgresql") == (review_server.data_dir.name.startswith("reviewdata_postgres"))
+    rows = audit_rows(EventStore(url), CONFIRM_ME)
+    assert ("alice", "confirm") in {(r["who"], r["action"]) for r in rows}
+    if url.startswith("postgresql"):
+        assert not list(review_server.data_dir.glob("*.sqlite"))
