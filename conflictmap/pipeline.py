@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
@@ -58,6 +61,7 @@ class IngestReport:
     by_language: dict[str, dict[str, int]] = field(default_factory=dict)
     # saved views' webhook after the run (conflictmap.notify): one line per view sent or not
     webhook: list[str] = field(default_factory=list)
+    regrouping: Regrouping | None = None  # how the run's reports were grouped, when they were
 
     def count_language(self, language: str | None, events: int) -> None:
         """One added article and its events, under its language."""
@@ -137,6 +141,24 @@ STORAGE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, sqlite3.Ope
 REGROUP_PENDING = "ingest_regroup_pending"
 
 
+# ``meta`` key: the store version the last regrouping left. When the version is still that at the
+# end of an ingest run (the run's own article writes do not move it), nothing but this run's
+# reports changed since, so regrouping only what they reach gives what a full regrouping would.
+GROUPED_AT = "incidents_grouped_at_version"
+
+
+@dataclass
+class Regrouping:
+    """How one regrouping went: for the ingest report, the log and ``benchmarks/bench_ingest.py``."""
+
+    mode: str  # "incremental" or "full"
+    incidents: int  # incidents in the store afterwards
+    reports: int  # reports reclustered
+    rows_written: int  # reports whose incident id or reason changed
+    why_full: str = ""  # why the full regrouping was needed, when it was
+    seconds: float = 0.0
+
+
 def _storage_message(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).splitlines()[0]
@@ -183,7 +205,12 @@ def ingest_paths(
     window = limits.window()
     gazetteer = load_gazetteer()
     report = IngestReport()
-    pending = store.get_meta(REGROUP_PENDING) == "1"
+    # REGROUP_PENDING holds this run's token from its first write until its regrouping commits:
+    # any other value found then ("1", another run's token) means a run died before grouping its
+    # reports or another one is writing, and the regrouping is then done in full.
+    pending = store.get_meta(REGROUP_PENDING) not in (None, "0")
+    run_token: str | None = None
+    new_ids: list[str] = []
     watch = IngestWatch.start(store, settings)  # None when no webhook is configured
     paths = list(paths)
     for n_path, path in enumerate(paths):
@@ -238,9 +265,10 @@ def ingest_paths(
                     )
                 try:
                     if not pending:
-                        store.set_meta(REGROUP_PENDING, "1")
+                        run_token = begin_run(store)
                         pending = True
-                    result = store.add_article(article, found, origin=item.origin)
+                    # no version move per article: the regrouping below moves it once for the run
+                    result = store.add_article(article, found, origin=item.origin, bump=False)
                 except STORAGE_ERRORS as exc:
                     _storage_failed(report, item.origin, exc)
                     continue
@@ -250,6 +278,7 @@ def ingest_paths(
                     _check_max_errors(report, max_errors)
                     continue
                 if result.added:
+                    new_ids += [e.event_id for e in found]
                     report.articles_added += 1
                     report.events_added += result.events
                     report.count_language(article.language, result.events)
@@ -264,9 +293,8 @@ def ingest_paths(
             _check_max_errors(report, max_errors)
     if report.articles_added or pending:
         try:
-            report.incidents = regroup_incidents(store)
-            if pending:
-                store.set_meta(REGROUP_PENDING, "0")
+            report.regrouping = regroup_after_ingest(store, new_ids, run_token)
+            report.incidents = report.regrouping.incidents
         except STORAGE_ERRORS as exc:
             log.error("incidents not regrouped: %s", _storage_message(exc))
             report.incidents_pending = True
@@ -309,10 +337,22 @@ def regroup_incidents(store: EventStore) -> int:
     analyst grouped it by hand (a review). Their links to our incidents are then worked out
     again and stored (``refresh_cross_links``), since our incident ids may have changed.
     """
+    return regroup_all(store).incidents
+
+
+def regroup_all(store: EventStore, why: str = "") -> Regrouping:
+    """``regroup_incidents``, saying what it did: every report reclustered, the rows that changed
+    written in one transaction with the relinked imported rows, the version moved once.
+
+    It also records the version it leaves (``GROUPED_AT``), unless another write landed between
+    its reading the reports and its writing, which it would not have grouped: the next ingest
+    then regroups in full again rather than trust a grouping that is not whole."""
     from conflictmap.incidents.crossref import IMPORTED_ORIGINS
     from conflictmap.incidents.dedupe import cluster_incidents
     from conflictmap.review.anchors import grouping_constraints
 
+    started = time.perf_counter()
+    version_read = store.get_meta("version")
     reports = store.all_events()
     imported = [e for e in reports if e.origin in IMPORTED_ORIGINS]
     ours = [e for e in reports if e.origin not in IMPORTED_ORIGINS]
@@ -329,10 +369,166 @@ def regroup_incidents(store: EventStore) -> int:
     for e in imported:
         if e.incident_id != f"inc:{e.event_id}" and e.event_id not in reviewed:
             assignment[e.event_id] = (f"inc:{e.event_id}", IMPORTED_OWN_INCIDENT)
-    store.set_incidents(assignment)
-    refresh_cross_links(store)
+    with store.writer.begin() as conn:
+        whole = store.meta_in(conn, "version") == version_read
+        written = store.write_incidents(conn, assignment)
+        _relink(store, conn)
+        version = store.bump_version(conn)
+        store.put_meta(conn, GROUPED_AT, str(version) if whole else "")
+        store.put_meta(conn, REGROUP_PENDING, "0")
     untouched = {e.incident_id or f"inc:{e.event_id}" for e in imported if e.event_id not in assignment}
-    return len({inc for inc, _ in assignment.values()} | untouched)
+    return Regrouping(
+        mode="full",
+        incidents=len({inc for inc, _ in assignment.values()} | untouched),
+        reports=len(ours),
+        rows_written=written,
+        why_full=why,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def begin_run(store: EventStore) -> str | None:
+    """Mark the store as holding reports not grouped yet, before a run's first write; returns
+    the run's token for ``regroup_after_ingest``, or None when another run's mark was there (one
+    died before grouping, or one is writing now): that run's reports then need a full regrouping.
+    """
+    token = f"run:{uuid.uuid4().hex}"
+    claimed = store.update_meta(REGROUP_PENDING, lambda cur: token if cur in (None, "0") else "1")
+    return token if claimed == token else None
+
+
+def regroup_after_ingest(store: EventStore, new_ids: list[str], token: str | None) -> Regrouping:
+    """Group an ingest run's new reports (``new_ids``) into incidents: incrementally when that is
+    sure to give what a full regrouping would, else in full (``regroup_all``).
+
+    Incremental (``incidents.incremental``) needs the store to be exactly what the last
+    regrouping left plus this run's reports: the version unmoved since (``GROUPED_AT``; the
+    run's article writes do not move it) and ``REGROUP_PENDING`` still holding this run's
+    ``token`` (None: another run's mark was found, so one died or is running). The check, the
+    reads and the writes happen under one write transaction, so no other writer comes between."""
+    started = time.perf_counter()
+    why = "a previous ingest run stopped before grouping its reports, or another one is writing"
+    if token is not None:
+        with store.writer.begin() as conn:
+            if store.meta_in(conn, REGROUP_PENDING) != token:
+                why = "another ingest run wrote to the store meanwhile"
+            elif store.meta_in(conn, "version") != store.meta_in(conn, GROUPED_AT):
+                why = (
+                    "the store changed since its reports were last grouped (a review, an import, "
+                    "a re-extraction, reference facts, or the first ingest since upgrading)"
+                )
+            else:
+                done = _regroup_reached(store, conn, new_ids)
+                if done is not None:
+                    done.seconds = time.perf_counter() - started
+                    return done
+                why = "an incident id the new grouping needs is held elsewhere in the store"
+    log.info("regrouping every report: %s", why)
+    return regroup_all(store, why)
+
+
+class _StoreSource:
+    """``incidents.incremental.ReportSource`` over an ``EventStore``, imported rows left out."""
+
+    def __init__(self, store: EventStore, exclude: frozenset[str]) -> None:
+        self.store = store
+        self.exclude = exclude
+
+    def in_window(
+        self, event_type: str, start: date, end: date, box: tuple[float, float, float, float] | None
+    ) -> list[Event]:
+        return self.store.events_in_window(event_type, start, end, box, exclude_origins=self.exclude)
+
+    def of_incidents(self, incident_ids: set[str]) -> list[Event]:
+        return self.store.events_of_incidents(incident_ids, exclude_origins=self.exclude)
+
+    def by_ids(self, event_ids: set[str]) -> list[Event]:
+        return self.store.events_by_ids(event_ids, exclude_origins=self.exclude)
+
+
+def _regroup_reached(store: EventStore, conn: Any, new_ids: list[str]) -> Regrouping | None:
+    """The incremental regrouping, inside the caller's write transaction; None when it cannot
+    match a full regrouping (an id ``keep_incident_ids`` would choose is held by a report it did
+    not read), and nothing is written then.
+
+    Reads go through the store's reading connections: every writer takes the write lock the
+    caller holds, so they see exactly the state the transaction will write over."""
+    from conflictmap.incidents.crossref import IMPORTED_ORIGINS
+    from conflictmap.incidents.dedupe import cluster_incidents
+    from conflictmap.incidents.incremental import reach
+    from conflictmap.review.anchors import grouping_constraints
+
+    reviewed = grouping_constraints(store)
+    imported_reviewed = {i for i, origin in store.origins_of(reviewed).items() if origin in IMPORTED_ORIGINS}
+    groups = {k: v for k, v in reviewed.items() if k not in imported_reviewed}
+    ref_lat = store.max_abs_latitude(exclude_origins=IMPORTED_ORIGINS)
+    new = store.events_by_ids(new_ids, exclude_origins=IMPORTED_ORIGINS)
+    found = reach(new, _StoreSource(store, IMPORTED_ORIGINS), ref_lat=ref_lat, reviewed=groups)
+    ours = list(found.events.values())
+    previous_ids = {e.incident_id for e in ours if e.incident_id}
+    # An imported row's own id (inc:<its event id>) is never carried over to a group of ours.
+    named = {inc[4:]: inc for inc in previous_ids if inc.startswith("inc:")}
+    own_ids = {named[i] for i, origin in store.origins_of(named).items() if origin in IMPORTED_ORIGINS}
+    hand_ids = {e.incident_id for e in ours if e.origin == "reference" and e.incident_id}
+    assignment = keep_incident_ids(
+        cluster_incidents(ours, groups=groups, ref_lat=ref_lat),
+        {e.event_id: e.incident_id for e in ours if e.incident_id not in own_ids},
+        prefer=hand_ids,
+    )
+    # keep_incident_ids hands out ids store-wide: an id it gives that none of these reports held
+    # must be free in the rest of the store, or a full regrouping would have chosen otherwise.
+    fresh = {inc for inc, _ in assignment.values()} - previous_ids
+    if any("~" in inc for inc in fresh) or store.incidents_held(fresh, besides=set(found.events)):
+        return None
+    written = store.write_incidents(conn, assignment, store.incident_rows(assignment, conn=conn))
+    _relink(store, conn)
+    version = store.bump_version(conn)
+    store.put_meta(conn, GROUPED_AT, str(version))
+    store.put_meta(conn, REGROUP_PENDING, "0")
+    log.info(
+        "regrouped %d report(s) reached from %d new in %d round(s), %d queries; %d row(s) written",
+        len(ours),
+        len(new),
+        found.rounds,
+        found.queries,
+        written,
+    )
+    return Regrouping(
+        mode="incremental",
+        incidents=store.incident_count(conn),
+        reports=len(ours),
+        rows_written=written,
+    )
+
+
+def _relink(store: EventStore, conn: Any) -> None:
+    """Relink imported rows to our incidents inside a regrouping's write transaction.
+
+    With no imported row stored (the usual case) this is one indexed look-up, and the stored
+    links are emptied only if some are left. With imported rows the matching is redone whole: it
+    is one to one across a dataset (a row takes its best incident, an incident one row per
+    dataset), so a regrouped incident can move a link to or from an incident far from it."""
+    from conflictmap.incidents.crossref import IMPORTED_ORIGINS
+
+    if store.has_origin(IMPORTED_ORIGINS, conn):
+        links = _cross_links(store, conn)
+        store.write_cross_links(conn, [{**lk.to_dict(), "label": lk.label} for lk in links])
+    elif store.cross_links_stored(conn):
+        store.write_cross_links(conn, [])
+
+
+def _cross_links(store: EventStore, conn: Any | None = None) -> list[CrossLink]:
+    """The links of every stored imported row to our incidents, read through ``conn`` if given."""
+    from conflictmap.incidents.crossref import IMPORTED_ORIGINS, link_to_incidents
+
+    imported = [e for origin in sorted(IMPORTED_ORIGINS) for e in store.all_events(origin=origin, conn=conn)]
+    if not imported:
+        return []
+    frame = store.events_frame() if conn is None else store.events_frame_in(conn)
+    frame = frame[~frame["origin"].isin(IMPORTED_ORIGINS)]
+    if "review_status" in frame.columns:
+        frame = frame[frame["review_status"] != "rejected"]
+    return link_to_incidents(imported, frame)
 
 
 def refresh_cross_links(store: EventStore) -> list[CrossLink]:
@@ -343,16 +539,7 @@ def refresh_cross_links(store: EventStore) -> list[CrossLink]:
     them (``events_frame``: analysts' corrections applied); incidents an analyst rejected are
     left out, and so are low-confidence candidates (``crossref``). With no imported rows the
     stored set is emptied. Writes, and moves the store's version, only when the links changed."""
-    from conflictmap.incidents.crossref import IMPORTED_ORIGINS, link_to_incidents
-
-    imported = [e for origin in sorted(IMPORTED_ORIGINS) for e in store.all_events(origin=origin)]
-    links: list[CrossLink] = []
-    if imported:
-        frame = store.events_frame()
-        frame = frame[~frame["origin"].isin(IMPORTED_ORIGINS)]
-        if "review_status" in frame.columns:
-            frame = frame[frame["review_status"] != "rejected"]
-        links = link_to_incidents(imported, frame)
+    links = _cross_links(store)
     store.set_cross_links([{**lk.to_dict(), "label": lk.label} for lk in links])
     return links
 

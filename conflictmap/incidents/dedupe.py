@@ -265,17 +265,49 @@ def link(a: Event, b: Event, max_km: float = DEFAULT_MAX_KM) -> tuple[bool, int,
     return True, days, dist, f"{when} (±{tol}, {precision}), {place_why}, same type {a.event_type}, {act_why}"
 
 
-def _candidate_pairs(events: list[Event], max_km: float) -> Iterable[tuple[int, int]]:
-    """Index pairs (i < j) close enough in date and space to be worth comparing."""
-    lats = [abs(e.latitude) for e in events if _has_point(e)]  # type: ignore[arg-type]
-    cell_lat = max(max_km, SAME_PLACE_KM) / 111.0
-    cos = math.cos(math.radians(min(max(lats, default=0.0), 85.0)))
-    cell_lon = cell_lat / cos
+def max_abs_latitude(events: Iterable[Event]) -> float:
+    """The largest |latitude| of the reports with a point: it sets the width of the grid's cells."""
+    return max((abs(e.latitude) for e in events if _has_point(e)), default=0.0)  # type: ignore[arg-type]
 
-    def key(e: Event) -> tuple:  # reports of different types never link: keep them in separate cells
-        if _has_point(e):
-            return (e.event_type, "p", math.floor(e.latitude / cell_lat), math.floor(e.longitude / cell_lon))  # type: ignore[operator]
-        return (e.event_type, "n", norm_name(e.location))
+
+def grid(max_km: float, ref_lat: float) -> tuple[float, float]:
+    """(cell height, cell width) in degrees of the candidate grid.
+
+    The width is taken at ``ref_lat``, the largest |latitude| of the reports clustered together,
+    where a degree of longitude is shortest, so two reports ``max_km`` apart are never more than
+    one cell apart. It depends on *all* the reports clustered, which is why an incremental
+    regrouping passes the store's own ``ref_lat`` rather than its subset's: the same cells, the
+    same candidate pairs."""
+    cell_lat = max(max_km, SAME_PLACE_KM) / 111.0
+    cos = math.cos(math.radians(min(ref_lat, 85.0)))
+    return cell_lat, cell_lat / cos
+
+
+def cell_key(e: Event, cell_lat: float, cell_lon: float) -> tuple:
+    """The grid cell of a report: (type, "p", row, column) with a point, else (type, "n", name).
+
+    Reports of different types never link, so they are kept in separate cells; reports without a
+    point are compared only by their normalised place name."""
+    if _has_point(e):
+        return (e.event_type, "p", math.floor(e.latitude / cell_lat), math.floor(e.longitude / cell_lon))  # type: ignore[operator]
+    return (e.event_type, "n", norm_name(e.location))
+
+
+def neighbour_cells(key: tuple) -> list[tuple]:
+    """The cells whose reports a report of cell ``key`` is compared with (itself included)."""
+    if key[1] == "p":
+        return [(key[0], "p", key[2] + dy, key[3] + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return [key]
+
+
+def _candidate_pairs(
+    events: list[Event], max_km: float, ref_lat: float | None = None
+) -> Iterable[tuple[int, int]]:
+    """Index pairs (i < j) close enough in date and space to be worth comparing."""
+    cell_lat, cell_lon = grid(max_km, max_abs_latitude(events) if ref_lat is None else ref_lat)
+
+    def key(e: Event) -> tuple:
+        return cell_key(e, cell_lat, cell_lon)
 
     # one list per cell, in index order = date order (events arrive sorted), so a date window
     # is one bisect away
@@ -289,12 +321,7 @@ def _candidate_pairs(events: list[Event], max_km: float) -> Iterable[tuple[int, 
     tols = [DAYS.get(e.date_precision, 1) for e in events]
     for i, k in enumerate(keys):
         tol, day0 = tols[i], days[i]
-        cells = (
-            [(k[0], "p", k[2] + dy, k[3] + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-            if k[1] == "p"
-            else [k]
-        )
-        for cell in cells:
+        for cell in neighbour_cells(k):
             idx = cell_idx.get(cell)
             if not idx:
                 continue
@@ -311,17 +338,29 @@ def cluster_incidents(
     *,
     max_km: float = DEFAULT_MAX_KM,
     groups: Mapping[str, str] | None = None,
+    ref_lat: float | None = None,
 ) -> dict[str, tuple[str, str]]:
     """event_id -> (incident_id, reason); see the module docstring for the rules.
 
     ``groups`` (event_id -> group key) are groupings a person decided (an analyst's review, see
     ``conflictmap.review``): reports of one key start as one incident whatever the rules say
     (must-link), and reports of two keys are never joined (cannot-link); the rules may still add
-    other reports to them. They take precedence over the grouping of the reference facts."""
+    other reports to them. They take precedence over the grouping of the reference facts.
+
+    ``ref_lat`` sets the candidate grid (``grid``); None takes it from ``events``. A caller that
+    clusters part of a larger set (``incidents.incremental``) passes the whole set's value, so
+    the pairs compared are exactly those the whole set's clustering would compare.
+
+    Each connected component of the graph of links (plus the hand-made groups) gets a result
+    that depends on that component alone: links are taken in an order fixed by the pair itself,
+    a group's root is its earliest report, and an incident is named after it. That is what lets
+    an incremental regrouping recluster only the components new reports touch."""
     groups = groups or {}
     evs = sorted(events, key=lambda e: (e.event_date, e.event_id))
     links: list[_Link] = []
-    for i, j in _candidate_pairs(evs, max_km):
+    # (two arguments when no ref_lat is given: tests swap in an every-pair version of this call)
+    pairs = _candidate_pairs(evs, max_km) if ref_lat is None else _candidate_pairs(evs, max_km, ref_lat)
+    for i, j in pairs:
         ok, days, dist, why = link(evs[i], evs[j], max_km)
         if ok:
             same_url = bool(evs[i].url) and evs[i].url == evs[j].url

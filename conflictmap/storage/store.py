@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -168,14 +170,20 @@ class EventStore:
                 return "same text seen"
         return None
 
-    def add_article(self, article: Article, found: Iterable[Event], origin: str = "") -> AddResult:
-        """Store an article and its events atomically; an article seen before adds nothing."""
+    def add_article(
+        self, article: Article, found: Iterable[Event], origin: str = "", *, bump: bool = True
+    ) -> AddResult:
+        """Store an article and its events atomically; an article seen before adds nothing.
+
+        ``bump=False`` leaves the version where it is: an ingest run stores many articles and
+        then regroups, and moves the version once at the end, in the regrouping's transaction
+        (``pipeline.ingest_paths``), instead of once per article and again for the grouping."""
         why = self.seen(article)
         if why:
             return AddResult(False, why)
         rows = [_event_row(e) for e in found]
         try:
-            self._insert_article(article, rows, origin)
+            self._insert_article(article, rows, origin, bump=bump)
         except IntegrityError:
             # Another process stored the same article between our check and our write.
             why = self.seen(article)
@@ -184,7 +192,9 @@ class EventStore:
             raise
         return AddResult(True, "new", len(rows))
 
-    def _insert_article(self, article: Article, rows: list[dict[str, Any]], origin: str) -> None:
+    def _insert_article(
+        self, article: Article, rows: list[dict[str, Any]], origin: str, *, bump: bool = True
+    ) -> None:
         with self.writer.begin() as conn:
             conn.execute(
                 insert(articles).values(
@@ -204,7 +214,8 @@ class EventStore:
                 # The same event id from two articles cannot happen (ids hash the article id); a
                 # re-extraction of the same article is excluded above.
                 conn.execute(insert(events), rows)
-            self._bump(conn)
+            if bump:
+                self._bump(conn)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """The stored row of one article (text included), or None if there is no such id."""
@@ -237,15 +248,15 @@ class EventStore:
             self._bump(conn)
         return len(rows)
 
-    def all_events(self, origin: str | None = None) -> list[Event]:
+    def all_events(self, origin: str | None = None, conn: Any | None = None) -> list[Event]:
         """Every stored event as an ``Event``, or only those of ``origin`` (e.g. "reference").
 
         Loads them all into memory: for the dashboard's frames use ``events_frame``."""
         q = select(events)
         if origin:
             q = q.where(events.c.origin == origin)
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings().all()
+        with _reading(self, conn) as c:
+            rows = c.execute(q).mappings().all()
         return [Event.from_dict(dict(r)) for r in rows]
 
     def set_incidents(self, assignment: dict[str, tuple[str, str]]) -> None:
@@ -256,25 +267,175 @@ class EventStore:
         handful of rows, and on PostgreSQL each separate UPDATE was a network round trip while
         the write lock was held. The version moves once, as before, whatever changed."""
         with self.writer.begin() as conn:
-            current = {
-                event_id: (incident_id, reason)
-                for event_id, incident_id, reason in conn.execute(
-                    select(events.c.event_id, events.c.incident_id, events.c.merge_reason)
-                )
-            }
-            changed = [
-                {"b_event_id": event_id, "b_incident_id": incident_id, "b_reason": reason}
-                for event_id, (incident_id, reason) in assignment.items()
-                if event_id in current and current[event_id] != (incident_id, reason)
-            ]
-            if changed:
-                conn.execute(
-                    update(events)
-                    .where(events.c.event_id == bindparam("b_event_id"))
-                    .values(incident_id=bindparam("b_incident_id"), merge_reason=bindparam("b_reason")),
-                    changed,
-                )
+            self.write_incidents(conn, assignment)
             self._bump(conn)
+
+    def write_incidents(
+        self,
+        conn: Any,
+        assignment: dict[str, tuple[str, str]],
+        current: dict[str, tuple[str | None, str | None]] | None = None,
+    ) -> int:
+        """Inside the caller's write transaction, write the rows of ``assignment`` whose incident
+        id or reason differs from what is stored (``current``, read here when not given); returns
+        how many rows were written. No version move: the caller moves it once for all its writes.
+
+        Batched (an executemany of one bound UPDATE per chunk), so a regrouping that changes a
+        few rows of a large store costs a few statements, not a round trip per row."""
+        if current is None:
+            if len(assignment) > 5000:  # most of the store: one pass over the table beats chunks
+                current = {
+                    event_id: (incident_id, reason)
+                    for event_id, incident_id, reason in conn.execute(
+                        select(events.c.event_id, events.c.incident_id, events.c.merge_reason)
+                    )
+                }
+            else:
+                current = self.incident_rows(assignment, conn=conn)
+        changed = [
+            {"b_event_id": event_id, "b_incident_id": incident_id, "b_reason": reason}
+            for event_id, (incident_id, reason) in assignment.items()
+            if event_id in current and current[event_id] != (incident_id, reason)
+        ]
+        stmt = (
+            update(events)
+            .where(events.c.event_id == bindparam("b_event_id"))
+            .values(incident_id=bindparam("b_incident_id"), merge_reason=bindparam("b_reason"))
+        )
+        for chunk in range(0, len(changed), 5000):
+            conn.execute(stmt, changed[chunk : chunk + 5000])
+        return len(changed)
+
+    def incident_rows(
+        self, event_ids: Iterable[str], conn: Any | None = None
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """event_id -> (incident_id, merge_reason) as stored, for the ids that exist."""
+        ids = sorted(set(event_ids))
+        out: dict[str, tuple[str | None, str | None]] = {}
+        with _reading(self, conn) as c:
+            for chunk in range(0, len(ids), 500):
+                q = select(events.c.event_id, events.c.incident_id, events.c.merge_reason).where(
+                    events.c.event_id.in_(ids[chunk : chunk + 500])
+                )
+                out.update({e: (i, r) for e, i, r in c.execute(q)})
+        return out
+
+    # ---- reads for an incremental regrouping (``incidents.incremental``) ------------------
+    def events_by_ids(self, event_ids: Iterable[str], exclude_origins: Iterable[str] = ()) -> list[Event]:
+        """The stored reports of these ids (those that exist), without rows of ``exclude_origins``."""
+        ids = sorted(set(event_ids))
+        skip = sorted(exclude_origins)
+        out: list[Event] = []
+        with self.engine.connect() as conn:
+            for chunk in range(0, len(ids), 500):
+                q = select(events).where(events.c.event_id.in_(ids[chunk : chunk + 500]))
+                if skip:
+                    q = q.where(events.c.origin.not_in(skip))
+                out += [Event.from_dict(dict(r)) for r in conn.execute(q).mappings()]
+        return out
+
+    def events_of_incidents(
+        self, incident_ids: Iterable[str], exclude_origins: Iterable[str] = ()
+    ) -> list[Event]:
+        """Every stored report of these incidents (``ix_events_incident_id``), without rows of
+        ``exclude_origins``."""
+        ids = sorted(set(incident_ids))
+        skip = sorted(exclude_origins)
+        out: list[Event] = []
+        with self.engine.connect() as conn:
+            for chunk in range(0, len(ids), 500):
+                q = select(events).where(events.c.incident_id.in_(ids[chunk : chunk + 500]))
+                if skip:
+                    q = q.where(events.c.origin.not_in(skip))
+                out += [Event.from_dict(dict(r)) for r in conn.execute(q).mappings()]
+        return out
+
+    def events_in_window(
+        self,
+        event_type: str,
+        start: date,
+        end: date,
+        box: tuple[float, float, float, float] | None = None,
+        *,
+        exclude_origins: Iterable[str] = (),
+    ) -> list[Event]:
+        """Reports of one type dated ``start``..``end`` (both included): with ``box`` (lat_min,
+        lat_max, lon_min, lon_max, all included) those with a point inside it, without one
+        those with no usable point (no coordinates, or not finite ones), which de-duplication
+        compares by place name instead.
+
+        The neighbours a new report could link to; read through ``ix_events_type_date``
+        (event_type, event_date), so the cost follows the window, not the store's size."""
+        q = select(events).where(events.c.event_type == event_type, events.c.event_date.between(start, end))
+        skip = sorted(exclude_origins)
+        if skip:
+            q = q.where(events.c.origin.not_in(skip))
+        if box is not None:
+            q = q.where(events.c.latitude.between(box[0], box[1]), events.c.longitude.between(box[2], box[3]))
+        else:
+            # NULL on either side, or NaN/infinity (outside any finite range on both backends)
+            q = q.where(
+                or_(
+                    events.c.latitude.is_(None),
+                    events.c.longitude.is_(None),
+                    ~events.c.latitude.between(-_FINITE, _FINITE),
+                    ~events.c.longitude.between(-_FINITE, _FINITE),
+                )
+            )
+        with self.engine.connect() as conn:
+            return [Event.from_dict(dict(r)) for r in conn.execute(q).mappings()]
+
+    def max_abs_latitude(self, exclude_origins: Iterable[str] = ()) -> float:
+        """The largest |latitude| of the reports with a usable point (0.0 without any): the width
+        of de-duplication's grid cells depends on it (``dedupe.grid``)."""
+        q = select(func.max(events.c.latitude), func.min(events.c.latitude)).where(
+            events.c.latitude.between(-_FINITE, _FINITE), events.c.longitude.between(-_FINITE, _FINITE)
+        )
+        skip = sorted(exclude_origins)
+        if skip:
+            q = q.where(events.c.origin.not_in(skip))
+        with self.engine.connect() as conn:
+            hi, lo = conn.execute(q).one()
+        return max((abs(float(v)) for v in (hi, lo) if v is not None), default=0.0)
+
+    def has_origin(self, origins: Iterable[str], conn: Any | None = None) -> bool:
+        """Whether any report of these origins is stored (one indexed look-up)."""
+        names = sorted(origins)
+        if not names:
+            return False
+        with _reading(self, conn) as c:
+            q = select(events.c.event_id).where(events.c.origin.in_(names)).limit(1)
+            return c.execute(q).first() is not None
+
+    def origins_of(self, event_ids: Iterable[str]) -> dict[str, str]:
+        """event_id -> origin of the stored reports among ``event_ids``."""
+        ids = sorted(set(event_ids))
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in range(0, len(ids), 500):
+                q = select(events.c.event_id, events.c.origin).where(
+                    events.c.event_id.in_(ids[chunk : chunk + 500])
+                )
+                out.update({event_id: origin for event_id, origin in conn.execute(q)})
+        return out
+
+    def incidents_held(self, incident_ids: Iterable[str], besides: set[str]) -> set[str]:
+        """Which of ``incident_ids`` some stored report other than those of ``besides`` holds."""
+        ids = sorted(set(incident_ids))
+        held: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in range(0, len(ids), 500):
+                q = select(events.c.event_id, events.c.incident_id).where(
+                    events.c.incident_id.in_(ids[chunk : chunk + 500])
+                )
+                held |= {inc for event_id, inc in conn.execute(q) if event_id not in besides}
+        return held
+
+    def incident_count(self, conn: Any | None = None) -> int:
+        """Distinct incidents of the stored reports (a report with no incident id is its own)."""
+        key = func.coalesce(events.c.incident_id, literal("inc:") + events.c.event_id)
+        with _reading(self, conn) as c:
+            return int(c.execute(select(func.count(func.distinct(key)))).scalar_one())
 
     def split_incident(self, incident_id: str) -> int:
         """Undo a merge: every report of the incident becomes its own incident again.
@@ -317,12 +478,17 @@ class EventStore:
         (UTC ISO), ``review_id`` and ``reject_reason``, the same for all reports of an incident.
         Rejected incidents are included: hiding them is the reader's choice. Read in one
         transaction, so the rows and the reviews laid over them are of one moment."""
+        with self.engine.connect() as conn, conn.begin():
+            return self.events_frame_in(conn)
+
+    def events_frame_in(self, conn: Any) -> pd.DataFrame:
+        """``events_frame`` read through the caller's connection: inside a write transaction it
+        sees that transaction's own writes (a regrouping relinks imported rows before it commits)."""
         from conflictmap.storage.effective import apply_reviews
 
-        with self.engine.connect() as conn, conn.begin():
-            frame = pd.read_sql(select(events), conn)
-            frame["event_date"] = pd.to_datetime(frame["event_date"])
-            return apply_reviews(frame, conn)
+        frame = pd.read_sql(select(events), conn)
+        frame["event_date"] = pd.to_datetime(frame["event_date"])
+        return apply_reviews(frame, conn)
 
     def machine_frame(self) -> pd.DataFrame:
         """Every report exactly as stored (the machine's reading, no review applied)."""
@@ -405,14 +571,36 @@ class EventStore:
         )
         value = json.dumps({"format": 1, "links": rows}, ensure_ascii=False, sort_keys=True)
         with self.writer.begin() as conn:
-            current = conn.execute(
-                select(meta.c.value).where(meta.c.key == CROSS_LINKS_KEY)
-            ).scalar_one_or_none()
-            if current == value or (current is None and not rows):
+            if not self._write_cross_links(conn, value, bool(rows)):
                 return False
-            self._set_meta(conn, CROSS_LINKS_KEY, value)
             self._bump(conn)
         return True
+
+    def write_cross_links(self, conn: Any, links: Iterable[dict[str, Any]]) -> bool:
+        """``set_cross_links`` inside the caller's write transaction, without moving the version
+        (the caller moves it once for all its writes); returns whether the stored links changed."""
+        rows = sorted(
+            ({k: lk.get(k) for k in _LINK_FIELDS} for lk in links),
+            key=lambda lk: (str(lk["origin"]), str(lk["row_id"]), str(lk["report_id"])),
+        )
+        value = json.dumps({"format": 1, "links": rows}, ensure_ascii=False, sort_keys=True)
+        return self._write_cross_links(conn, value, bool(rows))
+
+    def _write_cross_links(self, conn: Any, value: str, any_rows: bool) -> bool:
+        current = conn.execute(select(meta.c.value).where(meta.c.key == CROSS_LINKS_KEY)).scalar_one_or_none()
+        if current == value or (current is None and not any_rows):
+            return False
+        self._set_meta(conn, CROSS_LINKS_KEY, value)
+        return True
+
+    def cross_links_stored(self, conn: Any | None = None) -> bool:
+        """Whether any link is stored (a regrouping with no imported rows need only empty them)."""
+        with _reading(self, conn) as c:
+            raw = c.execute(select(meta.c.value).where(meta.c.key == CROSS_LINKS_KEY)).scalar_one_or_none()
+        try:
+            return bool(raw and json.loads(raw).get("links"))
+        except (ValueError, AttributeError):
+            return True  # unreadable: let the next relinking rewrite it
 
     def cross_links(self) -> dict[str, list[dict[str, Any]]]:
         """Our incident id -> the imported rows that are the same incident, for the detail panel's
@@ -491,6 +679,14 @@ class EventStore:
             self._set_meta(conn, key, new)
         return new
 
+    def meta_in(self, conn: Any, key: str) -> str | None:
+        """One bookkeeping value read through the caller's connection (inside its transaction)."""
+        return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+    def put_meta(self, conn: Any, key: str, value: str) -> None:
+        """Write one bookkeeping value inside the caller's write transaction (no version move)."""
+        self._set_meta(conn, key, value)
+
     def version(self) -> int:
         """A counter bumped by every write, so readers can cache derived frames until it moves."""
         return int(self.get_meta("version") or 0)
@@ -539,6 +735,21 @@ class EventStore:
             index_elements=[meta.c.key], set_={"value": cast(cast(meta.c.value, Integer) + 1, Text)}
         ).returning(meta.c.value)
         return int(conn.execute(stmt).scalar_one())
+
+
+# Any finite float is inside this range; NULL, NaN and the infinities are not (SQLite stores NaN
+# as NULL; PostgreSQL sorts NaN above every number).
+_FINITE = 1e308
+
+
+@contextmanager
+def _reading(store: EventStore, conn: Any | None) -> Iterator[Any]:
+    """The caller's connection when it has one (to read inside its transaction), else a new one."""
+    if conn is not None:
+        yield conn
+        return
+    with store.engine.connect() as own:
+        yield own
 
 
 def _upsert(conn: Any) -> Any:
