@@ -268,3 +268,13 @@ def test_meta_edited_in_place_by_writers_at_once_loses_no_edit(store):
     assert _together(6, append) == []
     assert sorted(json.loads(store.get_meta("lists") or "[]")) == list(range(6))
     assert store.version() == v  # bookkeeping: readers' caches stay valid
+
+
+def test_the_longest_incident_id_fits_on_every_backend(store):
+    """An incident id is "inc:" + a report id of up to 80 characters, perhaps with a "~n" suffix:
+    PostgreSQL refused ids past 80 characters before migration 0003 widened the column."""
+    long_id = "e" * 80
+    store.add_article(article("a1"), [make_event(long_id, article_id="a1")])
+    incident = f"inc:{long_id}~12"
+    store.set_incidents({long_id: (incident, "single report")})
+    assert {r["event_id"] for r in store.incident_reports(incident)} == {long_id}

@@ -78,8 +78,9 @@ def adopt_legacy(conn: Connection) -> bool:
     """Stamp a store made before migrations at the base revision; True if it was one.
 
     Stores of still older releases lack two columns of the base schema (or a whole table); they
-    gain them (empty) first, so the stamp tells the truth. The four tables of ``schema`` are
-    still those of the base revision, so ``create_all`` of one of them makes the base table."""
+    gain them (empty) first, so the stamp tells the truth. A missing table is made from today's
+    ``schema`` (``create_all``), so later revisions must accept a table already in their shape
+    (0003 creates its index only if it is missing; widening a column again changes nothing)."""
     tables = set(inspect(conn).get_table_names())
     if "alembic_version" in tables or not LEGACY_TABLES & tables:
         return False

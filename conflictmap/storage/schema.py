@@ -26,6 +26,7 @@ from sqlalchemy import (
     Column,
     Date,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -55,7 +56,7 @@ events = Table(
     metadata,
     Column("event_id", String(80), primary_key=True),
     Column("article_id", String(200), index=True),
-    Column("incident_id", String(80), index=True),
+    Column("incident_id", String(120), index=True),  # "inc:" + a report id (80), maybe "~n"
     Column("merge_reason", Text),
     Column("event_date", Date, nullable=False, index=True),
     Column("date_precision", String(8), nullable=False),
@@ -81,6 +82,8 @@ events = Table(
     Column("origin", String(20), nullable=False, index=True),
     Column("extractor_version", String(40)),
     Column("notes", Text),
+    # The incremental regrouping's neighbour query: one type, a date window (migration 0003).
+    Index("ix_events_type_date", "event_type", "event_date"),
 )
 
 zones = Table(
@@ -151,7 +154,7 @@ review_audit = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", String(32), nullable=False, index=True),  # UTC, ISO 8601
     Column("who", String(200), nullable=False),
-    Column("incident_id", String(80), index=True),
+    Column("incident_id", String(120), index=True),
     Column("review_id", String(40), nullable=False, index=True),
     Column("action", String(20), nullable=False),
     Column("field", String(40)),
