@@ -435,9 +435,16 @@ class _StoreSource:
         self.exclude = exclude
 
     def in_window(
-        self, event_type: str, start: date, end: date, box: tuple[float, float, float, float] | None
+        self,
+        event_type: str,
+        start: date,
+        end: date,
+        box: tuple[float, float, float, float] | None,
+        narrow: tuple[date, date, tuple[str, ...]] | None = None,
     ) -> list[Event]:
-        return self.store.events_in_window(event_type, start, end, box, exclude_origins=self.exclude)
+        return self.store.events_in_window(
+            event_type, start, end, box, exclude_origins=self.exclude, narrow=narrow
+        )
 
     def of_incidents(self, incident_ids: set[str]) -> list[Event]:
         return self.store.events_of_incidents(incident_ids, exclude_origins=self.exclude)

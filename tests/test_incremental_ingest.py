@@ -481,6 +481,30 @@ def test_events_in_window_reads_one_type_dates_and_box_or_the_unplaced(store_url
     assert {e.event_id for e in store.events_of_incidents({"inc:in", "inc:far"})} == {"in", "far"}
 
 
+def test_the_narrow_window_keeps_wider_precisions_from_the_whole_window(store_url):
+    """A run of day-precise reports asks for day-precise neighbours near it only, but for week-
+    and month-precise ones across the month either side: those link from further away."""
+    store = EventStore(store_url)
+    d = date(2024, 8, 7)
+    store.upsert_events(
+        [
+            make_event("near-day", event_date=d + timedelta(days=1)),
+            make_event("far-day", event_date=d + timedelta(days=20)),
+            make_event("far-month", event_date=d + timedelta(days=20), date_precision="month"),
+            make_event("far-week", event_date=d + timedelta(days=20), date_precision="week"),
+        ]
+    )
+    box = (34.9, 35.1, 40.4, 40.6)
+    wide = (d - timedelta(days=31), d + timedelta(days=31))
+    got = store.events_in_window(
+        "battle", *wide, box, narrow=(d - timedelta(days=1), d + timedelta(days=1), ("month",))
+    )
+    assert {e.event_id for e in got} == {"near-day", "far-month"}
+    got = store.events_in_window("battle", *wide, box, narrow=(d, d, ()))
+    assert {e.event_id for e in got} == set()
+    assert len(store.events_in_window("battle", *wide, box)) == 4
+
+
 def test_reached_reports_are_a_part_of_a_sparse_store(tmp_path):
     """On a store spread over years, one new report reaches only its neighbours (the point)."""
     rng = random.Random(5)  # noqa: S311 - reproducible test data, not security

@@ -53,10 +53,17 @@ class ReportSource(Protocol):
     current ``incident_id``."""
 
     def in_window(
-        self, event_type: str, start: date, end: date, box: tuple[float, float, float, float] | None
+        self,
+        event_type: str,
+        start: date,
+        end: date,
+        box: tuple[float, float, float, float] | None,
+        narrow: tuple[date, date, tuple[str, ...]] | None = None,
     ) -> list[Event]:
         """Reports of ``event_type`` dated ``start``..``end``: with ``box`` (lat_min, lat_max,
-        lon_min, lon_max) those with a point inside it, with None those without a usable point."""
+        lon_min, lon_max) those with a point inside it, with None those without a usable point.
+        With ``narrow`` (first, last, precisions): only those dated first..last, or of one of
+        those (wider) date precisions."""
         ...
 
     def of_incidents(self, incident_ids: set[str]) -> list[Event]:
@@ -169,10 +176,20 @@ def _link_run(
             (col - 1) * cell_lon - _EPS,
             (col + 2) * cell_lon + _EPS,
         )
+    # A stored report further from the run than the run's own tolerance links only if its own
+    # tolerance is wider (``link``: within the larger of the two), so the store is asked for
+    # the run's narrow window plus reports of a wider precision in the wide one: most reports
+    # are dated to the day, and a month-wide window of a busy town read thousands of them.
+    own = max(_tol(e) for e in run)
+    narrow = (
+        run[0].event_date - timedelta(days=own),
+        run[-1].event_date + timedelta(days=own),
+        tuple(sorted(p for p, days in DAYS.items() if days > own)),
+    )
     out.queries += 1
     near = set(neighbour_cells(key))
     linked: list[Event] = []
-    for other in source.in_window(key[0], start, end, box):
+    for other in source.in_window(key[0], start, end, box, narrow):
         if other.event_id in found or cell_key(other, cell_lat, cell_lon) not in near:
             continue
         for e in run:

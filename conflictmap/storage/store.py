@@ -358,6 +358,7 @@ class EventStore:
         box: tuple[float, float, float, float] | None = None,
         *,
         exclude_origins: Iterable[str] = (),
+        narrow: tuple[date, date, tuple[str, ...]] | None = None,
     ) -> list[Event]:
         """Reports of one type dated ``start``..``end`` (both included): with ``box`` (lat_min,
         lat_max, lon_min, lon_max, all included) those with a point inside it, without one
@@ -365,8 +366,14 @@ class EventStore:
         compares by place name instead.
 
         The neighbours a new report could link to; read through ``ix_events_type_date``
-        (event_type, event_date), so the cost follows the window, not the store's size."""
+        (event_type, event_date), so the cost follows the window, not the store's size. With
+        ``narrow`` (first, last, precisions): only reports dated first..last, or of one of those
+        date precisions (the caller's wider ones)."""
         q = select(events).where(events.c.event_type == event_type, events.c.event_date.between(start, end))
+        if narrow is not None:
+            first, last, wider = narrow
+            near = events.c.event_date.between(first, last)
+            q = q.where(or_(near, events.c.date_precision.in_(wider)) if wider else near)
         skip = sorted(exclude_origins)
         if skip:
             q = q.where(events.c.origin.not_in(skip))
