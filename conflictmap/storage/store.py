@@ -323,28 +323,24 @@ class EventStore:
     # ---- reads for an incremental regrouping (``incidents.incremental``) ------------------
     def events_by_ids(self, event_ids: Iterable[str], exclude_origins: Iterable[str] = ()) -> list[Event]:
         """The stored reports of these ids (those that exist), without rows of ``exclude_origins``."""
-        ids = sorted(set(event_ids))
-        skip = sorted(exclude_origins)
-        out: list[Event] = []
-        with self.engine.connect() as conn:
-            for chunk in range(0, len(ids), 500):
-                q = select(events).where(events.c.event_id.in_(ids[chunk : chunk + 500]))
-                if skip:
-                    q = q.where(events.c.origin.not_in(skip))
-                out += [Event.from_dict(dict(r)) for r in conn.execute(q).mappings()]
-        return out
+        return self._events_in(events.c.event_id, event_ids, exclude_origins)
 
     def events_of_incidents(
         self, incident_ids: Iterable[str], exclude_origins: Iterable[str] = ()
     ) -> list[Event]:
         """Every stored report of these incidents (``ix_events_incident_id``), without rows of
         ``exclude_origins``."""
-        ids = sorted(set(incident_ids))
+        return self._events_in(events.c.incident_id, incident_ids, exclude_origins)
+
+    def _events_in(self, column: Any, values: Iterable[str], exclude_origins: Iterable[str]) -> list[Event]:
+        """Reports whose ``column`` is one of ``values``, asked 500 values at a time (SQLite's
+        bound-parameter limit), without rows of ``exclude_origins``."""
+        wanted = sorted(set(values))
         skip = sorted(exclude_origins)
         out: list[Event] = []
         with self.engine.connect() as conn:
-            for chunk in range(0, len(ids), 500):
-                q = select(events).where(events.c.incident_id.in_(ids[chunk : chunk + 500]))
+            for chunk in range(0, len(wanted), 500):
+                q = select(events).where(column.in_(wanted[chunk : chunk + 500]))
                 if skip:
                     q = q.where(events.c.origin.not_in(skip))
                 out += [Event.from_dict(dict(r)) for r in conn.execute(q).mappings()]
