@@ -165,10 +165,10 @@ def test_an_article_the_store_cannot_take_is_refused_and_the_next_one_is_stored(
     )
     real = EventStore._insert_article
 
-    def picky(self, article, rows, origin):  # a write that fails for this row only
+    def picky(self, article, rows, origin, **kw):  # a write that fails for this row only
         if article.id == "n1":
             raise ValueError("value the database rejects")
-        return real(self, article, rows, origin)
+        return real(self, article, rows, origin, **kw)
 
     monkeypatch.setattr(EventStore, "_insert_article", picky)
     report = ingest_paths(store, [src])
@@ -201,11 +201,11 @@ def _full_at(monkeypatch, nth: int) -> list[int]:
     real = EventStore._insert_article
     calls = [0]
 
-    def write(self, article, rows, origin):
+    def write(self, article, rows, origin, **kw):
         calls[0] += 1
         if calls[0] >= nth:
             raise sqlite3.OperationalError("database or disk is full")
-        return real(self, article, rows, origin)
+        return real(self, article, rows, origin, **kw)
 
     monkeypatch.setattr(EventStore, "_insert_article", write)
     return calls
@@ -263,10 +263,10 @@ def test_disk_full_after_every_article_is_stored_still_groups_incidents_on_the_r
     src = _many(tmp_path, 5)
     db = f"sqlite:///{tmp_path / 'events.sqlite'}"
 
-    def no_room(self, assignment):
+    def no_room(self, conn, assignment, *rows):  # every regrouping, full or incremental, writes here
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(EventStore, "set_incidents", no_room)
+    monkeypatch.setattr(EventStore, "write_incidents", no_room)
     first = ingest_paths(EventStore(db), [src])
     assert first.articles_added == 5 and first.incidents_pending and not first.complete
     monkeypatch.undo()
