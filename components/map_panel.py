@@ -37,6 +37,7 @@ def layout() -> html.Div:
                         id=ids.MAP, config=GRAPH_CONFIG, style={"height": "100%"}, className="map-graph"
                     ),
                 ],
+                id=ids.MAP_LOADING,  # style.css lets the wheel and drags pass through its cover
                 type="circle",
                 delay_show=400,
                 # The map stays visible and usable under the spinner: the analyst zooming through
@@ -108,36 +109,47 @@ function (fig, graphId) {
 # move ended while the wheel animation ran: a redraw arriving mid-zoom (density is redrawn at
 # each zoom step) ends a move of its own, which clears plotly's "wheeling" flag, so the zoom the
 # wheel then settles at is never reported. The URL kept the older zoom and the next redraw threw
-# the analyst back to it. This keeper, on every move the map ends, compares where the map is with
-# the view plotly recorded, and reports any difference through plotly's public relayout (which
-# emits plotly_relayout like the analyst's own move). A move plotly made itself (a redraw applying
-# the figure's view) leaves the two equal, so it reports nothing and never loops. Only moves the
-# analyst began (wheel, drag, touch) are looked at.
+# the analyst back to it. This keeper remembers the last view plotly reported and, whenever a move
+# the analyst began (wheel, drag, touch) has settled, reports the map's live view if it differs,
+# through plotly's public relayout (which emits plotly_relayout like the analyst's own move).
+# Plotly's own layout is no baseline: SHOW_JS writes the live view into each redraw, which would
+# hide a move nobody reported. Redraws emit no plotly_relayout, and a report equal to the live
+# view is never repeated, so the keeper cannot loop.
 VIEW_KEEPER_JS = """
 function (_figure, graphId) {
     var root = document.getElementById(graphId);
     var gd = root && root.querySelector(".js-plotly-plot");
     if (!gd || gd.__viewKeeper || !window.Plotly) { return window.dash_clientside.no_update; }
     gd.__viewKeeper = true;
+    var reported = null;  // the view plotly last told Dash about
+    gd.on("plotly_relayout", function (e) {
+        var c = e && e["map.center"];
+        if (c && e["map.zoom"] !== undefined) { reported = {lon: c.lon, lat: c.lat, zoom: e["map.zoom"]}; }
+    });
     function attach() {
-        var sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-        var map = sub && sub.map;
+        var opts = gd._fullLayout && gd._fullLayout.map;
+        var map = opts && opts._subplot && opts._subplot.map;
         if (!map || map.__viewKeeper) { return; }
         map.__viewKeeper = true;
+        if (!reported && opts.center) {  // the view the page opened at, as its link says
+            reported = {lon: opts.center.lon, lat: opts.center.lat, zoom: opts.zoom};
+        }
         var touched = false;  // the analyst moved the map since the view was last reported
         ["wheel", "mousedown", "touchstart", "dragstart"].forEach(function (name) {
             map.on(name, function () { touched = true; });
         });
-        map.on("moveend", function () {
-            if (!touched || map.isMoving()) { return; }
-            touched = false;
-            var opts = gd._fullLayout && gd._fullLayout.map;
-            if (!opts || !opts.center) { return; }
+        function keep() {
+            if (!touched || !reported || map.isMoving()) { return; }
             var c = map.getCenter(), z = map.getZoom();
-            if (Math.abs(c.lng - opts.center.lon) < 1e-5 && Math.abs(c.lat - opts.center.lat) < 1e-5
-                && Math.abs(z - opts.zoom) < 1e-3) { return; }
+            if (Math.abs(c.lng - reported.lon) < 1e-5 && Math.abs(c.lat - reported.lat) < 1e-5
+                && Math.abs(z - reported.zoom) < 1e-3) { return; }
+            touched = false;
             window.Plotly.relayout(gd, {"map.center": {lon: c.lng, lat: c.lat}, "map.zoom": z});
-        });
+        }
+        // Looked at when a move ends and, in case a redraw's own move ended it early, when the
+        // map is next idle; an equal view leaves the flag set for the move still settling.
+        map.on("moveend", keep);
+        map.on("idle", keep);
     }
     gd.on("plotly_afterplot", attach);
     attach();

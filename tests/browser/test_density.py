@@ -88,6 +88,8 @@ def test_default_view_draws_density_and_circles_once_zoomed_in(page, synthetic_s
         }}"""
     )
     page.mouse.move(at["x"], at["y"])
+    # The spinner's cover, shown over the map at each redraw, lets the wheel through to the map.
+    assert page.evaluate("getComputedStyle(document.getElementById('map-loading')).pointerEvents") == "none"
     for _ in range(20):
         zoom = page.evaluate(ZOOM)
         if zoom >= CIRCLES_ZOOM + 0.2:
