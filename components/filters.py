@@ -241,6 +241,7 @@ def sync_filters(search, *rest):
     n = len(CONTROL_OUTPUTS)
     values, click, relayout, _reset, map_view = list(rest[:n]), rest[n], rest[n + 1], rest[n + 2], rest[n + 3]
     selected_area = rest[n + 4] if len(rest) > n + 4 else None
+    picking_place = rest[n + 6] if len(rest) > n + 6 else None
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)
@@ -272,6 +273,8 @@ def sync_filters(search, *rest):
         flt = replace(flt, area=corners)
     elif trigger == ids.CLEAR_AREA:
         flt = replace(flt, area=())
+    elif prop == f"{ids.MAP}.clickData" and picking_place:
+        pass  # that click names a place for the review form; the selection stays
     elif prop == f"{ids.MAP}.clickData" and (incident := _clicked_incident(click, flt)):
         flt = replace(flt, event=incident)
     elif trigger == ids.TIMELINE and (rng := _range_from_relayout(relayout)) is not None:
@@ -321,6 +324,7 @@ def register(app: Dash) -> None:
         Input(ids.MAP, "relayoutData"),
         Input(ids.MAP, "selectedData"),
         Input(ids.CLEAR_AREA, "n_clicks"),
+        State(ids.PLACE_PICK, "data"),
     )(sync_filters)
     app.callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))(
         copy_link

@@ -15,6 +15,10 @@ MAP_DRAWN = "map-drawn-key"
 MAP_KEEPER = "map-view-keeper"
 MAP_FIGURE = "map-figure"
 MAP_LOADING = "map-loading"
+# A place being picked on the map for the review form ({"incident": id or None} while it lasts):
+# the review panel sets it, and the filters leave the selection alone while it is set, so the
+# click that names a place does not also select the incident under it.
+PLACE_PICK = "review-place-pick"
 TIMELINE_DRAWN = "timeline-drawn-key"
 LINK_NOTICE = "link-notice"
 LINK_OPENED = "link-opened"

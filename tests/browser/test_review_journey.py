@@ -31,6 +31,8 @@ ADD_FROM = "ref:INC-2024-08-07-ndf-attack-sdf"
 MERGE_FROM = "ref:INC-2024-08-13-security-squares-hasakah"
 MERGE_INTO = "ref:INC-2024-08-13-security-squares-qamishli"
 VIEWER_TRIES = "ref:INC-2024-08-12-sdf-retaliation"
+PICK_FOR = "ref:INC-2020-08-04-protest-hawayij"
+BUSAYRAH = (35.15556, 40.42583)  # the gazetteer's point; a 2019 protest is drawn there too
 # MapLibre returns tile-quantised coordinates: a drawn point is "at" a place within 0.005 degrees.
 NEAR = "(p, q) => Math.abs(p[0] - q[0]) < 0.005 && Math.abs(p[1] - q[1]) < 0.005"
 
@@ -187,6 +189,45 @@ def test_a_corrected_place_moves_the_drawn_marker(alice, review_server):
     )
     assert any(
         r["action"] == "correct" and r["field"] == "place_id" and r["incident_id"] == MOVE_ME
+        for r in _audit(review_server)
+    )
+
+
+def test_a_place_picked_on_the_map_moves_the_drawn_marker(alice, review_server):
+    before = _incident_row(review_server, PICK_FOR)
+    assert before is not None and before["location"].startswith("Al-Hawayij")
+    _open(alice, review_server, PICK_FOR)
+    alice.click("#review-correct summary")
+    alice.click("#review-place-pick-start")
+    _message(alice, "Click the map where it happened")
+    canvas = "document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map.getCanvas()"
+    alice.wait_for_function(f"() => {canvas}.style.cursor === 'crosshair'")
+    # Click on al-Busayrah, where another incident's marker is drawn: the click names the place
+    # and does not select that incident.
+    at = alice.evaluate(
+        f"""() => {{
+          const map = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map;
+          const p = map.project([{BUSAYRAH[1]}, {BUSAYRAH[0]}]);
+          const r = map.getCanvas().getBoundingClientRect();
+          return {{x: r.left + p.x, y: r.top + p.y, inside: p.x > 0 && p.y > 0 && p.x < r.width && p.y < r.height}};
+        }}"""
+    )
+    assert at["inside"], "al-Busayrah is not in the drawn map's view"
+    alice.mouse.click(at["x"], at["y"])
+    said = _message(alice, "Place: Al-Busayrah")
+    assert "km from the click" in said and "Save to keep it" in said
+    assert "Al-Busayrah" in alice.inner_text("#review-place")
+    assert alice.evaluate(f"() => {canvas}.style.cursor") == ""
+    assert "protest-hawayij" in alice.url  # still the incident being corrected
+    assert "not yet reviewed" in alice.inner_text("#review-status")  # nothing saved by the click
+    alice.click("#review-save")
+    assert "place_id" in _message(alice, "Corrected")
+    after = _incident_row(review_server, PICK_FOR)
+    assert after is not None and after["location"].startswith("Al-Busayrah")
+    new = [round(float(after["longitude"]), 3), round(float(after["latitude"]), 3)]
+    alice.wait_for_function(f"() => ({RIM_POINTS})().some(p => ({NEAR})(p, {new}))", timeout=30_000)
+    assert any(
+        r["action"] == "correct" and r["field"] == "place_id" and r["incident_id"] == PICK_FOR
         for r in _audit(review_server)
     )
 
