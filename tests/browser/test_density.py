@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from components.figures import CIRCLES_ZOOM, DENSITY_THRESHOLD
 from tests.browser.conftest import AppServer
@@ -90,12 +91,19 @@ def test_default_view_draws_density_and_circles_once_zoomed_in(page, synthetic_s
     page.mouse.move(at["x"], at["y"])
     # The spinner's cover, shown over the map at each redraw, lets the wheel through to the map.
     assert page.evaluate("getComputedStyle(document.getElementById('map-loading')).pointerEvents") == "none"
+    # A redraw that lands mid-wheel stops MapLibre's zoom animation, so under a loaded machine a
+    # notch can be lost (seen once in CI); a few lost are told apart from a map that stopped zooming.
+    lost = 0
     for _ in range(20):
         zoom = page.evaluate(ZOOM)
         if zoom >= CIRCLES_ZOOM + 0.2:
             break
         page.mouse.wheel(0, -600)
-        page.wait_for_function(f"() => ({ZOOM})() > {zoom}", timeout=10_000)
+        try:
+            page.wait_for_function(f"() => ({ZOOM})() > {zoom}", timeout=10_000)
+        except PlaywrightTimeout:
+            lost += 1
+    assert lost <= 2, f"{lost} wheel notches did not zoom the map"
     assert page.evaluate(ZOOM) >= CIRCLES_ZOOM
     # The link follows the map, and the panel redraws the map as circles.
     page.wait_for_function(
