@@ -258,7 +258,7 @@ def sync_filters(search, *rest):
         ]
         controls = [no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True)]
         return [no_update, *controls, *options]
-    if trigger == ids.RESET:
+    if f"{ids.RESET}.n_clicks" in (set() if opened_plain else set(ctx.triggered_prop_ids)):
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
     # Everything else: the URL is rebuilt from ALL inputs, not just the one that fired. Dash
@@ -266,18 +266,20 @@ def sync_filters(search, *rest):
     # relayout right after a tick, say), so each answer must carry every control's state.
     flt = filter_from_controls(values, current)
     controls = keep
-    prop = "" if opened_plain else (ctx.triggered[0]["prop_id"] if ctx.triggered else "")
-    if prop == f"{ids.MAP}.relayoutData" and (view := _view_from_relayout(map_view)):
+    # Dash batches inputs that changed together into one call (a click landing while the
+    # timeline reports its first layout, say): every one that fired is applied, not only the
+    # first, or the analyst's click was silently lost.
+    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
+    if f"{ids.MAP}.relayoutData" in fired and (view := _view_from_relayout(map_view)):
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
-    elif prop == f"{ids.MAP}.selectedData" and (corners := area_from_selection(selected_area)):
+    if f"{ids.MAP}.selectedData" in fired and (corners := area_from_selection(selected_area)):
         flt = replace(flt, area=corners)
-    elif trigger == ids.CLEAR_AREA:
+    if f"{ids.CLEAR_AREA}.n_clicks" in fired:
         flt = replace(flt, area=())
-    elif prop == f"{ids.MAP}.clickData" and picking_place:
-        pass  # that click names a place for the review form; the selection stays
-    elif prop == f"{ids.MAP}.clickData" and (incident := _clicked_incident(click, flt)):
+    # While a place is picked for the review form, a map click names the place and selects nothing.
+    if f"{ids.MAP}.clickData" in fired and not picking_place and (incident := _clicked_incident(click, flt)):
         flt = replace(flt, event=incident)
-    elif trigger == ids.TIMELINE and (rng := _range_from_relayout(relayout)) is not None:
+    if f"{ids.TIMELINE}.relayoutData" in fired and (rng := _range_from_relayout(relayout)) is not None:
         flt = replace(flt, start=rng[0], end=rng[1])
         controls = controls_from_filter(flt)
     query = flt.to_query()

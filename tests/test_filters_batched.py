@@ -1,0 +1,78 @@
+"""Inputs Dash sends together in one call are all applied.
+
+Seen in a browser test: the analyst's "Clear drawn area" click reached the server in the same
+call as the timeline's first layout report (``changedPropIds`` held both), and only the first
+was looked at, so the area stayed. Posted here as the browser posts it, to the app's callback
+endpoint."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from components import ids
+from conflictmap.config import Settings
+
+AREA = "40.08,35.47;41.29,35.47;41.29,34.62;40.08,34.62"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from app import create_app
+
+    return create_app(Settings(data_dir=tmp_path_factory.mktemp("batched")))
+
+
+def _sync_filters_call(app, search: str, values: dict[str, object], changed: list[str]) -> dict:
+    """The URL callback's request, built from the app's own callback map, every input None
+    except ``values`` (keyed "component.property")."""
+    key = next(k for k in app.callback_map if f"..{ids.URL}.search..." in k and "filter-dates" in k)
+    spec = app.callback_map[key]
+
+    def item(dep: dict) -> dict:
+        name = f"{dep['id']}.{dep['property']}"
+        value = search if name == f"{ids.URL}.search" else values.get(name)
+        return {"id": dep["id"], "property": dep["property"], "value": value}
+
+    outputs = [
+        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+        for part in key.strip(".").split("...")
+    ]
+    body = {
+        "output": key,
+        "outputs": outputs,
+        "inputs": [item(d) for d in spec["inputs"]],
+        "state": [item(d) for d in spec["state"]],
+        "changedPropIds": changed,
+    }
+    client = app.server.test_client()
+    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return json.loads(resp.get_data(as_text=True))["response"]
+
+
+def test_a_clear_click_sent_with_the_timelines_layout_report_clears_the_area(app):
+    got = _sync_filters_call(
+        app,
+        f"?area={AREA}&zoom=7.5",
+        {f"{ids.CLEAR_AREA}.n_clicks": 1, f"{ids.TIMELINE}.relayoutData": {"autosize": True}},
+        [f"{ids.TIMELINE}.relayoutData", f"{ids.CLEAR_AREA}.n_clicks"],
+    )
+    search = got[ids.URL]["search"]
+    assert "area" not in parse_qs(urlsplit(search).query) and "zoom=7.5" in search
+
+
+def test_a_map_move_and_a_clear_sent_together_keep_both(app):
+    got = _sync_filters_call(
+        app,
+        f"?area={AREA}",
+        {
+            f"{ids.CLEAR_AREA}.n_clicks": 1,
+            f"{ids.MAP}.relayoutData": {"map.center": {"lon": 40.3, "lat": 35.1}, "map.zoom": 9},
+        },
+        [f"{ids.MAP}.relayoutData", f"{ids.CLEAR_AREA}.n_clicks"],
+    )
+    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
+    assert "area" not in query and query["zoom"] == ["9.00"] and query["lon"] == ["40.3000"]
