@@ -258,7 +258,11 @@ def sync_filters(search, *rest):
         ]
         controls = [no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True)]
         return [no_update, *controls, *options]
-    if f"{ids.RESET}.n_clicks" in (set() if opened_plain else set(ctx.triggered_prop_ids)):
+    # Dash batches inputs that changed together into one call (a click landing while the
+    # timeline reports its first layout, say): every one that fired is applied, not only the
+    # first, or the analyst's click was silently lost.
+    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
+    if f"{ids.RESET}.n_clicks" in fired:
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
     # Everything else: the URL is rebuilt from ALL inputs, not just the one that fired. Dash
@@ -266,10 +270,6 @@ def sync_filters(search, *rest):
     # relayout right after a tick, say), so each answer must carry every control's state.
     flt = filter_from_controls(values, current)
     controls = keep
-    # Dash batches inputs that changed together into one call (a click landing while the
-    # timeline reports its first layout, say): every one that fired is applied, not only the
-    # first, or the analyst's click was silently lost.
-    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
     if f"{ids.MAP}.relayoutData" in fired and (view := _view_from_relayout(map_view)):
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
     if f"{ids.MAP}.selectedData" in fired and (corners := area_from_selection(selected_area)):
