@@ -236,12 +236,22 @@ def _clicked_incident(click: dict | None, flt: EventFilter | None = None) -> str
     return None
 
 
-def sync_filters(search, *rest):
-    """Controls -> URL when a control moved; URL -> controls when the page opened on a link."""
-    n = len(CONTROL_OUTPUTS)
-    values, click, relayout, _reset, map_view = list(rest[:n]), rest[n], rest[n + 1], rest[n + 2], rest[n + 3]
-    selected_area = rest[n + 4] if len(rest) > n + 4 else None
-    picking_place = rest[n + 6] if len(rest) > n + 6 else None
+def sync_filters(
+    search: str | None,
+    values: list,
+    click: dict | None = None,
+    timeline_view: dict | None = None,
+    map_view: dict | None = None,
+    selected_area: dict | None = None,
+    picking_place: dict | None = None,
+    **_buttons: object,
+):
+    """Controls -> URL when a control moved; URL -> controls when the page opened on a link.
+
+    Inputs arrive by name (Dash's flexible callback signature), so adding one cannot shift the
+    others; the buttons (reset, clear area) only matter through which of them fired."""
+    values = list(values)
+    relayout = timeline_view
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)
@@ -315,18 +325,18 @@ def register(app: Dash) -> None:
     """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
     ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
     app.callback(
-        Output(ids.URL, "search"),
-        *CONTROL_OUTPUTS,
-        *OPTION_OUTPUTS,
-        Input(ids.URL, "search"),
-        *CONTROL_INPUTS,
-        Input(ids.MAP, "clickData"),
-        Input(ids.TIMELINE, "relayoutData"),
-        Input(ids.RESET, "n_clicks"),
-        Input(ids.MAP, "relayoutData"),
-        Input(ids.MAP, "selectedData"),
-        Input(ids.CLEAR_AREA, "n_clicks"),
-        State(ids.PLACE_PICK, "data"),
+        output=[Output(ids.URL, "search"), *CONTROL_OUTPUTS, *OPTION_OUTPUTS],
+        inputs={
+            "search": Input(ids.URL, "search"),
+            "values": CONTROL_INPUTS,
+            "click": Input(ids.MAP, "clickData"),
+            "timeline_view": Input(ids.TIMELINE, "relayoutData"),
+            "reset": Input(ids.RESET, "n_clicks"),
+            "map_view": Input(ids.MAP, "relayoutData"),
+            "selected_area": Input(ids.MAP, "selectedData"),
+            "clear_area": Input(ids.CLEAR_AREA, "n_clicks"),
+        },
+        state={"picking_place": State(ids.PLACE_PICK, "data")},
     )(sync_filters)
     app.callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))(
         copy_link
