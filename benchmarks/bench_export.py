@@ -1,10 +1,14 @@
 """Export times of the map as PNG, SVG and PDF (1400x1000 briefing graphic), cold and warm, with the
-bundled data and with 10,000 SYNTHETIC events, plus the one-page briefing PDF.
+bundled data and with 100,000 SYNTHETIC events, plus the one-page briefing PDF.
 
 cold = a fresh Chromium (kaleido start) plus the first render; warm = median of later renders
 with the browser already running (what every export after the first one costs in a worker).
+Each warm export is timed as the app draws it (the map flattened to 2D vector shapes,
+components/flat_map.py) and as it was drawn before (a WebGL map in the export browser), with
+the ratio between them. The 100k default view is the density layer; "zoomed" is a link at zoom
+10.5 over the river, where circles are drawn.
 
-usage: python benchmarks/bench_export.py [--count 10000] [--repeat 3]
+usage: python benchmarks/bench_export.py [--count 100000] [--repeat 3]
 Prints figures; asserts nothing (timings on a shared machine are not tests).
 """
 
@@ -43,24 +47,39 @@ def _bench(label: str, svc, repeat: int, snapshot) -> None:
     t0 = time.perf_counter()
     routes.image_export("map", "png", "", BASE)
     first = time.perf_counter() - t0
+    from components import flat_map
+
     print(f"\n{label}: {n:,} incidents")
     print(f"  cold: browser start {start:.1f} s + first PNG {first:.1f} s = {start + first:.1f} s")
-    for what, fmt in (
-        ("map", "png"),
-        ("map", "svg"),
-        ("map", "pdf"),
-        ("timeline", "png"),
-        ("briefing", "pdf"),
-    ):
-        times, size = [], 0
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            art = routes.image_export(what, fmt, "", BASE)
-            times.append(time.perf_counter() - t0)
-            size = len(art.body)
-        print(
-            f"  warm {what}.{fmt:<4} median {statistics.median(times):5.2f} s  (min {min(times):.2f}, {size / 1024:,.0f} KB)"
-        )
+    print(f"  {'warm export':<26} {'flat (ours)':>12} {'WebGL map':>10} {'ratio':>6}  size")
+    flatten = flat_map.flatten
+    for query, view in (("", "default view"), ("lat=35.0&lon=40.6&zoom=10.5", "zoomed")):
+        for what, fmt in (
+            ("map", "png"),
+            ("map", "svg"),
+            ("map", "pdf"),
+            ("timeline", "png"),
+            ("briefing", "pdf"),
+        ):
+            if view == "zoomed" and what == "timeline":
+                continue
+            medians, size = [], 0
+            for draw in (flatten, lambda _fig: None):
+                flat_map.flatten = draw  # the baseline: every map left to MapLibre
+                times = []
+                try:
+                    for _ in range(repeat):
+                        t0 = time.perf_counter()
+                        art = routes.image_export(what, fmt, query, BASE)
+                        times.append(time.perf_counter() - t0)
+                        size = size or len(art.body)
+                finally:
+                    flat_map.flatten = flatten
+                medians.append(statistics.median(times))
+            print(
+                f"  {view + ' ' + what + '.' + fmt:<26} {medians[0]:>10.2f} s {medians[1]:>8.2f} s"
+                f" {medians[1] / medians[0]:>5.1f}x  {size / 1024:,.0f} KB"
+            )
     t0 = time.perf_counter()
     routes.data_export("csv", "")
     print(f"  events.csv (first page) {time.perf_counter() - t0:.2f} s")
@@ -68,7 +87,7 @@ def _bench(label: str, svc, repeat: int, snapshot) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--count", type=int, default=10_000)
+    ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from conflictmap.config import Settings

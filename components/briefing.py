@@ -164,7 +164,7 @@ PRECISION_TEXT = {
 }
 
 
-def _merc_y(lat: float) -> float:
+def merc_y(lat: float) -> float:
     phi = math.radians(max(-85.05, min(85.05, lat)))
     return (1 - math.log(math.tan(math.pi / 4 + phi / 2)) / math.pi) / 2
 
@@ -208,7 +208,7 @@ def fit_view(
     if not points:
         return None
     xs = [(lon + 180.0) / 360.0 for _, lon in points]
-    ys = [_merc_y(lat) for lat, _ in points]
+    ys = [merc_y(lat) for lat, _ in points]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     room_w, room_h = max(width_px - 2 * pad_px, 40.0), max(height_px - 2 * pad_px, 40.0)
     fits = [
@@ -436,7 +436,7 @@ def project(lat: float, lon: float, centre: tuple[float, float], zoom: float) ->
     world = WORLD_PX * 2**zoom
     return (
         (lon - centre[1]) / 360.0 * world,
-        (_merc_y(lat) - _merc_y(centre[0])) * world,
+        (merc_y(lat) - merc_y(centre[0])) * world,
     )
 
 
@@ -593,6 +593,35 @@ def furnish_map(fig: dict[str, Any], stamp: Stamp, plot_w: float, plot_h: float)
             "legends need %.0f px beside a map %.0f px high: they overlap", above + needed, box.height_px
         )
     lay["shapes"], lay["annotations"] = shapes + legend_shapes, notes + legend_notes
+    place_colour_bars(fig, col_x, box, above, needed)
+
+
+COLOUR_BAR_TITLE_PX = 110.0  # the density bar's title: five short lines above the bar
+
+
+def place_colour_bars(fig: dict[str, Any], col_x: float, box: MapBox, above: float, below: float) -> None:
+    """A colour bar (the density layer's) goes into the legend column, between the colour
+    legend (``above`` px from the top) and the size and precision legends (``below`` px from
+    the bottom).
+
+    Left where the dashboard puts it (right of the paper), plotly widens the right margin to
+    fit it and narrows the map by that much after the page was laid out: the map then showed
+    less ground than the scale bar, place names and framing had been computed for.
+    """
+    room = box.height_px - above - below - COLOUR_BAR_TITLE_PX - 24
+    for t in fig.get("data", []):
+        bar = t.get("colorbar")
+        if not isinstance(bar, dict) or t.get("showscale") is False:
+            continue
+        bar.update(
+            x=col_x + 6 / box.plot_w,
+            xanchor="left",
+            y=box.y0 + (below + 12) / box.plot_h,
+            yanchor="bottom",
+            lenmode="pixels",
+            len=max(60.0, min(220.0, room)),
+            xpad=0,
+        )
 
 
 def dress(
@@ -643,7 +672,9 @@ def dress(
     return fig
 
 
-def _timeline_into(fig: dict[str, Any], timeline: dict[str, Any], y0: float, y1: float) -> None:
+def _timeline_into(
+    fig: dict[str, Any], timeline: dict[str, Any], y0: float, y1: float, plot_w: float
+) -> None:
     """Move the timeline's traces, axes, lines and notes into ``fig`` within paper rows y0..y1."""
     tl = copy.deepcopy(timeline)
     tlay = tl.get("layout", {})
@@ -651,9 +682,18 @@ def _timeline_into(fig: dict[str, Any], timeline: dict[str, Any], y0: float, y1:
         trace["showlegend"] = False  # the map's legend already names every type, in the same colours
         fig["data"].append(trace)
     lay = fig["layout"]
-    lay["xaxis"] = {**tlay.get("xaxis", {}), "domain": [0, 1], "anchor": "y"}
-    lay["yaxis"] = {**tlay.get("yaxis", {}), "domain": [y0, y1], "anchor": "x"}
-    lay["yaxis2"] = {**tlay.get("yaxis2", {}), "overlaying": "y", "side": "right", "anchor": "x"}
+    # The axes' labels and titles stay inside the page's plot area (inset, no automargin): left
+    # to push the margins, plotly narrowed the whole page after it was laid out, and the map
+    # above showed less ground than its scale bar and place names had been computed for.
+    inset = (
+        (TIMELINE_AXIS_PX / plot_w, 1 - TIMELINE_AXIS_PX / plot_w)
+        if plot_w > 4 * TIMELINE_AXIS_PX
+        else (0, 1)
+    )
+    fixed = {"automargin": False}
+    lay["xaxis"] = {**tlay.get("xaxis", {}), **fixed, "domain": list(inset), "anchor": "y"}
+    lay["yaxis"] = {**tlay.get("yaxis", {}), **fixed, "domain": [y0, y1], "anchor": "x"}
+    lay["yaxis2"] = {**tlay.get("yaxis2", {}), **fixed, "overlaying": "y", "side": "right", "anchor": "x"}
     lay["barmode"] = tlay.get("barmode", "stack")
     lay["bargap"] = tlay.get("bargap", 0.05)
     lay["plot_bgcolor"] = "white"
@@ -673,6 +713,7 @@ def _timeline_into(fig: dict[str, Any], timeline: dict[str, Any], y0: float, y1:
     lay["annotations"] = notes
 
 
+TIMELINE_AXIS_PX = 58.0  # room each side of the timeline for its tick labels and axis title
 TABLE_COLUMNS = ["date", "type", "place", "actors", "fatalities", "sources"]
 TABLE_WIDTHS = [70, 110, 110, 170, 62, 160]
 TABLE_FONT_PX, TABLE_ROW_PX, TABLE_LINE_PX = 10, 22, 14
@@ -741,7 +782,7 @@ def briefing_figure(
         log.warning("briefing: the table needs %.0f px of %.0f; the page will be crowded", table_top, plot_h)
 
     place_map(fig, plot_w, (min(frac(map_bottom), 0.7), 1.0))
-    _timeline_into(fig, timeline_fig, frac(timeline_bottom), frac(timeline_top))
+    _timeline_into(fig, timeline_fig, frac(timeline_bottom), frac(timeline_top), plot_w)
     fig["data"].append(
         {
             "type": "table",

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
-from components import briefing, theme
+from components import briefing, flat_map, theme
 from components.service_access import service, settings
 from components.views import build_map, build_timeline
 from conflictmap.export import geopackage, kml, snapshot, tables
@@ -228,6 +228,9 @@ def image_export(what: str, fmt: str, query: str, base_url: str) -> Artifact:
             width,
             height,
         )
+    # The map on plain 2D axes when nothing in it needs MapLibre: the same page, drawn without
+    # starting a WebGL map (most of an export's time), and vector in SVG and PDF.
+    fig = flat_map.flatten(fig) or fig
     cfg = settings()
     with export_slot(cfg.data_dir / "export-slots", cfg.export_slots, cfg.export_wait):
         body = snapshot.render(fig, fmt, width, height, scale, timeout=cfg.export_timeout)
