@@ -113,7 +113,7 @@ def flatten(fig: dict[str, Any]) -> dict[str, Any] | None:
             others.append(t)
             continue
         made = (
-            [_scatter(t, proj)]
+            [_scatter(t, proj, box_w, box_h)]
             if kind == "scattermap"
             else _zones(t, proj)
             if kind == "choroplethmap"
@@ -230,7 +230,7 @@ def _background(m: dict[str, Any]) -> str:
     return "white"
 
 
-def _scatter(t: dict[str, Any], proj: Projection) -> dict[str, Any]:
+def _scatter(t: dict[str, Any], proj: Projection, box_w: float, box_h: float) -> dict[str, Any]:
     x, y = proj.points(t.get("lat") or [], t.get("lon") or [])
     out: dict[str, Any] = {"type": "scatter", "x": x, "y": y, "_flat": True}
     out.update({k: t[k] for k in SCATTER_KEYS if k in t})
@@ -241,7 +241,39 @@ def _scatter(t: dict[str, Any], proj: Projection) -> dict[str, Any]:
     out.setdefault("mode", "markers")
     if "fill" in t and t["fill"] == "toself":
         out["fill"], out["fillcolor"] = "toself", t.get("fillcolor")
+    elif "lines" not in str(out["mode"]):
+        _keep_in_box(out, box_w, box_h)
     return out
+
+
+def _keep_in_box(trace: dict[str, Any], box_w: float, box_h: float) -> None:
+    """Drop the points no part of which shows on the map (MapLibre never draws them; SVG would
+    carry each one, clipped: at 100k events a zoomed-in view has some 2,300 markers, 50 in view).
+    A marker is kept while its disc or a label beside it could reach into the box."""
+    x, y = trace["x"], trace["y"]
+    n = len(x)
+    sizes = (trace.get("marker") or {}).get("size", 6)
+    reach_text = 200.0 if "text" in str(trace.get("mode", "")) else 0.0  # a name printed beside it
+    keep = []
+    for i in range(n):
+        if x[i] is None or y[i] is None:
+            continue
+        size = sizes[i] if isinstance(sizes, list | tuple) else sizes
+        pad = max(float(size or 0) / 2 + 2, reach_text)
+        if abs(x[i]) <= box_w / 2 + pad and abs(y[i]) <= box_h / 2 + pad:
+            keep.append(i)
+    if len(keep) == n:
+        return
+
+    def cut(container: dict[str, Any], key: str) -> None:
+        value = container.get(key)
+        if isinstance(value, list | tuple) and len(value) == n:
+            container[key] = [value[i] for i in keep]
+
+    for key in ("x", "y", "text", "customdata", "hovertext"):
+        cut(trace, key)
+    for key in ("size", "color", "opacity"):
+        cut(trace["marker"], key)
 
 
 def _geometry_rings(geometry: dict[str, Any] | None, closed_only: bool) -> list[Sequence[Sequence[float]]]:

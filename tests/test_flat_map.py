@@ -123,18 +123,39 @@ def test_flattened_figure_has_no_map_and_keeps_every_marker_in_place():
     assert not [t for t in flat["data"] if str(t.get("type", "")).endswith("map")]
     battle = next(t for t in flat["data"] if t.get("name") == "Battle")
     assert battle["type"] == "scatter"
-    # The centre marker at the axes' origin, the second one left of it and above, the third
-    # (no latitude) a gap rather than a point at 0,0.
+    # The centre marker at the axes' origin, the second one left of it and above; the third
+    # (no latitude) is not drawn at all, rather than at 0,0.
     assert battle["x"][0] == 0 and battle["y"][0] == 0
     assert battle["x"][1] < 0 < battle["y"][1]
-    assert battle["x"][2] is None and battle["y"][2] is None
-    assert battle["marker"]["size"] == [20, 10, 8] and battle["marker"]["color"] == "#ee7733"
-    assert battle["customdata"][1] == ["inc-2", 3]
+    assert len(battle["x"]) == len(battle["y"]) == 2
+    assert battle["marker"]["size"] == [20, 10] and battle["marker"]["opacity"] == [1.0, 0.6]
+    assert battle["marker"]["color"] == "#ee7733" and battle["customdata"] == [["inc-1", 1], ["inc-2", 3]]
     # The axes span the map's box in pixels: 780 px wide x 0.75, 540 px high.
     xaxis = flat["layout"][f"xaxis{battle['xaxis'][1:]}"]
     yaxis = flat["layout"][f"yaxis{battle['yaxis'][1:]}"]
     assert xaxis["range"] == [-292.5, 292.5] and yaxis["range"] == [-270.0, 270.0]
     assert xaxis["domain"] == [0, 0.75] and not xaxis["visible"]
+
+
+def test_markers_off_the_map_are_left_out_and_those_reaching_into_it_kept():
+    fig = figure()
+    # The box is 585 x 540 px at zoom 8 (about 0.0073 degrees of longitude per pixel): one
+    # marker well outside, one whose centre is 5 px outside but whose 40 px disc reaches in.
+    px = 360 / (512 * 2**8)
+    edge = 40.5 + 292.5 * px
+    fig["data"][1].update(
+        lat=[35.0, 35.0, 35.0],
+        lon=[40.5, 43.0, edge + 5 * px],
+        marker={"size": [10, 10, 40], "color": ["#111111", "#222222", "#333333"]},
+        text=["in", "far", "reaching"],
+        customdata=[["a", 1], ["b", 1], ["c", 1]],
+    )
+    flat = flat_map.flatten(fig)
+    assert flat is not None
+    battle = next(t for t in flat["data"] if t.get("name") == "Battle")
+    assert battle["text"] == ["in", "reaching"] and battle["customdata"] == [["a", 1], ["c", 1]]
+    assert battle["marker"]["size"] == [10, 40] and battle["marker"]["color"] == ["#111111", "#333333"]
+    assert battle["x"][1] == pytest.approx(297.5, abs=0.1)
 
 
 def test_basemap_then_zones_then_markers_and_the_zone_keeps_its_legend():
