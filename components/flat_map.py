@@ -379,25 +379,7 @@ def _zones(t: dict[str, Any], proj: Projection) -> list[dict[str, Any]]:
     if out and t.get("showlegend", True):
         # The legend's entry as the map draws it: a square of the zone's colour (a filled line
         # trace would show a thin stroke), on a trace with no point of its own.
-        first = next(iter(groups))
-        out.append(
-            {
-                "type": "scatter",
-                "_flat": True,
-                "x": [None],
-                "y": [None],
-                "mode": "markers",
-                "marker": {"symbol": "square", "size": 12, "color": first},
-                "name": t.get("name"),
-                "legendgroup": t.get("legendgroup"),
-                "legendgrouptitle": t.get("legendgrouptitle"),
-                "legendrank": t.get("legendrank"),
-                "showlegend": True,
-                "hoverinfo": "skip",
-                "visible": t.get("visible", True),
-                "meta": t.get("meta"),
-            }
-        )
+        out.append(_legend_square(t, next(iter(groups))))
     return [{k: v for k, v in tr.items() if v is not None} for tr in out]
 
 
@@ -459,24 +441,30 @@ def _density(t: dict[str, Any], proj: Projection, box_w: float, box_h: float) ->
         heat["colorbar"] = copy.deepcopy(t["colorbar"])
     out = [heat]
     if t.get("showlegend") and t.get("name"):
-        mid = _colour_at(scale, 0.6, 0.0, 1.0, [])
-        out.append(
-            {
-                "type": "scatter",
-                "_flat": True,
-                "x": [None],
-                "y": [None],
-                "mode": "markers",
-                "marker": {"symbol": "square", "size": 12, "color": mid},
-                "name": t.get("name"),
-                "legendgroup": t.get("legendgroup"),
-                "legendrank": t.get("legendrank"),
-                "showlegend": True,
-                "hoverinfo": "skip",
-                "meta": t.get("meta"),
-            }
-        )
+        out.append(_legend_square(t, _colour_at(scale, 0.6, 0.0, 1.0, [])))
     return out
+
+
+def _legend_square(t: dict[str, Any], colour: str) -> dict[str, Any]:
+    """A legend entry as the map draws one for an area or a density: a square of its colour, on
+    a trace with no point of its own (a filled trace's own entry would show a thin stroke)."""
+    entry = {
+        "type": "scatter",
+        "_flat": True,
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "marker": {"symbol": "square", "size": 12, "color": colour},
+        "name": t.get("name"),
+        "legendgroup": t.get("legendgroup"),
+        "legendgrouptitle": t.get("legendgrouptitle"),
+        "legendrank": t.get("legendrank"),
+        "showlegend": True,
+        "hoverinfo": "skip",
+        "visible": t.get("visible", True),
+        "meta": t.get("meta"),
+    }
+    return {k: v for k, v in entry.items() if v is not None}
 
 
 def _feature_key(feature: dict[str, Any], key: str) -> str:
