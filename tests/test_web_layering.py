@@ -18,7 +18,7 @@ PANELS = {
     "upload_panel",
     "views_panel",
 }
-PURE = {"figures", "briefing", "theme"}
+PURE = {"figures", "briefing", "flat_map", "theme"}
 VIEWS = {"views", "exports", "service_access", "identity"}
 
 
