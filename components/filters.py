@@ -66,13 +66,15 @@ def _widget(c: Control, default: object):
     """The Dash component for a declared control (a range picker serves both of its ends)."""
     fixed = [{"label": label, "value": value} for value, label in c.options]
     if c.kind in ("date_from", "date_to"):
-        lo, hi = service().default_range()
+        # No min/max allowed: the picker silently refused a date typed outside them (a start
+        # before the first incident blanked the box and kept the old start), and bounds taken
+        # when the page was built go stale as reports arrive. The calendar opens on the data.
+        _lo, hi = service().default_range()
         return dcc.DatePickerRange(
             id=c.id,
             start_date_id=c.id + "-start",
             end_date_id=c.id + "-end",
-            min_date_allowed=lo.isoformat(),
-            max_date_allowed=hi.isoformat(),
+            initial_visible_month=hi.isoformat(),
             display_format="YYYY-MM-DD",
             clearable=True,
             start_date_placeholder_text="from",

@@ -278,3 +278,20 @@ def test_arabic_place_names_are_a_layer_drawn_beside_the_latin_ones(page, app_se
     assert not [e for e in errors if "map" in e.lower() or "style" in e.lower() or "glyph" in e.lower()], (
         errors
     )
+
+
+def test_dates_typed_outside_the_data_are_taken_not_silently_refused(page, app_server):
+    """The bundled reports run from 2017-07-24 to 2026-02-18: a start typed before the first and
+    an end after the last are the analyst's to choose (the picker used to blank the box and keep
+    the old date without a word); everything in between stays drawn."""
+    open_dashboard(page, app_server.base, "?type=battle")
+    wait_events_match_figure(page, ["battle"])
+    drawn = sum(drawn_event_types(page).values())
+    set_date(page, "#filter-dates-start", "2016-01-01")
+    set_date(page, "#filter-dates-end", "2026-12-31")
+    page.wait_for_function("() => location.search.includes('start=2016-01-01')", timeout=20_000)
+    page.wait_for_function("() => location.search.includes('end=2026-12-31')", timeout=20_000)
+    assert page.locator("#filter-dates-start").input_value() == "2016-01-01"
+    assert "2016-01-01" in page.inner_text(".status-panel")
+    wait_events_match_figure(page, ["battle"])
+    assert sum(drawn_event_types(page).values()) == drawn
