@@ -192,6 +192,8 @@ class Projection:
 
 
 def _flattenable(fig: dict[str, Any], m: dict[str, Any]) -> bool:
+    if float(m.get("bearing") or 0) or float(m.get("pitch") or 0):
+        return False  # a turned or tilted map: not a plain Mercator rectangle
     style = m.get("style")
     if not isinstance(style, dict):
         return False  # a named style (tiles from somewhere): only MapLibre knows it

@@ -209,6 +209,9 @@ def test_what_only_maplibre_draws_keeps_the_map():
     named_style = figure()
     named_style["layout"]["map"]["style"] = "open-street-map"
     assert flat_map.flatten(named_style) is None
+    turned = figure()
+    turned["layout"]["map"]["bearing"] = 30
+    assert flat_map.flatten(turned) is None
     assert flat_map.flatten({"data": [], "layout": {"xaxis": {}}}) is None  # no map at all
 
 
