@@ -122,25 +122,37 @@ def build_incidents(reports: pd.DataFrame, versions: list[ZoneVersion]) -> pd.Da
     # Only incidents told by several reports need aggregating; most have one report.
     multi = df[df["incident_id"].isin(sizes.index[sizes > 1])]
     if not multi.empty:
-        g = multi.groupby("incident_id", sort=False)
         # ACLED: code the most conservative number stated across reports.
-        out.loc[g.groups.keys(), "fatalities"] = g["fatalities"].min()
-        out.loc[g.groups.keys(), "outlets"] = g["source"].agg(
-            lambda s: OUTLET_SEP.join(sorted({str(x) for x in s if x}))
-        )
-        # An incident both read from an article and coded by hand belongs to both sources.
-        out.loc[g.groups.keys(), "origins"] = g["origin"].agg(
-            lambda s: OUTLET_SEP.join(sorted({str(x) for x in s if x}))
-        )
+        least = multi.groupby("incident_id", sort=False)["fatalities"].min()
+        out.loc[least.index, "fatalities"] = least
+        # One pass over the reports in plain lists: a pandas apply per incident was two thirds
+        # of building the index (5 s of 7.5 at 100k events, 6,132 incidents of several reports).
+        merged: dict[str, tuple[set[str], set[str], list[str], list[str]]] = {}
+        for iid, source, origin, evidence, notes in zip(
+            multi["incident_id"].tolist(),
+            multi["source"].tolist(),
+            multi["origin"].tolist(),
+            multi["evidence"].tolist(),
+            multi["notes"].tolist(),
+            strict=True,
+        ):
+            outlets, origins, sentences, remarks = merged.setdefault(iid, (set(), set(), [], []))
+            if isinstance(source, str) and source:
+                outlets.add(source)
+            # An incident both read from an article and coded by hand belongs to both sources.
+            if isinstance(origin, str) and origin:
+                origins.add(origin)
+            if isinstance(evidence, str) and evidence:
+                sentences.append(evidence)
+            if isinstance(notes, str) and notes:
+                remarks.append(notes)
+        ids = list(merged)
+        out.loc[ids, "outlets"] = [OUTLET_SEP.join(sorted(m[0])) for m in merged.values()]
+        out.loc[ids, "origins"] = [OUTLET_SEP.join(sorted(m[1])) for m in merged.values()]
         # A hand-coded fact usually speaks for the incident but carries no sentence: the
         # incident's evidence is then the first sentence any of its reports gave.
-        out.loc[g.groups.keys(), "evidence"] = g["evidence"].agg(
-            lambda s: next((str(x) for x in s if isinstance(x, str) and x), "")
-        )
-        out.loc[g.groups.keys(), "search"] = g.apply(
-            lambda r: " ".join(str(x) for x in list(r["evidence"]) + list(r["notes"]) if x),
-            include_groups=False,
-        ).str.lower()
+        out.loc[ids, "evidence"] = [m[2][0] if m[2] else "" for m in merged.values()]
+        out.loc[ids, "search"] = [" ".join(m[2] + m[3]).lower() for m in merged.values()]
     out = out.reset_index()
     out["search"] = (
         out["search"]
