@@ -228,6 +228,9 @@ class Settings:
     export_wait: float = 10.0
     # Seconds before a stuck image export is stopped (the browser is then restarted).
     export_timeout: float = 60.0
+    # Seconds a request waits for the incident index of a new store version before it is
+    # answered from the previous one (the new one is built beside it and swapped in).
+    refresh_wait: float = 1.5
     # Who is asking (components/identity.py): the header a signing-in reverse proxy puts the
     # user name in (empty: no identity configured, only a browser on this machine reviews), an
     # optional header of comma-separated groups, and the proxy addresses those headers are
@@ -248,6 +251,8 @@ class Settings:
         # Settings built in code (tests, scripts) are held to the same rules as the environment.
         if problems := frame_ancestor_problems(self.frame_ancestors):
             raise ValueError("frame_ancestors: " + "; ".join(problems))
+        if self.refresh_wait < 0:
+            raise ValueError(f"refresh_wait={self.refresh_wait}: must be 0 seconds or more")
         if self.export_slots < 1 or self.export_wait < 0:
             raise ValueError(
                 f"export_slots={self.export_slots}, export_wait={self.export_wait}: "
@@ -315,6 +320,7 @@ class Settings:
             export_slots=int(_number("CONFLICTMAP_EXPORT_SLOTS", get("EXPORT_SLOTS"), cls.export_slots)),
             export_wait=_number("CONFLICTMAP_EXPORT_WAIT", get("EXPORT_WAIT"), cls.export_wait),
             export_timeout=_number("CONFLICTMAP_EXPORT_TIMEOUT", get("EXPORT_TIMEOUT"), cls.export_timeout),
+            refresh_wait=_number("CONFLICTMAP_REFRESH_WAIT", get("REFRESH_WAIT"), cls.refresh_wait),
             **_auth(get),
             **_webhook(get),
         )

@@ -94,24 +94,70 @@ class DataService:
         self._sites: pd.DataFrame | None = None
         self._settlements: pd.DataFrame | None = None
         self._views: dict[tuple[int, str], ViewData] = {}
+        self._building: threading.Event | None = None  # set when a rebuild in the background ends
 
     # ---- cached, rebuilt when the store changes ---------------------------------------------
     def _refresh(self) -> None:
+        """Take in a new store version: built beside the index in use, then swapped in.
+
+        The first index is built before anything is answered (there is nothing else to show).
+        After that, a request waits at most ``settings.refresh_wait`` seconds for the new one and
+        is otherwise answered from the previous version: a rebuild of a large store (seconds,
+        per worker) once held every request of the worker behind it. A small store's rebuild
+        ends well within the wait, so an analyst's decision shows on the next answer."""
         version = self.store.version()
         if version == self._version and self._index is not None:
             return
         with self._lock:
-            if version == self._version and self._index is not None:
+            if self._index is None:
+                self._take_in(*self._build(version))
                 return
-            zones = self.store.zone_versions()
-            reports = self.store.events_frame()
-            if not self.settings.show_reference:
-                reports = reports[reports["origin"] != "reference"]
-            self._index = EventIndex(build_incidents(reports, zones))
-            self._zones = zones
-            self._zones_fc = {}
-            self._version = version
-            log.info("index rebuilt: %d incidents, %d zone versions", len(self._index), len(zones))
+            if version == self._version:
+                return
+            if self._building is None:
+                self._building = threading.Event()
+                threading.Thread(target=self._rebuild, args=(self._building,), daemon=True).start()
+            building = self._building
+        building.wait(self.settings.refresh_wait)
+
+    def _build(self, version: int) -> tuple[int, list[ZoneVersion], EventIndex]:
+        zones = self.store.zone_versions()
+        reports = self.store.events_frame()
+        if not self.settings.show_reference:
+            reports = reports[reports["origin"] != "reference"]
+        return version, zones, EventIndex(build_incidents(reports, zones))
+
+    def _take_in(self, version: int, zones: list[ZoneVersion], index: EventIndex) -> None:
+        """Swap a built index in (under the lock)."""
+        self._index, self._zones, self._zones_fc, self._version = index, zones, {}, version
+        log.info(
+            "index rebuilt: %d incidents, %d zone versions (store version %d)",
+            len(index),
+            len(zones),
+            version,
+        )
+
+    def _rebuild(self, done: threading.Event) -> None:
+        """Build the index of the store's newest version beside the one in use, until the store
+        stops moving, then let the waiting requests go. A failed build keeps the index in use
+        (logged); the next request tries again."""
+        try:
+            while True:
+                version = self.store.version()
+                built = self._build(version)
+                with self._lock:
+                    if version != self._version:
+                        self._take_in(*built)
+                if self.store.version() == version:
+                    break
+        except Exception:
+            log.exception(
+                "rebuilding the incident index failed; answering from store version %d", self._version
+            )
+        finally:
+            with self._lock:
+                self._building = None
+            done.set()
 
     def version(self) -> int:
         """The store version the caches were built from (refreshed first): a figure drawn at one
