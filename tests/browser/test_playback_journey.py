@@ -4,6 +4,7 @@ URL keeping the step, the keyboard doing what the buttons do, and the sequence a
 from __future__ import annotations
 
 import io
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -36,6 +37,11 @@ DRAWN = """() => {
 }"""
 
 
+# The zones the map's figure (plotly's model) holds: which zone versions, by id.
+MODEL_ZONES = """() => JSON.stringify(document.querySelector('#map .js-plotly-plot').data
+  .filter(t => t.type === 'choroplethmap').map(t => t.locations))"""
+
+
 def _end(page) -> str:
     return parse_qs(urlsplit(page.url).query)["end"][0]
 
@@ -62,6 +68,7 @@ def test_three_steps_redraw_the_map_and_zones_and_the_url_keeps_them(page, app_s
     open_dashboard(page, app_server.base, START)
     wait_events_match_figure(page)
     seen = [page.evaluate(DRAWN)]
+    model_zones = page.evaluate(MODEL_ZONES)
     for end, how in (("2024-12-03", "button"), ("2024-12-10", "key"), ("2024-12-17", "button")):
         if how == "key":
             page.locator("body").click(position={"x": 5, "y": 5})  # focus off the buttons and the map
@@ -71,6 +78,19 @@ def test_three_steps_redraw_the_map_and_zones_and_the_url_keeps_them(page, app_s
         _wait_end(page, end)
         q = parse_qs(urlsplit(page.url).query)
         assert q["asof"] == [end] and q["play"] == ["week"] and q["window"] == ["31"]
+        # The URL and the status line move before the map's figure comes back: wait for the
+        # figure of this step (each step crosses a change of control, so its zones differ),
+        # then for MapLibre to draw it. A map that never follows fails here, by timeout.
+        page.wait_for_function(f"(prev) => ({MODEL_ZONES})() !== prev", arg=model_zones, timeout=30_000)
+        model_zones = page.evaluate(MODEL_ZONES)
+        wait_events_match_figure(page)
+        page.wait_for_function(
+            f"(prev) => JSON.stringify(JSON.parse(({DRAWN})()).zones) !== prev",
+            arg=json.dumps(
+                json.loads(seen[-1])["zones"], separators=(",", ":")
+            ),  # as JSON.stringify writes it
+            timeout=30_000,
+        )
         drawn = page.evaluate(DRAWN)
         assert drawn != seen[-1], f"the map did not change at the step ending {end}"
         assert _zones(drawn) != _zones(seen[-1]), f"the zones did not change at the step ending {end}"
