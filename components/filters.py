@@ -258,9 +258,20 @@ def sync_filters(
     trigger = ctx.triggered_id
     keep = [no_update] * len(CONTROL_OUTPUTS)
     opened_plain = trigger is None and not (search or "").lstrip("?")
+    # Dash batches inputs that changed together into one call (a click landing while the
+    # timeline reports its first layout, say): every one that fired is applied, not only the
+    # first, or the analyst's click was silently lost.
+    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
     if (trigger is None and not opened_plain) or trigger == ids.URL:
         # A link was opened (or the browser moved in history): the URL sets the controls.
         # Only controls that differ are written, so nothing the analyst set is undone needlessly.
+        # A reset or a clear sent in the same call is still the analyst's: it is applied.
+        if f"{ids.RESET}.n_clicks" in fired:
+            fresh = EventFilter(embed=current.embed)
+            return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
+        cleared = f"{ids.CLEAR_AREA}.n_clicks" in fired and bool(current.area)
+        if cleared:
+            current = replace(current, area=())
         wanted = controls_from_filter(current)
         options = [
             with_link_values(_options(c.options_from), asked)
@@ -269,11 +280,11 @@ def sync_filters(
             for name, c in DATA_OPTIONS
         ]
         controls = [no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True)]
-        return [no_update, *controls, *options]
-    # Dash batches inputs that changed together into one call (a click landing while the
-    # timeline reports its first layout, say): every one that fired is applied, not only the
-    # first, or the analyst's click was silently lost.
-    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
+        url_out: object = no_update
+        if cleared:
+            query = current.to_query()
+            url_out = "?" + query if query else ""
+        return [url_out, *controls, *options]
     if f"{ids.RESET}.n_clicks" in fired:
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]

@@ -76,3 +76,21 @@ def test_a_map_move_and_a_clear_sent_together_keep_both(app):
     )
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
     assert "area" not in query and query["zoom"] == ["9.00"] and query["lon"] == ["40.3000"]
+
+
+def test_a_clear_click_sent_with_the_address_change_still_clears_the_area(app):
+    """A click on 'Clear drawn area' in the same call as the URL's own change (a reload, a
+    link followed): the URL sets the controls, and the clear is applied too."""
+    got = _sync_filters_call(
+        app,
+        f"?area={AREA}&zoom=7.5",
+        {f"{ids.CLEAR_AREA}.n_clicks": 1},
+        [f"{ids.URL}.search", f"{ids.CLEAR_AREA}.n_clicks"],
+    )
+    search = got[ids.URL]["search"]
+    assert "area" not in parse_qs(urlsplit(search).query) and "zoom=7.5" in search
+
+
+def test_an_address_change_alone_leaves_the_address_as_it_is(app):
+    got = _sync_filters_call(app, f"?area={AREA}&zoom=7.5", {}, [f"{ids.URL}.search"])
+    assert ids.URL not in got or "search" not in got[ids.URL]

@@ -29,6 +29,12 @@ def _wait_count(page, test: str) -> None:
     )
 
 
+# Whether the map's figure (plotly's model) is one drawn for an area: the count above the map
+# comes from a faster callback than the map's, so it moves first.
+MODEL_HAS_AREA = """() => { const gd = document.querySelector('#map .js-plotly-plot');
+  return !!(gd && gd.data && gd.data.some(t => t.meta && t.meta.kind === 'area')); }"""
+
+
 # The drawn area's outline as MapLibre draws it (line features of the "area" trace).
 AREA_DRAWN = """() => {
   const gd = document.querySelector('#map .js-plotly-plot');
@@ -66,6 +72,7 @@ def test_a_box_drawn_on_the_map_filters_it_and_survives_a_reload(page, app_serve
     _wait_count(page, f"n < {before}")
     after = _count(page)
     assert 0 < after < before
+    page.wait_for_function(MODEL_HAS_AREA, timeout=30_000)  # the area's own figure, then its drawing
     wait_events_match_figure(page)
     lons = [c[0] for c in corners]
     lats = [c[1] for c in corners]
