@@ -21,12 +21,11 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from components.briefing import WORLD_PX, merc_y
+from components.briefing import project
+from components.figures import _GAUSS_COEF as GAUSS_COEF  # MapLibre's heatmap kernel
 
 # Map trace kinds drawn here, and the map layer kinds (layout.map.layers) drawn here.
 FLAT_TRACES = {"scattermap", "choroplethmap", "densitymap"}
-# MapLibre's heatmap kernel (see figures.density_traces): weight * this * exp(-d² / 2σ²), σ = radius / 3.
-GAUSS_COEF = 0.3989422804014327
 DENSITY_CELL_PX = 3  # the density grid's cell; MapLibre draws its heatmap at a quarter of the pixels
 FLAT_LAYERS = {"line", "fill"}
 # Keys of a scattermap trace that a 2D scatter takes as they are.
@@ -148,13 +147,14 @@ class Projection:
     """Web Mercator at a MapLibre zoom (512 px tiles): pixels right of and above the centre."""
 
     def __init__(self, lat: float, lon: float, zoom: float) -> None:
-        self.world = WORLD_PX * 2**zoom
-        self.cx = lon
-        self.cy = merc_y(lat)
+        self.centre = (lat, lon)
+        self.zoom = zoom
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
-        """Where (lat, lon) is drawn, in pixels from the map's centre, y up (north)."""
-        return (lon - self.cx) / 360.0 * self.world, -(merc_y(lat) - self.cy) * self.world
+        """Where (lat, lon) is drawn, in pixels from the map's centre, y up (north): the
+        briefing's own projection (``briefing.project``, y down) turned north up."""
+        dx, dy = project(lat, lon, self.centre, self.zoom)
+        return dx, -dy
 
     def points(
         self, lats: Iterable[Any], lons: Iterable[Any]
