@@ -231,6 +231,9 @@ class Settings:
     # Seconds a request waits for the incident index of a new store version before it is
     # answered from the previous one (the new one is built beside it and swapped in).
     refresh_wait: float = 1.5
+    # Where each store version's incident table is written once and mapped by every process of
+    # the machine (read/columnar.py); default: ``data_dir``/index.
+    index_dir: Path | None = None
     # Who is asking (components/identity.py): the header a signing-in reverse proxy puts the
     # user name in (empty: no identity configured, only a browser on this machine reviews), an
     # optional header of comma-separated groups, and the proxy addresses those headers are
@@ -287,6 +290,11 @@ class Settings:
         return f"sqlite:///{self.data_dir / 'conflictmap.sqlite'}"
 
     @property
+    def effective_index_dir(self) -> Path:
+        """The folder of the shared incident-table files: ``index_dir`` if set, else ``data_dir``/index."""
+        return self.index_dir or (self.data_dir / "index")
+
+    @property
     def effective_zones_path(self) -> Path:
         """The zones file to load: ``zones_path`` if set, else the bundled ``zones.geojson``."""
         return self.zones_path or (self.bundled_dir / "zones.geojson")
@@ -306,6 +314,7 @@ class Settings:
         ancestors = get("FRAME_ANCESTORS")
         zones = get("ZONES_PATH")
         data_dir = get("DATA_DIR")
+        index_dir = get("INDEX_DIR")
         return cls(
             data_dir=Path(data_dir).expanduser() if data_dir else DEFAULT_DATA_DIR,
             database_url=get("DATABASE_URL"),
@@ -321,6 +330,7 @@ class Settings:
             export_wait=_number("CONFLICTMAP_EXPORT_WAIT", get("EXPORT_WAIT"), cls.export_wait),
             export_timeout=_number("CONFLICTMAP_EXPORT_TIMEOUT", get("EXPORT_TIMEOUT"), cls.export_timeout),
             refresh_wait=_number("CONFLICTMAP_REFRESH_WAIT", get("REFRESH_WAIT"), cls.refresh_wait),
+            index_dir=Path(index_dir).expanduser() if index_dir else None,
             **_auth(get),
             **_webhook(get),
         )

@@ -136,6 +136,10 @@ class Columns(Protocol):
         """Rows whose joined-list column (an incident's outlets or sources) holds any of ``values``."""
         ...
 
+    def contains(self, name: str, needle: str, within: np.ndarray) -> np.ndarray:
+        """Rows of ``within`` whose text column holds ``needle`` (the search column is lower case)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Control:
@@ -398,12 +402,7 @@ class TextParam(Param):
     def match(self, cols: Columns, value: Any, within: np.ndarray) -> np.ndarray | None:
         if not value:
             return None
-        needle = value.lower()
-        texts = cols.column(self.column)
-        rows = np.flatnonzero(within)
-        hit = np.zeros(len(texts), dtype=bool)
-        hit[rows] = np.fromiter((needle in texts[i] for i in rows), bool, len(rows))
-        return hit
+        return cols.contains(self.column, value.lower(), within)
 
     def from_control(self, raw: Any) -> list[str]:
         text = (raw or "").strip()[: self.max_length]

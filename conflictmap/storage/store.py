@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -500,6 +501,11 @@ class EventStore:
         frame["event_date"] = pd.to_datetime(frame["event_date"])
         return frame
 
+    def report_count(self) -> int:
+        """How many reports (event rows) the store holds: one cheap count, no distinct."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
     def counts(self) -> dict[str, int]:
         """Rows per table for reports and /api/meta; ``incidents`` counts distinct incident ids, so
         reports not grouped yet (no incident id) are not counted as incidents."""
@@ -689,6 +695,17 @@ class EventStore:
     def put_meta(self, conn: Any, key: str, value: str) -> None:
         """Write one bookkeeping value inside the caller's write transaction (no version move)."""
         self._set_meta(conn, key, value)
+
+    def store_id(self) -> str:
+        """A random name this store is given the first time it is asked for, kept in meta.
+
+        Caches outside the database (the shared incident-table files, ``read.columnar``) are
+        named by it and the version: a store deleted and made again at the same address starts
+        its version counter again, and must not be read from the old store's files."""
+        found = self.get_meta("store_id")
+        if found:
+            return found
+        return self.update_meta("store_id", lambda current: current or uuid.uuid4().hex[:16])
 
     def version(self) -> int:
         """A counter bumped by every write, so readers can cache derived frames until it moves."""

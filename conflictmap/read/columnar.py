@@ -1,0 +1,197 @@
+"""The incident index as one Arrow file per store version, shared by every process on a machine.
+
+Why a file: each gunicorn worker used to read every report and build its own incident table,
+so a machine held one copy per worker (2.9 GB each at a million events), a worker's boot took
+a minute, and every store change set all workers rebuilding at once. Now the first process to
+need a version builds it once, under a file lock, and writes it as an uncompressed Arrow IPC
+file; every process then maps that file. Mapped columns are shared through the page cache:
+numbers and long texts are read in place (no copy), repeated texts (types, actors, places)
+are stored once per distinct value with small integer codes, and a worker's private memory no
+longer grows with the store.
+
+A file is named by the store's identity (``EventStore.store_id``, so a store recreated at the
+same address never reads an old file), what it shows (reference facts or not), the version
+counter and a digest of the code that derives the table: a new release never reads a file an
+older one wrote. Files of older versions are removed once a newer one is written; a process
+still mapping one keeps reading it (the name goes, the data stays until it is unmapped).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+# The modules whose code decides what a built table holds: any change to them makes a new file.
+_DERIVED_BY = ("read/index.py", "read/columnar.py", "storage/effective.py", "geo/zones.py")
+
+
+def code_digest() -> str:
+    """A short digest of the code that derives the incident table (see ``_DERIVED_BY``)."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for rel in _DERIVED_BY:
+        h.update((root / rel).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def index_file(directory: Path, store_id: str, show_reference: bool, version: int) -> Path:
+    """Where the incident table of one store version lives."""
+    shown = "all" if show_reference else "noref"
+    return directory / f"incidents-{store_id}-{shown}-{code_digest()}-v{version}.arrow"
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table laid out for mapping in place.
+
+    Floats keep NaN as a value (a null would make pandas copy the column to put NaN back);
+    texts with fewer distinct values than half the rows are dictionary-encoded (they come back
+    as pandas categoricals: one string per distinct value, one small code per row); other texts
+    are large strings, read in place."""
+    columns: dict[str, pa.Array] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            columns[name] = pa.array(series.to_numpy(dtype="datetime64[s]"))
+        elif pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            columns[name] = pa.array(series.to_numpy(), from_pandas=False)
+        elif _is_text(series):
+            values = pa.array(series.astype(object).where(series.notna(), None), type=pa.large_string())
+            if len(series) and series.nunique(dropna=True) * 2 < len(series):
+                values = values.dictionary_encode()
+            columns[name] = values
+        else:  # all blank, or mixed (numbers kept as objects): let Arrow infer, as pandas would
+            columns[name] = pa.array(series.astype(object).where(series.notna(), None), from_pandas=True)
+    return pa.table(columns)
+
+
+def _is_text(series: pd.Series) -> bool:
+    """Whether every non-blank value of the column is a string (and there is at least one)."""
+    present = series.dropna()
+    return bool(len(present)) and all(isinstance(v, str) for v in present.head(1000))
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write the frame to ``path`` whole or not at all: a temporary file in the same folder,
+    renamed over the final name, so a reader never maps half a file."""
+    table = to_arrow(frame)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with pa.ipc.new_file(raw, table.schema) as writer:
+                writer.write_table(table)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The incident table mapped from ``path`` as the pandas frame the read side uses: numbers
+    and long texts stay in the mapped file (pandas' Arrow-backed strings), repeated texts are
+    categoricals. Nothing is read from disk until a column is used."""
+    table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    frame = table.to_pandas(split_blocks=True)
+    for name in frame.columns:  # a column that was all blank comes back as nulls: keep None
+        if frame[name].dtype == object:
+            frame[name] = frame[name].where(frame[name].notna(), None)
+    return frame
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created if missing), held across processes of the machine."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def load_or_build(path: Path, build: Callable[[Path], None]) -> pd.DataFrame:
+    """The table at ``path``, built first by ``build(path)`` if no process has written it yet.
+
+    Processes asking for the same version together wait on one lock: one builds, the others
+    map what it wrote."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(path.with_name(path.name.split("-v")[0] + ".lock")):
+            if not path.exists():
+                build(path)
+                prune(path)
+    return read_table(path)
+
+
+def prune(keep: Path) -> None:
+    """Remove the files of older versions of the same store, code and view as ``keep``."""
+    stem = keep.name.rsplit("-v", 1)[0]
+    for old in keep.parent.glob(f"{stem}-v*.arrow"):
+        if old != keep:
+            old.unlink(missing_ok=True)
+    # Temporary files left by a builder that was killed (not one still writing: those are
+    # younger than the lock this caller holds, and no one else can be writing under it).
+    for tmp in keep.parent.glob(f"{stem}-v*.arrow.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def build_in_child(path: Path, database_url: str, show_reference: bool) -> None:
+    """Build the table in a separate Python process (``python -m conflictmap.read.columnar``).
+
+    Why a process: a large store's build holds the interpreter lock for seconds (pandas sorts
+    and factorisations), so a thread beside the web server's starved its requests, and its
+    peak memory stayed with the worker afterwards. A child's memory goes back when it exits."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    args = [sys.executable, "-m", "conflictmap.read.columnar", str(path), database_url]
+    args.append("--show-reference" if show_reference else "--hide-reference")
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not path.exists():
+        raise RuntimeError(
+            f"building the incident index in a child process failed (exit {done.returncode}): "
+            + (done.stderr.strip().splitlines() or ["no message"])[-1]
+        )
+
+
+def build_table(database_url: str, show_reference: bool) -> pd.DataFrame:
+    """The incident table of the store's current contents (``read.index.build_incidents``)."""
+    from conflictmap.read.index import build_incidents
+    from conflictmap.storage.store import EventStore
+
+    store = EventStore(database_url)
+    zones = store.zone_versions()
+    reports = store.events_frame()
+    if not show_reference:
+        reports = reports[reports["origin"] != "reference"]
+    return build_incidents(reports, zones)
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m conflictmap.read.columnar PATH DATABASE_URL [--hide-reference]``: build one file."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m conflictmap.read.columnar", description=_main.__doc__)
+    ap.add_argument("path", type=Path)
+    ap.add_argument("database_url")
+    ap.add_argument("--show-reference", dest="show_reference", action="store_true", default=True)
+    ap.add_argument("--hide-reference", dest="show_reference", action="store_false")
+    args = ap.parse_args(argv)
+    write_table(build_table(args.database_url, args.show_reference), args.path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
