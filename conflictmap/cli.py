@@ -554,7 +554,37 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a setting from the environment that cannot be read: say which
         print(f"conflictmap: {exc}", file=sys.stderr)
         return 2
-    return int(args.func(args, settings) or 0)
+    status = int(args.func(args, settings) or 0)
+    if args.func in (cmd_ingest, cmd_import, cmd_prepare, cmd_reextract):
+        publish_index(settings)
+    return status
+
+
+def publish_index(settings: Settings) -> None:
+    """After a write, build the store version's shared incident table (``read.columnar``) so
+    the dashboard's workers map it instead of building it when the next request comes. A
+    failure is said and never fails the write: the first worker that needs it builds it."""
+    import time
+
+    from conflictmap.read.columnar import build_table, index_file, load_or_build, write_table
+    from conflictmap.storage.store import EventStore
+
+    started = time.perf_counter()
+    try:
+        store = EventStore(settings.db_url)
+        version = store.version()
+        path = index_file(settings.effective_index_dir, store.store_id(), settings.show_reference, version)
+        if path.exists():
+            return
+        load_or_build(path, lambda p: write_table(build_table(settings.db_url, settings.show_reference), p))
+    except Exception as exc:  # noqa: BLE001 - the store write already succeeded; say and go on
+        console.print(f"incident index not built ({exc}); the dashboard builds it itself", markup=False)
+        return
+    console.print(
+        f"incident index of store version {version} ready for the dashboard "
+        f"({time.perf_counter() - started:.1f} s): {path}",
+        markup=False,
+    )
 
 
 if __name__ == "__main__":

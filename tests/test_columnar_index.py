@@ -1,0 +1,202 @@
+"""The incident table is written once per store version and mapped by every process
+(read/columnar.py): a second worker maps what the first built, a write makes a new file and
+retires the old one, a store made again at the same address never reads the old store's file,
+the mapped table filters exactly as the table built in memory, and a folder that cannot be
+written falls back to building in memory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conflictmap import cli
+from conflictmap.config import Settings
+from conflictmap.models import Article
+from conflictmap.read import columnar
+from conflictmap.read import service as service_module
+from conflictmap.read.index import EventIndex
+from conflictmap.read.query import EventFilter
+from conflictmap.read.service import DataService
+from conflictmap.storage.store import EventStore
+from tests.helpers import make_event
+
+SAMPLE_FEED = Path(__file__).resolve().parent.parent / "data" / "sample_feed" / "rudaw-2024-08-13.jsonl"
+
+# Repeated actors, places and types (stored as dictionary codes), Arabic and English sentences.
+ROWS = [
+    ("SDF", "ISIS", "battle", "Hajin", "Clashes at dawn left three SDF fighters dead near Hajin.", 3),
+    ("SDF", "ISIS", "battle", "Hajin", "Another exchange of fire was heard east of Hajin.", None),
+    ("ISIS", "", "explosion", "al-Busayrah", "An IED struck a fuel truck on the al-Busayrah road.", 1),
+    ("Unknown", "Civilians", "violence_against_civilians", "Dhiban", "قتل مدني برصاص مجهولين في ذيبان", 1),
+    (
+        "SDF",
+        "Tribal fighters",
+        "battle",
+        "Dhiban",
+        "Tribal fighters attacked an SDF checkpoint in Dhiban.",
+        2,
+    ),
+    ("SDF", "ISIS", "battle", "Hajin", "Night raid: the SDF said two cells were dismantled.", 0),
+    ("SDF", "Tribal fighters", "battle", "Dhiban", "Gunfire again in Dhiban as talks stalled.", None),
+    ("ISIS", "", "explosion", "al-Busayrah", "A second blast hit the same road days later.", 0),
+]
+
+
+def _fill(store: EventStore, rows=ROWS, outlet: str = "River Post") -> None:
+    for n, (a1, a2, kind, place, sentence, killed) in enumerate(rows, start=1):
+        art = Article(
+            f"{outlet[:1]}{n}",
+            f"https://river.example/{outlet[:1]}{n}",
+            outlet,
+            f"Report {n}",
+            date(2024, 3, n),
+            sentence,
+        )
+        event = make_event(
+            f"{outlet[:1]}e{n}",
+            article_id=art.id,
+            event_type=kind,
+            actor1=a1,
+            actor2=a2,
+            location=place,
+            evidence=sentence,
+            fatalities=killed,
+            event_date=date(2024, 3, n),
+            source=outlet,
+        )
+        store.add_article(art, [event], origin="test")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = Settings(data_dir=tmp_path)
+    _fill(EventStore(s.db_url))
+    return s
+
+
+def _files(settings: Settings) -> list[str]:
+    return sorted(p.name for p in settings.effective_index_dir.glob("*.arrow"))
+
+
+def test_a_second_worker_maps_the_file_the_first_built(settings, monkeypatch):
+    first = DataService(settings)
+    assert len(first.index()) == len(ROWS)
+    assert len(_files(settings)) == 1
+
+    def no_build(*_a, **_k):
+        raise AssertionError("a second worker must map the file, not build the table again")
+
+    monkeypatch.setattr(service_module, "build_table", no_build)
+    second = DataService(settings)
+    a, b = first.index().frame, second.index().frame
+    assert list(a["incident_id"]) == list(b["incident_id"])
+    assert list(a["actor1"].astype(str)) == list(b["actor1"].astype(str))
+
+
+def test_a_write_makes_a_new_file_and_retires_the_old_one(settings):
+    svc = DataService(settings)
+    svc.index()
+    before = _files(settings)
+    _fill(
+        EventStore(settings.db_url),
+        [("SDF", "ISIS", "battle", "Abu Hamam", "A clash at Abu Hamam.", 4)],
+        "Valley News",
+    )
+    assert len(svc.index()) == len(ROWS) + 1
+    after = _files(settings)
+    assert len(after) == 1 and after != before
+    assert "Abu Hamam" in set(svc.index().frame["location"].astype(str))
+
+
+def test_a_store_made_again_at_the_same_address_never_reads_the_old_file(settings):
+    DataService(settings).index()
+    old_id = EventStore(settings.db_url).store_id()
+    for suffix in ("", "-wal", "-shm"):
+        (settings.data_dir / f"conflictmap.sqlite{suffix}").unlink(missing_ok=True)
+    store = EventStore(settings.db_url)
+    _fill(store, ROWS[:2], "Valley News")  # the same number of writes would give the same version
+    assert store.store_id() != old_id
+    fresh = DataService(settings).index()
+    assert set(fresh.frame["source"].astype(str)) == {"Valley News"}
+    assert len(fresh) == 2
+
+
+QUERIES = [
+    "",
+    "actor=SDF",
+    "actor=ISIS&actor=Civilians",
+    "type=battle",
+    "type=explosion&type=violence_against_civilians",
+    "q=hajin",
+    "q=clash",
+    "q=ذيبان",
+    "q=CHECKPOINT",
+    "outlet=River Post",
+    "minfat=2",
+    "start=2024-03-02&end=2024-03-04",
+    "zone=SDF",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_mapped_table_filters_as_the_one_built_in_memory(settings, query):
+    mapped = DataService(settings).index()
+    built = EventIndex(columnar.build_table(settings.db_url, True))
+    # repeated texts really are dictionary codes in the mapped table (what keeps a worker small)
+    assert str(mapped.frame["actor1"].dtype) == "category"
+    flt = EventFilter.from_query(query)
+    got, want = mapped.mask(flt), built.mask(flt)
+    assert np.array_equal(got, want), query
+    assert got.any() or query in ("zone=SDF",), f"{query} should keep something"
+
+
+def test_text_search_is_a_case_blind_substring_of_the_sentence_and_place(settings):
+    idx = DataService(settings).index()
+    kept = idx.frame[idx.mask(EventFilter.from_query("q=HAJIN"))]
+    assert sorted(kept["location"].astype(str)) == ["Hajin"] * 3  # two sentences name it; one only its place
+    arabic = idx.frame[idx.mask(EventFilter.from_query("q=برصاص"))]
+    assert list(arabic["location"].astype(str)) == ["Dhiban"]
+    assert not idx.mask(EventFilter.from_query("q=nowhere-at-all")).any()
+
+
+def test_a_folder_that_cannot_be_written_falls_back_to_memory(tmp_path, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    settings = Settings(data_dir=tmp_path, index_dir=blocker / "index")
+    _fill(EventStore(settings.db_url))
+    with caplog.at_level(logging.WARNING):
+        idx = DataService(settings).index()
+    assert len(idx) == len(ROWS)
+    assert "CONFLICTMAP_INDEX_DIR" in caplog.text
+
+
+def test_a_large_store_is_built_in_a_child_process(settings, monkeypatch):
+    monkeypatch.setattr(service_module, "CHILD_BUILD_ABOVE", 0)
+
+    def not_here(*_a, **_k):
+        raise AssertionError("above the threshold the table is built in a child process")
+
+    monkeypatch.setattr(service_module, "build_table", not_here)
+    idx = DataService(settings).index()
+    assert len(idx) == len(ROWS)
+    assert len(_files(settings)) == 1
+
+
+def test_an_ingest_leaves_the_table_ready_for_the_dashboard(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["ingest", str(SAMPLE_FEED)]) == 0
+    assert "incident index of store version" in capsys.readouterr().out
+    settings = Settings(data_dir=tmp_path / "data")
+    assert len(_files(settings)) == 1
+
+    def no_build(*_a, **_k):
+        raise AssertionError("the ingest built it: the dashboard maps it")
+
+    monkeypatch.setattr(service_module, "build_table", no_build)
+    stored = EventStore(settings.db_url).counts()["incidents"]
+    assert stored > 0
+    assert len(DataService(settings).index()) == stored
