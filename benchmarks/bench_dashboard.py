@@ -42,18 +42,16 @@ def rss_mb(pid: int | None = None) -> float:
 
 
 def memory_mb(pid: int | None = None) -> tuple[float, float, float]:
-    """Resident, proportional and private memory now (MB), from /proc's smaps_rollup.
-
-    Why three: the incident index is a file mapped by every worker (read/columnar.py), so its
-    pages count in each worker's resident size but exist once on the machine; the proportional
-    size shares them out, and the private size is what each further worker costs."""
+    """Resident memory now (MB), split into the process's own (anonymous: its heap, what each
+    further worker costs) and mapped files (the shared incident index, program files: pages in
+    the machine's page cache, held once however many workers map them), from /proc's smaps_rollup."""
     fields: dict[str, int] = {}
     for line in Path(f"/proc/{pid or os.getpid()}/smaps_rollup").read_text().splitlines()[1:]:
         key, _, rest = line.partition(":")
         if rest.strip().endswith("kB"):
             fields[key] = int(rest.split()[0])
-    private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    return fields.get("Rss", 0) / 1024, fields.get("Pss", 0) / 1024, private / 1024
+    rss, anon = fields.get("Rss", 0) / 1024, fields.get("Anonymous", 0) / 1024
+    return rss, anon, rss - anon
 
 
 def payload_bytes(*figs) -> int:
@@ -97,10 +95,10 @@ def _time_views(svc, repeat: int, render_map, render_timeline) -> dict[str, tupl
         times.sort()
         out[name] = (1000 * statistics.median(times), payload_bytes(m, tl) / 1e6)
         P95[name] = 1000 * times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    rss, pss, private = memory_mb()
+    rss, own, mapped = memory_mb()
     print(
-        f"  memory of this process after the filters: resident {rss:.0f} MB, proportional {pss:.0f} MB, "
-        f"private {private:.0f} MB (the mapped index counts once on the machine)"
+        f"  memory of this process after the filters (two services: two workers' worth): resident "
+        f"{rss:.0f} MB = its own {own:.0f} MB + mapped files {mapped:.0f} MB (held once on the machine)"
     )
     return out
 

@@ -6,7 +6,9 @@ usage: python benchmarks/bench_live_ingest.py [--count 100000] [--workers 3] [--
 Prints: gunicorn's boot (until every worker has answered a filter with its index built) and each
 worker's memory; filter-change latency before the ingest (p50/p95); the ingest's own time; the
 slowest and p95 filter change while it ran and while the workers took the new store version
-in; and how long after the ingest ended the new report was found by a filter. A filter change
+in; how long after the ingest ended the new report was found by a filter; and gunicorn's boot
+again after a restart, when the store version's incident table is already on disk. Memory is
+each worker's own heap plus mapped files (the shared incident table, read/columnar.py). A filter change
 here is ``GET api/events.csv?<filters>&limit=1`` with a filter never asked before (the view
 memo cannot answer it): the same server-side path as the dashboard's map callback (mask, map
 groups, timeline bins) plus one CSV row, so it says what a user waits for on the data side.
@@ -41,13 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def workers_of(master: int) -> list[int]:
@@ -139,60 +134,13 @@ def main() -> None:
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    log = (data_dir / "gunicorn.log").open("w")
-    t0 = time.perf_counter()
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, the README's command line
-        [
-            gunicorn,
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--no-control-socket",
-            "--timeout",
-            "120",
-            "wsgi:server",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server, up, booted = boot(args.workers, port, env, data_dir / "gunicorn.log")
     try:
-        while True:
-            try:
-                get(f"{base}api/meta", timeout=5)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise SystemExit(f"gunicorn stopped: see {data_dir / 'gunicorn.log'}") from None
-                time.sleep(0.5)
-        up = time.perf_counter() - t0
-        # Every worker builds its index when it starts: ask twice as many at once as there are
-        # workers, round after round, until the answers come fast (every worker warm).
-        rounds = fast = 0
-        while True:
-            rounds += 1
-            took: list[float] = []
-
-            def ask(i: int, sink: list[float] = took, n: int = rounds) -> None:
-                sink.append(get(f"{base}api/events.csv?minfat={100 * n + i}&limit=1")[0])
-
-            threads = [threading.Thread(target=ask, args=(i,)) for i in range(args.workers * 2)]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            # Warm when two rounds in a row answer fast: one fast round can miss a worker.
-            fast = fast + 1 if max(took) < 1.0 else 0
-            if fast == 2 or rounds > 30:
-                break
-        booted = time.perf_counter() - t0
         pids = workers_of(server.pid)
         print(
-            f"gunicorn, {args.workers} workers: answering after {up:.1f} s, every worker's index built "
-            f"after {booted:.1f} s; memory per worker " + ", ".join(f"{rss_mb(p):.0f} MB" for p in pids)
+            f"gunicorn, {args.workers} workers: answering after {up:.1f} s, every worker's index ready "
+            f"after {booted:.1f} s (the first one built the shared table); memory per worker "
+            + memory_line(pids)
         )
 
         conflictmap = str(Path(sys.executable).with_name("conflictmap"))
@@ -256,13 +204,94 @@ def main() -> None:
             print("the new report was not found within 300 s of the ingest's end")
         else:
             print(f"the new report was found by a filter {visible_after:.2f} s after the ingest ended")
-        print("memory per worker after: " + ", ".join(f"{rss_mb(p):.0f} MB" for p in workers_of(server.pid)))
+        print("memory per worker after: " + memory_line(workers_of(server.pid)))
     finally:
-        server.terminate()
+        stop(server)
+    # A restart (a deploy, a crash): the store version's table is on disk, every worker maps it.
+    server, up, booted = boot(args.workers, port, env, data_dir / "gunicorn-restart.log")
+    try:
+        print(
+            f"restarted with the table on disk: answering after {up:.1f} s, every worker ready after "
+            f"{booted:.1f} s; memory per worker " + memory_line(workers_of(server.pid))
+        )
+    finally:
+        stop(server)
+
+
+def memory_line(pids: list[int]) -> str:
+    """Each worker's resident memory, as its own heap + mapped files (the shared index and the
+    program's files, held once on the machine): ``bench_dashboard.memory_mb``."""
+    from bench_dashboard import memory_mb
+
+    parts = []
+    for pid in pids:
+        rss, own, mapped = memory_mb(pid)
+        parts.append(f"{rss:.0f} MB ({own:.0f} own + {mapped:.0f} mapped)")
+    return ", ".join(parts)
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def boot(
+    workers: int, port: int, env: dict[str, str], log_path: Path
+) -> tuple[subprocess.Popen, float, float]:
+    """Start gunicorn (the README's command line) and wait until every worker answers a filter
+    fast; returns the server, when it first answered and when every worker was warm (seconds)."""
+    base = f"http://127.0.0.1:{port}/"
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    log = log_path.open("w")
+    t0 = time.perf_counter()
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, the README's command line
+        [
+            gunicorn,
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--timeout",
+            "120",
+            "wsgi:server",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    while True:
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            get(f"{base}api/meta", timeout=5)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn stopped: see {log_path}") from None
+            time.sleep(0.5)
+    up = time.perf_counter() - t0
+    # Ask twice as many at once as there are workers, round after round, until the answers
+    # come fast (every worker warm). Warm when two rounds in a row answer fast: one can miss one.
+    rounds = fast = 0
+    while True:
+        rounds += 1
+        took: list[float] = []
+
+        def ask(i: int, sink: list[float] = took, n: int = rounds) -> None:
+            sink.append(get(f"{base}api/events.csv?minfat={100 * n + i}&limit=1")[0])
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(workers * 2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        fast = fast + 1 if max(took) < 1.0 else 0
+        if fast == 2 or rounds > 60:
+            break
+    return server, up, time.perf_counter() - t0
 
 
 if __name__ == "__main__":

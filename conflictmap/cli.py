@@ -566,7 +566,7 @@ def publish_index(settings: Settings) -> None:
     failure is said and never fails the write: the first worker that needs it builds it."""
     import time
 
-    from conflictmap.read.columnar import build_table, index_file, load_or_build, write_table
+    from conflictmap.read.columnar import index_file, load_or_build, write_version
     from conflictmap.storage.store import EventStore
 
     started = time.perf_counter()
@@ -576,13 +576,19 @@ def publish_index(settings: Settings) -> None:
         path = index_file(settings.effective_index_dir, store.store_id(), settings.show_reference, version)
         if path.exists():
             return
-        load_or_build(path, lambda p: write_table(build_table(settings.db_url, settings.show_reference), p))
+        how = "mapped"  # another process (a worker) wrote it first
+
+        def write(p: Path) -> None:
+            nonlocal how
+            how = write_version(p, store, settings.show_reference, in_child=False)
+
+        load_or_build(path, write)
     except Exception as exc:  # noqa: BLE001 - the store write already succeeded; say and go on
         console.print(f"incident index not built ({exc}); the dashboard builds it itself", markup=False)
         return
     console.print(
-        f"incident index of store version {version} ready for the dashboard "
-        f"({time.perf_counter() - started:.1f} s): {path}",
+        f"incident index of store version {version} ready for the dashboard ({how} in "
+        f"{time.perf_counter() - started:.1f} s): {path}",
         markup=False,
     )
 

@@ -489,7 +489,12 @@ def _regroup_reached(store: EventStore, conn: Any, new_ids: list[str]) -> Regrou
         return None
     written = store.write_incidents(conn, assignment, store.incident_rows(assignment, conn=conn))
     _relink(store, conn)
-    version = store.bump_version(conn)
+    # Every incident this write changed: the ids the reached reports held (a report not grouped
+    # yet is its own incident, inc:<event id>) and the ids they hold now. Nothing outside the
+    # reached reports was written, so readers derive the new incident table from these alone.
+    touched = previous_ids | {inc for inc, _ in assignment.values()}
+    touched |= {f"inc:{e.event_id}" for e in ours if not e.incident_id}
+    version = store.bump_version(conn, touched=touched)
     store.put_meta(conn, GROUPED_AT, str(version))
     store.put_meta(conn, REGROUP_PENDING, "0")
     log.info(

@@ -6,11 +6,13 @@ written falls back to building in memory."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conflictmap import cli
@@ -200,3 +202,124 @@ def test_an_ingest_leaves_the_table_ready_for_the_dashboard(tmp_path, monkeypatc
     stored = EventStore(settings.db_url).counts()["incidents"]
     assert stored > 0
     assert len(DataService(settings).index()) == stored
+
+
+def _feed(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    """Invented reports as JSON Lines: (id, outlet, day published, headline, body)."""
+    lines = [
+        json.dumps(
+            {
+                "id": rid,
+                "url": f"https://river.example/{rid}",
+                "source": outlet,
+                "title": headline,
+                "publication_date": day,
+                "text": f"{headline}\n{body}",
+            }
+        )
+        for rid, outlet, day, headline, body in rows
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _values(frame) -> dict[str, list]:
+    """Each column's values as plain Python (categorical or not, None for blanks), row by row."""
+    return {c: [None if pd.isna(v) else v for v in frame[c].astype(object)] for c in frame.columns}
+
+
+def test_an_ingest_derives_the_new_table_and_it_equals_a_full_build(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "data"))
+    first = _feed(
+        tmp_path / "first.jsonl",
+        [
+            (
+                "r1",
+                "River Post",
+                "2024-06-04",
+                "Clash in Hajin",
+                "SDF fighters clashed with pro-regime militiamen in Hajin on Monday, residents said. Four fighters were killed.",
+            ),
+            (
+                "r2",
+                "Valley News",
+                "2024-06-12",
+                "Drone strike near al-Busayrah",
+                "A drone strike hit a car in al-Busayrah on Tuesday, killing two men, a local activist said.",
+            ),
+            (
+                "r3",
+                "River Post",
+                "2024-06-20",
+                "Arrests in Dhiban",
+                "SDF security forces arrested five young men in a raid on Dhiban on Wednesday, relatives said.",
+            ),
+        ],
+    )
+    assert cli.main(["ingest", str(first)]) == 0
+    assert "built in" in capsys.readouterr().out  # nothing before it to derive from
+    # A second outlet on the Hajin clash (joins that incident), and a new shelling elsewhere.
+    second = _feed(
+        tmp_path / "second.jsonl",
+        [
+            (
+                "s1",
+                "Valley News",
+                "2024-06-04",
+                "Fighting in Hajin",
+                "Clashes between the SDF and pro-regime militiamen in Hajin on Monday killed four fighters, residents said.",
+            ),
+            (
+                "s2",
+                "Valley News",
+                "2024-06-25",
+                "Shelling hits Mayadin",
+                "Regime artillery shelled the outskirts of Mayadin on Sunday, wounding three civilians, a medical source said.",
+            ),
+        ],
+    )
+    assert cli.main(["ingest", str(second)]) == 0
+    out = capsys.readouterr().out
+    assert "derived in" in out, out
+    settings = Settings(data_dir=tmp_path / "data")
+    store = EventStore(settings.db_url)
+    mapped = DataService(settings).index().frame
+    full = columnar.build_table(settings.db_url, True)
+    assert list(mapped.columns) == list(full.columns)
+    assert _values(mapped) == _values(full)
+    # the second outlet's report joined the first's incident: five reports, four incidents
+    assert store.report_count() == 5 and len(full) == 4 and sorted(full["n_reports"]) == [1, 1, 1, 2]
+
+    # A report of another incident on a day that already has one: placed among that day's rows.
+    third = _feed(
+        tmp_path / "third.jsonl",
+        [
+            (
+                "t1",
+                "River Post",
+                "2024-06-12",
+                "Arrests in Mayadin",
+                "SDF security forces arrested three young men in a raid on Mayadin on Tuesday, relatives said.",
+            )
+        ],
+    )
+    assert cli.main(["ingest", str(third)]) == 0
+    assert "derived in" in capsys.readouterr().out
+    mapped = DataService(settings).index().frame
+    full = columnar.build_table(settings.db_url, True)
+    assert len(full) == 5 and full["event_date"].duplicated().any()  # two incidents share a day
+    assert _values(mapped) == _values(full)
+
+
+def test_a_write_that_does_not_say_what_it_changed_is_built_in_full(settings, capsys):
+    svc = DataService(settings)
+    svc.index()
+    store = EventStore(settings.db_url)
+    with store.writer.begin() as conn:  # a write that records nothing (as a review does)
+        store.bump_version(conn)
+    assert store.touched_between(store.version() - 1, store.version()) is None
+    with store.writer.begin() as conn:
+        store.bump_version(conn, touched=["inc:nothing"])
+    # one version in the range without a record is enough to refuse deriving across it
+    assert store.touched_between(store.version() - 2, store.version()) is None
+    assert store.touched_between(store.version() - 1, store.version()) == {"inc:nothing"}

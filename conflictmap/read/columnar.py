@@ -28,9 +28,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from conflictmap.storage.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -53,28 +59,54 @@ def index_file(directory: Path, store_id: str, show_reference: bool, version: in
     return directory / f"incidents-{store_id}-{shown}-{code_digest()}-v{version}.arrow"
 
 
-def to_arrow(frame: pd.DataFrame) -> pa.Table:
+def to_arrow(frame: pd.DataFrame, like: pa.Schema | None = None) -> pa.Table:
     """The frame as an Arrow table laid out for mapping in place.
 
     Floats keep NaN as a value (a null would make pandas copy the column to put NaN back);
     texts with fewer distinct values than half the rows are dictionary-encoded (they come back
     as pandas categoricals: one string per distinct value, one small code per row); other texts
-    are large strings, read in place."""
+    are large strings, read in place. With ``like`` (the previous version's schema, when rows
+    are added to it) each column follows that schema's layout, and a column the frame lacks is
+    all nulls."""
     columns: dict[str, pa.Array] = {}
-    for name in frame.columns:
-        series = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            columns[name] = pa.array(series.to_numpy(dtype="datetime64[s]"))
-        elif pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-            columns[name] = pa.array(series.to_numpy(), from_pandas=False)
-        elif _is_text(series):
-            values = pa.array(series.astype(object).where(series.notna(), None), type=pa.large_string())
-            if len(series) and series.nunique(dropna=True) * 2 < len(series):
-                values = values.dictionary_encode()
-            columns[name] = values
-        else:  # all blank, or mixed (numbers kept as objects): let Arrow infer, as pandas would
-            columns[name] = pa.array(series.astype(object).where(series.notna(), None), from_pandas=True)
+    for name in like.names if like is not None else frame.columns:
+        want = like.field(name).type if like is not None else None
+        if name not in frame.columns:
+            columns[name] = pa.nulls(len(frame), type=want)
+            continue
+        columns[name] = _column(frame[name], want)
     return pa.table(columns)
+
+
+def _column(series: pd.Series, want: pa.DataType | None) -> pa.Array:
+    """One column as Arrow (``to_arrow``), in the layout ``want`` names when it is given."""
+    if want is not None and not pa.types.is_floating(want) and not series.notna().any():
+        return pa.nulls(len(series), type=want)  # no rows, or all blank: nothing to infer from
+    if pd.api.types.is_datetime64_any_dtype(series):
+        out = pa.array(series.to_numpy(dtype="datetime64[s]"))
+    elif pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        out = pa.array(series.to_numpy(), from_pandas=False)
+    elif want is not None and (pa.types.is_dictionary(want) or pa.types.is_large_string(want)):
+        out = _text(series)
+        return out.dictionary_encode() if pa.types.is_dictionary(want) else out
+    elif want is None and _is_text(series):
+        out = _text(series)
+        if len(series) and series.nunique(dropna=True) * 2 < len(series):
+            out = out.dictionary_encode()
+        return out
+    else:  # all blank, or mixed (numbers kept as objects): let Arrow infer, as pandas would
+        out = pa.array(series.astype(object).where(series.notna(), None), from_pandas=True)
+    if want is not None and out.type != want and not pa.types.is_null(want):
+        try:
+            out = out.cast(want)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # concat_tables' permissive promotion reconciles it
+    return out
+
+
+def _text(series: pd.Series) -> pa.Array:
+    """A text column as large strings, blanks as nulls."""
+    return pa.array(series.astype(object).where(series.notna(), None), type=pa.large_string())
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -83,10 +115,11 @@ def _is_text(series: pd.Series) -> bool:
     return bool(len(present)) and all(isinstance(v, str) for v in present.head(1000))
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write the frame to ``path`` whole or not at all: a temporary file in the same folder,
-    renamed over the final name, so a reader never maps half a file."""
-    table = to_arrow(frame)
+def write_table(frame: pd.DataFrame | pa.Table, path: Path) -> None:
+    """Write the frame (or a table already in Arrow) to ``path`` whole or not at all: a
+    temporary file in the same folder, renamed over the final name, so a reader never maps
+    half a file."""
+    table = frame if isinstance(frame, pa.Table) else to_arrow(frame)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as raw:
@@ -147,6 +180,107 @@ def prune(keep: Path) -> None:
     # younger than the lock this caller holds, and no one else can be writing under it).
     for tmp in keep.parent.glob(f"{stem}-v*.arrow.*.tmp"):
         tmp.unlink(missing_ok=True)
+
+
+def version_of(path: Path) -> int:
+    """The store version a file holds, from its name (``...-v<version>.arrow``)."""
+    return int(path.name.removesuffix(".arrow").rpartition("-v")[2])
+
+
+def previous_file(path: Path) -> Path | None:
+    """The newest file of an older version of the same store, code and view as ``path``."""
+    stem = path.name.rpartition("-v")[0]
+    older: list[tuple[int, Path]] = []
+    for other in path.parent.glob(f"{stem}-v*.arrow"):
+        try:
+            version = version_of(other)
+        except ValueError:
+            continue
+        if version < version_of(path):
+            older.append((version, other))
+    return max(older)[1] if older else None
+
+
+def write_version(path: Path, store: EventStore, show_reference: bool, *, in_child: bool) -> str:
+    """Write the incident table of the version ``path`` names; returns "derived" or "built".
+
+    Derived when the previous version's file is on disk and every write since recorded the
+    incidents it changed (``EventStore.touched_between``, an ingest's regrouping does): the old
+    rows of other incidents are kept as they are and only the changed incidents are built again
+    from their reports, a second or two where a full build of 300,000 reports takes fifteen.
+    Anything else (a review, an import, zones, a file missing) is built from every report, in
+    a child process when ``in_child``. A derivation that fails is logged and built in full."""
+    previous = previous_file(path)
+    if previous is not None:
+        touched = store.touched_between(version_of(previous), version_of(path))
+        if touched is not None:
+            try:
+                write_table(derive_table(previous, touched, store, show_reference), path)
+                return "derived"
+            except Exception:  # noqa: BLE001 - a full build is always right; say why it was needed
+                log.exception("deriving %s from %s failed; building it from every report", path, previous)
+    if in_child:
+        build_in_child(path, store.url, show_reference)
+    else:
+        write_table(build_table(store.url, show_reference), path)
+    return "built"
+
+
+def derive_table(previous: Path, touched: set[str], store: EventStore, show_reference: bool) -> pa.Table:
+    """The previous version's table with the ``touched`` incidents built again from their reports
+    (``EventStore.incidents_frame``); the same rows, order and marker keys a full build gives."""
+    from conflictmap.read.index import MARKER_COLUMNS, build_incidents, marker_keys
+
+    old = pa.ipc.open_file(pa.memory_map(str(previous), "r")).read_all()
+    reports = store.incidents_frame(touched)
+    if not show_reference:
+        reports = reports[reports["origin"] != "reference"]
+    fresh = to_arrow(build_incidents(reports, store.zone_versions()), like=old.schema)
+    ids = old.column("incident_id")
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(pa.large_string())
+    gone = pc.is_in(ids, value_set=pa.array(sorted(touched), type=pa.large_string()))
+    kept = np.flatnonzero(~gone.to_numpy(zero_copy_only=False))
+    # Both parts are in (date, incident id) order already: place the few new rows among the kept
+    # ones and gather everything with one take, instead of sorting the whole table again.
+    order = _merged_order(
+        old.column("event_date").to_numpy().astype("datetime64[s]").astype(np.int64)[kept],
+        ids,
+        kept,
+        fresh.column("event_date").to_numpy().astype("datetime64[s]").astype(np.int64),
+        fresh.column("incident_id").to_pylist(),
+    )
+    both = pa.concat_tables([old, fresh], promote_options="permissive").unify_dictionaries()
+    both = both.take(pa.array(order)).combine_chunks()
+    # A marker key numbers the distinct (point, type, precision, flags) of the whole table.
+    keys = marker_keys(both.select([c for c in MARKER_COLUMNS if c in both.column_names]).to_pandas())
+    return both.set_column(both.schema.get_field_index("marker_key"), "marker_key", pa.array(keys))
+
+
+def _merged_order(
+    kept_days: np.ndarray,
+    old_ids: pa.ChunkedArray,
+    kept: np.ndarray,
+    new_days: np.ndarray,
+    new_ids: list[str],
+) -> np.ndarray:
+    """Row positions in ``old`` followed by ``fresh`` (the new rows numbered after the old ones)
+    that put the kept old rows and the new rows together in (date, incident id) order."""
+    slots = np.empty(len(new_ids), dtype=np.int64)
+    for j, (day, iid) in enumerate(zip(new_days.tolist(), new_ids, strict=True)):
+        lo = int(np.searchsorted(kept_days, day, side="left"))
+        hi = int(np.searchsorted(kept_days, day, side="right"))
+        same_day = old_ids.take(pa.array(kept[lo:hi])).to_pylist() if hi > lo else []
+        slots[j] = lo + sum(1 for other in same_day if other < iid)
+    n_old = int(len(old_ids))
+    order = np.empty(len(kept) + len(new_ids), dtype=np.int64)
+    # new row j goes after the kept rows before its slot and the new rows before it
+    new_at = slots + np.arange(len(new_ids))
+    is_new = np.zeros(len(order), dtype=bool)
+    is_new[new_at] = True
+    order[new_at] = n_old + np.arange(len(new_ids))
+    order[~is_new] = kept
+    return order
 
 
 def build_in_child(path: Path, database_url: str, show_reference: bool) -> None:

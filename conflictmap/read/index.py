@@ -410,13 +410,19 @@ def main_events(selected: pd.DataFrame, n: int) -> pd.DataFrame:
     return ranked.head(n).drop(columns="_fat_sort")
 
 
+# What makes two incidents one map marker (``marker_keys``).
+MARKER_COLUMNS = ("latitude", "longitude", "event_type", "geo_precision", "candidate", "reviewed")
+
+
 def marker_keys(frame: pd.DataFrame) -> np.ndarray:
     """One integer per (point, type, precision, candidate or not, reviewed or not): the identity
     of a map marker. A low-confidence candidate never shares a marker with reported incidents,
     nor an analyst's reviewed incident with the machine's unreviewed ones: each is drawn apart."""
-    keys = ["latitude", "longitude", "event_type", "geo_precision"]
-    keys += [k for k in ("candidate", "reviewed") if k in frame]
-    return frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
+    keys = [*MARKER_COLUMNS[:4], *(k for k in MARKER_COLUMNS[4:] if k in frame)]
+    # Numbered in the order of the values themselves (a categorical would sort by its category
+    # order), so a table derived from a mapped one numbers its markers as a full build does.
+    part = frame[keys].astype({k: object for k in keys if isinstance(frame[k].dtype, pd.CategoricalDtype)})
+    return part.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
 
 
 def type_codes(types: pd.Series) -> np.ndarray:

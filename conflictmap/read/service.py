@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -19,7 +20,7 @@ import pandas as pd
 
 from conflictmap.config import Settings
 from conflictmap.models import ZoneVersion
-from conflictmap.read.columnar import build_in_child, build_table, index_file, load_or_build, write_table
+from conflictmap.read.columnar import build_table, index_file, load_or_build, write_version
 from conflictmap.read.index import (
     VIEW_COLUMNS,
     EventIndex,
@@ -133,8 +134,17 @@ class DataService:
         zones = self.store.zone_versions()
         shown = self.settings.show_reference
         try:
-            path = index_file(self.settings.effective_index_dir, self.store.store_id(), shown, version)
-            frame = load_or_build(path, self._write_table)
+            for _ in range(5):
+                path = index_file(self.settings.effective_index_dir, self.store.store_id(), shown, version)
+                try:
+                    frame = load_or_build(path, self._write_table)
+                    break
+                except FileNotFoundError:
+                    # A newer version's file was written and this one retired between finding
+                    # it and mapping it: take the newer one rather than build an old one again.
+                    version = self.store.version()
+            else:
+                raise OSError(f"the index files in {path.parent} kept being replaced while read")
         except OSError as exc:
             if not self._warned_no_files:
                 log.warning(
@@ -150,14 +160,14 @@ class DataService:
         return version, zones, index
 
     def _write_table(self, path: Path) -> None:
-        """Build one version's file: in this process for a small store, in a child process for a
+        """Write one version's file: derived from the previous one when the writes since say what
+        they changed, else built, in this process for a small store and in a child process for a
         large one (``columnar.build_in_child``: the build would hold this server's interpreter
         for seconds, and keep its peak memory)."""
-        shown = self.settings.show_reference
-        if self.store.report_count() > CHILD_BUILD_ABOVE:
-            build_in_child(path, self.settings.db_url, shown)
-        else:
-            write_table(build_table(self.settings.db_url, shown), path)
+        started = time.perf_counter()
+        large = self.store.report_count() > CHILD_BUILD_ABOVE
+        how = write_version(path, self.store, self.settings.show_reference, in_child=large)
+        log.info("incident table %s in %.1f s: %s", how, time.perf_counter() - started, path.name)
 
     def _take_in(self, version: int, zones: list[ZoneVersion], index: EventIndex) -> None:
         """Swap a built index in (under the lock)."""

@@ -494,6 +494,45 @@ class EventStore:
         frame["event_date"] = pd.to_datetime(frame["event_date"])
         return apply_reviews(frame, conn)
 
+    def incidents_frame(self, incident_ids: Iterable[str]) -> pd.DataFrame:
+        """``events_frame`` for these incidents only: every report whose incident id is one of
+        them, or (a report not grouped yet, whose incident is ``inc:<event id>``) whose own id
+        is. Read in one transaction, reviews laid over as in ``events_frame``; the rows of whole
+        incidents, so a review reaches every report of its incident as it does there."""
+        from conflictmap.storage.effective import apply_reviews
+
+        wanted = sorted(set(incident_ids))
+        own = sorted(i[4:] for i in wanted if i.startswith("inc:"))
+        parts: list[pd.DataFrame] = []
+        with self.engine.connect() as conn, conn.begin():
+            for chunk in range(0, len(wanted), 500):
+                q = select(events).where(events.c.incident_id.in_(wanted[chunk : chunk + 500]))
+                parts.append(pd.read_sql(q, conn))
+            for chunk in range(0, len(own), 500):
+                q = select(events).where(
+                    events.c.incident_id.is_(None) & events.c.event_id.in_(own[chunk : chunk + 500])
+                )
+                parts.append(pd.read_sql(q, conn))
+            frame = (
+                pd.concat(parts, ignore_index=True) if parts else pd.read_sql(select(events).limit(0), conn)
+            )
+            frame = frame.drop_duplicates("event_id").reset_index(drop=True)
+            frame["event_date"] = pd.to_datetime(frame["event_date"])
+            return apply_reviews(frame, conn)
+
+    def touched_between(self, old: int, new: int) -> set[str] | None:
+        """The incident ids the writes of versions ``old + 1`` to ``new`` changed, or None when
+        any of those writes did not record them (``bump_version(touched=...)``): only then is
+        deriving the incident table from the previous version's sure to equal building it."""
+        if new <= old or new - old > TOUCHED_KEPT:
+            return None
+        keys = [f"touched:{v}" for v in range(old + 1, new + 1)]
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys))).all())
+        if len(found) != len(keys):
+            return None
+        return {i for key in keys for i in json.loads(found[key])}
+
     def machine_frame(self) -> pd.DataFrame:
         """Every report exactly as stored (the machine's reading, no review applied)."""
         with self.engine.connect() as conn:
@@ -728,13 +767,25 @@ class EventStore:
             stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value})
         )
 
-    def bump_version(self, conn: Any) -> int:
+    def bump_version(self, conn: Any, touched: Iterable[str] | None = None) -> int:
         """Move ``version`` by one inside a writer's transaction (``store.writer.begin()``);
         returns the new version.
 
         For writes made by other stages on the store's tables (review decisions, re-extraction),
-        so every write moves the counter readers cache by, exactly once."""
-        return self._bump(conn)
+        so every write moves the counter readers cache by, exactly once. A writer that knows
+        every incident id its write changed (the ids reports left and the ids they joined)
+        passes them as ``touched``: readers then derive the new version's incident table from
+        the previous one (``touched_between``) instead of rebuilding it from every report."""
+        version = self._bump(conn)
+        if touched is not None:
+            self._set_meta(conn, f"touched:{version}", json.dumps(sorted(set(touched))))
+            conn.execute(
+                delete(meta).where(
+                    meta.c.key.like("touched:%")
+                    & (cast(func.substr(meta.c.key, 9), Integer) <= version - TOUCHED_KEPT)
+                )
+            )
+        return version
 
     def _bump(self, conn: Any) -> int:
         """Version + 1 in one statement: ``INSERT ('version', '1') ON CONFLICT DO UPDATE SET value
@@ -756,6 +807,9 @@ class EventStore:
         ).returning(meta.c.value)
         return int(conn.execute(stmt).scalar_one())
 
+
+# How many versions' records of the incidents each write touched are kept (``bump_version``).
+TOUCHED_KEPT = 50
 
 # Any finite float is inside this range; NULL, NaN and the infinities are not (SQLite stores NaN
 # as NULL; PostgreSQL sorts NaN above every number).
