@@ -92,7 +92,7 @@ def test_a_second_worker_maps_the_file_the_first_built(settings, monkeypatch):
     def no_build(*_a, **_k):
         raise AssertionError("a second worker must map the file, not build the table again")
 
-    monkeypatch.setattr(service_module, "build_table", no_build)
+    monkeypatch.setattr(columnar, "build_table", no_build)
     second = DataService(settings)
     a, b = first.index().frame, second.index().frame
     assert list(a["incident_id"]) == list(b["incident_id"])
@@ -182,7 +182,7 @@ def test_a_large_store_is_built_in_a_child_process(settings, monkeypatch):
     def not_here(*_a, **_k):
         raise AssertionError("above the threshold the table is built in a child process")
 
-    monkeypatch.setattr(service_module, "build_table", not_here)
+    monkeypatch.setattr(columnar, "build_table", not_here)
     idx = DataService(settings).index()
     assert len(idx) == len(ROWS)
     assert len(_files(settings)) == 1
@@ -198,7 +198,7 @@ def test_an_ingest_leaves_the_table_ready_for_the_dashboard(tmp_path, monkeypatc
     def no_build(*_a, **_k):
         raise AssertionError("the ingest built it: the dashboard maps it")
 
-    monkeypatch.setattr(service_module, "build_table", no_build)
+    monkeypatch.setattr(columnar, "build_table", no_build)
     stored = EventStore(settings.db_url).counts()["incidents"]
     assert stored > 0
     assert len(DataService(settings).index()) == stored

@@ -11,7 +11,7 @@ import pytest
 
 from conflictmap.config import Settings
 from conflictmap.models import Article
-from conflictmap.read import service as service_module
+from conflictmap.read import columnar as columnar_module
 from conflictmap.read.service import DataService
 from conflictmap.storage.store import EventStore
 from tests.helpers import make_event
@@ -57,13 +57,13 @@ def test_a_slow_rebuild_answers_from_the_previous_version_then_swaps(store_and_s
     first = svc.index()
     old_version = svc.version()
     release = threading.Event()
-    real = service_module.build_table
+    real = columnar_module.build_table
 
     def held(*args, **kwargs):
         release.wait(30)  # the test decides when the rebuild may end
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service_module, "build_table", held)
+    monkeypatch.setattr(columnar_module, "build_table", held)
     _add(store, 2)
     # The request is answered (after the 0.05 s wait) from the index in use, version and all.
     assert svc.index() is first and len(svc.index()) == 1
@@ -83,14 +83,14 @@ def test_changes_made_during_a_rebuild_are_taken_in_before_it_ends(store_and_set
     svc = DataService(settings)
     svc.index()
     started, release = threading.Event(), threading.Event()
-    real = service_module.build_table
+    real = columnar_module.build_table
 
     def held(*args, **kwargs):
         started.set()
         release.wait(30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service_module, "build_table", held)
+    monkeypatch.setattr(columnar_module, "build_table", held)
     _add(store, 2)
     svc.index()
     building = svc._building
@@ -105,7 +105,7 @@ def test_a_failed_rebuild_keeps_the_index_in_use_and_is_retried(store_and_settin
     store, settings = store_and_settings
     svc = DataService(settings)
     first = svc.index()
-    real = service_module.build_table
+    real = columnar_module.build_table
     gates = [threading.Event(), threading.Event()]
     calls: list[int] = []
 
@@ -116,7 +116,7 @@ def test_a_failed_rebuild_keeps_the_index_in_use_and_is_retried(store_and_settin
             raise RuntimeError("disk read failed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service_module, "build_table", broken_once)
+    monkeypatch.setattr(columnar_module, "build_table", broken_once)
     _add(store, 2)
     with caplog.at_level("ERROR"):
         assert svc.index() is first
