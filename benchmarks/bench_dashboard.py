@@ -60,12 +60,14 @@ def payload_bytes(*figs) -> int:
     return sum(len(to_json_plotly(f if isinstance(f, dict) else f.to_plotly_json()).encode()) for f in figs)
 
 
-def bench_ours(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
+def bench_ours(url: str, data_dir: Path, repeat: int) -> dict[str, tuple[float, float]]:
     from components.service_access import serving
     from components.views import render_map, render_timeline
     from conflictmap.config import Settings
 
-    settings = Settings(data_dir=db.parent, database_url=f"sqlite:///{db}")
+    settings = Settings(data_dir=data_dir, database_url=url)
+    for old in settings.effective_index_dir.glob("*.arrow"):  # measure a build, not a mapping
+        old.unlink()
     with serving(settings) as svc:
         return _time_views(svc, repeat, render_map, render_timeline)
 
@@ -106,7 +108,7 @@ def _time_views(svc, repeat: int, render_map, render_timeline) -> dict[str, tupl
 P95: dict[str, float] = {}  # each query's 95th percentile of its repeats (ms), filled by _time_views
 
 
-def bench_naive(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
+def bench_naive(url: str, repeat: int) -> dict[str, tuple[float, float]]:
     """What a first Dash prototype does: read everything, filter, px over the whole frame."""
     import pandas as pd
     import plotly.express as px
@@ -114,7 +116,7 @@ def bench_naive(db: Path, repeat: int) -> dict[str, tuple[float, float]]:
     from conflictmap.read.query import EventFilter
     from conflictmap.storage.store import EventStore
 
-    store = EventStore(f"sqlite:///{db}")
+    store = EventStore(url)
     out = {}
     for name, q in QUERIES.items():
         times = []
@@ -188,29 +190,59 @@ def first_page(count_markers: bool = True) -> tuple[float, float] | None:
             server.stop()
 
 
+def synthetic_store(count: int, database_url: str | None) -> tuple[str, Path]:
+    """The store to measure (its URL) and the folder its index files go in: a SQLite file under
+    var/bench, written once per count, or the PostgreSQL database named, filled once."""
+    from conflictmap.storage.store import EventStore
+    from conflictmap.synthetic import fill_synthetic_store, write_synthetic_store
+
+    if database_url is None:
+        db = ROOT / "var" / "bench" / f"synthetic-{count}.sqlite"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        if not db.exists():
+            t = time.perf_counter()
+            write_synthetic_store(db, count)
+            print(f"wrote {count:,} SYNTHETIC events to {db} in {time.perf_counter() - t:.1f} s")
+        return f"sqlite:///{db}", db.parent
+    store = EventStore(database_url)
+    data_dir = ROOT / "var" / "bench" / f"postgres-{count}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    filled = store.get_meta("synthetic_count")
+    if filled is None and store.report_count() == 0:
+        t = time.perf_counter()
+        fill_synthetic_store(store, count)
+        store.set_meta("synthetic_count", str(count))
+        print(f"wrote {count:,} SYNTHETIC events to {store.shown_url} in {time.perf_counter() - t:.1f} s")
+    elif filled != str(count):
+        raise SystemExit(
+            f"{store.shown_url} holds other data ({store.report_count():,} reports, synthetic count "
+            f"{filled}): give an empty database, or the one this benchmark filled with {count:,}"
+        )
+    return database_url, data_dir
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--no-naive", action="store_true", help="skip the baseline (minutes at 1M events)")
+    ap.add_argument(
+        "--database-url",
+        help="a PostgreSQL database to run on (postgresql+psycopg://...): filled with the synthetic "
+        "events if empty; one this benchmark filled with another count is refused",
+    )
     args = ap.parse_args()
 
-    from conflictmap.synthetic import write_synthetic_store
-
-    db = ROOT / "var" / "bench" / f"synthetic-{args.count}.sqlite"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    if not db.exists():
-        t = time.perf_counter()
-        write_synthetic_store(db, args.count)
-        print(f"wrote {args.count:,} SYNTHETIC events to {db} in {time.perf_counter() - t:.1f} s")
+    url, data_dir = synthetic_store(args.count, args.database_url)
     print(
-        f"\nfilter change -> map + timeline figures, {args.count:,} synthetic events (median of {args.repeat})"
+        f"\nfilter change -> map + timeline figures, {args.count:,} synthetic events on "
+        f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'} (median of {args.repeat})"
     )
-    ours = bench_ours(db, args.repeat)
+    ours = bench_ours(url, data_dir, args.repeat)
     rss_ours = rss_mb()
     nan = (float("nan"), float("nan"))
-    naive = {name: nan for name in QUERIES} if args.no_naive else bench_naive(db, args.repeat)
+    naive = {name: nan for name in QUERIES} if args.no_naive else bench_naive(url, args.repeat)
     print(
         f"  {'query':<26}{'ours ms':>9}{'p95 ms':>8}{'ours MB':>9}{'naive ms':>10}{'naive MB':>10}"
         f"{'x faster':>10}{'x smaller':>10}"

@@ -70,18 +70,25 @@ def synthetic_events(
     return out
 
 
-def write_synthetic_store(path: Path, count: int, seed: int = 7, settings: Settings | None = None) -> Path:
-    """A fresh SQLite file with ``count`` synthetic events and the bundled zones."""
+def fill_synthetic_store(
+    store: EventStore, count: int, seed: int = 7, settings: Settings | None = None
+) -> None:
+    """Write ``count`` synthetic events and the bundled zones into ``store`` (any backend: the
+    benchmarks fill a PostgreSQL database this way). The store should be empty."""
     from conflictmap.geo.gazetteer import load_gazetteer
     from conflictmap.pipeline import load_zones_into
 
     settings = settings or Settings()
-    path = Path(path)
-    if path.exists():
-        path.unlink()
-    store = EventStore(f"sqlite:///{path.resolve()}")
     gaz = load_gazetteer(settings.bundled_dir)
     places = [(p.place_id, p.name, p.latitude, p.longitude) for p in gaz.places if p.admin1 == "Deir ez-Zor"]
     store.upsert_events(synthetic_events(count, seed, places or None))
     load_zones_into(store, settings.bundled_dir / "zones.geojson")
+
+
+def write_synthetic_store(path: Path, count: int, seed: int = 7, settings: Settings | None = None) -> Path:
+    """A fresh SQLite file with ``count`` synthetic events and the bundled zones."""
+    path = Path(path)
+    if path.exists():
+        path.unlink()
+    fill_synthetic_store(EventStore(f"sqlite:///{path.resolve()}"), count, seed, settings)
     return path
