@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,11 @@ log = logging.getLogger(__name__)
 _DERIVED_BY = ("read/index.py", "read/columnar.py", "storage/effective.py", "geo/zones.py")
 
 
+@lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A short digest of the code that derives the incident table (see ``_DERIVED_BY``)."""
+    """A short digest of the code that derives the incident table (see ``_DERIVED_BY``), read once
+    per process: a worker still running the previous release during a deploy keeps naming its
+    files by the code it runs, not by the files now on disk."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     for rel in _DERIVED_BY:
@@ -171,9 +175,11 @@ def load_or_build(path: Path, build: Callable[[Path], None]) -> pd.DataFrame:
 
 
 def prune(keep: Path) -> None:
-    """Remove the files of older versions of the same store, code and view as ``keep``."""
+    """Remove the other files of the same store and view as ``keep``: older versions, and any
+    version written by another release of the code (they would never be read again)."""
     stem = keep.name.rsplit("-v", 1)[0]
-    for old in keep.parent.glob(f"{stem}-v*.arrow"):
+    store_and_view = keep.name.rsplit("-", 2)[0]
+    for old in keep.parent.glob(f"{store_and_view}-*-v*.arrow"):
         if old != keep:
             old.unlink(missing_ok=True)
     # Temporary files left by a builder that was killed (not one still writing: those are
