@@ -323,3 +323,58 @@ def test_a_write_that_does_not_say_what_it_changed_is_built_in_full(settings, ca
     # one version in the range without a record is enough to refuse deriving across it
     assert store.touched_between(store.version() - 2, store.version()) is None
     assert store.touched_between(store.version() - 1, store.version()) == {"inc:nothing"}
+
+
+def test_each_decision_is_derived_and_equals_a_full_build(settings, monkeypatch):
+    """Confirm, correct, reject, merge, split and a hand-added incident each record what they
+    changed; the table after each is derived (a full build is forbidden here) and equals one."""
+    from conflictmap.review.decisions import Reviews
+
+    svc = DataService(settings)
+    first = svc.index().frame
+    store = EventStore(settings.db_url)
+    reviews = Reviews(store)
+    hajin = [str(i) for i, p in zip(first["incident_id"], first["location"], strict=True) if p == "Hajin"]
+    other = [str(i) for i, p in zip(first["incident_id"], first["location"], strict=True) if p == "Dhiban"]
+    moved = _a_report_of(store, hajin[2])  # merged into hajin[0], then split out again
+    real_build = columnar.build_table
+
+    def forbidden(*_a, **_k):
+        raise AssertionError("a decision's table is derived from the previous one, not built")
+
+    steps = [
+        lambda: reviews.confirm(hajin[0], who="ana", expected_version=0),
+        lambda: reviews.correct(hajin[1], {"fatalities": 7}, who="ana", expected_version=0),
+        lambda: reviews.reject(other[0], "not_an_event", who="ana", expected_version=0),
+        lambda: reviews.merge(hajin[2], hajin[0], who="ana", expected_version=0, into_version=1),
+        lambda: reviews.split(hajin[0], moved, who="ana", expected_version=2),
+        lambda: reviews.add_event(
+            {
+                "event_type": "battle",
+                "sub_event_type": "armed clash",
+                "event_date": "2024-03-02",  # a day that already has an incident
+                "place_id": "dz:al-busayrah",
+                "actor1": "SDF",
+                "fatalities": 1,
+            },
+            who="ana",
+            source_url="https://river.example/video",
+            note="a video of the clash",
+        ),
+    ]
+    seen = []
+    for step in steps:
+        step()
+        monkeypatch.setattr(columnar, "build_table", forbidden)
+        derived = svc.index().frame
+        monkeypatch.setattr(columnar, "build_table", real_build)
+        seen.append(_values(derived) == _values(columnar.build_table(settings.db_url, True)))
+    assert seen == [True] * len(steps)
+    table = svc.index().frame
+    assert set(table.loc[table["incident_id"] == hajin[1], "fatalities"]) == {7}
+    assert set(table.loc[table["incident_id"] == other[0], "review_status"].astype(str)) == {"rejected"}
+
+
+def _a_report_of(store: EventStore, incident_id: str) -> str:
+    """The event id of one report of the incident (the one a split takes out)."""
+    return str(store.incident_reports(incident_id)[0]["event_id"])

@@ -354,7 +354,8 @@ class DataService:
         mask = index.mask(flt)
         # Only the columns the map, timeline and counts read: see SelectedRows.
         wanted = [c for c in VIEW_COLUMNS if c in index.frame.columns]
-        few = index.frame.loc[mask, wanted]
+        # Every row kept (the default view of a store): the columns as they are, no row copy.
+        few = index.frame[wanted] if mask.all() else index.frame.loc[mask, wanted]
         bins, unit = timeline_bins(few, start, end)
         return ViewData(
             flt=flt,

@@ -160,7 +160,7 @@ class Reviews:
     # ---- decisions --------------------------------------------------------------------------
     def confirm(self, incident_id: str, *, who: str, expected_version: int, note: str = "") -> ReviewState:
         """The machine's incident is right as shown (with any corrections made before)."""
-        with self._decision(who) as (conn, now, who):
+        with self._decision(who, {incident_id}) as (conn, now, who):
             inc = self._checked(conn, incident_id, expected_version)
             status = "corrected" if inc.corrections else "confirmed"
             review = self._save(conn, inc, who, now, status=status, reject_reason=None, reject_note=None)
@@ -189,7 +189,7 @@ class Reviews:
     ) -> ReviewState:
         """Set fields of the incident (see ``fields.CORRECTION_FIELDS``); one audit row per field
         whose shown value changes. A correction that changes nothing is refused by name."""
-        with self._decision(who) as (conn, now, who):
+        with self._decision(who, {incident_id}) as (conn, now, who):
             inc = self._checked(conn, incident_id, expected_version)
             shown = inc.shown()
             checked = check_correction(changes, shown, self.places if "place_id" in changes else self._places)
@@ -212,7 +212,7 @@ class Reviews:
     ) -> ReviewState:
         """Not an incident to map (``fields.REJECT_REASONS``); it stays in the store, hidden by default."""
         reason = check_reject_reason(reason, note)
-        with self._decision(who) as (conn, now, who):
+        with self._decision(who, {incident_id}) as (conn, now, who):
             inc = self._checked(conn, incident_id, expected_version)
             before = inc.review["status"] if inc.review else "unreviewed"
             review = self._save(
@@ -239,7 +239,7 @@ class Reviews:
         review is closed (``merged_into``) and its history stays readable from ``into``."""
         if incident_id == into:
             raise InvalidValue("into", into, "is the incident itself: pick another incident to merge with")
-        with self._decision(who) as (conn, now, who):
+        with self._decision(who, {incident_id, into}) as (conn, now, who):
             src = self._checked(conn, incident_id, expected_version)
             dst = self._checked(conn, into, into_version)
             dst_review = self._save(conn, dst, who, now)
@@ -289,7 +289,8 @@ class Reviews:
         """One report is another incident: it leaves ``incident_id`` for good and becomes an
         unreviewed incident of its own (the incident's corrections no longer apply to it).
         Returns the incident's state and the new incident's."""
-        with self._decision(who) as (conn, now, who):
+        touched = {incident_id}
+        with self._decision(who, touched) as (conn, now, who):
             inc = self._checked(conn, incident_id, expected_version)
             ids = [r["event_id"] for r in inc.reports]
             if event_id not in ids:
@@ -302,6 +303,7 @@ class Reviews:
                 )
             review = self._save(conn, inc, who, now)
             new_id = f"inc:{event_id}" if f"inc:{event_id}" != incident_id else f"inc:split:{event_id}"
+            touched.add(new_id)
             report = next(r for r in inc.reports if r["event_id"] == event_id)
             single = _Open(new_id, [report], None)
             new_review = self._save(conn, single, who, now, status="unreviewed")
@@ -349,10 +351,12 @@ class Reviews:
         text is taken from the article, so it is exactly what the article says), or with no
         article: a source URL (http/https) and a note saying what supports it."""
         checked = check_new_event(fields, self.places if fields.get("place_id") else self._places)
-        with self._decision(who) as (conn, now, who):
+        touched: set[str] = set()
+        with self._decision(who, touched) as (conn, now, who):
             row = self._new_row(
                 conn, checked, who, now, article_id, evidence_start, evidence_end, source_url, note
             )
+            touched.add(row["incident_id"])
             conn.execute(insert(events).values(**row))
             inc = _Open(row["incident_id"], [row], None)
             review = self._save(conn, inc, who, now, status="confirmed")
@@ -361,8 +365,14 @@ class Reviews:
 
     # ---- the transaction ----------------------------------------------------------------------
     @contextmanager
-    def _decision(self, who: str) -> Iterator[tuple[Any, str, str]]:
+    def _decision(self, who: str, touched: set[str]) -> Iterator[tuple[Any, str, str]]:
         """One decision's transaction: check, write, audit and one version move, all or nothing.
+
+        ``touched`` holds the incident ids the decision changes (the caller may add to it while
+        the decision runs, a split's new incident); the incidents of every report anchored to a
+        review held by one of them are added, since a review reaches all its reports' incidents
+        (``storage.effective``). They are recorded with the version move, so readers derive the
+        new incident table from the previous one (``EventStore.bump_version``).
 
         On PostgreSQL the store's writer has taken its write lock at BEGIN (``storage.store``),
         so the version check cannot interleave with another process's write; the review lock
@@ -374,7 +384,7 @@ class Reviews:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REVIEW_LOCK_KEY})
             yield conn, self._clock(), who.strip()
-            self.store.bump_version(conn)
+            self.store.bump_version(conn, touched=touched | _review_neighbours(conn, touched))
 
     def _open(self, conn: Any, incident_id: str) -> _Open:
         q = (
@@ -563,3 +573,24 @@ class Reviews:
             "extractor_version": None,
             "notes": f"added by {who} at {now}" + (f": {note}" if note else ""),
         }
+
+
+def _incident_of(incident_id: Any, event_id: str) -> str:
+    """A report's incident as the incident table names it (``inc:<event id>`` when ungrouped)."""
+    return str(incident_id) if incident_id else f"inc:{event_id}"
+
+
+def _review_neighbours(conn: Any, touched: set[str]) -> set[str]:
+    """The incidents of every report anchored to a review that anchors a report of ``touched``."""
+    own = [i[4:] for i in touched if i.startswith("inc:")]
+    held = select(events.c.event_id).where(
+        events.c.incident_id.in_(sorted(touched))
+        | (events.c.incident_id.is_(None) & events.c.event_id.in_(own))
+    )
+    their_reviews = select(review_members.c.review_id).where(review_members.c.event_id.in_(held))
+    rows = conn.execute(
+        select(events.c.incident_id, events.c.event_id)
+        .join(review_members, review_members.c.event_id == events.c.event_id)
+        .where(review_members.c.review_id.in_(their_reviews))
+    )
+    return {_incident_of(incident_id, event_id) for incident_id, event_id in rows}
