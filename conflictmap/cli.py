@@ -573,7 +573,7 @@ def publish_index(settings: Settings) -> None:
     try:
         store = EventStore(settings.db_url)
         version = store.version()
-        path = index_file(settings.effective_index_dir, store.store_id(), settings.show_reference, version)
+        path = index_file(settings.effective_index_dir, store, settings.show_reference, version)
         if path.exists():
             return
         how = "mapped"  # another process (a worker) wrote it first

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -378,3 +379,40 @@ def test_each_decision_is_derived_and_equals_a_full_build(settings, monkeypatch)
 def _a_report_of(store: EventStore, incident_id: str) -> str:
     """The event id of one report of the incident (the one a split takes out)."""
     return str(store.incident_reports(incident_id)[0]["event_id"])
+
+
+def test_asking_for_an_older_version_maps_the_newer_file_and_never_retires_it(settings):
+    store = EventStore(settings.db_url)
+    DataService(settings).index()
+    old_version = store.version()
+    _fill(store, [("SDF", "ISIS", "battle", "Abu Hamam", "A clash at Abu Hamam.", 4)], "Valley News")
+    DataService(settings).index()  # writes the newer version's file, retires the older
+    newer = columnar.index_file(settings.effective_index_dir, store, True, store.version())
+    assert newer.exists()
+
+    def no_build(_path):
+        raise AssertionError("a newer version's file is on disk: map it, do not build an old one")
+
+    # A worker that read the version just before the write asks for the old one.
+    frame, got = columnar.load_or_build(
+        columnar.index_file(settings.effective_index_dir, store, True, old_version), no_build
+    )
+    assert got == store.version() and len(frame) == len(ROWS) + 1
+    # A builder of an older version never removes a newer file.
+    columnar.prune(columnar.index_file(settings.effective_index_dir, store, True, old_version))
+    assert newer.exists()
+
+
+def test_the_child_build_gets_the_store_address_outside_its_command_line(settings, monkeypatch):
+    seen: dict = {}
+
+    def fake_run(args, env, **_kw):
+        seen["args"], seen["env"] = args, env
+        raise subprocess.TimeoutExpired(args, 1)
+
+    monkeypatch.setattr(columnar.subprocess, "run", fake_run)
+    secret = "postgresql+psycopg://team:s3cret@db.intranet/conflictmap"  # noqa: S105 - a made-up one
+    with pytest.raises(columnar.ChildBuildFailed, match="took over"):
+        columnar.build_in_child(settings.effective_index_dir / "x.arrow", secret, True)
+    assert not any("s3cret" in a for a in seen["args"])
+    assert seen["env"]["CONFLICTMAP_INDEX_BUILD_URL"] == secret

@@ -41,26 +41,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The modules whose code decides what a built table holds: any change to them makes a new file.
-_DERIVED_BY = ("read/index.py", "read/columnar.py", "storage/effective.py", "geo/zones.py")
-
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A short digest of the code that derives the incident table (see ``_DERIVED_BY``), read once
-    per process: a worker still running the previous release during a deploy keeps naming its
-    files by the code it runs, not by the files now on disk."""
+    """A short digest of the code that makes the incident table, read once per process: every
+    module of the package (the table depends on the store's reading, reviews, zones, the
+    confidence threshold, the event types ...) and the pandas and pyarrow versions. A worker
+    still running the previous release during a deploy keeps naming its files by the code it
+    runs; a new release builds its first table in full, once."""
     root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for rel in _DERIVED_BY:
-        h.update((root / rel).read_bytes())
+    h = hashlib.sha256(f"pandas {pd.__version__} pyarrow {pa.__version__}".encode())
+    for module in sorted(root.rglob("*.py")):
+        h.update(module.relative_to(root).as_posix().encode())
+        h.update(module.read_bytes())
     return h.hexdigest()[:12]
 
 
-def index_file(directory: Path, store_id: str, show_reference: bool, version: int) -> Path:
-    """Where the incident table of one store version lives."""
+def index_file(directory: Path, store: EventStore, show_reference: bool, version: int) -> Path:
+    """Where the incident table of one store version lives. Named by the store's id and address
+    (a copy of a SQLite file keeps the id, not the path), the view, the code and the version."""
+    where = hashlib.sha256(store.shown_url.encode()).hexdigest()[:8]
     shown = "all" if show_reference else "noref"
-    return directory / f"incidents-{store_id}-{shown}-{code_digest()}-v{version}.arrow"
+    return directory / f"incidents-{store.store_id()}{where}-{shown}-{code_digest()}-v{version}.arrow"
 
 
 def to_arrow(frame: pd.DataFrame, like: pa.Schema | None = None) -> pa.Table:
@@ -126,6 +128,7 @@ def write_table(frame: pd.DataFrame | pa.Table, path: Path) -> None:
     table = frame if isinstance(frame, pa.Table) else to_arrow(frame)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # readable by a server running as another user than the writer
         with os.fdopen(fd, "wb") as raw:
             with pa.ipc.new_file(raw, table.schema) as writer:
                 writer.write_table(table)
@@ -151,36 +154,63 @@ def read_table(path: Path) -> pd.DataFrame:
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (created if missing), held across processes of the machine."""
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    """An exclusive lock on ``path`` (created if missing), held across processes of the machine.
+    Opened read-only: a lock file another user created still locks."""
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def load_or_build(path: Path, build: Callable[[Path], None]) -> pd.DataFrame:
-    """The table at ``path``, built first by ``build(path)`` if no process has written it yet.
+def load_or_build(path: Path, build: Callable[[Path], None]) -> tuple[pd.DataFrame, int]:
+    """The table of the version ``path`` names, or of a newer version if one is on disk; built
+    first by ``build(path)`` when neither is. Returns the frame and the version it holds.
 
     Processes asking for the same version together wait on one lock: one builds, the others
-    map what it wrote."""
-    if not path.exists():
+    map what it wrote. A process that asks for a version after a newer one was written (it read
+    the store's version just before a write) maps the newer one: building the older one again
+    would cost a full build and retire the newer file."""
+    found = _newest_from(path)
+    if found is None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(path.with_name(path.name.split("-v")[0] + ".lock")):
-            if not path.exists():
+        with _locked(path.with_name(path.name.rpartition("-v")[0] + ".lock")):
+            found = _newest_from(path)
+            if found is None:
                 build(path)
                 prune(path)
-    return read_table(path)
+                found = path
+    return read_table(found), version_of(found)
+
+
+def _newest_from(path: Path) -> Path | None:
+    """``path`` or the newest file of a later version of the same store, view and code."""
+    stem = path.name.rpartition("-v")[0]
+    best: tuple[int, Path] | None = None
+    for other in path.parent.glob(f"{stem}-v*.arrow"):
+        try:
+            version = version_of(other)
+        except ValueError:
+            continue
+        if version >= version_of(path) and (best is None or version > best[0]):
+            best = (version, other)
+    return best[1] if best else None
 
 
 def prune(keep: Path) -> None:
-    """Remove the other files of the same store and view as ``keep``: older versions, and any
-    version written by another release of the code (they would never be read again)."""
-    stem = keep.name.rsplit("-v", 1)[0]
+    """Remove the files of older versions of the same store and view as ``keep`` (never a newer
+    one), and any version written by another release of the code (never read again)."""
+    stem = keep.name.rpartition("-v")[0]
     store_and_view = keep.name.rsplit("-", 2)[0]
     for old in keep.parent.glob(f"{store_and_view}-*-v*.arrow"):
-        if old != keep:
+        if old == keep:
+            continue
+        try:
+            older = old.name.rpartition("-v")[0] != stem or version_of(old) < version_of(keep)
+        except ValueError:
+            continue
+        if older:
             old.unlink(missing_ok=True)
     # Temporary files left by a builder that was killed (not one still writing: those are
     # younger than the lock this caller holds, and no one else can be writing under it).
@@ -289,18 +319,41 @@ def _merged_order(
     return order
 
 
+class ChildBuildFailed(RuntimeError):
+    """The child process building the table failed or ran out of time (``build_in_child``)."""
+
+
+# Seconds a child build may take before it is stopped (a million reports take about a minute).
+CHILD_BUILD_TIMEOUT = 3600
+
+
 def build_in_child(path: Path, database_url: str, show_reference: bool) -> None:
     """Build the table in a separate Python process (``python -m conflictmap.read.columnar``).
 
     Why a process: a large store's build holds the interpreter lock for seconds (pandas sorts
     and factorisations), so a thread beside the web server's starved its requests, and its
-    peak memory stayed with the worker afterwards. A child's memory goes back when it exits."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    args = [sys.executable, "-m", "conflictmap.read.columnar", str(path), database_url]
+    peak memory stayed with the worker afterwards. A child's memory goes back when it exits.
+    The store's URL goes through the environment, never the command line (a PostgreSQL URL
+    holds a password, and command lines are readable by every user of the machine); the child
+    refuses to write a file named for other code than its own (a deploy between the two)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        "CONFLICTMAP_INDEX_BUILD_URL": database_url,
+        "CONFLICTMAP_INDEX_BUILD_DIGEST": code_digest(),
+    }
+    args = [sys.executable, "-m", "conflictmap.read.columnar", str(path)]
     args.append("--show-reference" if show_reference else "--hide-reference")
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(
+            args, env=env, capture_output=True, text=True, check=False, timeout=CHILD_BUILD_TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ChildBuildFailed(
+            f"building the incident index in a child process took over {exc.timeout} s"
+        ) from exc
     if done.returncode != 0 or not path.exists():
-        raise RuntimeError(
+        raise ChildBuildFailed(
             f"building the incident index in a child process failed (exit {done.returncode}): "
             + (done.stderr.strip().splitlines() or ["no message"])[-1]
         )
@@ -320,16 +373,28 @@ def build_table(database_url: str, show_reference: bool) -> pd.DataFrame:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m conflictmap.read.columnar PATH DATABASE_URL [--hide-reference]``: build one file."""
+    """``python -m conflictmap.read.columnar PATH [--hide-reference]``: build one file, of the
+    store named by ``CONFLICTMAP_INDEX_BUILD_URL`` (``build_in_child`` sets it)."""
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m conflictmap.read.columnar", description=_main.__doc__)
     ap.add_argument("path", type=Path)
-    ap.add_argument("database_url")
     ap.add_argument("--show-reference", dest="show_reference", action="store_true", default=True)
     ap.add_argument("--hide-reference", dest="show_reference", action="store_false")
     args = ap.parse_args(argv)
-    write_table(build_table(args.database_url, args.show_reference), args.path)
+    url = os.environ.get("CONFLICTMAP_INDEX_BUILD_URL")
+    if not url:
+        print("CONFLICTMAP_INDEX_BUILD_URL is not set: the store to build from", file=sys.stderr)
+        return 2
+    expected = os.environ.get("CONFLICTMAP_INDEX_BUILD_DIGEST")
+    if expected and expected != code_digest():
+        print(
+            f"this code ({code_digest()}) is not the code that asked for {args.path.name} ({expected}): "
+            "a deploy came between them; the next request builds it",
+            file=sys.stderr,
+        )
+        return 3
+    write_table(build_table(url, args.show_reference), args.path)
     return 0
 
 

@@ -20,7 +20,13 @@ import pandas as pd
 
 from conflictmap.config import Settings
 from conflictmap.models import ZoneVersion
-from conflictmap.read.columnar import build_table, index_file, load_or_build, write_version
+from conflictmap.read.columnar import (
+    ChildBuildFailed,
+    build_table,
+    index_file,
+    load_or_build,
+    write_version,
+)
 from conflictmap.read.index import (
     VIEW_COLUMNS,
     EventIndex,
@@ -135,25 +141,28 @@ class DataService:
         shown = self.settings.show_reference
         try:
             for _ in range(5):
-                path = index_file(self.settings.effective_index_dir, self.store.store_id(), shown, version)
+                path = index_file(self.settings.effective_index_dir, self.store, shown, version)
                 try:
-                    frame = load_or_build(path, self._write_table)
+                    frame, version = load_or_build(path, self._write_table)
                     break
                 except FileNotFoundError:
-                    # A newer version's file was written and this one retired between finding
-                    # it and mapping it: take the newer one rather than build an old one again.
+                    # The file found was retired by a newer version's between finding it and
+                    # mapping it: take the newer one rather than build an old one again.
                     version = self.store.version()
             else:
                 raise OSError(f"the index files in {path.parent} kept being replaced while read")
-        except OSError as exc:
+        except (OSError, ChildBuildFailed) as exc:
+            # A folder that cannot be written, or a child build that failed: this process
+            # builds its own copy, so the map still answers (slower, and said in the log).
             if not self._warned_no_files:
                 log.warning(
-                    "cannot keep the incident index in %s (%s); each process builds its own copy "
-                    "in memory (set CONFLICTMAP_INDEX_DIR to a writable folder)",
+                    "cannot use the shared incident index in %s (%s); building this process's own "
+                    "copy in memory (set CONFLICTMAP_INDEX_DIR to a writable folder)",
                     self.settings.effective_index_dir,
                     exc,
                 )
                 self._warned_no_files = True
+            version = self.store.version()
             frame = build_table(self.settings.db_url, shown)
         index = EventIndex(frame)
         warm(index)
@@ -172,6 +181,9 @@ class DataService:
     def _take_in(self, version: int, zones: list[ZoneVersion], index: EventIndex) -> None:
         """Swap a built index in (under the lock)."""
         self._index, self._zones, self._zones_fc, self._version = index, zones, {}, version
+        # Views of older versions are never asked for again, and each holds the old table
+        # (a mapped file a newer one retired: its disk space is freed only once unmapped).
+        self._views = {k: v for k, v in self._views.items() if k[0] == version}
         log.info(
             "index rebuilt: %d incidents, %d zone versions (store version %d)",
             len(index),
@@ -185,12 +197,12 @@ class DataService:
         (logged); the next request tries again."""
         try:
             while True:
-                version = self.store.version()
-                built = self._build(version)
+                built = self._build(self.store.version())
+                version = built[0]  # the version mapped: a newer one if it was already written
                 with self._lock:
                     if version != self._version:
                         self._take_in(*built)
-                if self.store.version() == version:
+                if self.store.version() <= version:
                     break
         except Exception:
             log.exception(
