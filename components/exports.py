@@ -164,7 +164,9 @@ def stamp_for(query: str, base_url: str) -> briefing.Stamp:
     flt = EventFilter.from_query(query)
     view = service().view(flt)
     title = (_one(qs, "title") or "").strip()[:160] or flt.describe()
-    outlets = sorted({o for s in view.selected["outlets"].fillna("") for o in split_outlets(s) if o})
+    outlets = sorted(
+        {o for s in view.selected["outlets"].astype(object).fillna("") for o in split_outlets(s) if o}
+    )
     return briefing.Stamp(
         title=title,
         start=view.start,

@@ -231,6 +231,7 @@ def _values(frame) -> dict[str, list]:
 
 def test_an_ingest_derives_the_new_table_and_it_equals_a_full_build(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(columnar, "DERIVE_FROM_ROWS", 0)  # these tables are small: derive anyway
     first = _feed(
         tmp_path / "first.jsonl",
         [
@@ -331,6 +332,7 @@ def test_each_decision_is_derived_and_equals_a_full_build(settings, monkeypatch)
     changed; the table after each is derived (a full build is forbidden here) and equals one."""
     from conflictmap.review.decisions import Reviews
 
+    monkeypatch.setattr(columnar, "DERIVE_FROM_ROWS", 0)  # a small table: derive anyway
     svc = DataService(settings)
     first = svc.index().frame
     store = EventStore(settings.db_url)
@@ -416,3 +418,29 @@ def test_the_child_build_gets_the_store_address_outside_its_command_line(setting
         columnar.build_in_child(settings.effective_index_dir / "x.arrow", secret, True)
     assert not any("s3cret" in a for a in seen["args"])
     assert seen["env"]["CONFLICTMAP_INDEX_BUILD_URL"] == secret
+
+
+def test_a_small_table_is_built_again_rather_than_derived(settings, capsys):
+    """Below DERIVE_FROM_ROWS a write's table is built in full: it costs a moment, and the
+    layout (which texts are dictionary-encoded) is chosen for what the store holds now."""
+    from conflictmap.review.decisions import Reviews
+
+    svc = DataService(settings)
+    first = svc.index().frame
+    calls: list[int] = []
+    real = columnar.build_table
+
+    def counted(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    columnar_build = pytest.MonkeyPatch()
+    columnar_build.setattr(columnar, "build_table", counted)
+    try:
+        Reviews(EventStore(settings.db_url)).confirm(
+            str(first["incident_id"][0]), who="ana", expected_version=0
+        )
+        assert len(svc.index()) == len(ROWS)
+    finally:
+        columnar_build.undo()
+    assert calls == [1]

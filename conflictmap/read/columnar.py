@@ -237,6 +237,18 @@ def previous_file(path: Path) -> Path | None:
     return max(older)[1] if older else None
 
 
+# Tables smaller than this are built again rather than derived: a derived file keeps the
+# previous one's layout (which texts are dictionary-encoded), chosen when the store was small.
+DERIVE_FROM_ROWS = 1000
+
+
+def _rows_in(path: Path) -> int:
+    """How many rows the file holds (read from its footer, no data touched)."""
+    with pa.memory_map(str(path), "r") as source:
+        reader = pa.ipc.open_file(source)
+        return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
 def write_version(path: Path, store: EventStore, show_reference: bool, *, in_child: bool) -> str:
     """Write the incident table of the version ``path`` names; returns "derived" or "built".
 
@@ -247,6 +259,8 @@ def write_version(path: Path, store: EventStore, show_reference: bool, *, in_chi
     Anything else (a review, an import, zones, a file missing) is built from every report, in
     a child process when ``in_child``. A derivation that fails is logged and built in full."""
     previous = previous_file(path)
+    if previous is not None and _rows_in(previous) < DERIVE_FROM_ROWS:
+        previous = None  # a small table builds in a moment, and a new layout suits what it holds now
     if previous is not None:
         touched = store.touched_between(version_of(previous), version_of(path))
         if touched is not None:
