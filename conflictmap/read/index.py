@@ -353,11 +353,9 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
         located = located.assign(marker_key=marker_keys(located))
     # Newest first, so the first row of each group is the most recent incident (the one a click opens).
     dates = located["event_date"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    order = np.argsort(-dates, kind="stable")
+    order = newest_first(dates)
     keys = located["marker_key"].to_numpy()[order]
-    uniq, first_pos, inverse, counts = np.unique(
-        keys, return_index=True, return_inverse=True, return_counts=True
-    )
+    uniq, first_pos, inverse, counts = _groups(keys)
     raw_fat = located["fatalities"].to_numpy(dtype=float)[order]
     fat = np.nan_to_num(raw_fat)
     # How many incidents under the marker state a toll: "not stated" must never print as 0.
@@ -391,6 +389,40 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
         for a, b in zip(head["actor1"], head["actor2"], strict=True)
     ]
     return out
+
+
+def newest_first(dates: np.ndarray) -> np.ndarray:
+    """Positions ordered newest date first, ties in position order (a stable sort on -date).
+
+    The index keeps incidents oldest first, so a view's dates come sorted: the order is then
+    the runs of equal dates taken last run first, made without sorting (sorting 660k dates was
+    a third of a filter change over a million incidents). Unsorted dates are sorted."""
+    n = len(dates)
+    if n < 2 or not (dates[1:] >= dates[:-1]).all():
+        return np.argsort(-dates, kind="stable")
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    rev_starts, rev_lengths = starts[::-1], lengths[::-1]
+    # Output position p of run k (reversed) holds rev_starts[k] + (p - where run k begins).
+    begins = np.r_[0, np.cumsum(rev_lengths)[:-1]]
+    return np.repeat(rev_starts - begins, rev_lengths) + np.arange(n)
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_index, return_inverse, return_counts)`` for small non-negative
+    integer keys (marker keys number a table's markers from 0), by counting instead of sorting."""
+    if not len(keys) or keys.min() < 0:
+        return np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    size = int(keys.max()) + 1
+    if size > 4 * len(keys) + 1024:  # keys spread far wider than the rows: sorting is cheaper
+        return np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    counted = np.bincount(keys, minlength=size)
+    uniq = np.flatnonzero(counted)
+    first = np.full(size, len(keys), dtype=np.int64)
+    np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
+    lookup = np.full(size, -1, dtype=np.int64)
+    lookup[uniq] = np.arange(len(uniq))
+    return uniq, first[uniq], lookup[keys], counted[uniq]
 
 
 def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -460,7 +492,7 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
         codes = type_codes(selected["event_type"])
     day_no = bins.to_numpy(dtype="datetime64[D]").astype(np.int64)
     keys = day_no * 16 + codes
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    uniq, _, inverse, counts = _groups(keys)
     fat = np.bincount(
         inverse, weights=selected["fatalities"].fillna(0).to_numpy(dtype=float), minlength=len(uniq)
     )
