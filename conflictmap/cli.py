@@ -566,29 +566,29 @@ def publish_index(settings: Settings) -> None:
     failure is said and never fails the write: the first worker that needs it builds it."""
     import time
 
-    from conflictmap.read.columnar import index_file, load_or_build, write_version
+    from conflictmap.read.columnar import open_version
     from conflictmap.storage.store import EventStore
 
     started = time.perf_counter()
     try:
         store = EventStore(settings.db_url)
-        version = store.version()
-        path = index_file(settings.effective_index_dir, store, settings.show_reference, version)
-        if path.exists():
+        # Written here, not mapped: this command ends, the dashboard's workers read it.
+        _, version, how = open_version(
+            settings.effective_index_dir,
+            store,
+            settings.show_reference,
+            store.version(),
+            child_above=None,
+            read=False,
+        )
+        if how == "mapped":  # already there (a worker, or an earlier command, wrote it)
             return
-        how = "mapped"  # another process (a worker) wrote it first
-
-        def write(p: Path) -> None:
-            nonlocal how
-            how = write_version(p, store, settings.show_reference, in_child=False)
-
-        load_or_build(path, write)
     except Exception as exc:  # noqa: BLE001 - the store write already succeeded; say and go on
         console.print(f"incident index not built ({exc}); the dashboard builds it itself", markup=False)
         return
     console.print(
         f"incident index of store version {version} ready for the dashboard ({how} in "
-        f"{time.perf_counter() - started:.1f} s): {path}",
+        f"{time.perf_counter() - started:.1f} s): {settings.effective_index_dir}",
         markup=False,
     )
 

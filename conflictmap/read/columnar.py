@@ -166,11 +166,18 @@ def _locked(path: Path) -> Iterator[None]:
 
 def load_or_build(path: Path, build: Callable[[Path], None]) -> tuple[pd.DataFrame, int]:
     """The table of the version ``path`` names, or of a newer version if one is on disk; built
-    first by ``build(path)`` when neither is. Returns the frame and the version it holds.
+    first by ``build(path)`` when neither is. Returns the frame and the version it holds."""
+    found = ensure_file(path, build)
+    return read_table(found), version_of(found)
+
+
+def ensure_file(path: Path, build: Callable[[Path], None]) -> Path:
+    """The file of the version ``path`` names, or of a newer version if one is on disk; built
+    first by ``build(path)`` when neither is.
 
     Processes asking for the same version together wait on one lock: one builds, the others
     map what it wrote. A process that asks for a version after a newer one was written (it read
-    the store's version just before a write) maps the newer one: building the older one again
+    the store's version just before a write) gets the newer one: building the older one again
     would cost a full build and retire the newer file."""
     found = _newest_from(path)
     if found is None:
@@ -181,21 +188,55 @@ def load_or_build(path: Path, build: Callable[[Path], None]) -> tuple[pd.DataFra
                 build(path)
                 prune(path)
                 found = path
-    return read_table(found), version_of(found)
+    return found
+
+
+def open_version(
+    directory: Path,
+    store: EventStore,
+    show_reference: bool,
+    version: int,
+    *,
+    child_above: int | None,
+    read: bool = True,
+) -> tuple[pd.DataFrame | None, int, str]:
+    """The table of ``version`` (or a newer one already written), written first if no process
+    has: (the frame, or None when ``read`` is off; the version it holds; "mapped", "derived" or
+    "built"). ``child_above``: reports above which a full build runs in a child process (None:
+    in this process). The one way the service and the writing commands reach the files."""
+    how = "mapped"
+
+    def write(path: Path) -> None:
+        nonlocal how
+        how = write_version(path, store, show_reference, child_above=child_above)
+
+    for _ in range(5):
+        found = ensure_file(index_file(directory, store, show_reference, version), write)
+        try:
+            return (read_table(found) if read else None), version_of(found), how
+        except FileNotFoundError:
+            # Retired by a newer version's file between finding it and mapping it: take the
+            # newer one rather than build an old one again.
+            version = store.version()
+    raise OSError(f"the index files in {directory} kept being replaced while read")
+
+
+def _versions_beside(path: Path) -> list[tuple[int, Path]]:
+    """Every file of the same store, view and code as ``path``, with the version it holds."""
+    stem = path.name.rpartition("-v")[0]
+    out: list[tuple[int, Path]] = []
+    for other in path.parent.glob(f"{stem}-v*.arrow"):
+        try:
+            out.append((version_of(other), other))
+        except ValueError:
+            continue
+    return out
 
 
 def _newest_from(path: Path) -> Path | None:
     """``path`` or the newest file of a later version of the same store, view and code."""
-    stem = path.name.rpartition("-v")[0]
-    best: tuple[int, Path] | None = None
-    for other in path.parent.glob(f"{stem}-v*.arrow"):
-        try:
-            version = version_of(other)
-        except ValueError:
-            continue
-        if version >= version_of(path) and (best is None or version > best[0]):
-            best = (version, other)
-    return best[1] if best else None
+    later = [vp for vp in _versions_beside(path) if vp[0] >= version_of(path)]
+    return max(later)[1] if later else None
 
 
 def prune(keep: Path) -> None:
@@ -225,15 +266,7 @@ def version_of(path: Path) -> int:
 
 def previous_file(path: Path) -> Path | None:
     """The newest file of an older version of the same store, code and view as ``path``."""
-    stem = path.name.rpartition("-v")[0]
-    older: list[tuple[int, Path]] = []
-    for other in path.parent.glob(f"{stem}-v*.arrow"):
-        try:
-            version = version_of(other)
-        except ValueError:
-            continue
-        if version < version_of(path):
-            older.append((version, other))
+    older = [vp for vp in _versions_beside(path) if vp[0] < version_of(path)]
     return max(older)[1] if older else None
 
 
@@ -249,15 +282,16 @@ def _rows_in(path: Path) -> int:
         return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
 
 
-def write_version(path: Path, store: EventStore, show_reference: bool, *, in_child: bool) -> str:
+def write_version(path: Path, store: EventStore, show_reference: bool, *, child_above: int | None) -> str:
     """Write the incident table of the version ``path`` names; returns "derived" or "built".
 
     Derived when the previous version's file is on disk and every write since recorded the
     incidents it changed (``EventStore.touched_between``, an ingest's regrouping does): the old
     rows of other incidents are kept as they are and only the changed incidents are built again
     from their reports, a second or two where a full build of 300,000 reports takes fifteen.
-    Anything else (a review, an import, zones, a file missing) is built from every report, in
-    a child process when ``in_child``. A derivation that fails is logged and built in full."""
+    Anything else (an import, zones, a file missing) is built from every report, in a child
+    process when the store holds more than ``child_above`` reports. A derivation that fails is
+    logged and built in full."""
     previous = previous_file(path)
     if previous is not None and _rows_in(previous) < DERIVE_FROM_ROWS:
         previous = None  # a small table builds in a moment, and a new layout suits what it holds now
@@ -269,7 +303,7 @@ def write_version(path: Path, store: EventStore, show_reference: bool, *, in_chi
                 return "derived"
             except Exception:  # noqa: BLE001 - a full build is always right; say why it was needed
                 log.exception("deriving %s from %s failed; building it from every report", path, previous)
-    if in_child:
+    if child_above is not None and store.report_count() > child_above:
         build_in_child(path, store.url, show_reference)
     else:
         write_table(build_table(store.url, show_reference), path)
@@ -282,9 +316,7 @@ def derive_table(previous: Path, touched: set[str], store: EventStore, show_refe
     from conflictmap.read.index import MARKER_COLUMNS, build_incidents, marker_keys
 
     old = pa.ipc.open_file(pa.memory_map(str(previous), "r")).read_all()
-    reports = store.incidents_frame(touched)
-    if not show_reference:
-        reports = reports[reports["origin"] != "reference"]
+    reports = _shown(store.incidents_frame(touched), show_reference)
     fresh = to_arrow(build_incidents(reports, store.zone_versions()), like=old.schema)
     ids = old.column("incident_id")
     if pa.types.is_dictionary(ids.type):
@@ -380,10 +412,12 @@ def build_table(database_url: str, show_reference: bool) -> pd.DataFrame:
 
     store = EventStore(database_url)
     zones = store.zone_versions()
-    reports = store.events_frame()
-    if not show_reference:
-        reports = reports[reports["origin"] != "reference"]
-    return build_incidents(reports, zones)
+    return build_incidents(_shown(store.events_frame(), show_reference), zones)
+
+
+def _shown(reports: pd.DataFrame, show_reference: bool) -> pd.DataFrame:
+    """The reports the view shows: without the reference facts when they are hidden."""
+    return reports if show_reference else reports[reports["origin"] != "reference"]
 
 
 def _main(argv: list[str]) -> int:

@@ -9,24 +9,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from conflictmap.config import Settings
 from conflictmap.models import ZoneVersion
-from conflictmap.read.columnar import (
-    ChildBuildFailed,
-    build_table,
-    index_file,
-    load_or_build,
-    write_version,
-)
+from conflictmap.read.columnar import ChildBuildFailed, build_table, open_version
 from conflictmap.read.index import (
     VIEW_COLUMNS,
     EventIndex,
@@ -140,17 +132,11 @@ class DataService:
         zones = self.store.zone_versions()
         shown = self.settings.show_reference
         try:
-            for _ in range(5):
-                path = index_file(self.settings.effective_index_dir, self.store, shown, version)
-                try:
-                    frame, version = load_or_build(path, self._write_table)
-                    break
-                except FileNotFoundError:
-                    # The file found was retired by a newer version's between finding it and
-                    # mapping it: take the newer one rather than build an old one again.
-                    version = self.store.version()
-            else:
-                raise OSError(f"the index files in {path.parent} kept being replaced while read")
+            frame, version, how = open_version(
+                self.settings.effective_index_dir, self.store, shown, version, child_above=CHILD_BUILD_ABOVE
+            )
+            if how != "mapped":
+                log.info("incident table of store version %d %s", version, how)
         except (OSError, ChildBuildFailed) as exc:
             # A folder that cannot be written, or a child build that failed: this process
             # builds its own copy, so the map still answers (slower, and said in the log).
@@ -167,16 +153,6 @@ class DataService:
         index = EventIndex(frame)
         warm(index)
         return version, zones, index
-
-    def _write_table(self, path: Path) -> None:
-        """Write one version's file: derived from the previous one when the writes since say what
-        they changed, else built, in this process for a small store and in a child process for a
-        large one (``columnar.build_in_child``: the build would hold this server's interpreter
-        for seconds, and keep its peak memory)."""
-        started = time.perf_counter()
-        large = self.store.report_count() > CHILD_BUILD_ABOVE
-        how = write_version(path, self.store, self.settings.show_reference, in_child=large)
-        log.info("incident table %s in %.1f s: %s", how, time.perf_counter() - started, path.name)
 
     def _take_in(self, version: int, zones: list[ZoneVersion], index: EventIndex) -> None:
         """Swap a built index in (under the lock)."""

@@ -488,19 +488,13 @@ class EventStore:
     def events_frame_in(self, conn: Any) -> pd.DataFrame:
         """``events_frame`` read through the caller's connection: inside a write transaction it
         sees that transaction's own writes (a regrouping relinks imported rows before it commits)."""
-        from conflictmap.storage.effective import apply_reviews
-
-        frame = pd.read_sql(select(events), conn)
-        frame["event_date"] = pd.to_datetime(frame["event_date"])
-        return apply_reviews(frame, conn)
+        return _as_shown(pd.read_sql(select(events), conn), conn)
 
     def incidents_frame(self, incident_ids: Iterable[str]) -> pd.DataFrame:
         """``events_frame`` for these incidents only: every report whose incident id is one of
         them, or (a report not grouped yet, whose incident is ``inc:<event id>``) whose own id
         is. Read in one transaction, reviews laid over as in ``events_frame``; the rows of whole
         incidents, so a review reaches every report of its incident as it does there."""
-        from conflictmap.storage.effective import apply_reviews
-
         wanted = sorted(set(incident_ids))
         own = sorted(i[4:] for i in wanted if i.startswith("inc:"))
         parts: list[pd.DataFrame] = []
@@ -516,9 +510,7 @@ class EventStore:
             frame = (
                 pd.concat(parts, ignore_index=True) if parts else pd.read_sql(select(events).limit(0), conn)
             )
-            frame = frame.drop_duplicates("event_id").reset_index(drop=True)
-            frame["event_date"] = pd.to_datetime(frame["event_date"])
-            return apply_reviews(frame, conn)
+            return _as_shown(frame.drop_duplicates("event_id").reset_index(drop=True), conn)
 
     def touched_between(self, old: int, new: int) -> set[str] | None:
         """The incident ids the writes of versions ``old + 1`` to ``new`` changed, or None when
@@ -814,6 +806,14 @@ TOUCHED_KEPT = 50
 # Any finite float is inside this range; NULL, NaN and the infinities are not (SQLite stores NaN
 # as NULL; PostgreSQL sorts NaN above every number).
 _FINITE = 1e308
+
+
+def _as_shown(frame: pd.DataFrame, conn: Any) -> pd.DataFrame:
+    """Stored report rows as the dashboard reads them: dates as dates, reviews laid over."""
+    from conflictmap.storage.effective import apply_reviews
+
+    frame["event_date"] = pd.to_datetime(frame["event_date"])
+    return apply_reviews(frame, conn)
 
 
 @contextmanager
