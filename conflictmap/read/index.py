@@ -408,9 +408,10 @@ def newest_first(dates: np.ndarray) -> np.ndarray:
     return np.repeat(rev_starts - begins, rev_lengths) + np.arange(n)
 
 
-def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _groups(keys: np.ndarray, first_of: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``np.unique(keys, return_index, return_inverse, return_counts)`` for small non-negative
-    integer keys (marker keys number a table's markers from 0), by counting instead of sorting."""
+    integer keys (marker keys number a table's markers from 0), by counting instead of sorting.
+    ``first_of`` off skips the first positions (the timeline does not use them; empty then)."""
     if not len(keys) or keys.min() < 0:
         return np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
     size = int(keys.max()) + 1
@@ -419,10 +420,11 @@ def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     counted = np.bincount(keys, minlength=size)
     uniq = np.flatnonzero(counted)
     first = np.full(size, len(keys), dtype=np.int64)
-    np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
+    if first_of:
+        np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
     lookup = np.full(size, -1, dtype=np.int64)
     lookup[uniq] = np.arange(len(uniq))
-    return uniq, first[uniq], lookup[keys], counted[uniq]
+    return uniq, first[uniq] if first_of else first[:0], lookup[keys], counted[uniq]
 
 
 def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -492,7 +494,7 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
         codes = type_codes(selected["event_type"])
     day_no = bins.to_numpy(dtype="datetime64[D]").astype(np.int64)
     keys = day_no * 16 + codes
-    uniq, _, inverse, counts = _groups(keys)
+    uniq, _, inverse, counts = _groups(keys, first_of=False)
     fat = np.bincount(
         inverse, weights=selected["fatalities"].fillna(0).to_numpy(dtype=float), minlength=len(uniq)
     )
