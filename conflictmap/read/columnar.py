@@ -69,11 +69,13 @@ def to_arrow(frame: pd.DataFrame, like: pa.Schema | None = None) -> pa.Table:
     """The frame as an Arrow table laid out for mapping in place.
 
     Floats keep NaN as a value (a null would make pandas copy the column to put NaN back);
-    texts with fewer distinct values than half the rows are dictionary-encoded (they come back
-    as pandas categoricals: one string per distinct value, one small code per row); other texts
-    are large strings, read in place. With ``like`` (the previous version's schema, when rows
-    are added to it) each column follows that schema's layout, and a column the frame lacks is
-    all nulls."""
+    texts with fewer distinct values than a tenth of the rows (or than half, when they are at
+    most 4,096) are dictionary-encoded (they come back as pandas categoricals: one string per
+    distinct value, one small code per row); other texts are large strings, read in place. The
+    tenth: each distinct value becomes a Python string in every worker, and a column of one
+    value per two rows (an article's id) cost 22 MB a worker at 1M incidents as a categorical. With ``like`` (the
+    previous version's schema, when rows are added to it) each column follows that schema's
+    layout, and a column the frame lacks is all nulls."""
     columns: dict[str, pa.Array] = {}
     for name in like.names if like is not None else frame.columns:
         want = like.field(name).type if like is not None else None
@@ -97,10 +99,13 @@ def _column(series: pd.Series, want: pa.DataType | None) -> pa.Array:
         return out.dictionary_encode() if pa.types.is_dictionary(want) else out
     elif want is None and _is_text(series):
         out = _text(series)
-        if len(series) and series.nunique(dropna=True) * 2 < len(series):
+        distinct = series.nunique(dropna=True) if len(series) else 0
+        if len(series) and (distinct * 10 < len(series) or (distinct <= 4096 and distinct * 2 < len(series))):
             out = out.dictionary_encode()
         return out
-    else:  # all blank, or mixed (numbers kept as objects): let Arrow infer, as pandas would
+    elif want is None and not series.notna().any():
+        return _blank(series.name, len(series))
+    else:  # mixed (numbers kept as objects): let Arrow infer, as pandas would
         out = pa.array(series.astype(object).where(series.notna(), None), from_pandas=True)
     if want is not None and out.type != want and not pa.types.is_null(want):
         try:
@@ -108,6 +113,28 @@ def _column(series: pd.Series, want: pa.DataType | None) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass  # concat_tables' permissive promotion reconciles it
     return out
+
+
+def _blank(name: object, rows: int) -> pa.Array:
+    """A column with no value in any row (no review yet, no URLs, no fatalities known): a
+    number column as NaN floats, read in place; any other as a text of no values, read back as
+    a categorical (one byte a row). Left to Arrow it was a null column, which pandas reads as
+    one Python None per row: 56 MB in each worker at 1M incidents for the seven blank
+    columns of a store nobody has reviewed."""
+    if name in _number_columns():
+        return pa.array(np.full(rows, np.nan))
+    return pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int32()), pa.array([], pa.large_string()))
+
+
+@lru_cache(maxsize=1)
+def _number_columns() -> frozenset[str]:
+    """The report columns the store declares as numbers (``storage.schema``)."""
+    from sqlalchemy import Boolean, Float, Integer
+
+    from conflictmap.storage.schema import events
+
+    kinds = (Integer, Float, Boolean)
+    return frozenset(c.name for c in events.columns if isinstance(c.type, kinds)) | {"review_version"}
 
 
 def _text(series: pd.Series) -> pa.Array:
@@ -146,7 +173,7 @@ def read_table(path: Path) -> pd.DataFrame:
     categoricals. Nothing is read from disk until a column is used."""
     table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
     frame = table.to_pandas(split_blocks=True)
-    for name in frame.columns:  # a column that was all blank comes back as nulls: keep None
+    for name in frame.columns:  # a column of unknown kind, all blank, comes back as nulls: keep None
         if frame[name].dtype == object:
             frame[name] = frame[name].where(frame[name].notna(), None)
     return frame

@@ -132,6 +132,10 @@ class Columns(Protocol):
         """The column as a numpy array (cached by the index)."""
         ...
 
+    def isin(self, name: str, values: Sequence[Any]) -> np.ndarray:
+        """Rows whose column ``name`` equals any of ``values`` (a blank equals "")."""
+        ...
+
     def any_of(self, name: str, values: Sequence[str]) -> np.ndarray:
         """Rows whose joined-list column (an incident's outlets or sources) holds any of ``values``."""
         ...
@@ -290,12 +294,10 @@ class ChoiceParam(Param):
         if not self.column:
             return None
         if not value:
-            return (
-                ~np.isin(cols.column(self.column), list(self.unless_chosen)) if self.unless_chosen else None
-            )
+            return ~cols.isin(self.column, list(self.unless_chosen)) if self.unless_chosen else None
         if self.split:
             return cols.any_of(self.column, [str(v) for v in value])
-        return np.isin(cols.column(self.column), list(value))
+        return cols.isin(self.column, list(value))
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,7 @@ class ListParam(Param):
             return None
         hit = np.zeros(len(cols), dtype=bool)
         for name in self.columns:
-            hit |= cols.any_of(name, list(value)) if self.split else np.isin(cols.column(name), list(value))
+            hit |= cols.any_of(name, list(value)) if self.split else cols.isin(name, list(value))
         return hit
 
 

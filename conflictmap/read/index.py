@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,12 +197,16 @@ class EventIndex:
         self.frame = incidents
         self._columns: dict[str, np.ndarray] = {}
         self._lists: dict[str, tuple[np.ndarray, list[set[str]]]] = {}
-        self._positions: dict[str, int] | None = None
+        self._positions: dict[str, int | None] = {}  # the ids looked up lately
         self._choices: dict[str, list[str]] = {}
 
     def column(self, name: str) -> np.ndarray:
         """``name`` as an array in frame order: dates as datetime64, numbers as float with an
-        unknown count as 0, text with blanks as ""; a column the frame lacks as ``ABSENT_MEANS``."""
+        unknown count as 0, text with blanks as ""; a column the frame lacks as ``ABSENT_MEANS``.
+
+        A repeated text of a mapped index (a categorical, see ``read.columnar``) is better asked
+        through ``isin``, ``any_of`` or ``choices``, which work on its codes: as an array here it
+        costs eight bytes a row in each worker."""
         if name not in self._columns:
             f = self.frame
             if name not in f:
@@ -212,12 +217,9 @@ class EventIndex:
                 arr = f[name].to_numpy(dtype="datetime64[ns]")
             elif name == "candidate":
                 arr = f[name].to_numpy(dtype=bool)
-            elif isinstance(f[name].dtype, pd.CategoricalDtype):
-                # A repeated text of a mapped index (read.columnar): each distinct value is one
-                # string; rows point at it (a blank's code is -1, the lookup's last item).
-                cat = f[name].array
-                lookup = np.append(np.asarray(cat.categories, dtype=object), "")
-                arr = lookup[np.asarray(cat.codes)]
+            elif (coded := self._coded(name)) is not None:
+                codes, lookup = coded
+                arr = lookup[codes]
             elif pd.api.types.is_numeric_dtype(f[name]):
                 arr = f[name].fillna(0).to_numpy(dtype=float)
             else:
@@ -225,10 +227,30 @@ class EventIndex:
             self._columns[name] = arr
         return self._columns[name]
 
+    def _coded(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A categorical column as (codes, lookup): row ``i`` holds ``lookup[codes[i]]``, a blank
+        row's code being -1, the lookup's last item (""). None for any other column."""
+        series = self.frame[name] if name in self.frame else None
+        if series is None or not isinstance(series.dtype, pd.CategoricalDtype):
+            return None
+        cat = series.array
+        return np.asarray(cat.codes), np.append(np.asarray(cat.categories, dtype=object), "")
+
+    def isin(self, name: str, values: Sequence[Any]) -> np.ndarray:
+        """Rows whose column ``name`` equals any of ``values`` (a blank equals ""). A categorical
+        column is tested once per distinct value and read through its codes, never widened to one
+        object per row."""
+        coded = self._coded(name)
+        if coded is None:
+            return np.isin(self.column(name), list(values))
+        codes, lookup = coded
+        return np.isin(lookup, list(values))[codes]
+
     def any_of(self, name: str, values: Sequence[str]) -> np.ndarray:
         """Rows whose joined list column (``OUTLET_SEP`` between items) holds any of ``values``."""
         if name not in self._lists:
-            codes, uniques = pd.factorize(self.column(name))
+            coded = self._coded(name)
+            codes, uniques = coded if coded is not None else pd.factorize(self.column(name))
             self._lists[name] = (codes, [set(split_outlets(u)) for u in uniques])
         codes, items = self._lists[name]
         wanted = set(values)
@@ -258,11 +280,21 @@ class EventIndex:
         position map built once per index: the detail, review and map panels each look the
         selected incident up on every URL change, and a scan of the id column per lookup grows
         with the store."""
-        if self._positions is None:
-            ids = self.frame["incident_id"].astype(str).to_numpy()
-            self._positions = {iid: i for i, iid in enumerate(ids)}
-        pos = self._positions.get(str(incident_id)) if incident_id else None
+        if not incident_id:
+            return self.frame.iloc[[]]
+        iid = str(incident_id)
+        if iid not in self._positions:
+            if len(self._positions) >= 256:  # a few selections per URL change; keep it small
+                self._positions.clear()
+            hit = np.flatnonzero(self._ids() == iid)
+            self._positions[iid] = int(hit[0]) if len(hit) else None
+        pos = self._positions[iid]
         return self.frame.iloc[[] if pos is None else [pos]]
+
+    def _ids(self) -> np.ndarray | pd.api.extensions.ExtensionArray:
+        """The id column as it is stored: mapped Arrow strings compare in C, a few milliseconds
+        over a million rows, where a dict of every id cost a worker over 100 MB."""
+        return self.frame["incident_id"].array
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -285,12 +317,23 @@ class EventIndex:
 
     def _distinct(self, column: str) -> list[str]:
         if column == "actors":
-            vals = set(pd.unique(self.column("actor1"))) | set(pd.unique(self.column("actor2")))
+            vals = set(self._used("actor1")) | set(self._used("actor2"))
         elif column == "outlets":
-            vals = {o for s in pd.unique(self.column("outlets")) for o in split_outlets(s)}
+            vals = {o for s in self._used("outlets") for o in split_outlets(s)}
         else:
             vals = set(pd.unique(self.frame[column].dropna()))
         return sorted(str(v) for v in vals if v)
+
+    def _used(self, name: str) -> np.ndarray:
+        """The distinct values rows of ``name`` hold (a categorical's categories may include
+        values no row holds any more, after a derived table dropped them)."""
+        coded = self._coded(name)
+        if coded is None:
+            return pd.unique(self.column(name))
+        codes, lookup = coded
+        seen = np.zeros(len(lookup), dtype=bool)
+        seen[codes] = True
+        return lookup[seen]
 
     def mask(self, flt: EventFilter) -> np.ndarray:
         """Which incidents of the index the filter keeps, as a boolean array in frame order
