@@ -573,7 +573,7 @@ def publish_index(settings: Settings) -> None:
     try:
         store = EventStore(settings.db_url)
         # Written here, not mapped: this command ends, the dashboard's workers read it.
-        _, version, how = open_version(
+        _, version, how, _ = open_version(
             settings.effective_index_dir,
             store,
             settings.show_reference,

@@ -36,6 +36,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from conflictmap.read.words import SUFFIX as WORDS_SUFFIX
+from conflictmap.read.words import (
+    WORDS_OF,
+    WordIndex,
+    build_words,
+    derive_words,
+    read_words,
+    words_file,
+    write_words,
+)
+
 if TYPE_CHECKING:
     from conflictmap.storage.store import EventStore
 
@@ -167,6 +178,14 @@ def write_table(frame: pd.DataFrame | pa.Table, path: Path) -> None:
         raise
 
 
+def write_indexed(frame: pd.DataFrame | pa.Table, path: Path, words: pa.Table | None = None) -> None:
+    """Write the table and, first, its word index (``read.words``; made here unless given): a
+    table on disk always has its word index beside it, since readers look for the table."""
+    table = frame if isinstance(frame, pa.Table) else to_arrow(frame)
+    write_words(words if words is not None else build_words(table.column(WORDS_OF)), words_file(path))
+    write_table(table, path)
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """The incident table mapped from ``path`` as the pandas frame the read side uses: numbers
     and long texts stay in the mapped file (pandas' Arrow-backed strings), repeated texts are
@@ -226,11 +245,12 @@ def open_version(
     *,
     child_above: int | None,
     read: bool = True,
-) -> tuple[pd.DataFrame | None, int, str]:
+) -> tuple[pd.DataFrame | None, int, str, WordIndex | None]:
     """The table of ``version`` (or a newer one already written), written first if no process
     has: (the frame, or None when ``read`` is off; the version it holds; "mapped", "derived" or
-    "built"). ``child_above``: reports above which a full build runs in a child process (None:
-    in this process). The one way the service and the writing commands reach the files."""
+    "built"; its word index, None when not read or missing). ``child_above``: reports above
+    which a full build runs in a child process (None: in this process). The one way the
+    service and the writing commands reach the files."""
     how = "mapped"
 
     def write(path: Path) -> None:
@@ -240,7 +260,10 @@ def open_version(
     for _ in range(5):
         found = ensure_file(index_file(directory, store, show_reference, version), write)
         try:
-            return (read_table(found) if read else None), version_of(found), how
+            if not read:
+                return None, version_of(found), how, None
+            frame = read_table(found)
+            return frame, version_of(found), how, read_words(words_file(found), len(frame))
         except FileNotFoundError:
             # Retired by a newer version's file between finding it and mapping it: take the
             # newer one rather than build an old one again.
@@ -280,6 +303,12 @@ def prune(keep: Path) -> None:
             continue
         if older:
             old.unlink(missing_ok=True)
+            words_file(old).unlink(missing_ok=True)
+    # A word index whose table never landed (its builder was killed between the two files).
+    for words in keep.parent.glob(f"{store_and_view}-*-v*.arrow{WORDS_SUFFIX}"):
+        table = words.with_name(words.name.removesuffix(WORDS_SUFFIX))
+        if table != keep and not table.exists():
+            words.unlink(missing_ok=True)
     # Temporary files left by a builder that was killed (not one still writing: those are
     # younger than the lock this caller holds, and no one else can be writing under it).
     for tmp in keep.parent.glob(f"{stem}-v*.arrow.*.tmp"):
@@ -326,20 +355,24 @@ def write_version(path: Path, store: EventStore, show_reference: bool, *, child_
         touched = store.touched_between(version_of(previous), version_of(path))
         if touched is not None:
             try:
-                write_table(derive_table(previous, touched, store, show_reference), path)
+                table, words = derive_table(previous, touched, store, show_reference)
+                write_indexed(table, path, words)
                 return "derived"
             except Exception:  # noqa: BLE001 - a full build is always right; say why it was needed
                 log.exception("deriving %s from %s failed; building it from every report", path, previous)
     if child_above is not None and store.report_count() > child_above:
         build_in_child(path, store.url, show_reference)
     else:
-        write_table(build_table(store.url, show_reference), path)
+        write_indexed(build_table(store.url, show_reference), path)
     return "built"
 
 
-def derive_table(previous: Path, touched: set[str], store: EventStore, show_reference: bool) -> pa.Table:
+def derive_table(
+    previous: Path, touched: set[str], store: EventStore, show_reference: bool
+) -> tuple[pa.Table, pa.Table | None]:
     """The previous version's table with the ``touched`` incidents built again from their reports
-    (``EventStore.incidents_frame``); the same rows, order and marker keys a full build gives."""
+    (``EventStore.incidents_frame``); the same rows, order and marker keys a full build gives.
+    With it, its word index derived from the previous one (None: build it from the table)."""
     from conflictmap.read.index import MARKER_COLUMNS, build_incidents, marker_keys
 
     old = pa.ipc.open_file(pa.memory_map(str(previous), "r")).read_all()
@@ -363,7 +396,9 @@ def derive_table(previous: Path, touched: set[str], store: EventStore, show_refe
     both = both.take(pa.array(order)).combine_chunks()
     # A marker key numbers the distinct (point, type, precision, flags) of the whole table.
     keys = marker_keys(both.select([c for c in MARKER_COLUMNS if c in both.column_names]).to_pandas())
-    return both.set_column(both.schema.get_field_index("marker_key"), "marker_key", pa.array(keys))
+    table = both.set_column(both.schema.get_field_index("marker_key"), "marker_key", pa.array(keys))
+    words = derive_words(read_words(words_file(previous), old.num_rows), order, fresh.column(WORDS_OF))
+    return table, words
 
 
 def _merged_order(
@@ -469,7 +504,7 @@ def _main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 3
-    write_table(build_table(url, args.show_reference), args.path)
+    write_indexed(build_table(url, args.show_reference), args.path)
     return 0
 
 

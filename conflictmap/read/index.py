@@ -22,6 +22,7 @@ import pandas as pd
 from conflictmap.confidence import CONFIDENCE_THRESHOLD
 from conflictmap.models import EVENT_TYPES, ZoneVersion
 from conflictmap.read.query import EventFilter
+from conflictmap.read.words import WORDS_OF, WordIndex
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +194,10 @@ class EventIndex:
     columns through ``any_of``, which tests each distinct list once rather than each row: the
     declarations in ``EventFilter`` say which column each filter reads."""
 
-    def __init__(self, incidents: pd.DataFrame) -> None:
+    def __init__(self, incidents: pd.DataFrame, words: WordIndex | None = None) -> None:
         self.frame = incidents
+        # The word index of the search column (read.words), when the table came from a file.
+        self.words = words if words is not None and words.n_rows == len(incidents) else None
         self._columns: dict[str, np.ndarray] = {}
         self._lists: dict[str, tuple[np.ndarray, list[set[str]]]] = {}
         self._positions: dict[str, int | None] = {}  # the ids looked up lately
@@ -260,13 +263,25 @@ class EventIndex:
     def contains(self, name: str, needle: str, within: np.ndarray) -> np.ndarray:
         """Rows of ``within`` whose text column ``name`` holds ``needle`` (case as given).
 
+        The search column is looked up in its word index when the table has one (``read.words``):
+        only a needle of several words, or one too short to narrow anything, reads text.
+
         The test runs in Arrow's string kernels on the column as stored (mapped in place, see
         ``read.columnar``), not as a Python loop over one string object per row: over a million
         incidents the loop took most of a second and every row's text had to be a Python object
         in each worker. When other filters kept few rows, only those are tested."""
         series = self.frame[name]
-        rows = np.flatnonzero(within)
         hit = np.zeros(len(series), dtype=bool)
+        if self.words is not None and name == WORDS_OF:
+            found = self.words.candidates(needle)
+            if found is not None:
+                rows, certain = found
+                hit[rows] = True
+                hit &= within
+                if certain:
+                    return hit
+                within, hit = hit, np.zeros(len(series), dtype=bool)  # scan only the rows found
+        rows = np.flatnonzero(within)
         if not len(rows):
             return hit
         if len(rows) * 4 < len(series):
@@ -276,10 +291,10 @@ class EventIndex:
         return series.str.contains(needle, regex=False, na=False).to_numpy(dtype=bool) & within
 
     def rows_of(self, incident_id: str | None) -> pd.DataFrame:
-        """The incident's row (an empty frame when it is not in the index), found through an id ->
-        position map built once per index: the detail, review and map panels each look the
-        selected incident up on every URL change, and a scan of the id column per lookup grows
-        with the store."""
+        """The incident's row (an empty frame when it is not in the index). The detail, review
+        and map panels each look the selected incident up on every URL change: the positions
+        of the ids asked for lately are remembered, and a new id is found by one comparison of
+        the stored id column (in C)."""
         if not incident_id:
             return self.frame.iloc[[]]
         iid = str(incident_id)

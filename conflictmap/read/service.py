@@ -132,7 +132,7 @@ class DataService:
         zones = self.store.zone_versions()
         shown = self.settings.show_reference
         try:
-            frame, version, how = open_version(
+            frame, version, how, words = open_version(
                 self.settings.effective_index_dir, self.store, shown, version, child_above=CHILD_BUILD_ABOVE
             )
             if how != "mapped":
@@ -149,8 +149,8 @@ class DataService:
                 )
                 self._warned_no_files = True
             version = self.store.version()
-            frame = build_table(self.settings.db_url, shown)
-        index = EventIndex(frame)
+            frame, words = build_table(self.settings.db_url, shown), None  # text search scans
+        index = EventIndex(frame, words)
         warm(index)
         # The map's fixed layers are read once per process; read here, beside the index, so the
         # first map a worker draws does not pay for them (0.5 s of its first 0.7 s at 1M).
