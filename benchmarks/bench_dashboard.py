@@ -28,6 +28,7 @@ QUERIES = {
     "one year": "start=2023-01-01&end=2023-12-31",
     "actor SDF, >=3 killed": "actor=SDF&minfat=3",
     "text search": "q=benchmarking&prec=1",
+    "text search, two words": "q=river%20crossing",
     "zone SDF as of 2020": "zone=SDF&asof=2020-06-01",
 }
 

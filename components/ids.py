@@ -14,6 +14,7 @@ COPY_LINK = "copy-link"
 MAP_DRAWN = "map-drawn-key"
 MAP_KEEPER = "map-view-keeper"
 MAP_FIGURE = "map-figure"
+MAP_LAYERS_HELD = "map-layers-held"  # which fixed map layers the page holds (map_panel)
 MAP_LOADING = "map-loading"
 # A place being picked on the map for the review form ({"incident": id or None} while it lasts):
 # the review panel sets it, and the filters leave the selection alone while it is set, so the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 
 from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
@@ -29,6 +31,9 @@ def layout() -> html.Div:
             # URL but not the data, and must not resend the whole map.
             dcc.Store(id=ids.MAP_DRAWN),
             dcc.Store(id=ids.MAP_KEEPER),  # output of the view keeper below, never read
+            # The key of the fixed map layers (basemap, contested outlines) the page holds: a
+            # redraw of the same layers is sent without them (see ``update_map``).
+            dcc.Store(id=ids.MAP_LAYERS_HELD),
             dcc.Loading(
                 [
                     # The figure as the server drew it; SHOW_JS hands it to the graph.
@@ -59,8 +64,30 @@ def drawn_key(search: str | None) -> str:
     return f"v{service().version()}|{query}|{map_mode_key(search)}"
 
 
-def update_map(search, drawn, _data_version=None):
-    """A new filter redraws the map; a new selection only moves the halo (a two-array patch)."""
+def layers_key(fig: dict) -> str:
+    """A digest of the figure's fixed map layers (countries, governorates, rivers, lakes and the
+    contested zones' outlines): what the page must hold to draw them again."""
+    layers = fig.get("layout", {}).get("map", {}).get("layers") or []
+    return hashlib.sha256(json.dumps(layers, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def without_held_layers(fig: dict, held: str | None) -> dict:
+    """The figure to send: whole, marked with its layers' key, or without the layers when the
+    page already holds the same ones (``SHOW_JS`` puts them back from its copy).
+
+    Why: the basemap is 145 KB of the 150 KB a map update weighs with no events in view, and
+    it is the same for every filter; only an as-of date that changes the contested outlines
+    changes it."""
+    key = layers_key(fig)
+    if held != key:
+        return {**fig, "layersKey": key}
+    layout = {**fig["layout"], "map": {k: v for k, v in fig["layout"]["map"].items() if k != "layers"}}
+    return {**fig, "layout": layout, "layersFrom": key}
+
+
+def update_map(search, drawn, _data_version=None, held=None):
+    """A new filter redraws the map (without the fixed layers the page holds); a new selection
+    only moves the halo (a two-array patch)."""
     key = drawn_key(search)
     selected = selected_marker(search)
     wanted = list(selected) if selected else None
@@ -73,7 +100,7 @@ def update_map(search, drawn, _data_version=None):
         halo["lon"] = [selected[1]] if selected else []
         halo["marker"]["size"] = [selected[2] + 14] if selected else []
         return patch, {**drawn, "selected": wanted}
-    fig = render_map(search)
+    fig = without_held_layers(render_map(search), held)
     return fig, {"key": key, "halo": selection_index(fig), "selected": wanted}
 
 
@@ -91,17 +118,36 @@ def redraw_if_changed(render, search: str | None, drawn: str | None) -> tuple:
 # older view (uirevision does not help: plotly keeps a view the analyst set only while the
 # figure's own view stays unchanged). So the server's figure passes through this step, which
 # puts the map's live view in it; only the first draw (a link opened) places the map.
+#
+# It also keeps the fixed map layers: a figure marked ``layersKey`` is kept (per page) with its
+# key, which goes to MAP_LAYERS_HELD so the server sends the next figures of the same layers
+# without them (``layersFrom``), and they are put back here. Both marks are removed before
+# plotly sees the figure. A figure that asks for layers this page does not hold (it cannot
+# happen: the key is set only here, with the copy) is shown without them, never refused.
 SHOW_JS = """
 function (fig, graphId) {
-    if (!fig) { return window.dash_clientside.no_update; }
+    var none = window.dash_clientside.no_update;
+    if (!fig) { return [none, none]; }
+    var held = none;
+    fig = Object.assign({}, fig);
+    var cache = window.__conflictmapLayers;
+    if (fig.layersKey && fig.layout && fig.layout.map) {
+        window.__conflictmapLayers = {key: fig.layersKey, layers: fig.layout.map.layers || []};
+        if (!cache || cache.key !== fig.layersKey) { held = fig.layersKey; }
+    } else if (fig.layersFrom && fig.layout && fig.layout.map && cache && cache.key === fig.layersFrom) {
+        var withLayers = Object.assign({}, fig.layout.map, {layers: cache.layers});
+        fig.layout = Object.assign({}, fig.layout, {map: withLayers});
+    }
+    delete fig.layersKey;
+    delete fig.layersFrom;
     var root = document.getElementById(graphId);
     var gd = root && root.querySelector(".js-plotly-plot");
     var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
     var map = sub && sub.map;
-    if (!map || !fig.layout || !fig.layout.map) { return fig; }
+    if (!map || !fig.layout || !fig.layout.map) { return [fig, held]; }
     var c = map.getCenter();
     var view = Object.assign({}, fig.layout.map, {center: {lon: c.lng, lat: c.lat}, zoom: map.getZoom()});
-    return Object.assign({}, fig, {layout: Object.assign({}, fig.layout, {map: view})});
+    return [Object.assign({}, fig, {layout: Object.assign({}, fig.layout, {map: view})}), held];
 }
 """
 
@@ -167,9 +213,14 @@ def register(app: Dash) -> None:
         Input(ids.URL, "search"),
         State(ids.MAP_DRAWN, "data"),
         Input(ids.DATA_VERSION, "data"),
+        State(ids.MAP_LAYERS_HELD, "data"),
     )(update_map)
     app.clientside_callback(
-        SHOW_JS, Output(ids.MAP, "figure"), Input(ids.MAP_FIGURE, "data"), State(ids.MAP, "id")
+        SHOW_JS,
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_LAYERS_HELD, "data"),
+        Input(ids.MAP_FIGURE, "data"),
+        State(ids.MAP, "id"),
     )
     app.clientside_callback(
         VIEW_KEEPER_JS, Output(ids.MAP_KEEPER, "data"), Input(ids.MAP, "figure"), State(ids.MAP, "id")

@@ -1,5 +1,6 @@
 """Callback helpers called directly: controls <-> filter, timeline drag, map click."""
 
+import json
 from datetime import date
 
 import pytest
@@ -210,3 +211,21 @@ def test_a_link_naming_an_actor_nobody_reported_keeps_it_as_an_option():
     assert kept[0] == options[0]
     assert kept[1] == {"label": "SDFF (not in the data)", "value": "SDFF"}
     assert with_link_values(options, []) == options
+
+
+def test_a_redraw_leaves_out_the_map_layers_the_page_holds(bundled_app):
+    from components.map_panel import layers_key, update_map
+
+    first, drawn = update_map("type=battle", None, None, None)
+    assert first["layout"]["map"]["layers"] and first["layersKey"] == layers_key(first)
+    # The page now holds those layers: a new filter sends the figure without them.
+    again, _ = update_map("type=protest", drawn, None, first["layersKey"])
+    assert "layers" not in again["layout"]["map"] and again["layersFrom"] == first["layersKey"]
+    assert again["data"] and again["layout"]["map"]["center"] == first["layout"]["map"]["center"]
+    assert len(json.dumps(again)) < len(json.dumps(first)) - 50_000
+    # Other layers asked for (the basemap's rivers off): sent whole, with their own key.
+    other, _ = update_map("type=protest&layers=events,zones", drawn, None, first["layersKey"])
+    assert other["layout"]["map"]["layers"] is not None and other["layersKey"] != first["layersKey"]
+    # A page holding nothing (just opened) gets them whole.
+    fresh, _ = update_map("type=protest", None, None, None)
+    assert "layers" in fresh["layout"]["map"] and "layersFrom" not in fresh
