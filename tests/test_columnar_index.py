@@ -189,6 +189,48 @@ def test_a_large_store_is_built_in_a_child_process(settings, monkeypatch):
     assert len(_files(settings)) == 1
 
 
+def test_a_large_store_derives_its_next_table_in_a_child_process_too(settings, monkeypatch):
+    """A worker of a large store never derives in its own thread: at a million incidents that
+    held its interpreter lock for seconds while requests waited. The child derives (not builds)."""
+    from conflictmap.review.decisions import Reviews
+
+    monkeypatch.setattr(columnar, "DERIVE_FROM_ROWS", 0)
+    svc = DataService(settings)
+    first = svc.index().frame
+    monkeypatch.setattr(service_module, "CHILD_BUILD_ABOVE", 0)
+
+    def not_here(*_a, **_k):
+        raise AssertionError("above the threshold the table is written in a child process")
+
+    monkeypatch.setattr(columnar, "derive_table", not_here)
+    monkeypatch.setattr(columnar, "build_table", not_here)
+    target = str(first["incident_id"].iloc[0])
+    Reviews(EventStore(settings.db_url)).correct(target, {"fatalities": 11}, who="ana", expected_version=0)
+    table = svc.index().frame
+    assert set(table.loc[table["incident_id"] == target, "fatalities"]) == {11}
+    assert len(_files(settings)) == 1
+
+
+def test_the_child_process_derives_when_it_can(settings, monkeypatch, capsys):
+    """The child's entry point writes the next version as the worker would have: derived from
+    the previous file when every write since recorded what it changed (here a correction)."""
+    from conflictmap.review.decisions import Reviews
+
+    monkeypatch.setattr(columnar, "DERIVE_FROM_ROWS", 0)
+    svc = DataService(settings)
+    first = svc.index().frame
+    store = EventStore(settings.db_url)
+    Reviews(store).correct(
+        str(first["incident_id"].iloc[0]), {"fatalities": 11}, who="ana", expected_version=0
+    )
+    path = columnar.index_file(settings.effective_index_dir, store, True, store.version())
+    monkeypatch.setenv("CONFLICTMAP_INDEX_BUILD_URL", settings.db_url)
+    monkeypatch.setattr(columnar, "build_table", lambda *_a, **_k: pytest.fail("derived, not built"))
+    assert columnar._main([str(path)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "derived"
+    assert path.exists() and columnar.words_file(path).exists()
+
+
 def test_an_ingest_leaves_the_table_ready_for_the_dashboard(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CONFLICTMAP_DATA_DIR", str(tmp_path / "data"))
     assert cli.main(["ingest", str(SAMPLE_FEED)]) == 0

@@ -345,9 +345,15 @@ def write_version(path: Path, store: EventStore, show_reference: bool, *, child_
     incidents it changed (``EventStore.touched_between``, an ingest's regrouping does): the old
     rows of other incidents are kept as they are and only the changed incidents are built again
     from their reports, a second or two where a full build of 300,000 reports takes fifteen.
-    Anything else (an import, zones, a file missing) is built from every report, in a child
-    process when the store holds more than ``child_above`` reports. A derivation that fails is
-    logged and built in full."""
+    Anything else (an import, zones, a file missing) is built from every report. A derivation
+    that fails is logged and built in full.
+
+    Either runs in a child process when the store holds more than ``child_above`` reports (a
+    worker of the web server passes it): a derivation in a worker's thread, at a million
+    incidents, held the worker's interpreter lock for seconds of numpy work, and a filter
+    change that came meanwhile waited 4.5 s."""
+    if child_above is not None and store.report_count() > child_above:
+        return build_in_child(path, store.url, show_reference)
     previous = previous_file(path)
     if previous is not None and _rows_in(previous) < DERIVE_FROM_ROWS:
         previous = None  # a small table builds in a moment, and a new layout suits what it holds now
@@ -360,10 +366,7 @@ def write_version(path: Path, store: EventStore, show_reference: bool, *, child_
                 return "derived"
             except Exception:  # noqa: BLE001 - a full build is always right; say why it was needed
                 log.exception("deriving %s from %s failed; building it from every report", path, previous)
-    if child_above is not None and store.report_count() > child_above:
-        build_in_child(path, store.url, show_reference)
-    else:
-        write_indexed(build_table(store.url, show_reference), path)
+    write_indexed(build_table(store.url, show_reference), path)
     return "built"
 
 
@@ -435,8 +438,9 @@ class ChildBuildFailed(RuntimeError):
 CHILD_BUILD_TIMEOUT = 3600
 
 
-def build_in_child(path: Path, database_url: str, show_reference: bool) -> None:
-    """Build the table in a separate Python process (``python -m conflictmap.read.columnar``).
+def build_in_child(path: Path, database_url: str, show_reference: bool) -> str:
+    """Write the table (``write_version``: derived or built) in a separate Python process
+    (``python -m conflictmap.read.columnar``); returns how it was written.
 
     Why a process: a large store's build holds the interpreter lock for seconds (pandas sorts
     and factorisations), so a thread beside the web server's starved its requests, and its
@@ -465,6 +469,8 @@ def build_in_child(path: Path, database_url: str, show_reference: bool) -> None:
             f"building the incident index in a child process failed (exit {done.returncode}): "
             + (done.stderr.strip().splitlines() or ["no message"])[-1]
         )
+    said = done.stdout.strip().splitlines()
+    return said[-1] if said and said[-1] in ("derived", "built") else "built"
 
 
 def build_table(database_url: str, show_reference: bool) -> pd.DataFrame:
@@ -483,8 +489,9 @@ def _shown(reports: pd.DataFrame, show_reference: bool) -> pd.DataFrame:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m conflictmap.read.columnar PATH [--hide-reference]``: build one file, of the
-    store named by ``CONFLICTMAP_INDEX_BUILD_URL`` (``build_in_child`` sets it)."""
+    """``python -m conflictmap.read.columnar PATH [--hide-reference]``: write one file (derived
+    from the previous one when it can be), of the store named by ``CONFLICTMAP_INDEX_BUILD_URL``
+    (``build_in_child`` sets it); prints "derived" or "built"."""
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m conflictmap.read.columnar", description=_main.__doc__)
@@ -504,7 +511,9 @@ def _main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 3
-    write_indexed(build_table(url, args.show_reference), args.path)
+    from conflictmap.storage.store import EventStore
+
+    print(write_version(args.path, EventStore(url), args.show_reference, child_above=None))
     return 0
 
 

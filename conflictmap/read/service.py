@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -99,6 +100,7 @@ class DataService:
         self._settlements: pd.DataFrame | None = None
         self._views: dict[tuple[int, str], ViewData] = {}
         self._building: threading.Event | None = None  # set when a rebuild in the background ends
+        self._building_since = 0.0  # time.monotonic() when that rebuild began
         self._warned_no_files = False
 
     # ---- cached, rebuilt when the store changes ---------------------------------------------
@@ -121,9 +123,13 @@ class DataService:
                 return
             if self._building is None:
                 self._building = threading.Event()
+                self._building_since = time.monotonic()
                 threading.Thread(target=self._rebuild, args=(self._building,), daemon=True).start()
-            building = self._building
-        building.wait(self.settings.refresh_wait)
+            building, deadline = self._building, self._building_since + self.settings.refresh_wait
+        # Counted from the rebuild's start, not per call: one request asks for the index several
+        # times (the view, its default range ...), and a wait per call once made a filter change
+        # wait three times 1.5 s while a million-incident table was being derived.
+        building.wait(max(0.0, deadline - time.monotonic()))
 
     def _build(self, version: int) -> tuple[int, list[ZoneVersion], EventIndex]:
         """The index of ``version``: mapped from the machine's shared file of that version,
