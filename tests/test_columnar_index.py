@@ -49,14 +49,19 @@ ROWS = [
 ]
 
 
-def _fill(store: EventStore, rows=ROWS, outlet: str = "River Post") -> None:
-    for n, (a1, a2, kind, place, sentence, killed) in enumerate(rows, start=1):
+def _fill(
+    store: EventStore, rows=ROWS, outlet: str = "River Post", *, later: int = 0, told: str = ""
+) -> None:
+    """One article and event per row, dated 1 March 2024 onwards (``later`` days after that),
+    each sentence after ``told`` (a new text: the store keeps one copy of a text)."""
+    for n, (a1, a2, kind, place, said, killed) in enumerate(rows, start=1):
+        sentence = told + said
         art = Article(
             f"{outlet[:1]}{n}",
             f"https://river.example/{outlet[:1]}{n}",
             outlet,
             f"Report {n}",
-            date(2024, 3, n),
+            date(2024, 3, later + n),
             sentence,
         )
         event = make_event(
@@ -68,7 +73,7 @@ def _fill(store: EventStore, rows=ROWS, outlet: str = "River Post") -> None:
             location=place,
             evidence=sentence,
             fatalities=killed,
-            event_date=date(2024, 3, n),
+            event_date=date(2024, 3, later + n),
             source=outlet,
         )
         store.add_article(art, [event], origin="test")

@@ -5,8 +5,6 @@ does not read the gazetteer or basemap from disk."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,13 +14,11 @@ from components.views import render_map
 from conflictmap.config import Settings
 from conflictmap.geo import basemap as basemap_module
 from conflictmap.geo import gazetteer as gazetteer_module
-from conflictmap.models import Article
 from conflictmap.read import columnar
 from conflictmap.read.index import EventIndex
 from conflictmap.read.query import EventFilter
 from conflictmap.read.service import DataService
 from conflictmap.storage.store import EventStore
-from tests.helpers import make_event
 from tests.test_columnar_index import ROWS, _fill
 
 
@@ -32,29 +28,7 @@ def settings(tmp_path):
     store = EventStore(s.db_url)
     _fill(store)
     # The same kinds of events two weeks later: each actor, place and type repeated.
-    for n, (a1, a2, kind, place, told, killed) in enumerate(ROWS, start=1):
-        sentence = f"Two weeks on: {told}"  # a new text (the store keeps one copy of a text)
-        art = Article(
-            f"V{n}",
-            f"https://valley.example/{n}",
-            "Valley News",
-            f"Later {n}",
-            date(2024, 3, 15 + n),
-            sentence,
-        )
-        event = make_event(
-            f"Ve{n}",
-            article_id=art.id,
-            event_type=kind,
-            actor1=a1,
-            actor2=a2,
-            location=place,
-            evidence=sentence,
-            fatalities=killed,
-            event_date=date(2024, 3, 15 + n),
-            source="Valley News",
-        )
-        store.add_article(art, [event], origin="test")
+    _fill(store, ROWS, "Valley News", later=15, told="Two weeks on: ")
     return s
 
 

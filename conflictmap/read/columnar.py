@@ -24,7 +24,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -36,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from conflictmap.read.arrowfile import write_atomically
 from conflictmap.read.words import SUFFIX as WORDS_SUFFIX
 from conflictmap.read.words import (
     WORDS_OF,
@@ -160,22 +160,8 @@ def _is_text(series: pd.Series) -> bool:
 
 
 def write_table(frame: pd.DataFrame | pa.Table, path: Path) -> None:
-    """Write the frame (or a table already in Arrow) to ``path`` whole or not at all: a
-    temporary file in the same folder, renamed over the final name, so a reader never maps
-    half a file."""
-    table = frame if isinstance(frame, pa.Table) else to_arrow(frame)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # readable by a server running as another user than the writer
-        with os.fdopen(fd, "wb") as raw:
-            with pa.ipc.new_file(raw, table.schema) as writer:
-                writer.write_table(table)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the frame (or a table already in Arrow) to ``path`` whole or not at all."""
+    write_atomically(frame if isinstance(frame, pa.Table) else to_arrow(frame), path)
 
 
 def write_indexed(frame: pd.DataFrame | pa.Table, path: Path, words: pa.Table | None = None) -> None:

@@ -16,14 +16,14 @@ every worker as the table is: the words, where each word's rows start, and the r
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from conflictmap.read.arrowfile import write_atomically
 
 SUFFIX = ".words"
 WORDS_OF = "search"  # the table's column the index is made of: sentences and notes, lower case
@@ -112,19 +112,8 @@ def _as_table(words: pa.Array, starts: np.ndarray, rows: np.ndarray, n_rows: int
 
 
 def write_words(table: pa.Table, path: Path) -> None:
-    """Write the word index whole or not at all (a temporary file renamed into place)."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as raw:
-            with pa.ipc.new_file(raw, table.schema) as writer:
-                writer.write_table(table)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the word index whole or not at all (``read.arrowfile``)."""
+    write_atomically(table, path)
 
 
 def read_words(path: Path, n_rows: int) -> WordIndex | None:
