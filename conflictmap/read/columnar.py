@@ -84,9 +84,9 @@ def to_arrow(frame: pd.DataFrame, like: pa.Schema | None = None) -> pa.Table:
     most 4,096) are dictionary-encoded (they come back as pandas categoricals: one string per
     distinct value, one small code per row); other texts are large strings, read in place. The
     tenth: each distinct value becomes a Python string in every worker, and a column of one
-    value per two rows (an article's id) cost 22 MB a worker at 1M incidents as a categorical. With ``like`` (the
-    previous version's schema, when rows are added to it) each column follows that schema's
-    layout, and a column the frame lacks is all nulls."""
+    value per two rows (an article's id) cost 22 MB a worker at 1M incidents as a categorical.
+    With ``like`` (the previous version's schema, when rows are added to it) each column follows
+    that schema's layout, and a column the frame lacks is all nulls."""
     columns: dict[str, pa.Array] = {}
     for name in like.names if like is not None else frame.columns:
         want = like.field(name).type if like is not None else None
@@ -235,7 +235,7 @@ def open_version(
     """The table of ``version`` (or a newer one already written), written first if no process
     has: (the frame, or None when ``read`` is off; the version it holds; "mapped", "derived" or
     "built"; its word index, None when not read or missing). ``child_above``: reports above
-    which a full build runs in a child process (None: in this process). The one way the
+    which the file is written (derived or built) in a child process (None: in this process). The one way the
     service and the writing commands reach the files."""
     how = "mapped"
 
