@@ -211,6 +211,9 @@ def test_a_large_store_derives_its_next_table_in_a_child_process_too(settings, m
     monkeypatch.setattr(columnar, "build_table", not_here)
     target = str(first["incident_id"].iloc[0])
     Reviews(EventStore(settings.db_url)).correct(target, {"fatalities": 11}, who="ana", expected_version=0)
+    svc.index()  # starts the rebuild; a child process may take longer than the refresh wait
+    building = svc._building
+    assert building is None or building.wait(120)
     table = svc.index().frame
     assert set(table.loc[table["incident_id"] == target, "fatalities"]) == {11}
     assert len(_files(settings)) == 1
