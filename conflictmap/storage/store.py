@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -85,7 +87,18 @@ _DATE_RANK = case({"day": 0, "week": 1, "month": 2}, value=events.c.date_precisi
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL needs it alone for a moment, and SQLite answers "database is
+    # locked" at once, without its busy wait, when another worker opening it holds it: workers
+    # starting together on a new store failed now and then. Asked again until it is free.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
