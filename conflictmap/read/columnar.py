@@ -196,13 +196,6 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def load_or_build(path: Path, build: Callable[[Path], None]) -> tuple[pd.DataFrame, int]:
-    """The table of the version ``path`` names, or of a newer version if one is on disk; built
-    first by ``build(path)`` when neither is. Returns the frame and the version it holds."""
-    found = ensure_file(path, build)
-    return read_table(found), version_of(found)
-
-
 def ensure_file(path: Path, build: Callable[[Path], None]) -> Path:
     """The file of the version ``path`` names, or of a newer version if one is on disk; built
     first by ``build(path)`` when neither is.

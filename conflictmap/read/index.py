@@ -202,6 +202,9 @@ class EventIndex:
         self._lists: dict[str, tuple[np.ndarray, list[set[str]]]] = {}
         self._positions: dict[str, int | None] = {}  # the ids looked up lately
         self._choices: dict[str, list[str]] = {}
+        # (codes, lookup) of each categorical column asked for (None: not one), made once per
+        # index: every filter change tests a few of them
+        self._coded_columns: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
 
     def column(self, name: str) -> np.ndarray:
         """``name`` as an array in frame order: dates as datetime64, numbers as float with an
@@ -233,11 +236,15 @@ class EventIndex:
     def _coded(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """A categorical column as (codes, lookup): row ``i`` holds ``lookup[codes[i]]``, a blank
         row's code being -1, the lookup's last item (""). None for any other column."""
-        series = self.frame[name] if name in self.frame else None
-        if series is None or not isinstance(series.dtype, pd.CategoricalDtype):
-            return None
-        cat = series.array
-        return np.asarray(cat.codes), np.append(np.asarray(cat.categories, dtype=object), "")
+        if name not in self._coded_columns:
+            series = self.frame[name] if name in self.frame else None
+            if series is None or not isinstance(series.dtype, pd.CategoricalDtype):
+                self._coded_columns[name] = None
+            else:
+                cat = series.array
+                lookup = np.append(np.asarray(cat.categories, dtype=object), "")
+                self._coded_columns[name] = (np.asarray(cat.codes), lookup)
+        return self._coded_columns[name]
 
     def isin(self, name: str, values: Sequence[Any]) -> np.ndarray:
         """Rows whose column ``name`` equals any of ``values`` (a blank equals ""). A categorical
