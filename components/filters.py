@@ -121,6 +121,7 @@ def layout() -> html.Div:
                 className="button",
                 title="Draw an area with the map's box or lasso tool to filter by it",
             ),
+            dcc.Store(id=ids.BUTTONS_HANDLED, data={"reset": 0, "clear_area": 0}),
             dcc.Clipboard(id=ids.COPY_LINK, title="Copy a link to this view", className="copy-link"),
             html.Span("copy link", className="copy-label"),
         ],
@@ -246,13 +247,35 @@ def sync_filters(
     map_view: dict | None = None,
     selected_area: dict | None = None,
     picking_place: dict | None = None,
-    **_buttons: object,
+    reset: int | None = None,
+    clear_area: int | None = None,
+    handled: dict | None = None,
 ):
     """Controls -> URL when a control moved; URL -> controls when the page opened on a link.
 
     Inputs arrive by name (Dash's flexible callback signature), so adding one cannot shift the
-    others; the buttons (reset, clear area) only matter through which of them fired."""
-    values = list(values)
+    others. A button press (reset, clear area) is applied by the first call that sees its click
+    count above the count already handled (``handled``, a store this callback writes), not only
+    by the call it fired: Dash applies only the newest answer of a callback, so when a map move
+    overtook the click's call, the click was lost and the drawn area came back."""
+    clicks = {"reset": int(reset or 0), "clear_area": int(clear_area or 0)}
+    seen = handled if isinstance(handled, dict) else {}
+    pending = {name for name, n in clicks.items() if n > int(seen.get(name) or 0)}
+    out = _synced(search, list(values), click, timeline_view, map_view, selected_area, picking_place, pending)
+    return [*out, clicks if pending else no_update]
+
+
+def _synced(
+    search: str | None,
+    values: list,
+    click: dict | None,
+    timeline_view: dict | None,
+    map_view: dict | None,
+    selected_area: dict | None,
+    picking_place: dict | None,
+    pending: set[str],
+) -> list:
+    """The URL, the controls and the option lists for one call of ``sync_filters``."""
     relayout = timeline_view
     current = EventFilter.from_query(search)
     trigger = ctx.triggered_id
@@ -266,10 +289,10 @@ def sync_filters(
         # A link was opened (or the browser moved in history): the URL sets the controls.
         # Only controls that differ are written, so nothing the analyst set is undone needlessly.
         # A reset or a clear sent in the same call is still the analyst's: it is applied.
-        if f"{ids.RESET}.n_clicks" in fired:
+        if "reset" in pending:
             fresh = EventFilter(embed=current.embed)
             return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
-        cleared = f"{ids.CLEAR_AREA}.n_clicks" in fired and bool(current.area)
+        cleared = "clear_area" in pending and bool(current.area)
         if cleared:
             current = replace(current, area=())
         wanted = controls_from_filter(current)
@@ -285,7 +308,7 @@ def sync_filters(
             query = current.to_query()
             url_out = "?" + query if query else ""
         return [url_out, *controls, *options]
-    if f"{ids.RESET}.n_clicks" in fired:
+    if "reset" in pending:
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
     # Everything else: the URL is rebuilt from ALL inputs, not just the one that fired. Dash
@@ -297,7 +320,7 @@ def sync_filters(
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
     if f"{ids.MAP}.selectedData" in fired and (corners := area_from_selection(selected_area)):
         flt = replace(flt, area=corners)
-    if f"{ids.CLEAR_AREA}.n_clicks" in fired:
+    if "clear_area" in pending:
         flt = replace(flt, area=())
     # While a place is picked for the review form, a map click names the place and selects nothing.
     if f"{ids.MAP}.clickData" in fired and not picking_place and (incident := _clicked_incident(click, flt)):
@@ -338,7 +361,12 @@ def register(app: Dash) -> None:
     """Give ``app`` this panel's callbacks (Dash's public ``app.callback``): every app built by
     ``create_app`` gets its own, so several apps can live in one process (tests build many)."""
     app.callback(
-        output=[Output(ids.URL, "search"), *CONTROL_OUTPUTS, *OPTION_OUTPUTS],
+        output=[
+            Output(ids.URL, "search"),
+            *CONTROL_OUTPUTS,
+            *OPTION_OUTPUTS,
+            Output(ids.BUTTONS_HANDLED, "data"),
+        ],
         inputs={
             "search": Input(ids.URL, "search"),
             "values": CONTROL_INPUTS,
@@ -349,7 +377,7 @@ def register(app: Dash) -> None:
             "selected_area": Input(ids.MAP, "selectedData"),
             "clear_area": Input(ids.CLEAR_AREA, "n_clicks"),
         },
-        state={"picking_place": State(ids.PLACE_PICK, "data")},
+        state={"picking_place": State(ids.PLACE_PICK, "data"), "handled": State(ids.BUTTONS_HANDLED, "data")},
     )(sync_filters)
     app.callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))(
         copy_link

@@ -5,6 +5,8 @@ The filter controls' ids are declared with their fields (``conflictmap.read.quer
 URL = "url"
 RESET = "filter-reset"
 CLEAR_AREA = "filter-clear-area"
+# How many presses of reset and clear-area the URL already reflects (filters.sync_filters).
+BUTTONS_HANDLED = "filter-buttons-handled"
 COUNTS = "counts"
 PROBLEMS = "problems"
 MAP = "map"

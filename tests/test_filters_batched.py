@@ -94,3 +94,54 @@ def test_a_clear_click_sent_with_the_address_change_still_clears_the_area(app):
 def test_an_address_change_alone_leaves_the_address_as_it_is(app):
     got = _sync_filters_call(app, f"?area={AREA}&zoom=7.5", {}, [f"{ids.URL}.search"])
     assert ids.URL not in got or "search" not in got[ids.URL]
+
+
+MOVE = {"map.center": {"lon": 40.3, "lat": 35.1}, "map.zoom": 9}
+
+
+def test_a_map_move_that_overtook_an_unanswered_clear_applies_the_clear(app):
+    """The clear's own call was overtaken (Dash keeps only the newest answer): the map move's
+    call sees a click not yet handled and clears the area itself, and says it handled it."""
+    got = _sync_filters_call(
+        app,
+        f"?area={AREA}",
+        {
+            f"{ids.CLEAR_AREA}.n_clicks": 1,
+            f"{ids.MAP}.relayoutData": MOVE,
+            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
+        },
+        [f"{ids.MAP}.relayoutData"],
+    )
+    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
+    assert "area" not in query and query["zoom"] == ["9.00"]
+    assert got[ids.BUTTONS_HANDLED]["data"] == {"reset": 0, "clear_area": 1}
+
+
+def test_a_clear_already_handled_does_not_remove_an_area_drawn_after_it(app):
+    got = _sync_filters_call(
+        app,
+        f"?area={AREA}",
+        {
+            f"{ids.CLEAR_AREA}.n_clicks": 1,
+            f"{ids.MAP}.relayoutData": MOVE,
+            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 1},
+        },
+        [f"{ids.MAP}.relayoutData"],
+    )
+    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
+    assert query["area"] and query["zoom"] == ["9.00"]
+    assert ids.BUTTONS_HANDLED not in got
+
+
+def test_a_reset_overtaken_by_a_map_move_still_resets(app):
+    got = _sync_filters_call(
+        app,
+        "?type=battle&zoom=7.5",
+        {
+            f"{ids.RESET}.n_clicks": 1,
+            f"{ids.MAP}.relayoutData": MOVE,
+            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
+        },
+        [f"{ids.MAP}.relayoutData"],
+    )
+    assert "type" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)

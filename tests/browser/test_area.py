@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.drawn import wait_events_match_figure
@@ -94,3 +96,46 @@ def test_a_box_drawn_on_the_map_filters_it_and_survives_a_reload(page, app_serve
     page.wait_for_function("() => !location.search.includes('area=')")
     page.wait_for_function(f"() => ({AREA_DRAWN})() === 0", timeout=30_000)
     _wait_count(page, f"n === {before}")
+
+
+def test_clearing_the_area_holds_when_a_newer_map_move_overtakes_the_clear(page, app_server):
+    """The clear's answer is held back while the analyst zooms the map: Dash applies only the
+    newest answer of a callback, so the zoom's answer (built from a URL that still had the area)
+    must apply the clear itself, or the area silently comes back."""
+    open_dashboard(page, app_server.base)
+    wait_events_match_figure(page)
+    before = _count(page)
+    area = "40.0,34.9;40.6,34.9;40.6,35.4;40.0,35.4"
+    open_dashboard(page, app_server.base, f"?lat=35.0500&lon=40.2500&zoom=7.50&area={area}")
+    _wait_count(page, f"n < {before}")
+    page.wait_for_function(f"() => ({AREA_DRAWN})() > 0", timeout=30_000)
+
+    held: list = []
+
+    def hold_the_clear(route) -> None:
+        body = route.request.post_data or ""
+        if (
+            not held
+            and "filter-clear-area.n_clicks" in body
+            and '"changedPropIds":["filter-clear-area' in body
+        ):
+            held.append(route)
+            return
+        route.continue_()
+
+    page.route(re.compile(r"/_dash-update-component"), hold_the_clear)
+    page.click("#filter-clear-area")
+    for _ in range(200):  # the route sees the request while Playwright waits on the page
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the clear's request was never sent"
+    # Zoom the map while the clear is held: a newer call of the same callback.
+    page.hover("#map .js-plotly-plot")
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("() => !location.search.includes('zoom=7.50')", timeout=30_000)
+    held[0].continue_()
+    page.wait_for_function("() => !location.search.includes('area=')", timeout=30_000)
+    page.wait_for_function(f"() => ({AREA_DRAWN})() === 0", timeout=30_000)
+    _wait_count(page, f"n === {before}")
+    page.unroute(re.compile(r"/_dash-update-component"))
