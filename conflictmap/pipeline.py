@@ -441,9 +441,10 @@ class _StoreSource:
         end: date,
         box: tuple[float, float, float, float] | None,
         narrow: tuple[date, date, tuple[str, ...]] | None = None,
+        fields: tuple[str, ...] | None = None,
     ) -> list[Event]:
         return self.store.events_in_window(
-            event_type, start, end, box, exclude_origins=self.exclude, narrow=narrow
+            event_type, start, end, box, exclude_origins=self.exclude, narrow=narrow, fields=fields
         )
 
     def of_incidents(self, incident_ids: set[str]) -> list[Event]:

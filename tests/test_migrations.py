@@ -85,7 +85,7 @@ def _rows(path, table: str) -> list[tuple]:
 def test_a_new_store_is_made_by_the_migrations_and_matches_the_code_tables(store_url):
     store = EventStore(store_url)
     with store.engine.connect() as conn:
-        assert migrate.current_revision(conn) == migrate.head_revision() == "0003"
+        assert migrate.current_revision(conn) == migrate.head_revision() == "0004"
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []  # schema.py and the revisions describe the same tables, on either backend
     _dispose(store)
@@ -168,7 +168,7 @@ def test_workers_opening_an_old_store_together_upgrade_it_once(tmp_path):
     for w in workers:
         w.join()
     assert errors == []
-    assert _rows(path, "alembic_version") == [("0003",)]
+    assert _rows(path, "alembic_version") == [("0004",)]
     assert len(_rows(path, "events")) == 3
 
 

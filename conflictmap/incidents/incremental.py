@@ -24,8 +24,9 @@ returned by the source.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
@@ -46,6 +47,29 @@ MAX_DAYS = max(DAYS.values())
 _RUN_GAP_DAYS = 2 * MAX_DAYS + 1
 # Cell edges widened by this much in the box asked of the store; the exact cell test follows.
 _EPS = 1e-9
+# The fields of a report that the link test reads (``dedupe.link``, ``cell_key``, the date
+# tolerance) and ``reach`` itself (its incident): all a neighbour is read with. A busy town's
+# window holds thousands of reports of which a few link; reading each whole (its evidence,
+# notes, URL...) was most of an ingest's regrouping. Those that link are then read whole.
+LINK_FIELDS = (
+    "event_id",
+    "article_id",
+    "event_date",
+    "event_type",
+    "sub_event_type",
+    "date_precision",
+    "actor1",
+    "actor2",
+    "location",
+    "place_id",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "confidence",
+    "origin",
+    "source",
+    "incident_id",
+)
 
 
 class ReportSource(Protocol):
@@ -59,11 +83,13 @@ class ReportSource(Protocol):
         end: date,
         box: tuple[float, float, float, float] | None,
         narrow: tuple[date, date, tuple[str, ...]] | None = None,
+        fields: tuple[str, ...] | None = None,
     ) -> list[Event]:
         """Reports of ``event_type`` dated ``start``..``end``: with ``box`` (lat_min, lat_max,
         lon_min, lon_max) those with a point inside it, with None those without a usable point.
         With ``narrow`` (first, last, precisions): only those dated first..last, or of one of
-        those (wider) date precisions."""
+        those (wider) date precisions. With ``fields``: only those fields read, the others left
+        at their defaults."""
         ...
 
     def of_incidents(self, incident_ids: set[str]) -> list[Event]:
@@ -137,7 +163,9 @@ def reach(
             if missing:
                 out.queries += 1
                 take(source.by_ids(missing))
-        # Reports the batch links to: grouped by cell, dates in runs, one query per run.
+        # Reports the batch links to: grouped by cell, dates in runs, one query per run, each
+        # neighbour read with the link's fields only; those that link are read whole at the end.
+        linked: set[str] = set()
         by_cell: dict[tuple, list[Event]] = defaultdict(list)
         for e in batch:
             by_cell[cell_key(e, cell_lat, cell_lon)].append(e)
@@ -146,10 +174,16 @@ def reach(
             run: list[Event] = []
             for e in group:
                 if run and (e.event_date - run[-1].event_date).days > _RUN_GAP_DAYS:
-                    _link_run(key, run, source, found, take, out, cell_lat, cell_lon, max_km)
+                    _link_run(key, run, source, found, linked, out, cell_lat, cell_lon, max_km)
                     run = []
                 run.append(e)
-            _link_run(key, run, source, found, take, out, cell_lat, cell_lon, max_km)
+            _link_run(key, run, source, found, linked, out, cell_lat, cell_lon, max_km)
+        if linked:
+            out.queries += 1
+            whole = source.by_ids(linked)
+            if len(whole) != len(linked):  # a report vanished between two reads: never under
+                raise RuntimeError("a stored report changed while its neighbours were read")  # the write lock
+            take(whole)
     return out
 
 
@@ -158,13 +192,14 @@ def _link_run(
     run: list[Event],
     source: ReportSource,
     found: dict[str, Event],
-    take: Callable[[Iterable[Event]], None],
+    linked: set[str],
     out: Reach,
     cell_lat: float,
     cell_lon: float,
     max_km: float,
 ) -> None:
-    """Ask the store for the neighbours of one cell's run of reports and take those that link."""
+    """Ask the store for the neighbours of one cell's run of reports (their ``LINK_FIELDS``)
+    and add the ids of those that link to ``linked``."""
     start = run[0].event_date - timedelta(days=MAX_DAYS)
     end = run[-1].event_date + timedelta(days=MAX_DAYS)
     box = None
@@ -188,16 +223,24 @@ def _link_run(
     )
     out.queries += 1
     near = set(neighbour_cells(key))
-    linked: list[Event] = []
-    for other in source.in_window(key[0], start, end, box, narrow):
-        if other.event_id in found or cell_key(other, cell_lat, cell_lon) not in near:
+    # The run is in date order: only its reports within max(own, other's tolerance) days of a
+    # neighbour can pass the date test, found by bisection instead of comparing the whole run.
+    days = [e.event_date.toordinal() for e in run]
+    tols = [_tol(e) for e in run]
+    for other in source.in_window(key[0], start, end, box, narrow, LINK_FIELDS):
+        if (
+            other.event_id in found
+            or other.event_id in linked
+            or cell_key(other, cell_lat, cell_lon) not in near
+        ):
             continue
-        for e in run:
+        day, tol = other.event_date.toordinal(), _tol(other)
+        reach_days = max(own, tol)
+        for i in range(bisect_left(days, day - reach_days), bisect_right(days, day + reach_days)):
             out.compared += 1
             # the candidate test of ``dedupe._candidate_pairs``, then the link itself
-            if abs((e.event_date - other.event_date).days) > max(_tol(e), _tol(other)):
+            if abs(days[i] - day) > max(tols[i], tol):
                 continue
-            if link(e, other, max_km)[0]:
-                linked.append(other)
+            if link(run[i], other, max_km)[0]:
+                linked.add(other.event_id)
                 break
-    take(linked)

@@ -82,8 +82,9 @@ events = Table(
     Column("origin", String(20), nullable=False, index=True),
     Column("extractor_version", String(40)),
     Column("notes", Text),
-    # The incremental regrouping's neighbour query: one type, a date window (migration 0003).
-    Index("ix_events_type_date", "event_type", "event_date"),
+    # The incremental regrouping's neighbour query: one type, a date window, then a precision
+    # and a box tested in the index itself (migration 0004; 0003 had type and date only).
+    Index("ix_events_neighbours", "event_type", "event_date", "date_precision", "latitude", "longitude"),
 )
 
 zones = Table(
