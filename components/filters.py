@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
@@ -239,6 +240,50 @@ def _clicked_incident(click: dict | None, flt: EventFilter | None = None) -> str
     return None
 
 
+def _click_key(click: dict | None) -> list | None:
+    """What identifies one map click (the point's customdata and position), JSON-ready."""
+    try:
+        point = click["points"][0]  # type: ignore[index]
+        return [point.get("customdata"), point.get("lat"), point.get("lon")]
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def gestures_of(
+    reset: int | None,
+    clear_area: int | None,
+    selected_area: dict | None,
+    click: dict | None,
+    timeline_view: dict | None,
+) -> dict[str, Any]:
+    """The analyst's gestures as the page holds them now, JSON-ready: the buttons' press counts,
+    the drawn area, the last map click and the timeline's dragged range. Compared with the ones
+    already applied (``BUTTONS_HANDLED``) to tell which are not applied yet."""
+    corners = area_from_selection(selected_area)
+    rng = _range_from_relayout(timeline_view)
+    return {
+        "reset": int(reset or 0),
+        "clear_area": int(clear_area or 0),
+        "area": [list(c) for c in corners] if corners else None,
+        "click": _click_key(click),
+        "range": [str(d) if d else None for d in rng] if rng is not None else None,
+    }
+
+
+def unapplied(now: dict[str, Any], seen: dict[str, Any], fired: set[str]) -> set[str]:
+    """The gestures to apply in this call: those that fired it, and those whose value differs
+    from the one last applied (their own call was overtaken and its answer dropped)."""
+    out = {name for name in ("reset", "clear_area") if now[name] > int(seen.get(name) or 0)}
+    for name, prop in (
+        ("area", f"{ids.MAP}.selectedData"),
+        ("click", f"{ids.MAP}.clickData"),
+        ("range", f"{ids.TIMELINE}.relayoutData"),
+    ):
+        if prop in fired or (now[name] is not None and now[name] != seen.get(name)):
+            out.add(name)
+    return out
+
+
 def sync_filters(
     search: str | None,
     values: list,
@@ -254,15 +299,62 @@ def sync_filters(
     """Controls -> URL when a control moved; URL -> controls when the page opened on a link.
 
     Inputs arrive by name (Dash's flexible callback signature), so adding one cannot shift the
-    others. A button press (reset, clear area) is applied by the first call that sees its click
-    count above the count already handled (``handled``, a store this callback writes), not only
-    by the call it fired: Dash applies only the newest answer of a callback, so when a map move
-    overtook the click's call, the click was lost and the drawn area came back."""
-    clicks = {"reset": int(reset or 0), "clear_area": int(clear_area or 0)}
+    others. The analyst's gestures (a button press, a drawn area, a map click, a range dragged
+    on the timeline) are applied by the first call that sees them unapplied, compared with those
+    already applied (``handled``, a store this callback writes), not only by the call they
+    fired: Dash applies only the newest answer of a callback, so when a map move overtook the
+    call of a "Clear drawn area" press, the press was lost and the area came back."""
+    trigger = ctx.triggered_id
+    opened_plain = trigger is None and not (search or "").lstrip("?")
+    # Dash batches inputs that changed together into one call (a click landing while the
+    # timeline reports its first layout, say): every one that fired is applied, not only the
+    # first, or the analyst's click was silently lost.
+    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
+    now = gestures_of(reset, clear_area, selected_area, click, timeline_view)
     seen = handled if isinstance(handled, dict) else {}
-    pending = {name for name, n in clicks.items() if n > int(seen.get(name) or 0)}
-    out = _synced(search, list(values), click, timeline_view, map_view, selected_area, picking_place, pending)
-    return [*out, clicks if pending else no_update]
+    pending = unapplied(now, seen, fired)
+    url_branch = (trigger is None and not opened_plain) or trigger == ids.URL
+    out = _synced(
+        search,
+        list(values),
+        click,
+        timeline_view,
+        map_view,
+        selected_area,
+        picking_place,
+        pending,
+        fired,
+        url_branch,
+    )
+    changed = any(now[name] != seen.get(name) for name in now)
+    return [*out, now if changed else no_update]
+
+
+def _with_gestures(
+    flt: EventFilter,
+    pending: set[str],
+    fired: set[str],
+    click: dict | None,
+    timeline_view: dict | None,
+    selected_area: dict | None,
+    picking_place: dict | None,
+) -> EventFilter:
+    """``flt`` with the analyst's unapplied gestures applied (``sync_filters``)."""
+    clear_fired = f"{ids.CLEAR_AREA}.n_clicks" in fired
+    # A clear whose own call was overtaken came before anything that fired this call (an area
+    # drawn after it stays); a clear that fired it, with an area in the same call, comes last.
+    if "clear_area" in pending and not clear_fired:
+        flt = replace(flt, area=())
+    if "area" in pending and (corners := area_from_selection(selected_area)):
+        flt = replace(flt, area=corners)
+    if "clear_area" in pending and clear_fired:
+        flt = replace(flt, area=())
+    # While a place is picked for the review form, a map click names the place and selects nothing.
+    if "click" in pending and not picking_place and (incident := _clicked_incident(click, flt)):
+        flt = replace(flt, event=incident)
+    if "range" in pending and (rng := _range_from_relayout(timeline_view)) is not None:
+        flt = replace(flt, start=rng[0], end=rng[1])
+    return flt
 
 
 def _synced(
@@ -274,61 +366,48 @@ def _synced(
     selected_area: dict | None,
     picking_place: dict | None,
     pending: set[str],
+    fired: set[str],
+    url_branch: bool,
 ) -> list:
     """The URL, the controls and the option lists for one call of ``sync_filters``."""
-    relayout = timeline_view
     current = EventFilter.from_query(search)
-    trigger = ctx.triggered_id
-    keep = [no_update] * len(CONTROL_OUTPUTS)
-    opened_plain = trigger is None and not (search or "").lstrip("?")
-    # Dash batches inputs that changed together into one call (a click landing while the
-    # timeline reports its first layout, say): every one that fired is applied, not only the
-    # first, or the analyst's click was silently lost.
-    fired = set() if opened_plain else set(ctx.triggered_prop_ids)
-    if (trigger is None and not opened_plain) or trigger == ids.URL:
+    gestures = (pending, fired, click, timeline_view, selected_area, picking_place)
+    if "reset" in pending:
+        fresh = EventFilter(embed=current.embed)
+        return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
+    if url_branch:
         # A link was opened (or the browser moved in history): the URL sets the controls.
         # Only controls that differ are written, so nothing the analyst set is undone needlessly.
-        # A reset or a clear sent in the same call is still the analyst's: it is applied.
-        if "reset" in pending:
-            fresh = EventFilter(embed=current.embed)
-            return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
-        cleared = "clear_area" in pending and bool(current.area)
-        if cleared:
-            current = replace(current, area=())
-        wanted = controls_from_filter(current)
+        # A gesture not applied yet (sent in the same call, or overtaken) is still the
+        # analyst's: it is applied on top.
+        moved = _with_gestures(current, *gestures)
+        wanted = controls_from_filter(moved)
         options = [
             with_link_values(_options(c.options_from), asked)
-            if (asked := getattr(current, name))
+            if (asked := getattr(moved, name))
             else no_update
             for name, c in DATA_OPTIONS
         ]
         controls = [no_update if _same(v, w) else w for v, w in zip(values, wanted, strict=True)]
         url_out: object = no_update
-        if cleared:
-            query = current.to_query()
+        if moved != current:
+            query = moved.to_query()
             url_out = "?" + query if query else ""
         return [url_out, *controls, *options]
-    if "reset" in pending:
-        fresh = EventFilter(embed=current.embed)
-        return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
     # Everything else: the URL is rebuilt from ALL inputs, not just the one that fired. Dash
     # drops the answer of a call that a newer call of the same callback overtook (a map
     # relayout right after a tick, say), so each answer must carry every control's state.
     flt = filter_from_controls(values, current)
-    controls = keep
     if f"{ids.MAP}.relayoutData" in fired and (view := _view_from_relayout(map_view)):
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
-    if f"{ids.MAP}.selectedData" in fired and (corners := area_from_selection(selected_area)):
-        flt = replace(flt, area=corners)
-    if "clear_area" in pending:
-        flt = replace(flt, area=())
-    # While a place is picked for the review form, a map click names the place and selects nothing.
-    if f"{ids.MAP}.clickData" in fired and not picking_place and (incident := _clicked_incident(click, flt)):
-        flt = replace(flt, event=incident)
-    if f"{ids.TIMELINE}.relayoutData" in fired and (rng := _range_from_relayout(relayout)) is not None:
-        flt = replace(flt, start=rng[0], end=rng[1])
-        controls = controls_from_filter(flt)
-    query = flt.to_query()
+    moved = _with_gestures(flt, *gestures)
+    # A dragged range moves the date controls too; nothing else a gesture sets is a control.
+    controls = (
+        controls_from_filter(moved)
+        if (moved.start, moved.end) != (flt.start, flt.end)
+        else [no_update] * len(CONTROL_OUTPUTS)
+    )
+    query = moved.to_query()
     if query == (search or "").lstrip("?"):
         return [no_update, *controls, *NO_OPTIONS]
     return ["?" + query if query else "", *controls, *NO_OPTIONS]

@@ -114,7 +114,7 @@ def test_a_map_move_that_overtook_an_unanswered_clear_applies_the_clear(app):
     )
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
     assert "area" not in query and query["zoom"] == ["9.00"]
-    assert got[ids.BUTTONS_HANDLED]["data"] == {"reset": 0, "clear_area": 1}
+    assert got[ids.BUTTONS_HANDLED]["data"]["clear_area"] == 1
 
 
 def test_a_clear_already_handled_does_not_remove_an_area_drawn_after_it(app):
@@ -145,3 +145,73 @@ def test_a_reset_overtaken_by_a_map_move_still_resets(app):
         [f"{ids.MAP}.relayoutData"],
     )
     assert "type" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)
+
+
+NEW_BOX = {"range": {"map": [[40.5, 35.3], [40.9, 35.0]]}}
+MARKER = {"points": [{"customdata": ["inc:abc", 2], "lat": 35.2, "lon": 40.4}]}
+DRAGGED = {"xaxis.range[0]": "2021-03-01 00:00", "xaxis.range[1]": "2021-06-30 12:00"}
+
+
+def test_an_area_drawn_while_a_clear_was_in_flight_is_kept(app):
+    """The clear's call was overtaken by the box's: the clear came first, the new box stays."""
+    got = _sync_filters_call(
+        app,
+        f"?area={AREA}",
+        {
+            f"{ids.CLEAR_AREA}.n_clicks": 1,
+            f"{ids.MAP}.selectedData": NEW_BOX,
+            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
+        },
+        [f"{ids.MAP}.selectedData"],
+    )
+    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
+    assert query["area"] == ["40.5000,35.3000;40.9000,35.3000;40.9000,35.0000;40.5000,35.0000"]
+
+
+def test_a_marker_click_overtaken_by_a_map_move_still_selects_its_incident(app):
+    got = _sync_filters_call(
+        app,
+        "?zoom=7.5",
+        {f"{ids.MAP}.clickData": MARKER, f"{ids.MAP}.relayoutData": MOVE, f"{ids.BUTTONS_HANDLED}.data": {}},
+        [f"{ids.MAP}.relayoutData"],
+    )
+    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
+    assert query["event"] == ["inc:abc"] and query["zoom"] == ["9.00"]
+    assert got[ids.BUTTONS_HANDLED]["data"]["click"] == [["inc:abc", 2], 35.2, 40.4]
+
+
+def test_a_click_already_applied_is_not_applied_again(app):
+    """The analyst closed the incident the click opened: a later map move does not reopen it."""
+    got = _sync_filters_call(
+        app,
+        "?zoom=7.5",
+        {
+            f"{ids.MAP}.clickData": MARKER,
+            f"{ids.MAP}.relayoutData": MOVE,
+            f"{ids.BUTTONS_HANDLED}.data": {"click": [["inc:abc", 2], 35.2, 40.4]},
+        },
+        [f"{ids.MAP}.relayoutData"],
+    )
+    assert "event" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)
+
+
+def test_a_timeline_range_overtaken_sets_the_dates_and_their_controls(app):
+    got = _sync_filters_call(
+        app,
+        "?zoom=7.5",
+        {f"{ids.TIMELINE}.relayoutData": DRAGGED, f"{ids.MAP}.relayoutData": MOVE},
+        [f"{ids.MAP}.relayoutData"],
+    )
+    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
+    assert query["start"] == ["2021-03-01"] and query["end"] == ["2021-06-30"]
+    assert got["filter-dates"]["start_date"] == "2021-03-01"
+
+
+def test_an_area_sent_with_the_address_change_is_applied(app):
+    got = _sync_filters_call(
+        app,
+        "?zoom=7.5",
+        {f"{ids.MAP}.selectedData": NEW_BOX},
+        [f"{ids.URL}.search", f"{ids.MAP}.selectedData"],
+    )
+    assert "area" in parse_qs(urlsplit(got[ids.URL]["search"]).query)
