@@ -178,12 +178,9 @@ def reach(
                     run = []
                 run.append(e)
             _link_run(key, run, source, found, linked, out, cell_lat, cell_lon, max_km)
-        if linked:
+        if linked:  # read under the caller's write lock: every id is still there
             out.queries += 1
-            whole = source.by_ids(linked)
-            if len(whole) != len(linked):  # a report vanished between two reads: never under
-                raise RuntimeError("a stored report changed while its neighbours were read")  # the write lock
-            take(whole)
+            take(source.by_ids(linked))
     return out
 
 
