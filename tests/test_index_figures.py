@@ -303,3 +303,27 @@ def test_main_events_rank_by_fatalities_then_reports_then_latest():
     )
     assert main_events(frame, 3)["incident_id"].tolist() == ["c", "a", "b"]
     assert main_events(frame.iloc[0:0], 3).empty
+
+
+@pytest.mark.parametrize("unit", ["day", "week", "month"])
+@pytest.mark.parametrize("stored", ["datetime64[s]", "datetime64[ns]", "datetime64[ms]"])
+def test_timeline_bins_begin_on_the_day_monday_or_first_of_the_month(unit, stored):
+    """Bins made on day numbers agree with pandas' calendar for any date, before 1970 too."""
+    import numpy as np
+
+    from conflictmap.read.index import bin_days, day_numbers
+
+    rng = np.random.default_rng(7)
+    stamps = pd.Series(
+        pd.Timestamp("1960-01-01")
+        + pd.to_timedelta(rng.integers(0, 36_000, 3_000), unit="D")
+        + pd.to_timedelta(rng.integers(0, 86_400, 3_000), unit="s")
+    )
+    expected = {
+        "day": stamps.dt.normalize(),
+        "week": (stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")).dt.normalize(),
+        "month": stamps.dt.to_period("M").dt.start_time,
+    }[unit]
+    got = bin_days(day_numbers(stamps.to_numpy().astype(stored)), unit)
+    assert got.tolist() == expected.to_numpy(dtype="datetime64[D]").astype(np.int64).tolist()
+    assert len(set(got.tolist())) > 100  # many bins, so a constant answer cannot pass
