@@ -51,7 +51,8 @@ def _wait_end(page, end: str) -> None:
         "(e) => new URLSearchParams(location.search).get('end') === e", arg=end, timeout=30_000
     )
     page.wait_for_function(
-        "(e) => document.querySelector('#playback-status').textContent.includes('→ ' + e)",
+        # null-safe: right after a reload the page has not rendered its layout yet
+        "(e) => { const s = document.querySelector('#playback-status'); return !!s && s.textContent.includes('→ ' + e); }",
         arg=end,
         timeout=30_000,
     )
