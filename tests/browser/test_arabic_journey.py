@@ -91,7 +91,7 @@ def test_an_arabic_report_is_drawn_clicked_and_read_right_to_left(page, arabic_f
     click_marker(page, xy)
     page.locator("#detail mark.evidence").wait_for(timeout=30_000)
     page.wait_for_function(
-        "(s) => document.querySelector('#detail mark.evidence').textContent === s", arg=CLASH
+        "(s) => (document.querySelector('#detail mark.evidence') || {}).textContent === s", arg=CLASH
     )
     shown = page.evaluate(PARAGRAPH)
     assert shown["dir"] == "auto" and shown["direction"] == "rtl" and shown["markDirection"] == "rtl", shown

@@ -59,7 +59,7 @@ def open_event(page, server: AppServer, event_id: str, sentence: str, extra: str
     page.goto(f"{server.base}?{VIEW}{extra}&event=inc:{event_id}", wait_until="load")
     page.locator("#detail mark.evidence").wait_for(timeout=60_000)
     page.wait_for_function(
-        "(s) => document.querySelector('#detail mark.evidence').textContent === s", arg=sentence
+        "(s) => (document.querySelector('#detail mark.evidence') || {}).textContent === s", arg=sentence
     )
     return page.evaluate(PARAGRAPH)
 
