@@ -99,50 +99,39 @@ def test_an_address_change_alone_leaves_the_address_as_it_is(app):
 MOVE = {"map.center": {"lon": 40.3, "lat": 35.1}, "map.zoom": 9}
 
 
-def test_a_map_move_that_overtook_an_unanswered_clear_applies_the_clear(app):
-    """The clear's own call was overtaken (Dash keeps only the newest answer): the map move's
-    call sees a click not yet handled and clears the area itself, and says it handled it."""
-    got = _sync_filters_call(
-        app,
-        f"?area={AREA}",
-        {
-            f"{ids.CLEAR_AREA}.n_clicks": 1,
-            f"{ids.MAP}.relayoutData": MOVE,
-            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
-        },
-        [f"{ids.MAP}.relayoutData"],
+def _after_map_move(app, search: str, values: dict[str, object]) -> dict:
+    """The call a map move fires, the page holding ``values`` besides (an earlier gesture whose
+    own call was overtaken, and what the page recorded as applied)."""
+    return _sync_filters_call(
+        app, search, {f"{ids.MAP}.relayoutData": MOVE, **values}, [f"{ids.MAP}.relayoutData"]
     )
-    query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
-    assert "area" not in query and query["zoom"] == ["9.00"]
-    assert got[ids.BUTTONS_HANDLED]["data"]["clear_area"] == 1
 
 
-def test_a_clear_already_handled_does_not_remove_an_area_drawn_after_it(app):
-    got = _sync_filters_call(
+@pytest.mark.parametrize("handled", [0, 1])
+def test_a_map_move_applies_a_clear_only_if_its_own_call_was_overtaken(app, handled):
+    """Not applied yet (its call overtaken; Dash keeps only the newest answer): the map move's
+    call clears the area itself and records it. Applied already: an area drawn since stays."""
+    got = _after_map_move(
         app,
         f"?area={AREA}",
-        {
-            f"{ids.CLEAR_AREA}.n_clicks": 1,
-            f"{ids.MAP}.relayoutData": MOVE,
-            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 1},
-        },
-        [f"{ids.MAP}.relayoutData"],
+        {f"{ids.CLEAR_AREA}.n_clicks": 1, f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": handled}},
     )
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
-    assert query["area"] and query["zoom"] == ["9.00"]
-    assert ids.BUTTONS_HANDLED not in got
+    assert query["zoom"] == ["9.00"]
+    if handled:
+        assert query["area"] and ids.BUTTONS_HANDLED not in got
+    else:
+        assert "area" not in query and got[ids.BUTTONS_HANDLED]["data"]["clear_area"] == 1
 
 
 def test_a_reset_overtaken_by_a_map_move_still_resets(app):
-    got = _sync_filters_call(
+    got = _after_map_move(
         app,
         "?type=battle&zoom=7.5",
         {
             f"{ids.RESET}.n_clicks": 1,
-            f"{ids.MAP}.relayoutData": MOVE,
             f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
         },
-        [f"{ids.MAP}.relayoutData"],
     )
     assert "type" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)
 
@@ -169,11 +158,8 @@ def test_an_area_drawn_while_a_clear_was_in_flight_is_kept(app):
 
 
 def test_a_marker_click_overtaken_by_a_map_move_still_selects_its_incident(app):
-    got = _sync_filters_call(
-        app,
-        "?zoom=7.5",
-        {f"{ids.MAP}.clickData": MARKER, f"{ids.MAP}.relayoutData": MOVE, f"{ids.BUTTONS_HANDLED}.data": {}},
-        [f"{ids.MAP}.relayoutData"],
+    got = _after_map_move(
+        app, "?zoom=7.5", {f"{ids.MAP}.clickData": MARKER, f"{ids.BUTTONS_HANDLED}.data": {}}
     )
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
     assert query["event"] == ["inc:abc"] and query["zoom"] == ["9.00"]
@@ -182,26 +168,19 @@ def test_a_marker_click_overtaken_by_a_map_move_still_selects_its_incident(app):
 
 def test_a_click_already_applied_is_not_applied_again(app):
     """The analyst closed the incident the click opened: a later map move does not reopen it."""
-    got = _sync_filters_call(
+    got = _after_map_move(
         app,
         "?zoom=7.5",
         {
             f"{ids.MAP}.clickData": MARKER,
-            f"{ids.MAP}.relayoutData": MOVE,
             f"{ids.BUTTONS_HANDLED}.data": {"click": [["inc:abc", 2], 35.2, 40.4]},
         },
-        [f"{ids.MAP}.relayoutData"],
     )
     assert "event" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)
 
 
 def test_a_timeline_range_overtaken_sets_the_dates_and_their_controls(app):
-    got = _sync_filters_call(
-        app,
-        "?zoom=7.5",
-        {f"{ids.TIMELINE}.relayoutData": DRAGGED, f"{ids.MAP}.relayoutData": MOVE},
-        [f"{ids.MAP}.relayoutData"],
-    )
+    got = _after_map_move(app, "?zoom=7.5", {f"{ids.TIMELINE}.relayoutData": DRAGGED})
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
     assert query["start"] == ["2021-03-01"] and query["end"] == ["2021-06-30"]
     assert got["filter-dates"]["start_date"] == "2021-03-01"
