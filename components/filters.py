@@ -122,7 +122,7 @@ def layout() -> html.Div:
                 className="button",
                 title="Draw an area with the map's box or lasso tool to filter by it",
             ),
-            dcc.Store(id=ids.BUTTONS_HANDLED, data={"reset": 0, "clear_area": 0}),
+            dcc.Store(id=ids.GESTURES_APPLIED, data={"reset": 0, "clear_area": 0}),
             dcc.Clipboard(id=ids.COPY_LINK, title="Copy a link to this view", className="copy-link"),
             html.Span("copy link", className="copy-label"),
         ],
@@ -258,7 +258,7 @@ def gestures_of(
 ) -> dict[str, Any]:
     """The analyst's gestures as the page holds them now, JSON-ready: the buttons' press counts,
     the drawn area, the last map click and the timeline's dragged range. Compared with the ones
-    already applied (``BUTTONS_HANDLED``) to tell which are not applied yet."""
+    already applied (``GESTURES_APPLIED``) to tell which are not applied yet."""
     corners = area_from_selection(selected_area)
     rng = _range_from_relayout(timeline_view)
     return {
@@ -444,7 +444,7 @@ def register(app: Dash) -> None:
             Output(ids.URL, "search"),
             *CONTROL_OUTPUTS,
             *OPTION_OUTPUTS,
-            Output(ids.BUTTONS_HANDLED, "data"),
+            Output(ids.GESTURES_APPLIED, "data"),
         ],
         inputs={
             "search": Input(ids.URL, "search"),
@@ -456,7 +456,10 @@ def register(app: Dash) -> None:
             "selected_area": Input(ids.MAP, "selectedData"),
             "clear_area": Input(ids.CLEAR_AREA, "n_clicks"),
         },
-        state={"picking_place": State(ids.PLACE_PICK, "data"), "handled": State(ids.BUTTONS_HANDLED, "data")},
+        state={
+            "picking_place": State(ids.PLACE_PICK, "data"),
+            "handled": State(ids.GESTURES_APPLIED, "data"),
+        },
     )(sync_filters)
     app.callback(Output(ids.COPY_LINK, "content"), Input(ids.COPY_LINK, "n_clicks"), State(ids.URL, "href"))(
         copy_link

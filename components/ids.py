@@ -5,8 +5,9 @@ The filter controls' ids are declared with their fields (``conflictmap.read.quer
 URL = "url"
 RESET = "filter-reset"
 CLEAR_AREA = "filter-clear-area"
-# How many presses of reset and clear-area the URL already reflects (filters.sync_filters).
-BUTTONS_HANDLED = "filter-buttons-handled"
+# The analyst's gestures the URL already reflects: button presses, drawn area, map click,
+# timeline range (filters.sync_filters applies any that differ, so an overtaken call loses none).
+GESTURES_APPLIED = "filter-gestures-applied"
 COUNTS = "counts"
 PROBLEMS = "problems"
 MAP = "map"

@@ -114,14 +114,17 @@ def test_a_map_move_applies_a_clear_only_if_its_own_call_was_overtaken(app, hand
     got = _after_map_move(
         app,
         f"?area={AREA}",
-        {f"{ids.CLEAR_AREA}.n_clicks": 1, f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": handled}},
+        {
+            f"{ids.CLEAR_AREA}.n_clicks": 1,
+            f"{ids.GESTURES_APPLIED}.data": {"reset": 0, "clear_area": handled},
+        },
     )
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
     assert query["zoom"] == ["9.00"]
     if handled:
-        assert query["area"] and ids.BUTTONS_HANDLED not in got
+        assert query["area"] and ids.GESTURES_APPLIED not in got
     else:
-        assert "area" not in query and got[ids.BUTTONS_HANDLED]["data"]["clear_area"] == 1
+        assert "area" not in query and got[ids.GESTURES_APPLIED]["data"]["clear_area"] == 1
 
 
 def test_a_reset_overtaken_by_a_map_move_still_resets(app):
@@ -130,7 +133,7 @@ def test_a_reset_overtaken_by_a_map_move_still_resets(app):
         "?type=battle&zoom=7.5",
         {
             f"{ids.RESET}.n_clicks": 1,
-            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
+            f"{ids.GESTURES_APPLIED}.data": {"reset": 0, "clear_area": 0},
         },
     )
     assert "type" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)
@@ -149,7 +152,7 @@ def test_an_area_drawn_while_a_clear_was_in_flight_is_kept(app):
         {
             f"{ids.CLEAR_AREA}.n_clicks": 1,
             f"{ids.MAP}.selectedData": NEW_BOX,
-            f"{ids.BUTTONS_HANDLED}.data": {"reset": 0, "clear_area": 0},
+            f"{ids.GESTURES_APPLIED}.data": {"reset": 0, "clear_area": 0},
         },
         [f"{ids.MAP}.selectedData"],
     )
@@ -159,11 +162,11 @@ def test_an_area_drawn_while_a_clear_was_in_flight_is_kept(app):
 
 def test_a_marker_click_overtaken_by_a_map_move_still_selects_its_incident(app):
     got = _after_map_move(
-        app, "?zoom=7.5", {f"{ids.MAP}.clickData": MARKER, f"{ids.BUTTONS_HANDLED}.data": {}}
+        app, "?zoom=7.5", {f"{ids.MAP}.clickData": MARKER, f"{ids.GESTURES_APPLIED}.data": {}}
     )
     query = parse_qs(urlsplit(got[ids.URL]["search"]).query)
     assert query["event"] == ["inc:abc"] and query["zoom"] == ["9.00"]
-    assert got[ids.BUTTONS_HANDLED]["data"]["click"] == [["inc:abc", 2], 35.2, 40.4]
+    assert got[ids.GESTURES_APPLIED]["data"]["click"] == [["inc:abc", 2], 35.2, 40.4]
 
 
 def test_a_click_already_applied_is_not_applied_again(app):
@@ -173,7 +176,7 @@ def test_a_click_already_applied_is_not_applied_again(app):
         "?zoom=7.5",
         {
             f"{ids.MAP}.clickData": MARKER,
-            f"{ids.BUTTONS_HANDLED}.data": {"click": [["inc:abc", 2], 35.2, 40.4]},
+            f"{ids.GESTURES_APPLIED}.data": {"click": [["inc:abc", 2], 35.2, 40.4]},
         },
     )
     assert "event" not in parse_qs(urlsplit(got[ids.URL]["search"]).query)
