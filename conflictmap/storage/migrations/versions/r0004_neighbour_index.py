@@ -9,8 +9,9 @@ Create Date: 2026-12-04
 it can use this one). The neighbour query of an ingest's regrouping
 (``EventStore.events_in_window``) asks for one type in a date window, then a box and a date
 precision; with only (type, date) indexed, the database read the table row of every report of
-the window to test the box, and returned about one in thirty. Measured: 2,000 articles into a
-300,000-event SQLite store, regrouping 7.9 s -> 4.0 s.
+the window to test the box, and returned about one in seven (200 windows of a 300,000-event
+store: 215,092 read, 31,205 in their boxes). Measured: 2,000 articles into a
+300,000-event SQLite store, regrouping 7.9 s -> 4.3 s.
 """
 
 from __future__ import annotations
