@@ -327,3 +327,18 @@ def test_timeline_bins_begin_on_the_day_monday_or_first_of_the_month(unit, store
     got = bin_days(day_numbers(stamps.to_numpy().astype(stored)), unit)
     assert got.tolist() == expected.to_numpy(dtype="datetime64[D]").astype(np.int64).tolist()
     assert len(set(got.tolist())) > 100  # many bins, so a constant answer cannot pass
+
+
+@pytest.mark.parametrize("stored", ["datetime64[s]", "datetime64[us]", "datetime64[ns]"])
+def test_a_row_without_a_date_has_no_timeline_bin(stored):
+    frame = pd.DataFrame(
+        {
+            "event_date": pd.Series(["2024-08-07", None, "2024-08-09"], dtype=stored),
+            "event_type": ["battles", "battles", "protests"],
+            "fatalities": [2.0, 5.0, None],
+        }
+    )
+    bins, unit = timeline_bins(frame, date(2024, 8, 1), date(2024, 8, 31))
+    assert unit == "day"
+    assert sorted(str(b.date()) for b in bins["bin"]) == ["2024-08-07", "2024-08-09"]
+    assert bins["count"].sum() == 2 and bins["fatalities"].sum() == 2.0

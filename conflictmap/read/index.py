@@ -552,7 +552,7 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
     hi = pd.Timestamp(end) if end else selected["event_date"].max()
     days = max(1, (hi - lo).days)
     unit = "day" if days <= 120 else ("week" if days <= 1500 else "month")
-    day_no = bin_days(day_numbers(selected["event_date"].to_numpy()), unit)
+    whole = day_numbers(selected["event_date"].to_numpy())
     # Group on integers (bin day x type code): pandas' string group-by was most of the cost.
     # Integer type codes made once per index build: looking each row's type up on every filter
     # change was half its time at 300k incidents.
@@ -560,9 +560,12 @@ def timeline_bins(selected: pd.DataFrame, start: date | None, end: date | None) 
         codes = selected["type_code"].to_numpy(dtype=np.int64)
     else:
         codes = type_codes(selected["event_type"])
-    keys = day_no * 16 + codes
-    uniq, _, inverse, counts = _groups(keys, first_of=False)
     tolls = selected["fatalities"].to_numpy(dtype=float)
+    dated = whole != NO_DAY
+    if not dated.all():  # a row without a date has no bin (the store never keeps one)
+        whole, codes, tolls = whole[dated], codes[dated], tolls[dated]
+    keys = bin_days(whole, unit) * 16 + codes
+    uniq, _, inverse, counts = _groups(keys, first_of=False)
     fat = np.bincount(inverse, weights=np.where(np.isnan(tolls), 0.0, tolls), minlength=len(uniq))
     out = pd.DataFrame(
         {
@@ -587,16 +590,22 @@ _PER_DAY = {
 }
 
 
+# A missing date (NaT) among day numbers.
+NO_DAY = np.iinfo(np.int64).min
+
+
 def day_numbers(when: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of datetimes, by integer division in their own unit (a mapped table
-    keeps seconds): converting a million of them to days took ten times as long."""
+    keeps seconds): converting a million of them to days took ten times as long. A missing
+    date gives ``NO_DAY``."""
     if when.dtype.kind != "M":
         when = when.astype("datetime64[ns]")
     unit, count = np.datetime_data(when.dtype)
     per_day = _PER_DAY.get(unit)
     if per_day is None or count != 1:
-        return when.astype("datetime64[D]").astype(np.int64)
-    return when.view("int64") // per_day
+        return when.astype("datetime64[D]").astype(np.int64)  # NaT stays NO_DAY
+    raw = when.view("int64")
+    return np.where(raw == NO_DAY, NO_DAY, raw // per_day)
 
 
 def bin_days(day_no: np.ndarray, unit: str) -> np.ndarray:
