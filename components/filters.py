@@ -252,15 +252,14 @@ def _click_key(click: dict | None) -> list | None:
 def gestures_of(
     reset: int | None,
     clear_area: int | None,
-    selected_area: dict | None,
+    corners: tuple[tuple[float, float], ...] | None,
     click: dict | None,
-    timeline_view: dict | None,
+    rng: tuple[date | None, date | None] | None,
 ) -> dict[str, Any]:
     """The analyst's gestures as the page holds them now, JSON-ready: the buttons' press counts,
-    the drawn area, the last map click and the timeline's dragged range. Compared with the ones
-    already applied (``GESTURES_APPLIED``) to tell which are not applied yet."""
-    corners = area_from_selection(selected_area)
-    rng = _range_from_relayout(timeline_view)
+    the drawn area (``area_from_selection``), the last map click and the timeline's dragged
+    range (``_range_from_relayout``). Compared with the ones already applied
+    (``GESTURES_APPLIED``) to tell which are not applied yet."""
     return {
         "reset": int(reset or 0),
         "clear_area": int(clear_area or 0),
@@ -310,21 +309,15 @@ def sync_filters(
     # timeline reports its first layout, say): every one that fired is applied, not only the
     # first, or the analyst's click was silently lost.
     fired = set() if opened_plain else set(ctx.triggered_prop_ids)
-    now = gestures_of(reset, clear_area, selected_area, click, timeline_view)
+    # The area and the range are read from plotly's events once, for the record and the filter.
+    corners = area_from_selection(selected_area)
+    rng = _range_from_relayout(timeline_view)
+    now = gestures_of(reset, clear_area, corners, click, rng)
     seen = handled if isinstance(handled, dict) else {}
     pending = unapplied(now, seen, fired)
     url_branch = (trigger is None and not opened_plain) or trigger == ids.URL
     out = _synced(
-        search,
-        list(values),
-        click,
-        timeline_view,
-        map_view,
-        selected_area,
-        picking_place,
-        pending,
-        fired,
-        url_branch,
+        search, list(values), click, rng, map_view, corners, picking_place, pending, fired, url_branch
     )
     changed = any(now[name] != seen.get(name) for name in now)
     return [*out, now if changed else no_update]
@@ -335,8 +328,8 @@ def _with_gestures(
     pending: set[str],
     fired: set[str],
     click: dict | None,
-    timeline_view: dict | None,
-    selected_area: dict | None,
+    rng: tuple[date | None, date | None] | None,
+    corners: tuple[tuple[float, float], ...] | None,
     picking_place: dict | None,
 ) -> EventFilter:
     """``flt`` with the analyst's unapplied gestures applied (``sync_filters``)."""
@@ -345,14 +338,14 @@ def _with_gestures(
     # drawn after it stays); a clear that fired it, with an area in the same call, comes last.
     if "clear_area" in pending and not clear_fired:
         flt = replace(flt, area=())
-    if "area" in pending and (corners := area_from_selection(selected_area)):
+    if "area" in pending and corners:
         flt = replace(flt, area=corners)
     if "clear_area" in pending and clear_fired:
         flt = replace(flt, area=())
     # While a place is picked for the review form, a map click names the place and selects nothing.
     if "click" in pending and not picking_place and (incident := _clicked_incident(click, flt)):
         flt = replace(flt, event=incident)
-    if "range" in pending and (rng := _range_from_relayout(timeline_view)) is not None:
+    if "range" in pending and rng is not None:
         flt = replace(flt, start=rng[0], end=rng[1])
     return flt
 
@@ -361,9 +354,9 @@ def _synced(
     search: str | None,
     values: list,
     click: dict | None,
-    timeline_view: dict | None,
+    rng: tuple[date | None, date | None] | None,
     map_view: dict | None,
-    selected_area: dict | None,
+    corners: tuple[tuple[float, float], ...] | None,
     picking_place: dict | None,
     pending: set[str],
     fired: set[str],
@@ -371,7 +364,7 @@ def _synced(
 ) -> list:
     """The URL, the controls and the option lists for one call of ``sync_filters``."""
     current = EventFilter.from_query(search)
-    gestures = (pending, fired, click, timeline_view, selected_area, picking_place)
+    gestures = (pending, fired, click, rng, corners, picking_place)
     if "reset" in pending:
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]

@@ -422,9 +422,7 @@ def map_groups(selected: pd.DataFrame) -> pd.DataFrame:
     # Newest first, so the first row of each group is the most recent incident (the one a click opens).
     # Compared as integers in the column's own unit (a mapped table keeps seconds): no
     # conversion of a million dates.
-    when = located["event_date"].to_numpy()
-    if when.dtype.kind != "M":
-        when = when.astype("datetime64[ns]")
+    when = _datetimes(located["event_date"].to_numpy())
     dates = when.view("int64")
     order = newest_first(dates)
     keys = located["marker_key"].to_numpy()[order]
@@ -598,8 +596,7 @@ def day_numbers(when: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of datetimes, by integer division in their own unit (a mapped table
     keeps seconds): converting a million of them to days took ten times as long. A missing
     date gives ``NO_DAY``."""
-    if when.dtype.kind != "M":
-        when = when.astype("datetime64[ns]")
+    when = _datetimes(when)
     unit, count = np.datetime_data(when.dtype)
     per_day = _PER_DAY.get(unit)
     if per_day is None or count != 1:
@@ -620,10 +617,19 @@ def bin_days(day_no: np.ndarray, unit: str) -> np.ndarray:
     # conversion to months is a calendar computation per element, ten times a lookup's cost.
     lo, hi = int(day_no.min()), int(day_no.max())
     if hi - lo > 4 * len(day_no) + 100_000:  # dates centuries apart: convert each row
-        return day_no.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    span = np.arange(lo, hi + 1, dtype=np.int64)
-    firsts = span.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return firsts[day_no - lo]
+        return _month_starts(day_no)
+    return _month_starts(np.arange(lo, hi + 1, dtype=np.int64))[day_no - lo]
+
+
+def _month_starts(day_no: np.ndarray) -> np.ndarray:
+    """The first day of each day's month, both as days since 1970-01-01."""
+    return day_no.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _datetimes(values: np.ndarray) -> np.ndarray:
+    """Dates as numpy datetimes in their own unit (a mapped table keeps seconds, an in-memory
+    build microseconds); anything else converted to nanoseconds."""
+    return values if values.dtype.kind == "M" else values.astype("datetime64[ns]")
 
 
 def summary(selected: pd.DataFrame) -> dict[str, int]:
