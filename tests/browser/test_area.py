@@ -40,6 +40,7 @@ MODEL_HAS_AREA = """() => { const gd = document.querySelector('#map .js-plotly-p
 # The drawn area's outline as MapLibre draws it (line features of the "area" trace).
 AREA_DRAWN = """() => {
   const gd = document.querySelector('#map .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullLayout.map) return -1;  // no map yet (after a reload)
   const map = gd._fullLayout.map._subplot.map;
   const t = gd._fullData.find(t => t.meta && t.meta.kind === 'area');
   if (!t) return 0;
