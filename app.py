@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         ids,
         map_panel,
         playback_panel,
+        plotly_bundle,
         review_panel,
         security,
         status_panel,
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__,
         assets_folder=str(ASSETS_DIR),  # the checkout's assets/, or the installed package's copy
+        # A plotly.js bundle built for another plotly.js than Dash's is never served (the log says).
+        assets_ignore=plotly_bundle.assets_ignore(ASSETS_DIR),
         title="conflictmap: Deir ez-Zor",
         url_base_pathname=settings.url_prefix,
         serve_locally=True,
