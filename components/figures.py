@@ -9,6 +9,7 @@ text). Incident ids ride in ``customdata`` so a click can be traced back to the 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -893,6 +894,42 @@ def selection_trace(selected: tuple[float, float, float] | None) -> dict[str, An
     )
 
 
+def role_uid(trace: dict[str, Any]) -> str:
+    """The trace's role as a uid (zones of one kind, key sites, battle circles of size rank 1,
+    place names ...), the same in every figure that has that role.
+
+    plotly.js keeps one MapLibre source and its layers per uid and, without one, hands them on by
+    trace index. A filter that changes how many traces come before a role (an as-of date with one
+    more kind of zone) then gave, say, the place names' source to a battle layer: until MapLibre
+    had parsed those tiles again it drew and reported the 116 label points in battle paint. A
+    role's uid also keeps a legend entry the analyst hid hidden across filters (uirevision matches
+    traces by uid, else by index)."""
+    meta = trace.get("meta") or {}
+    kind = str(meta.get("kind") or trace.get("type") or "trace")
+    if kind == "events":
+        etype = str(trace.get("legendgroup", "")).removeprefix("events-")
+        # the rank before the type: "r1-battle" is no substring of "r10-battle" (tests match
+        # MapLibre layer ids with includes(uid))
+        role = f"events-{'approx' if meta.get('approximate') else 'r' + str(meta.get('layer', 0))}-{etype}"
+    elif kind == "zones":
+        role = f"zones-{trace.get('name', '')}"
+    elif kind == "labels":
+        role = f"labels-{meta.get('script', 'latin')}"
+    else:
+        role = kind
+    return re.sub(r"[^A-Za-z0-9]+", "-", role).strip("-") or "trace"
+
+
+def with_role_uids(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``traces``, each given its ``role_uid`` (a second trace of one role numbered on)."""
+    seen: dict[str, int] = {}
+    for trace in traces:
+        uid = role_uid(trace)
+        seen[uid] = seen.get(uid, 0) + 1
+        trace["uid"] = uid if seen[uid] == 1 else f"{uid}-n{seen[uid]}"
+    return traces
+
+
 def selection_index(fig: dict[str, Any]) -> int:
     """Index of the selection halo trace in a map figure, so a callback can patch just that trace.
 
@@ -1056,7 +1093,7 @@ def map_spec(
                 "bgcolor": "rgba(255,255,255,0.85)",
             }
         )
-    return {"data": traces, "layout": layout}
+    return {"data": with_role_uids(traces), "layout": layout}
 
 
 AREA_COLOUR = "#222222"

@@ -8,6 +8,8 @@ from MapLibre's own paint properties, so a test sees what the analyst sees.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from components.theme import EVENT_COLOURS, ZONE_COLOURS
 
 # Every circle and fill layer MapLibre renders: its colour and how many features it draws.
@@ -68,14 +70,20 @@ def drawn(page) -> list[dict]:
     return page.evaluate(DRAWN_LAYERS)
 
 
-def drawn_event_types(page) -> dict[str, int]:
-    """Event type -> number of circles MapLibre draws in that type's colour."""
+def event_types(layers: list[dict]) -> dict[str, int]:
+    """Event type -> number of circles drawn in that type's colour, in ``layers`` (a DRAWN_LAYERS read)."""
     out: dict[str, int] = {}
-    for layer in drawn(page):
+    for layer in layers:
         etype = EVENT_COLOUR_TYPES.get(layer["colour"])
         if layer["type"] == "circle" and etype:
             out[etype] = out.get(etype, 0) + layer["n"]
     return out
+
+
+def drawn_event_types(page) -> dict[str, int]:
+    """Event type -> number of circles MapLibre draws in that type's colour (a read of its own:
+    after a wait, use what the wait returns, read at the moment its condition held)."""
+    return event_types(drawn(page))
 
 
 def drawn_centres(page) -> int:
@@ -94,34 +102,73 @@ def drawn_zone_controllers(page) -> set[str]:
     }
 
 
-def wait_drawn(page, predicate_js: str, timeout: float = 30_000) -> None:
-    """Wait until the map is idle and ``predicate_js(drawnLayers)`` holds on what it draws."""
-    page.wait_for_function(
+# Nothing queued or running can still change what the map draws or what plotly holds:
+# - no Dash callback pending anywhere. The renderer shows ._dash-loading-callback while any callback
+#   is requested, running or being applied, clientside ones included. [data-dash-is-loading] alone
+#   misses the map: its server callback writes two dcc.Store outputs (map_panel.update_map), which
+#   render no element; under load the other panels answered first and a wait passed on the figure
+#   the map was about to replace (the next figure's Plotly.react then ran between two reads);
+# - dcc.Graph is not plotting: it marks the plot div dash-graph--pending from Plotly.react until
+#   plotly's map promise resolves (a figure queued behind it keeps the mark), and plotly holds no
+#   pending subplot promise (a rejected one stays there: the wait times out instead of passing);
+# - MapLibre has applied every change: map.loaded() is false from plotly's remove/addLayer and
+#   setData until the tiles are parsed again. In between, queryRenderedFeatures mixes the old
+#   tiles' points with the new layers' paint (MapLibre's default black before the next frame): the
+#   previous figure's battle and place-label points read as 147 markers against a figure of 8;
+# - no paint transition runs and the camera is still.
+MAP_SETTLED = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
+    && gd._fullLayout.map._subplot.map;
+  if (!m || !m.loaded() || m.isMoving() || (m.style && m.style.hasTransitions())) return false;
+  if (document.querySelector('._dash-loading-callback, [data-dash-is-loading="true"]')) return false;
+  return !gd.classList.contains('dash-graph--pending') && !(gd._promises || []).length;
+}"""
+
+
+class Drawn(NamedTuple):
+    """One read of the settled map: the circles MapLibre draws per event type, and the event
+    markers plotly's figure holds in view, taken in the same JavaScript turn."""
+
+    events: dict[str, int]
+    model: int
+
+
+def _wait_settled(page, predicate_js: str, timeout: float) -> dict:
+    """``{layers, model}`` read at once, the first time the map is settled and
+    ``predicate_js(layers, model)`` holds."""
+    handle = page.wait_for_function(
         f"""() => {{
-          const gd = document.querySelector('#map .js-plotly-plot');
-          const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
-          if (!m || !m.loaded()) return false;
-          // A callback still running means the figure on screen is about to be replaced.
-          if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+          if (!({MAP_SETTLED})()) return null;
           const layers = ({DRAWN_LAYERS})();
-          return ({predicate_js})(layers);
+          const model = ({MODEL_EVENT_MARKERS})();
+          return ({predicate_js})(layers, model) ? {{layers, model}} : null;
         }}""",
         timeout=timeout,
     )
+    return handle.json_value()
 
 
-def wait_events_match_figure(page, types: list[str] | None = None, timeout: float = 30_000) -> None:
-    """Wait until MapLibre draws as many event circles as the figure holds in view, all of ``types``."""
+def wait_drawn(page, predicate_js: str, timeout: float = 30_000) -> list[dict]:
+    """Wait until the map is settled and ``predicate_js(drawnLayers)`` holds on what it draws;
+    return those layers (a later read may already belong to another figure)."""
+    return _wait_settled(page, predicate_js, timeout)["layers"]
+
+
+def wait_events_match_figure(page, types: list[str] | None = None, timeout: float = 30_000) -> Drawn:
+    """Wait until the settled map draws as many event circles as the figure holds in view, all of
+    ``types``; return that read."""
     allowed = [EVENT_COLOURS[t].lower() for t in (types or EVENT_COLOURS)]
     every = [c.lower() for c in EVENT_COLOURS.values()]
-    wait_drawn(
+    snap = _wait_settled(
         page,
-        f"(layers) => {{ const every = {every}; const allowed = {allowed};"
+        f"(layers, model) => {{ const every = {every}; const allowed = {allowed};"
         " const ev = layers.filter(l => l.type === 'circle' && every.includes(l.colour));"
         " const n = ev.reduce((a, l) => a + l.n, 0);"
-        f" return ev.every(l => allowed.includes(l.colour)) && n === ({MODEL_EVENT_MARKERS})(); }}",
+        " return ev.every(l => allowed.includes(l.colour)) && n === model; }",
         timeout,
     )
+    return Drawn(event_types(snap["layers"]), snap["model"])
 
 
 def event_colours_js(types: list[str]) -> str:
@@ -164,14 +211,8 @@ def drawn_heatmaps(page) -> list[dict]:
 
 
 def wait_map_idle(page, predicate_js: str = "() => true", timeout: float = 30_000) -> None:
-    """Wait until the map is idle, no callback runs, and ``predicate_js()`` holds."""
+    """Wait until the map is settled (MAP_SETTLED) and ``predicate_js()`` holds."""
     page.wait_for_function(
-        f"""() => {{
-          const gd = document.querySelector('#map .js-plotly-plot');
-          const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
-          if (!m || !m.loaded()) return false;
-          if (document.querySelector('[data-dash-is-loading="true"]')) return false;
-          return ({predicate_js})();
-        }}""",
+        f"() => ({MAP_SETTLED})() && ({predicate_js})()",
         timeout=timeout,
     )

@@ -12,13 +12,12 @@ import pytest
 from components.theme import EVENT_COLOURS, ZONE_COLOURS
 from tests.browser.candidate_seed import CANDIDATE_ID
 from tests.browser.drawn import (
-    MODEL_EVENT_MARKERS,
     click_marker,
     drawn,
     drawn_centres,
-    drawn_event_types,
     drawn_zone_controllers,
     event_colours_js,
+    event_types,
     wait_drawn,
     wait_events_match_figure,
 )
@@ -77,56 +76,55 @@ def set_date(page, selector: str, value: str) -> None:
 def test_type_filters_dates_and_layers_redraw_the_map(page, app_server):
     errors = console_errors(page)
     open_dashboard(page, app_server.base, "?start=2017-01-01&end=2026-12-31")
-    wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle')")
-    first = drawn_event_types(page)
+    # Every read below is the one the wait returns, taken at the moment its condition held on a
+    # settled map: a second read could already see the next figure being applied.
+    first = wait_events_match_figure(page).events
     assert len(first) >= 3, first
 
     # 1. One type ticked: only its circles stay drawn, as many as the figure holds.
     page.locator("#filter-types").get_by_label("Protest").check()
     page.wait_for_function("() => location.search.includes('type=protest')", timeout=20_000)
     wait_drawn(page, event_colours_js(["protest"]))
-    wait_events_match_figure(page, ["protest"])
-    protest = drawn_event_types(page)
-    assert set(protest) == {"protest"}
-    assert protest["protest"] == page.evaluate(MODEL_EVENT_MARKERS)
-    assert protest["protest"] < sum(first.values())
+    protest = wait_events_match_figure(page, ["protest"])
+    assert set(protest.events) == {"protest"}
+    assert protest.events["protest"] == protest.model
+    assert protest.model < sum(first.values())
 
     # 2. A second type ticked: both are drawn, nothing else.
     page.locator("#filter-types").get_by_label("Battle").check()
     page.wait_for_function("() => location.search.includes('battle')", timeout=20_000)
     wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#d55e00')")
-    wait_events_match_figure(page, ["protest", "battle"])
-    both = drawn_event_types(page)
-    assert set(both) == {"protest", "battle"}
-    assert sum(both.values()) == page.evaluate(MODEL_EVENT_MARKERS)
+    both = wait_events_match_figure(page, ["protest", "battle"])
+    assert set(both.events) == {"protest", "battle"}
+    assert sum(both.events.values()) == both.model
 
     # 3. A narrower date range typed into the picker: fewer circles drawn, model and map agree.
     set_date(page, "#filter-dates-start", "2023-08-01")
     set_date(page, "#filter-dates-end", "2023-10-31")
     page.wait_for_function("() => location.search.includes('start=2023-08-01')", timeout=20_000)
     page.wait_for_function("() => location.search.includes('end=2023-10-31')", timeout=20_000)
-    total_both = sum(both.values())
+    total_both = sum(both.events.values())
+    # Two figures follow each other here (the start typed, then the end); only the settled map
+    # (no callback pending) tells the second from the first, which also has fewer circles.
     wait_drawn(
         page,
         "(layers) => { const n = layers.filter(l => l.type === 'circle' && ['#d55e00','#009e73'].includes(l.colour))"
         f".reduce((a, l) => a + l.n, 0); return n > 0 && n < {total_both}; }}",
     )
-    wait_events_match_figure(page, ["protest", "battle"])
-    narrowed = drawn_event_types(page)
-    assert sum(narrowed.values()) == page.evaluate(MODEL_EVENT_MARKERS)
-    assert set(narrowed) <= {"protest", "battle"}
+    narrowed = wait_events_match_figure(page, ["protest", "battle"])
+    assert sum(narrowed.events.values()) == narrowed.model
+    assert set(narrowed.events) <= {"protest", "battle"}
 
     # 4. The events layer switched off: no event circle is drawn; back on: they return.
     open_more_filters(page)
     page.locator("#filter-layers").get_by_label("Events").uncheck()
-    wait_drawn(
+    off = wait_drawn(
         page, "(layers) => !layers.some(l => l.type === 'circle' && ['#d55e00','#009e73'].includes(l.colour))"
     )
-    assert drawn_event_types(page) == {}
+    assert event_types(off) == {}
     page.locator("#filter-layers").get_by_label("Events").check()
     wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#d55e00')")
-    wait_events_match_figure(page, ["protest", "battle"])
-    assert drawn_event_types(page) == narrowed
+    assert wait_events_match_figure(page, ["protest", "battle"]).events == narrowed.events
 
     assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
     assert page.js_errors == []
@@ -161,8 +159,7 @@ def test_as_of_date_swaps_the_drawn_zones(page, app_server):
 def test_timeline_drag_redraws_the_map(page, app_server):
     errors = console_errors(page)
     open_dashboard(page, app_server.base, "?start=2017-01-01&end=2026-12-31")
-    wait_drawn(page, "(layers) => layers.some(l => l.type === 'circle')")
-    before = sum(drawn_event_types(page).values())
+    before = sum(wait_events_match_figure(page).events.values())
     drag_timeline(page, 0.80, 0.95)
     page.wait_for_function("() => !location.search.includes('start=2017-01-01')", timeout=20_000)
     every = str([c.lower() for c in EVENT_COLOURS.values()])
@@ -171,8 +168,8 @@ def test_timeline_drag_redraws_the_map(page, app_server):
         f"(layers) => {{ const n = layers.filter(l => l.type === 'circle' && {every}.includes(l.colour))"
         f".reduce((a, l) => a + l.n, 0); return n < {before}; }}",
     )
-    wait_events_match_figure(page)
-    assert sum(drawn_event_types(page).values()) == page.evaluate(MODEL_EVENT_MARKERS)
+    dragged = wait_events_match_figure(page)
+    assert sum(dragged.events.values()) == dragged.model
     assert not [e for e in errors if "map" in e.lower() or "style" in e.lower()], errors
 
 
@@ -189,8 +186,8 @@ def test_clicked_incident_is_highlighted_where_it_is_drawn(page, app_server):
     page.locator("#detail .detail-title").wait_for(timeout=20_000)
     assert page.evaluate("() => window.scrollY") == scrolled  # the page did not jump to the table
     # MapLibre draws one halo, centred on the clicked marker.
-    wait_drawn(page, f"(layers) => layers.some(l => l.type === 'circle' && l.colour === '{HALO}')")
-    halo = [layer for layer in drawn(page) if layer["colour"] == HALO]
+    layers = wait_drawn(page, f"(layers) => layers.some(l => l.type === 'circle' && l.colour === '{HALO}')")
+    halo = [layer for layer in layers if layer["colour"] == HALO]
     assert len(halo) == 1 and halo[0]["n"] == 1
     at = page.evaluate(HALO_XY)
     assert abs(at["x"] - xy["x"]) < 3 and abs(at["y"] - xy["y"]) < 3
@@ -215,8 +212,7 @@ def test_low_confidence_candidates_are_drawn_as_rings_only_on_request(page, app_
     wait_drawn(
         page, "(layers) => layers.some(l => l.type === 'circle' && l.colour === '#ffffff' && l.n === 1)"
     )
-    wait_events_match_figure(page)
-    assert drawn_event_types(page).get("battle", 0) >= 1
+    assert wait_events_match_figure(page).events.get("battle", 0) >= 1
     xy = page.evaluate(MARKER_XY, "inc:" + CANDIDATE_ID)
     assert xy, "the candidate's ring is not on the map"
     click_marker(page, xy)
@@ -285,13 +281,11 @@ def test_dates_typed_outside_the_data_are_taken_not_silently_refused(page, app_s
     an end after the last are the analyst's to choose (the picker used to blank the box and keep
     the old date without a word); everything in between stays drawn."""
     open_dashboard(page, app_server.base, "?type=battle")
-    wait_events_match_figure(page, ["battle"])
-    drawn = sum(drawn_event_types(page).values())
+    drawn = sum(wait_events_match_figure(page, ["battle"]).events.values())
     set_date(page, "#filter-dates-start", "2016-01-01")
     set_date(page, "#filter-dates-end", "2026-12-31")
     page.wait_for_function("() => location.search.includes('start=2016-01-01')", timeout=20_000)
     page.wait_for_function("() => location.search.includes('end=2026-12-31')", timeout=20_000)
     assert page.locator("#filter-dates-start").input_value() == "2016-01-01"
     assert "2016-01-01" in page.inner_text(".status-panel")
-    wait_events_match_figure(page, ["battle"])
-    assert sum(drawn_event_types(page).values()) == drawn
+    assert sum(wait_events_match_figure(page, ["battle"]).events.values()) == drawn
