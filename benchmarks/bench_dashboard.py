@@ -167,10 +167,14 @@ EVERY_LAYER = """() => { const gd = document.querySelector('#map .js-plotly-plot
     && gd.data.some(t => t.meta && t.meta.kind === 'events'); }"""
 
 
-def first_page(runs: int = 5) -> tuple[float, float, float, str] | None:
+TIMELINE_DRAWN = "() => document.querySelectorAll('#timeline .barlayer .point path').length > 0"
+
+
+def first_page(runs: int = 5) -> tuple[float, float, float, float, str] | None:
     """Seconds from navigation to the first frame with event markers on screen and to the map with
-    every layer drawn (MapLibre loaded: place names included), medians of ``runs`` pages in one
-    browser; server RSS; and which plotly.js the page ran."""
+    every layer drawn (MapLibre loaded: place names included), and to the timeline's bars (drawn
+    after the map), medians of ``runs`` pages in one browser; server RSS; and which plotly.js the
+    page ran."""
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
     try:
         from playwright.sync_api import sync_playwright
@@ -188,7 +192,7 @@ def first_page(runs: int = 5) -> tuple[float, float, float, str] | None:
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-                on_screen, complete, plotly_used = [], [], set()
+                on_screen, complete, timeline, plotly_used = [], [], [], set()
                 for _ in range(runs):
                     page = browser.new_page(viewport={"width": 1400, "height": 1000})
                     page.on("request", lambda r: plotly_used.add(r.url.split("?")[0].rsplit("/", 1)[-1]))
@@ -198,12 +202,15 @@ def first_page(runs: int = 5) -> tuple[float, float, float, str] | None:
                     on_screen.append(time.perf_counter() - t)
                     page.wait_for_function(EVERY_LAYER, timeout=60_000, polling="raf")
                     complete.append(time.perf_counter() - t)
+                    page.wait_for_function(TIMELINE_DRAWN, timeout=60_000, polling="raf")
+                    timeline.append(time.perf_counter() - t)
                     page.close()
                 browser.close()
             used = sorted(u for u in plotly_used if u.startswith("plotly") and u.endswith(".js"))
             return (
                 statistics.median(on_screen),
                 statistics.median(complete),
+                statistics.median(timeline),
                 rss_mb(server.proc.pid),
                 ", ".join(used),
             )
@@ -293,7 +300,8 @@ def report_first_page() -> None:
     res = first_page()
     if res:
         print(f"  event markers on screen {res[0]:.2f} s, every layer drawn (place names too) {res[1]:.2f} s")
-        print(f"  (budget 3 s); page ran {res[3] or '(no plotly file seen)'}; server RSS {res[2]:.0f} MB")
+        print(f"  (budget 3 s); the timeline's bars {res[2]:.2f} s")
+        print(f"  page ran {res[4] or '(no plotly file seen)'}; server RSS {res[3]:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ MAP_KEEPER = "map-view-keeper"
 MAP_FIGURE = "map-figure"
 MAP_LAYERS_HELD = "map-layers-held"  # which fixed map layers the page holds (map_panel)
 MAP_LOADING = "map-loading"
+# True once the page's first map is drawn (or has had its time): the timeline waits for it.
+MAP_FIRST_DRAWN = "map-first-drawn"
 # A place being picked on the map for the review form ({"incident": id or None} while it lasts):
 # the review panel sets it, and the filters leave the selection alone while it is set, so the
 # click that names a place does not also select the incident under it.

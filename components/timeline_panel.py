@@ -5,7 +5,7 @@ Dragging a range on it sets the date filter (handled in ``filters.sync_filters``
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from components import ids
 from components.map_panel import redraw_if_changed
@@ -39,9 +39,12 @@ def layout() -> html.Div:
     )
 
 
-def update_timeline(search, drawn, _data_version=None):
+def update_timeline(search, drawn, _data_version=None, map_drawn=True):
     """Callback: a new timeline for the URL's filter; nothing is resent when only the selection or
-    the map view moved."""
+    the map view moved. Nothing either before the page's first map is drawn (``map_drawn``, see
+    ``map_panel.FIRST_DRAWN_JS``): the map comes first, the timeline a moment later."""
+    if not map_drawn:
+        return no_update, no_update
     return redraw_if_changed(render_timeline, search, drawn)
 
 
@@ -54,4 +57,5 @@ def register(app: Dash) -> None:
         Input(ids.URL, "search"),
         State(ids.TIMELINE_DRAWN, "data"),
         Input(ids.DATA_VERSION, "data"),
+        Input(ids.MAP_FIRST_DRAWN, "data"),
     )(update_timeline)

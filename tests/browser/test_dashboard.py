@@ -55,8 +55,21 @@ MARKER_XY = """(incident) => {
 }"""
 
 
+TIMELINE_READY = """() => {
+  const gd = document.querySelector('#timeline .js-plotly-plot');
+  return !!(gd && !gd.classList.contains('dash-graph--pending') && gd.querySelector('.barlayer .point path'));
+}"""
+
+
+def wait_timeline(page) -> None:
+    """Wait for the timeline's own figure: the page draws it after the first map
+    (map_panel.FIRST_DRAWN_JS), replacing the empty plot a drag would otherwise grab."""
+    page.wait_for_function(TIMELINE_READY, timeout=60_000)
+
+
 def drag_timeline(page, x0: float, x1: float) -> None:
     """Drag across the timeline's plot from fraction ``x0`` to ``x1`` of its width (sets the range)."""
+    wait_timeline(page)
     plot = page.locator("#timeline .nsewdrag").first
     plot.scroll_into_view_if_needed()
     box = plot.bounding_box()
@@ -202,6 +215,7 @@ def test_dragging_on_the_timeline_sets_the_date_filter(page, app_server):
 
 def test_double_click_on_the_timeline_clears_the_date_range(page, app_server):
     open_dashboard(page, app_server.base, "?start=2023-08-01&end=2023-10-31&type=battle")
+    wait_timeline(page)
     plot = page.locator("#timeline .nsewdrag").first
     plot.scroll_into_view_if_needed()
     box = plot.bounding_box()
