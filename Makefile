@@ -21,7 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml Makefile
 	touch $@
 
 # The page's plotly.js with only the trace types it draws (scripts/build_plotly_bundle.py): its
-# first map about 0.9 s sooner. Built when Node.js and npm are there; otherwise the page runs on
+# first map about 0.6-0.7 s sooner. Built when Node.js and npm are there; otherwise the page runs on
 # Dash's full plotly.js and this says so once (the stamp), until frontend/ changes or `make bundle`.
 BUNDLE_STAMP := frontend/.build-attempted
 $(BUNDLE_STAMP): $(VENV)/.installed frontend/package.json frontend/package-lock.json frontend/plotly-entry.js

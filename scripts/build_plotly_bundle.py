@@ -1,7 +1,7 @@
 """Build the page's plotly.js: only the trace types the dashboard draws (see components/plotly_bundle.py).
 
 Why: the full plotly.js Dash serves is 4.8 MB and takes 1.3 s of the page's main thread to
-evaluate on two cores; this bundle is 3 MB and puts the first map about 0.9 s sooner.
+evaluate on two cores; this bundle is 3 MB and puts the first map about 0.6-0.7 s sooner.
 
 How: ``npm ci`` installs the versions pinned in ``frontend/package-lock.json`` (plotly.js, the
 same version the Python plotly package writes figures for, and esbuild), then esbuild bundles
