@@ -12,6 +12,10 @@ precision; with only (type, date) indexed, the database read the table row of ev
 the window to test the box, and returned about one in seven (200 windows of a 300,000-event
 store: 215,092 read, 31,205 in their boxes). Measured: 2,000 articles into a
 300,000-event SQLite store, regrouping 7.9 s -> 4.3 s.
+
+On PostgreSQL the index is built inside the migration's transaction (its advisory lock keeps
+other app processes from migrating at once), not ``CONCURRENTLY``, which cannot run in one:
+writes to ``events`` wait while it builds, reads go on. A million events: 1.9 s.
 """
 
 from __future__ import annotations
