@@ -7,7 +7,7 @@ timeline is turned into URL parameters here too, so every view is a link.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -316,56 +316,52 @@ def sync_filters(
     seen = handled if isinstance(handled, dict) else {}
     pending = unapplied(now, seen, fired)
     url_branch = (trigger is None and not opened_plain) or trigger == ids.URL
-    out = _synced(
-        search, list(values), click, rng, map_view, corners, picking_place, pending, fired, url_branch
-    )
+    gestures = Gestures(pending, fired, click, rng, corners, picking_place)
+    out = _synced(search, list(values), map_view, gestures, url_branch)
     changed = any(now[name] != seen.get(name) for name in now)
     return [*out, now if changed else no_update]
 
 
-def _with_gestures(
-    flt: EventFilter,
-    pending: set[str],
-    fired: set[str],
-    click: dict | None,
-    rng: tuple[date | None, date | None] | None,
-    corners: tuple[tuple[float, float], ...] | None,
-    picking_place: dict | None,
-) -> EventFilter:
-    """``flt`` with the analyst's unapplied gestures applied (``sync_filters``)."""
-    clear_fired = f"{ids.CLEAR_AREA}.n_clicks" in fired
-    # A clear whose own call was overtaken came before anything that fired this call (an area
-    # drawn after it stays); a clear that fired it, with an area in the same call, comes last.
-    if "clear_area" in pending and not clear_fired:
-        flt = replace(flt, area=())
-    if "area" in pending and corners:
-        flt = replace(flt, area=corners)
-    if "clear_area" in pending and clear_fired:
-        flt = replace(flt, area=())
-    # While a place is picked for the review form, a map click names the place and selects nothing.
-    if "click" in pending and not picking_place and (incident := _clicked_incident(click, flt)):
-        flt = replace(flt, event=incident)
-    if "range" in pending and rng is not None:
-        flt = replace(flt, start=rng[0], end=rng[1])
-    return flt
+@dataclass(frozen=True)
+class Gestures:
+    """The analyst's gestures one call of ``sync_filters`` sees, and which to apply: those not
+    applied yet (``pending``, see ``unapplied``), of the ones that fired the call (``fired``)."""
+
+    pending: set[str]
+    fired: set[str]
+    click: dict | None
+    rng: tuple[date | None, date | None] | None
+    corners: tuple[tuple[float, float], ...] | None
+    picking_place: dict | None
+
+    def apply(self, flt: EventFilter) -> EventFilter:
+        """``flt`` with the unapplied gestures applied."""
+        pending = self.pending
+        clear_fired = f"{ids.CLEAR_AREA}.n_clicks" in self.fired
+        # A clear whose own call was overtaken came before anything that fired this call (an
+        # area drawn after it stays); a clear that fired it, with an area in the same call,
+        # comes last.
+        if "clear_area" in pending and not clear_fired:
+            flt = replace(flt, area=())
+        if "area" in pending and self.corners:
+            flt = replace(flt, area=self.corners)
+        if "clear_area" in pending and clear_fired:
+            flt = replace(flt, area=())
+        # While a place is picked for the review form, a map click names the place and selects
+        # nothing.
+        if "click" in pending and not self.picking_place and (incident := _clicked_incident(self.click, flt)):
+            flt = replace(flt, event=incident)
+        if "range" in pending and self.rng is not None:
+            flt = replace(flt, start=self.rng[0], end=self.rng[1])
+        return flt
 
 
 def _synced(
-    search: str | None,
-    values: list,
-    click: dict | None,
-    rng: tuple[date | None, date | None] | None,
-    map_view: dict | None,
-    corners: tuple[tuple[float, float], ...] | None,
-    picking_place: dict | None,
-    pending: set[str],
-    fired: set[str],
-    url_branch: bool,
+    search: str | None, values: list, map_view: dict | None, gestures: Gestures, url_branch: bool
 ) -> list:
     """The URL, the controls and the option lists for one call of ``sync_filters``."""
     current = EventFilter.from_query(search)
-    gestures = (pending, fired, click, rng, corners, picking_place)
-    if "reset" in pending:
+    if "reset" in gestures.pending:
         fresh = EventFilter(embed=current.embed)
         return ["?" + fresh.to_query() if fresh.embed else "", *controls_from_filter(fresh), *NO_OPTIONS]
     if url_branch:
@@ -373,7 +369,7 @@ def _synced(
         # Only controls that differ are written, so nothing the analyst set is undone needlessly.
         # A gesture not applied yet (sent in the same call, or overtaken) is still the
         # analyst's: it is applied on top.
-        moved = _with_gestures(current, *gestures)
+        moved = gestures.apply(current)
         wanted = controls_from_filter(moved)
         options = [
             with_link_values(_options(c.options_from), asked)
@@ -391,9 +387,9 @@ def _synced(
     # drops the answer of a call that a newer call of the same callback overtook (a map
     # relayout right after a tick, say), so each answer must carry every control's state.
     flt = filter_from_controls(values, current)
-    if f"{ids.MAP}.relayoutData" in fired and (view := _view_from_relayout(map_view)):
+    if f"{ids.MAP}.relayoutData" in gestures.fired and (view := _view_from_relayout(map_view)):
         flt = replace(flt, lat=view[0], lon=view[1], zoom=view[2])
-    moved = _with_gestures(flt, *gestures)
+    moved = gestures.apply(flt)
     # A dragged range moves the date controls too; nothing else a gesture sets is a control.
     controls = (
         controls_from_filter(moved)
