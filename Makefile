@@ -24,7 +24,8 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml Makefile
 # first map about 0.6-0.7 s sooner. Built when Node.js and npm are there; otherwise the page runs on
 # Dash's full plotly.js and this says so once (the stamp), until frontend/ changes or `make bundle`.
 BUNDLE_STAMP := frontend/.build-attempted
-$(BUNDLE_STAMP): $(VENV)/.installed frontend/package.json frontend/package-lock.json frontend/plotly-entry.js
+$(BUNDLE_STAMP): $(VENV)/.installed frontend/package.json frontend/package-lock.json frontend/plotly-entry.js \
+		scripts/build_plotly_bundle.py
 	$(PY) scripts/build_plotly_bundle.py --if-possible
 	touch $@
 
@@ -50,4 +51,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_dashboard.py
 
 clean:  # keeps var/, where the store (everything ingested) lives
-	rm -rf build *.egg-info var/bench
+	rm -rf build *.egg-info var/bench assets/vendor frontend/.build frontend/.build-attempted

@@ -216,17 +216,25 @@ FIRST_DRAWN_WAIT_MS = 4000
 FIRST_DRAWN_JS = """
 function (graphId, already) {
     if (already) { return window.dash_clientside.no_update; }
-    var started = Date.now();
     return new Promise(function (resolve) {
+        var done = false;
+        function finish() { if (!done) { done = true; resolve(true); } }
+        // The time limit does not depend on the polling below: an exception there (plotly or
+        // MapLibre internals changing) must not leave the store unset, which would keep the
+        // timeline's callback answering no_update for good.
+        setTimeout(finish, WAIT_MS);
         function check() {
-            var root = document.getElementById(graphId);
-            var gd = root && root.querySelector(".js-plotly-plot");
-            var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-            if ((sub && sub.map && sub.map.loaded()) || Date.now() - started > WAIT_MS) {
-                resolve(true);
-            } else {
-                setTimeout(check, 50);
+            if (done) { return; }
+            try {
+                var root = document.getElementById(graphId);
+                var gd = root && root.querySelector(".js-plotly-plot");
+                var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+                if (sub && sub.map && sub.map.loaded()) { finish(); return; }
+            } catch (e) {
+                finish();
+                return;
             }
+            setTimeout(check, 50);
         }
         check();
     });

@@ -46,6 +46,7 @@ from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler
 
+from components.plotly_bundle import VENDOR
 from conflictmap.config import Settings
 from conflictmap.textsafe import json_depth
 
@@ -146,10 +147,20 @@ def install(app: dash.Dash, settings: Settings) -> None:
     headers = header_source(app, settings)
     install_guards(app, settings)
 
+    # The page's plotly.js bundle (components/plotly_bundle.py) may be kept by the browser: its
+    # name carries the plotly.js version and Dash's URL the file's mtime (?m=). Flask answers
+    # static files "no-cache", and a compressed answer's ETag ("...:zstd", "...:br") never matches
+    # on revalidation, so without this every page load fetched and compressed the 3 MB again
+    # (Dash's own plotly.min.js was answered 304).
+    vendor = f"{app.config.routes_pathname_prefix}{app.config.assets_url_path.strip('/')}/{VENDOR}/"
+
     @server.after_request
     def add_headers(response: flask.Response) -> flask.Response:
         response.headers.update(headers())
         response.headers.pop("X-Frame-Options", None)
+        req = flask.request
+        if response.status_code == 200 and req.path.startswith(vendor) and req.args.get("m"):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
 
 

@@ -108,3 +108,43 @@ def test_without_a_bundle_the_page_serves_only_its_own_assets(tmp_path):
     assert assets_ignore(tmp_path) == ""
     html_text = page_html(tmp_path)
     assert "style.css" in html_text and "conflictmap.min" not in html_text
+
+
+def test_a_bundle_built_from_other_frontend_files_is_left_out(tmp_path, caplog):
+    """A checkout whose entry or lock file changed after the bundle was built (and whose rebuild
+    failed: no network) serves Dash's plotly.js, not a bundle that may lack a trace type."""
+    from components.plotly_bundle import inputs_digest
+
+    current = dash_plotly_version()
+    assert current
+    frontend = tmp_path / "frontend"
+    frontend.mkdir()
+    for name in plotly_bundle.FRONTEND_INPUTS:
+        (frontend / name).write_text((FRONTEND / name).read_text())
+    assets = tmp_path / "assets"
+    script = write_bundle(assets, current)
+    script.write_text(
+        f"/*! plotly.js v{current}, partial bundle (conflictmap-inputs {inputs_digest(frontend)}) */"
+    )
+    assert assets_ignore(assets) == ""
+    (frontend / "plotly-entry.js").write_text("// one more trace type\n")
+    with caplog.at_level(logging.WARNING, logger="conflictmap.app"):
+        html_text = page_html(assets)
+    assert "conflictmap.min" not in html_text
+    assert "make bundle" in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_the_bundle_is_kept_by_the_browser_and_other_assets_are_revalidated(app):
+    """Its URL changes with each build (version in the name, file time in ``?m=``), so the page
+    may keep it; without this Flask's no-cache and the compressed answer's ETag re-sent 3 MB on
+    every page load."""
+    client = app.server.test_client()
+    page = client.get("/").get_data(as_text=True)
+    vendor = re.search(r'src="(/assets/vendor/plotly-[^"]+\.js\?m=[^"]+)"', page)
+    if vendor is None:
+        pytest.skip("no plotly.js bundle built in this checkout (make bundle)")
+    bundle = client.get(vendor.group(1), headers={"Accept-Encoding": "gzip"})
+    assert bundle.status_code == 200
+    assert bundle.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    style = client.get("/assets/style.css")
+    assert "immutable" not in style.headers.get("Cache-Control", "")
