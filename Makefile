@@ -51,4 +51,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_dashboard.py
 
 clean:  # keeps var/, where the store (everything ingested) lives
-	rm -rf build *.egg-info var/bench assets/vendor frontend/.build frontend/.build-attempted
+	rm -rf build *.egg-info var/bench assets/plotly-bundle frontend/.build frontend/.build-attempted

@@ -3,7 +3,7 @@
 Why: Dash's dcc.Graph loads the full plotly.js (4.8 MB) unless ``window.Plotly`` is already
 set. Evaluating it costs 1.3 s of the page's main thread on two cores, the largest single
 part of the first page's 4 s. ``scripts/build_plotly_bundle.py`` builds a 3 MB bundle at
-install (npm, ``frontend/``) into ``assets/vendor/``; Dash serves every script of the assets
+install (npm, ``frontend/``) into ``assets/plotly-bundle/``; Dash serves every script of the assets
 folder, so the page sets ``window.Plotly`` before dcc.Graph asks for its own.
 
 The bundle must be the plotly.js the Python ``plotly`` package writes figures for: a stale
@@ -21,7 +21,9 @@ from pathlib import Path
 
 log = logging.getLogger("conflictmap.app")
 
-VENDOR = "vendor"
+# Not a Python identifier: setuptools would take a folder named like one, holding files, for an
+# undeclared package of ``conflictmap.bundled_assets`` and warn (tests/test_install.py).
+VENDOR = "plotly-bundle"
 # The script, and the MapLibre stylesheet plotly.js imports (its own build injects it; esbuild
 # writes it beside the script, and Dash serves the assets' stylesheets too).
 BUNDLE_NAME = re.compile(r"^plotly-(?P<version>\d+\.\d+\.\d+[\w.-]*?)\.conflictmap\.min\.(?:js|css)$")
@@ -79,7 +81,7 @@ def built_from(script: Path) -> str | None:
 
 
 def stale_bundles(assets_dir: Path, wanted: str | None, inputs: str | None = None) -> list[Path]:
-    """Bundles under ``assets_dir/vendor`` that must not be served: every one whose version is
+    """Bundles under ``assets_dir/plotly-bundle`` that must not be served: every one whose version is
     not ``wanted`` (all of them when the wanted version is unknown), and, when ``inputs`` is
     given, the script and stylesheet of one built from other frontend/ files."""
     folder = assets_dir / VENDOR

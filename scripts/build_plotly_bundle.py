@@ -5,7 +5,7 @@ evaluate on two cores; this bundle is 3 MB and puts the first map about 0.6-0.7 
 
 How: ``npm ci`` installs the versions pinned in ``frontend/package-lock.json`` (plotly.js, the
 same version the Python plotly package writes figures for, and esbuild), then esbuild bundles
-``frontend/plotly-entry.js`` into ``assets/vendor/plotly-<version>.conflictmap.min.js``, licence
+``frontend/plotly-entry.js`` into ``assets/plotly-bundle/plotly-<version>.conflictmap.min.js``, licence
 comments kept at the end. Install time only: the app never runs npm and nothing is fetched
 when it serves.
 

@@ -140,7 +140,7 @@ def test_the_bundle_is_kept_by_the_browser_and_other_assets_are_revalidated(app)
     every page load."""
     client = app.server.test_client()
     page = client.get("/").get_data(as_text=True)
-    vendor = re.search(r'src="(/assets/vendor/plotly-[^"]+\.js\?m=[^"]+)"', page)
+    vendor = re.search(r'src="(/assets/plotly-bundle/plotly-[^"]+\.js\?m=[^"]+)"', page)
     if vendor is None:
         pytest.skip("no plotly.js bundle built in this checkout (make bundle)")
     bundle = client.get(vendor.group(1), headers={"Accept-Encoding": "gzip"})

@@ -30,7 +30,7 @@ TIMELINE_BARS = """() => document.querySelectorAll('#timeline .barlayer .point p
 def bundle():
     path = served_bundle(ASSETS_DIR)
     if path is None:
-        msg = "no plotly.js bundle under assets/vendor: run `make bundle` (needs Node.js and npm)"
+        msg = "no plotly.js bundle under assets/plotly-bundle: run `make bundle` (needs Node.js and npm)"
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
