@@ -559,8 +559,6 @@ def _event_hover(
 
 def _hover_texts(part: pd.DataFrame) -> list[str]:
     # Plain lists, not itertuples: this runs for every marker on every filter change.
-    if "_hover" in part.columns:  # written once for the whole frame by _event_traces
-        return [str(t) for t in part["_hover"].tolist()]
     stated = (
         part["fatalities_stated"].tolist()
         if "fatalities_stated" in part.columns
@@ -667,7 +665,7 @@ def _marker_trace(
         name=EVENT_LABELS[etype] + (" (area only)" if approx else ""),
         legendgroup=f"events-{etype}",
         showlegend=showlegend,
-        text=_hover_texts(part),
+        text=part["_hover"].tolist(),  # written once for all rows by _event_traces
         hovertemplate="%{text}<extra></extra>",
         customdata=_customdata(part),
         legendrank=1001 + EVENT_TYPES.index(etype),  # the types in their usual order, whatever trace
@@ -698,7 +696,7 @@ def _reviewed_rims(reported: pd.DataFrame) -> list[dict[str, Any]]:
             name="Reviewed by an analyst (dark rim)",
             legendgroup="reviewed",
             showlegend=True,
-            text=[t.replace("</b>", "</b> (reviewed)", 1) for t in _hover_texts(part)],
+            text=[t.replace("</b>", "</b> (reviewed)", 1) for t in part["_hover"].tolist()],
             hovertemplate="%{text}<extra></extra>",
             customdata=_customdata(part),
             meta={"kind": "reviewed-rims"},
@@ -734,7 +732,7 @@ def _candidate_traces(part: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     part = part.sort_values(["fatalities", "count"], ascending=False, kind="stable")
     sizes = [max(15.0, s) for s in _sizes(part)]  # big enough that the white centre reads as a hole
-    texts = [t.replace("</b>", "</b> (low-confidence candidate)", 1) for t in _hover_texts(part)]
+    texts = [t.replace("</b>", "</b> (low-confidence candidate)", 1) for t in part["_hover"].tolist()]
     common = {
         "lat": part["latitude"].tolist(),
         "lon": part["longitude"].tolist(),

@@ -102,8 +102,7 @@ def assets_ignore(assets_dir: Path) -> str:
     """Dash's ``assets_ignore`` pattern for the stale bundles (an empty string when none), and a
     warning in the log for each that names it and the command that rebuilds it."""
     wanted = dash_plotly_version()
-    frontend = assets_dir.parent / "frontend"  # a checkout's; an installed package has none
-    stale = stale_bundles(assets_dir, wanted, inputs_digest(frontend) if frontend.is_dir() else None)
+    stale = stale_bundles(assets_dir, wanted, _checkout_inputs(assets_dir))
     for path in stale:
         log.warning(
             "%s is not built for plotly.js %s (the version Dash serves) from this checkout's "
@@ -122,6 +121,10 @@ def served_bundle(assets_dir: Path) -> Path | None:
     path = assets_dir / VENDOR / bundle_name(wanted) if wanted else None
     if path is None or not path.is_file():
         return None
-    frontend = assets_dir.parent / "frontend"
-    inputs = inputs_digest(frontend) if frontend.is_dir() else None
-    return None if path in stale_bundles(assets_dir, wanted, inputs) else path
+    return None if path in stale_bundles(assets_dir, wanted, _checkout_inputs(assets_dir)) else path
+
+
+def _checkout_inputs(assets_dir: Path) -> str | None:
+    """The digest of the checkout's frontend/ beside ``assets_dir`` (None in an installed
+    package, which has none)."""
+    return inputs_digest(assets_dir.parent / "frontend")
