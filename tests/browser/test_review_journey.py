@@ -120,6 +120,14 @@ def _open(page, server: AppServer, incident: str) -> None:
         arg=incident,
     )
     page.wait_for_function("() => document.querySelector('#map .js-plotly-plot') !== null")
+    # The page has settled (no callback pending, the timeline drawn after the map included) before
+    # the analyst types: a URL rewrite arriving later refills the form from the store and wiped a
+    # pick made before it (render_review refills on every URL change; see the closing note).
+    page.wait_for_function(
+        "() => !document.querySelector('._dash-loading-callback')"
+        " && !!document.querySelector('#timeline .js-plotly-plot .barlayer')",
+        timeout=60_000,
+    )
 
 
 def _message(page, words: str) -> str:
